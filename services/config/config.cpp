@@ -1,0 +1,190 @@
+#include "config/config.hpp"
+
+#include <boost/program_options.hpp>
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace cohort {
+namespace {
+
+namespace po = boost::program_options;
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+  throw config_error("config: " + key + " " + what);
+}
+
+template <class T>
+T read_value(const toml::node& node, const std::string& key) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (auto v = node.value<std::string>()) return *v;
+    fail(key, "must be a string");
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (auto v = node.value<bool>()) return *v;
+    fail(key, "must be true or false");
+  } else {
+    if (!node.is_integer()) fail(key, "must be an integer");
+    return static_cast<T>(*node.value<std::int64_t>());
+  }
+}
+
+// Range-checked integer read so a huge TOML value cannot wrap around before validation.
+std::int64_t read_int(const toml::node& node, const std::string& key) {
+  if (!node.is_integer()) fail(key, "must be an integer");
+  return *node.value<std::int64_t>();
+}
+
+void check_range(const std::string& key, std::int64_t v, std::int64_t lo, std::int64_t hi) {
+  if (v < lo || v > hi)
+    fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " (got " +
+                  std::to_string(v) + ")");
+}
+
+}  // namespace
+
+listen_address parse_listen(const std::string& text, const std::string& key) {
+  listen_address out;
+  std::string host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      fail(key, "must be HOST:PORT or [IPv6]:PORT (got \"" + text + "\")");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      fail(key, "must be HOST:PORT, e.g. 127.0.0.1:8080 (got \"" + text + "\")");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc{} || ptr != port.data() + port.size() || value > 65535)
+    fail(key, "port must be between 0 and 65535 (got \"" + port + "\")");
+  out.host = host;
+  out.port = static_cast<std::uint16_t>(value);
+  return out;
+}
+
+void apply_toml(config& cfg, const std::string& toml_text, const std::string& source_name) {
+  toml::table doc;
+  try {
+    doc = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
+    throw config_error(msg.str());
+  }
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth"};
+  for (auto&& [section_key, section_node] : doc) {
+    std::string section{section_key.str()};
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth)");
+    auto* table = section_node.as_table();
+    if (!table) fail(section, "must be a table");
+    for (auto&& [k, node] : *table) {
+      const std::string key = section + "." + std::string{k.str()};
+      if (key == "server.listen") cfg.server.listen = parse_listen(read_value<std::string>(node, key), key);
+      else if (key == "server.public_url") cfg.server.public_url = read_value<std::string>(node, key);
+      else if (key == "server.io_threads") { auto v = read_int(node, key); check_range(key, v, 0, 256); cfg.server.io_threads = int(v); }
+      else if (key == "server.web_root") cfg.server.web_root = read_value<std::string>(node, key);
+      else if (key == "limits.body_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 64 << 20); cfg.limits.body_max_bytes = std::uint32_t(v); }
+      else if (key == "limits.header_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 1 << 20); cfg.limits.header_max_bytes = std::uint32_t(v); }
+      else if (key == "limits.read_timeout_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.read_timeout_seconds = int(v); }
+      else if (key == "limits.keepalive_timeout_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.keepalive_timeout_seconds = int(v); }
+      else if (key == "storage.data_dir") cfg.storage.data_dir = read_value<std::string>(node, key);
+      else if (key == "storage.synchronous") cfg.storage.synchronous = read_value<std::string>(node, key);
+      else if (key == "storage.busy_timeout_ms") { auto v = read_int(node, key); check_range(key, v, 0, 600000); cfg.storage.busy_timeout_ms = int(v); }
+      else if (key == "storage.write_queue_max") { auto v = read_int(node, key); check_range(key, v, 1, 1000000); cfg.storage.write_queue_max = int(v); }
+      else if (key == "storage.batch_max") { auto v = read_int(node, key); check_range(key, v, 1, 100000); cfg.storage.batch_max = int(v); }
+      else if (key == "storage.reader_connections") { auto v = read_int(node, key); check_range(key, v, 1, 64); cfg.storage.reader_connections = int(v); }
+      else if (key == "auth.admin_token") cfg.auth.admin_token = read_value<std::string>(node, key);
+      else if (key == "auth.token_secret") cfg.auth.token_secret = read_value<std::string>(node, key);
+      else fail(key, "is not a known setting");
+    }
+  }
+}
+
+void validate(const config& cfg) {
+  check_range("server.io_threads", cfg.server.io_threads, 0, 256);
+  if (cfg.server.listen.host.empty()) fail("server.listen", "needs a host");
+  if (!cfg.server.public_url.empty() && cfg.server.public_url.rfind("http://", 0) != 0 &&
+      cfg.server.public_url.rfind("https://", 0) != 0)
+    fail("server.public_url", "must start with http:// or https:// (got \"" + cfg.server.public_url + "\")");
+  check_range("limits.body_max_bytes", cfg.limits.body_max_bytes, 1024, 64 << 20);
+  check_range("limits.header_max_bytes", cfg.limits.header_max_bytes, 1024, 1 << 20);
+  check_range("limits.read_timeout_seconds", cfg.limits.read_timeout_seconds, 1, 3600);
+  check_range("limits.keepalive_timeout_seconds", cfg.limits.keepalive_timeout_seconds, 1, 3600);
+  if (cfg.storage.data_dir.empty()) fail("storage.data_dir", "must not be empty");
+  if (cfg.storage.synchronous != "full" && cfg.storage.synchronous != "normal")
+    fail("storage.synchronous", "must be \"full\" or \"normal\" (got \"" + cfg.storage.synchronous + "\")");
+  check_range("storage.busy_timeout_ms", cfg.storage.busy_timeout_ms, 0, 600000);
+  check_range("storage.write_queue_max", cfg.storage.write_queue_max, 1, 1000000);
+  check_range("storage.batch_max", cfg.storage.batch_max, 1, 100000);
+  check_range("storage.reader_connections", cfg.storage.reader_connections, 1, 64);
+  if (!cfg.auth.admin_token.empty() && cfg.auth.admin_token.size() < 16)
+    fail("auth.admin_token", "must be at least 16 characters");
+  if (!cfg.auth.token_secret.empty() && cfg.auth.token_secret.size() < 32)
+    fail("auth.token_secret", "must be at least 32 characters");
+}
+
+command_line parse_command_line(int argc, const char* const argv[]) {
+  po::options_description opts("Usage: cohort [routes] [options]\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("config", po::value<std::string>(), "TOML configuration file (see config/cohort.toml)")
+      ("listen", po::value<std::string>(), "HOST:PORT to listen on (server.listen)")
+      ("data-dir", po::value<std::string>(), "directory for the SQLite database and secrets (storage.data_dir)")
+      ("admin-token", po::value<std::string>(), "organizer bearer token (auth.admin_token)")
+      ("web-root", po::value<std::string>(), "directory of the web pages (server.web_root)")
+      ("public-url", po::value<std::string>(), "public base URL for links (server.public_url)")
+      ("demo", "seed the demo webinar series when the database has none");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>(), "");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("command", 1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw config_error(std::string("command line: ") + e.what() + " (see --help)");
+  }
+
+  command_line out;
+  std::ostringstream help;
+  help << opts;
+  out.help_text = help.str();
+  if (vm.count("help")) { out.command = "help"; return out; }
+  if (vm.count("command")) {
+    out.command = vm["command"].as<std::string>();
+    if (out.command != "serve" && out.command != "routes")
+      throw config_error("command line: unknown command \"" + out.command + "\" (serve, routes)");
+  }
+
+  config& cfg = out.cfg;
+  if (vm.count("config")) {
+    const auto path = vm["config"].as<std::string>();
+    std::ifstream in(path);
+    if (!in) throw config_error("config: cannot read --config file \"" + path + "\"");
+    std::ostringstream text;
+    text << in.rdbuf();
+    apply_toml(cfg, text.str(), path);
+  }
+  if (vm.count("listen")) cfg.server.listen = parse_listen(vm["listen"].as<std::string>(), "listen");
+  if (vm.count("data-dir")) cfg.storage.data_dir = vm["data-dir"].as<std::string>();
+  if (vm.count("admin-token")) cfg.auth.admin_token = vm["admin-token"].as<std::string>();
+  if (vm.count("web-root")) cfg.server.web_root = vm["web-root"].as<std::string>();
+  if (vm.count("public-url")) cfg.server.public_url = vm["public-url"].as<std::string>();
+  cfg.demo = vm.count("demo") > 0;
+  validate(cfg);
+  return out;
+}
+
+}  // namespace cohort

@@ -1,0 +1,80 @@
+// Cohort's configuration: one aggregate with safe laptop defaults, filled from config/cohort.toml
+// and the command line, validated once at start-up (see load_config).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cohort {
+
+struct listen_address {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+struct server_config {
+  listen_address listen;
+  std::string public_url;   // e.g. "https://webinars.example.org"; empty = derived from listen
+  int io_threads = 0;       // 0 = one per core
+  std::string web_root;     // empty = the web/ folder next to the build folder
+};
+
+struct limits_config {
+  std::uint32_t body_max_bytes = 64 * 1024;
+  std::uint32_t header_max_bytes = 16 * 1024;
+  int read_timeout_seconds = 10;      // whole request, so a byte-per-second client is dropped
+  int keepalive_timeout_seconds = 30;
+};
+
+struct storage_config {
+  std::string data_dir = "./data";
+  std::string synchronous = "full";   // full | normal
+  int busy_timeout_ms = 5000;
+  int write_queue_max = 10000;        // queued writes beyond this answer 503
+  int batch_max = 1000;               // writes per group-commit transaction
+  int reader_connections = 4;
+};
+
+struct auth_config {
+  std::string admin_token;            // empty = env COHORT_ADMIN_TOKEN, else generated in data_dir
+  std::string token_secret;           // empty = generated in data_dir (edge nodes will share it)
+};
+
+struct config {
+  server_config server;
+  limits_config limits;
+  storage_config storage;
+  auth_config auth;
+  bool demo = false;                  // seed the demo series on first start
+};
+
+// A bad value: names the key and what is allowed. main prints it and exits 2.
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What the command line asked for besides the configuration itself.
+struct command_line {
+  config cfg;
+  std::string command = "serve";      // serve | routes | help
+  std::string help_text;
+};
+
+// Parses argv (and the TOML file it names with --config), applies the overrides, validates.
+// Throws config_error.
+command_line parse_command_line(int argc, const char* const argv[]);
+
+// Reads a TOML document into cfg, overriding only the keys it holds; unknown keys are errors.
+void apply_toml(config& cfg, const std::string& toml_text, const std::string& source_name);
+
+// Parses "HOST:PORT" / "[v6]:PORT". Throws config_error naming `key`.
+listen_address parse_listen(const std::string& text, const std::string& key);
+
+// Checks every value against its allowed range. Throws config_error naming the key.
+void validate(const config& cfg);
+
+}  // namespace cohort

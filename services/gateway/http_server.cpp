@@ -1,0 +1,274 @@
+#include "gateway/http_server.hpp"
+
+#include "metrics/metrics.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+
+namespace cohort::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Expected ends of a connection are not worth a log line.
+void fail(beast::error_code ec, const char* what) {
+  if (ec == net::error::operation_aborted || ec == beast::error::timeout || ec == net::error::eof ||
+      ec == net::error::connection_reset || ec == bhttp::error::end_of_stream || ec == net::error::not_connected ||
+      ec == net::error::broken_pipe)
+    return;
+  std::cerr << "cohort: http " << what << ": " << ec.message() << "\n";
+}
+
+verb to_verb(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return verb::get;
+    case bhttp::verb::head: return verb::head;
+    case bhttp::verb::post: return verb::post;
+    case bhttp::verb::put: return verb::put;
+    case bhttp::verb::patch: return verb::patch;
+    case bhttp::verb::delete_: return verb::del;
+    case bhttp::verb::options: return verb::options;
+    default: return verb::other;
+  }
+}
+
+}  // namespace
+
+class http_session;
+
+struct http_server::state : std::enable_shared_from_this<http_server::state> {
+  state(net::io_context& ioc, server_options o, const router& r, metrics::registry* m)
+      : ioc(ioc), options(std::move(o)), routes(r), metrics(m), acceptor(net::make_strand(ioc)) {}
+
+  net::io_context& ioc;
+  server_options options;
+  const router& routes;
+  metrics::registry* metrics;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopping{false};
+
+  mutable std::mutex sessions_mutex;
+  std::map<std::uint64_t, std::weak_ptr<http_session>> sessions;
+  std::uint64_t next_session_id = 0;
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+};
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(tcp::socket&& socket, std::shared_ptr<http_server::state> server, std::uint64_t id)
+      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {}
+
+  ~http_session() {
+    std::lock_guard lock(server_->sessions_mutex);
+    server_->sessions.erase(id_);
+  }
+
+  void run() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  }
+
+  // From any thread: close now if idle, else after the answer in progress.
+  void shutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->do_close();
+    });
+  }
+
+ private:
+  void do_read() {
+    if (server_->stopping) return do_close();
+    parser_.emplace();
+    parser_->header_limit(server_->options.header_max_bytes);
+    parser_->body_limit(server_->options.body_max_bytes);
+    request_started_ = buffer_.size() > 0;
+    // Idle keep-alive connections get the keep-alive timeout; once a request starts, all of it
+    // must arrive within the read timeout, so a byte-a-second sender is dropped.
+    stream_.expires_after(std::chrono::seconds(request_started_ ? server_->options.read_timeout_seconds
+                                                                : server_->options.keepalive_timeout_seconds));
+    do_read_some();
+  }
+
+  void do_read_some() {
+    bhttp::async_read_some(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t bytes) {
+    if (!ec && !parser_->is_done()) {
+      if (!request_started_ && bytes > 0) {
+        request_started_ = true;
+        stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+      }
+      return do_read_some();
+    }
+    if (ec == bhttp::error::body_limit)
+      return reply_and_close(error_response(413, "payload_too_large",
+                                            "the body is larger than " + std::to_string(server_->options.body_max_bytes) + " bytes"));
+    if (ec == bhttp::error::header_limit)
+      return reply_and_close(error_response(431, "headers_too_large", "the request headers are too large"));
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::eof || ec == net::error::connection_reset)
+      return do_close();
+    if (ec) {
+      // Anything else is a malformed request; answer once and hang up, as the stream is out of sync.
+      return reply_and_close(error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
+    }
+    on_request();
+  }
+
+  void on_request() {
+    auto& msg = parser_->get();
+    keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == bhttp::verb::head;
+    request_ = request{};
+    request_.method = to_verb(msg.method());
+    auto url = boost::urls::parse_origin_form(msg.target());
+    if (!url) return reply_and_close(error_response(400, "bad_request", "the request target is not a valid path"));
+    request_.path = std::string(url->encoded_path());
+    for (auto seg : url->segments()) request_.segments.emplace_back(seg);
+    for (auto param : url->params()) request_.query.emplace_back(param.key, param.value);
+    request_.content_type = std::string(msg[bhttp::field::content_type]);
+    request_.authorization = std::string(msg[bhttp::field::authorization]);
+    request_.body_framed = msg.has_content_length() || msg.chunked();
+    request_.body = std::move(msg.body());
+    busy_ = true;
+    // The router may answer later from another thread; come back to this strand to write.
+    server_->routes.dispatch(request_, [self = shared_from_this()](response r) {
+      net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->do_write(std::move(r)); });
+    });
+  }
+
+  void reply_and_close(response r) {
+    keep_alive_ = false;
+    head_ = false;
+    do_write(std::move(r));
+  }
+
+  void do_write(response r) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
+    if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
+    res->set("X-Content-Type-Options", "nosniff");
+    bool has_cache_control = false;
+    for (auto& [name, value] : r.headers) {
+      has_cache_control = has_cache_control || beast::iequals(name, "Cache-Control");
+      res->set(name, value);
+    }
+    if (!has_cache_control) res->set(bhttp::field::cache_control, "no-store");
+    res->keep_alive(keep_alive_ && !r.close && !server_->stopping);
+    if (head_) {
+      res->content_length(r.body.size());
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
+    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) { self->on_write(ec, res->keep_alive()); });
+  }
+
+  void on_write(beast::error_code ec, bool keep_alive) {
+    busy_ = false;
+    if (ec) {
+      fail(ec, "write");
+      return do_close();
+    }
+    if (!keep_alive) return do_close();
+    do_read();
+  }
+
+  void do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.cancel();
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<http_server::state> server_;
+  std::uint64_t id_;
+  request request_;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  bool busy_ = false;
+  bool request_started_ = false;
+};
+
+void http_server::state::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
+}
+
+void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || stopping) return;
+  if (ec) {
+    fail(ec, "accept");  // e.g. out of file descriptors: keep serving the connections we have
+  } else {
+    if (metrics) metrics->http_connections_total.add();
+    std::shared_ptr<http_session> session;
+    {
+      std::lock_guard lock(sessions_mutex);
+      const auto id = next_session_id++;
+      session = std::make_shared<http_session>(std::move(socket), shared_from_this(), id);
+      sessions.emplace(id, session);
+    }
+    session->run();
+  }
+  do_accept();
+}
+
+http_server::http_server(net::io_context& ioc, server_options options, const router& routes, metrics::registry* metrics)
+    : state_(std::make_shared<state>(ioc, std::move(options), routes, metrics)) {}
+
+http_server::~http_server() = default;
+
+std::uint16_t http_server::start() {
+  const auto address = net::ip::make_address(state_->options.host);
+  tcp::endpoint endpoint(address, state_->options.port);
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(net::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(net::socket_base::max_listen_connections);
+  const auto port = acceptor.local_endpoint().port();
+  state_->do_accept();
+  return port;
+}
+
+void http_server::stop() {
+  state_->stopping = true;
+  net::post(state_->acceptor.get_executor(), [s = state_] {
+    beast::error_code ec;
+    s->acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<http_session>> live;
+  {
+    std::lock_guard lock(state_->sessions_mutex);
+    for (auto& [id, weak] : state_->sessions)
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->shutdown();
+}
+
+std::size_t http_server::open_sessions() const {
+  std::lock_guard lock(state_->sessions_mutex);
+  return state_->sessions.size();
+}
+
+}  // namespace cohort::http

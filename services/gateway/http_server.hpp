@@ -1,0 +1,46 @@
+// The HTTP/1.1 server: a listener that accepts on its own strand and one http_session per
+// connection (Beast, kept inside http_server.cpp). Each session reads one request at a time
+// with header/body limits and deadlines, hands it to the router, and writes the answer before
+// reading the next one, so pipelined requests are answered in order.
+#pragma once
+
+#include "gateway/router.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cohort::http {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::uint32_t body_max_bytes = 64 * 1024;
+  std::uint32_t header_max_bytes = 16 * 1024;
+  int read_timeout_seconds = 10;
+  int keepalive_timeout_seconds = 30;
+};
+
+class http_server {
+ public:
+  http_server(boost::asio::io_context& ioc, server_options options, const router& routes, metrics::registry* metrics);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  // Binds, listens and starts accepting; returns the bound port (useful with port 0). Throws on failure.
+  std::uint16_t start();
+  // Graceful stop: no new connections; idle connections close now, busy ones after their answer.
+  void stop();
+  // Connections still open (for the shutdown wait).
+  std::size_t open_sessions() const;
+
+  struct state;  // shared with the sessions, defined in http_server.cpp
+
+ private:
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace cohort::http

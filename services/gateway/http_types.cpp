@@ -1,0 +1,64 @@
+#include "gateway/http_types.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+
+namespace cohort::http {
+
+std::string_view to_string(verb v) {
+  switch (v) {
+    case verb::get: return "GET";
+    case verb::head: return "HEAD";
+    case verb::post: return "POST";
+    case verb::put: return "PUT";
+    case verb::patch: return "PATCH";
+    case verb::del: return "DELETE";
+    case verb::options: return "OPTIONS";
+    case verb::other: break;
+  }
+  return "OTHER";
+}
+
+const std::string* request::query_param(std::string_view name) const {
+  for (const auto& [k, v] : query)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+std::int64_t request::id_param(std::size_t i) const {
+  std::int64_t v = 0;
+  const auto& s = params.at(i);
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+response response::json(unsigned status, const boost::json::value& v) {
+  response r;
+  r.status = status;
+  r.body = boost::json::serialize(v);
+  return r;
+}
+
+response response::text(unsigned status, std::string body, std::string content_type) {
+  response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+response response::no_content() {
+  response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+response error_response(unsigned status, std::string_view code, std::string_view message, std::string_view field) {
+  boost::json::object err{{"code", code}, {"message", message}};
+  if (!field.empty()) err["field"] = field;
+  return response::json(status, boost::json::object{{"error", std::move(err)}});
+}
+
+}  // namespace cohort::http

@@ -1,0 +1,74 @@
+// The HTTP request and response as the handlers see them: plain structs without Beast, so the
+// API code compiles fast and is unit-tested without sockets.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cohort::http {
+
+enum class verb { get, head, post, put, patch, del, options, other };
+
+std::string_view to_string(verb v);
+
+// Who the bearer token says the caller is (see auth.hpp).
+struct identity {
+  enum class kind { anonymous, organizer, registrant } role = kind::anonymous;
+  std::int64_t registration_id = 0;
+  std::int64_t webinar_id = 0;
+  std::string token_nonce_hash;  // registrant: SHA-256 of the token's secret part, checked against the store
+};
+
+struct request {
+  verb method = verb::get;
+  std::string path;                       // path as sent, no query (for logs and errors)
+  std::vector<std::string> segments;      // percent-decoded path segments, "/a/b" -> {"a","b"}
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string content_type;
+  std::string authorization;
+  std::string body;
+  bool body_framed = false;               // Content-Length or chunked was present
+  std::vector<std::string> params;        // path parameters, in pattern order
+  boost::json::object json;               // parsed body for routes that take JSON
+  identity who;
+
+  const std::string* query_param(std::string_view name) const;
+  std::int64_t id_param(std::size_t i) const;  // a {id} the router already checked
+};
+
+struct response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;                     // close the connection after sending
+
+  static response json(unsigned status, const boost::json::value& v);
+  static response text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static response no_content();
+};
+
+// The one error shape: {"error":{"code","message","field"?}}.
+response error_response(unsigned status, std::string_view code, std::string_view message, std::string_view field = {});
+
+// Thrown by handlers for an answer other than success; the router turns it into error_response.
+struct api_error : std::runtime_error {
+  api_error(unsigned status, std::string code, const std::string& message, std::string field = {})
+      : std::runtime_error(message), status(status), code(std::move(code)), field(std::move(field)) {}
+  unsigned status;
+  std::string code;
+  std::string field;
+};
+
+// Called exactly once with the answer; may be called from any thread.
+using responder = std::function<void(response)>;
+
+}  // namespace cohort::http

@@ -1,0 +1,156 @@
+#include "gateway/router.hpp"
+
+#include "metrics/metrics.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <iostream>
+
+namespace cohort::http {
+namespace {
+
+bool is_id(const std::string& s) {
+  if (s.empty() || s.size() > 18 || s[0] == '0') return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool is_file_name(const std::string& s) {
+  if (s.empty() || s.size() > 128 || s[0] == '.') return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')) return false;
+  return true;
+}
+
+std::vector<std::string> split_pattern(const std::string& pattern) {
+  std::vector<std::string> out;
+  if (pattern == "/") return out;
+  std::size_t start = 1;
+  while (start <= pattern.size()) {
+    auto slash = pattern.find('/', start);
+    if (slash == std::string::npos) slash = pattern.size();
+    out.push_back(pattern.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool json_content_type(const std::string& ct) {
+  const auto semi = ct.find(';');
+  std::string type = ct.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json";
+}
+
+std::string_view bearer_of(const std::string& authorization) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (authorization.size() > scheme.size() &&
+      std::equal(scheme.begin(), scheme.end(), authorization.begin(),
+                 [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+    return std::string_view(authorization).substr(scheme.size());
+  return {};
+}
+
+}  // namespace
+
+void router::add(verb method, std::string pattern, route_options options, handler h) {
+  auto segments = split_pattern(pattern);
+  routes_.push_back(route{method, std::move(pattern), std::move(segments), options, std::move(h)});
+}
+
+bool router::matches(const route& r, const std::vector<std::string>& segments, std::vector<std::string>& params) {
+  if (r.segments.size() != segments.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const auto& want = r.segments[i];
+    if (want == "{id}") {
+      if (!is_id(segments[i])) return false;
+      params.push_back(segments[i]);
+    } else if (want == "{file}") {
+      if (!is_file_name(segments[i])) return false;
+      params.push_back(segments[i]);
+    } else if (want != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+responder router::observed(std::string_view label, verb method, responder respond) const {
+  if (!metrics_) return respond;
+  return [metrics = metrics_, label = std::string(label), method, started = std::chrono::steady_clock::now(),
+          respond = std::move(respond)](response r) {
+    const std::string labels = "route=\"" + metrics::label_value(label) + "\",method=\"" + std::string(to_string(method)) +
+                               "\",status=\"" + std::to_string(r.status) + "\"";
+    metrics->http_requests.with(labels).add();
+    metrics->http_duration.with("route=\"" + metrics::label_value(label) + "\"")
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    respond(std::move(r));
+  };
+}
+
+void router::dispatch(request& req, responder respond) const {
+  const verb method = req.method == verb::head ? verb::get : req.method;
+  std::string allow;
+  const route* found = nullptr;
+  std::vector<std::string> params;
+  for (const auto& r : routes_) {
+    if (!matches(r, req.segments, params)) continue;
+    if (r.method == method) {
+      found = &r;
+      break;
+    }
+    if (!allow.empty()) allow += ", ";
+    allow += to_string(r.method);
+  }
+  if (!found) {
+    auto reply = observed("unmatched", req.method, std::move(respond));
+    if (allow.empty()) return reply(error_response(404, "not_found", "no such page or resource"));
+    auto r = error_response(405, "method_not_allowed", "this resource allows " + allow);
+    r.headers.emplace_back("Allow", allow);
+    return reply(std::move(r));
+  }
+  req.params = std::move(params);
+  auto reply = observed(found->pattern, req.method, std::move(respond));
+  try {
+    check_and_run(*found, req, reply);
+  } catch (const api_error& e) {
+    if (reply) reply(error_response(e.status, e.code, e.what(), e.field));
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: " << to_string(req.method) << " " << found->pattern << " failed: " << e.what() << "\n";
+    if (reply) reply(error_response(500, "internal", "internal error"));
+  }
+}
+
+void router::check_and_run(const route& r, request& req, responder& respond) const {
+  req.who = auth_ ? auth_(bearer_of(req.authorization)) : identity{};
+  if (r.options.who != access::anyone) {
+    if (req.who.role == identity::kind::anonymous) throw api_error(401, "unauthorized", "a bearer token is required");
+    const bool ok = (r.options.who == access::organizer && req.who.role == identity::kind::organizer) ||
+                    (r.options.who == access::registrant && req.who.role == identity::kind::registrant);
+    if (!ok) throw api_error(403, "forbidden", "this token may not use this resource");
+  }
+  if (req.method == verb::post || req.method == verb::put || req.method == verb::patch) {
+    if (!req.body_framed) throw api_error(411, "length_required", "send Content-Length (or a chunked body)");
+  }
+  if (r.options.json_body) {
+    if (!json_content_type(req.content_type))
+      throw api_error(415, "unsupported_media_type", "the body must be application/json");
+    boost::system::error_code ec;
+    auto value = boost::json::parse(req.body, ec);
+    if (ec) throw api_error(400, "bad_json", "the body is not valid JSON: " + ec.message());
+    if (!value.is_object()) throw api_error(400, "bad_json", "the body must be a JSON object");
+    req.json = std::move(value.get_object());
+  }
+  r.run(req, respond);
+}
+
+std::vector<std::string> router::describe() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_) out.push_back(std::string(to_string(r.method)) + " " + r.pattern);
+  return out;
+}
+
+}  // namespace cohort::http

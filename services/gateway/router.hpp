@@ -1,0 +1,61 @@
+// Maps (method, path pattern) to handlers and runs the checks every API route shares, in the
+// order a client expects to hear about problems: 404/405, then 401/403, then 411/415/400, then
+// the handler. Patterns are literal segments plus {id} (a positive integer) and {file} (a safe
+// file name). Records each answer in the metrics under the route's pattern.
+#pragma once
+
+#include "gateway/http_types.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace cohort::metrics { struct registry; }
+
+namespace cohort::http {
+
+enum class access { anyone, organizer, registrant };
+
+struct route_options {
+  access who = access::anyone;
+  bool json_body = false;  // body must be a JSON object with Content-Type application/json
+};
+
+// Answers through the responder, or moves it into an async operation; may throw api_error
+// before it has moved the responder.
+using handler = std::function<void(request&, responder&)>;
+// Turns a bearer token (may be empty) into an identity; kind::anonymous for an empty token.
+// Throws api_error(401) for a token that is present but invalid.
+using authenticator = std::function<identity(std::string_view bearer)>;
+
+class router {
+ public:
+  router(metrics::registry* metrics, authenticator auth) : metrics_(metrics), auth_(std::move(auth)) {}
+
+  void add(verb method, std::string pattern, route_options options, handler h);
+  void get(std::string pattern, handler h, route_options o = {}) { add(verb::get, std::move(pattern), o, std::move(h)); }
+
+  // Answers req through respond, now or later, exactly once. Never throws.
+  void dispatch(request& req, responder respond) const;
+
+  // "METHOD /pattern" for every route, for `cohort routes` and the OpenAPI coverage test.
+  std::vector<std::string> describe() const;
+
+ private:
+  struct route {
+    verb method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    route_options options;
+    handler run;
+  };
+  static bool matches(const route& r, const std::vector<std::string>& segments, std::vector<std::string>& params);
+  void check_and_run(const route& r, request& req, responder& respond) const;
+  responder observed(std::string_view label, verb method, responder respond) const;
+
+  std::vector<route> routes_;
+  metrics::registry* metrics_;
+  authenticator auth_;
+};
+
+}  // namespace cohort::http

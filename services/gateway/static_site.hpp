@@ -1,0 +1,20 @@
+// The web pages (web/ in the repo) and the operational endpoints (/healthz, /readyz, /metrics).
+#pragma once
+
+#include "gateway/router.hpp"
+
+#include <atomic>
+#include <filesystem>
+
+namespace cohort::http {
+
+// GET / -> index.html, /w/{id} -> register.html, /live/{id} -> live.html, /assets/{file}.
+// Files are read per request: they are small, and an edit shows without a restart.
+void add_static_routes(router& r, std::filesystem::path web_root);
+
+// `ready` flips to true once the database is open and migrated.
+void add_ops_routes(router& r, const std::atomic<bool>& ready, const metrics::registry& metrics);
+
+std::string_view content_type_for(const std::filesystem::path& file);
+
+}  // namespace cohort::http

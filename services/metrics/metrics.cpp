@@ -1,0 +1,112 @@
+#include "metrics/metrics.hpp"
+
+#include <cstdio>
+
+namespace cohort::metrics {
+namespace {
+
+std::string format_double(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string join_labels(const std::string& labels, const std::string& extra) {
+  if (labels.empty()) return "{" + extra + "}";
+  return "{" + labels + "," + extra + "}";
+}
+
+}  // namespace
+
+histogram::histogram(std::vector<double> upper_bounds)
+    : bounds_(std::move(upper_bounds)), buckets_(new std::atomic<std::uint64_t>[bounds_.size()]) {
+  for (std::size_t i = 0; i < bounds_.size(); ++i) buckets_[i].store(0);
+}
+
+void histogram::observe(double value) noexcept {
+  for (std::size_t i = 0; i < bounds_.size(); ++i)
+    if (value <= bounds_[i]) {
+      buckets_[i].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<std::uint64_t>(value * 1e6), std::memory_order_relaxed);
+}
+
+void histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds_.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    out += name + "_bucket" + join_labels(labels, "le=\"" + format_double(bounds_[i]) + "\"") + " " +
+           std::to_string(cumulative) + "\n";
+  }
+  const auto total = count_.load(std::memory_order_relaxed);
+  out += name + "_bucket" + join_labels(labels, "le=\"+Inf\"") + " " + std::to_string(total) + "\n";
+  const std::string plain = labels.empty() ? "" : "{" + labels + "}";
+  out += name + "_sum" + plain + " " + format_double(sum_micros_.load(std::memory_order_relaxed) / 1e6) + "\n";
+  out += name + "_count" + plain + " " + std::to_string(total) + "\n";
+}
+
+counter& counter_family::with(const std::string& labels) {
+  std::lock_guard lock(mutex_);
+  auto& slot = counters_[labels];
+  if (!slot) slot = std::make_unique<counter>();
+  return *slot;
+}
+
+void counter_family::render(std::string& out, const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [labels, c] : counters_) out += name + "{" + labels + "} " + std::to_string(c->value()) + "\n";
+}
+
+histogram& histogram_family::with(const std::string& labels) {
+  std::lock_guard lock(mutex_);
+  auto& slot = histograms_[labels];
+  if (!slot) slot = std::make_unique<histogram>(bounds_);
+  return *slot;
+}
+
+void histogram_family::render(std::string& out, const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [labels, h] : histograms_) h->render(out, name, labels);
+}
+
+std::string registry::render() const {
+  std::string out;
+  out += "# HELP cohort_http_requests_total HTTP requests answered, by route pattern, method and status.\n";
+  out += "# TYPE cohort_http_requests_total counter\n";
+  http_requests.render(out, "cohort_http_requests_total");
+  out += "# HELP cohort_http_request_duration_seconds Time from a complete request to its response being queued.\n";
+  out += "# TYPE cohort_http_request_duration_seconds histogram\n";
+  http_duration.render(out, "cohort_http_request_duration_seconds");
+  out += "# HELP cohort_http_connections_total TCP connections accepted.\n";
+  out += "# TYPE cohort_http_connections_total counter\n";
+  out += "cohort_http_connections_total " + std::to_string(http_connections_total.value()) + "\n";
+  out += "# HELP cohort_registrations_total Signups committed, by resulting status.\n";
+  out += "# TYPE cohort_registrations_total counter\n";
+  registrations.render(out, "cohort_registrations_total");
+  out += "# HELP cohort_sqlite_commit_batch_size Writes committed together in one group-commit transaction.\n";
+  out += "# TYPE cohort_sqlite_commit_batch_size histogram\n";
+  sqlite_batch_size.render(out, "cohort_sqlite_commit_batch_size", "");
+  out += "# HELP cohort_sqlite_commit_duration_seconds Time to run and commit one batch.\n";
+  out += "# TYPE cohort_sqlite_commit_duration_seconds histogram\n";
+  sqlite_commit_seconds.render(out, "cohort_sqlite_commit_duration_seconds", "");
+  out += "# HELP cohort_sqlite_write_rejected_total Writes refused because the write queue was full.\n";
+  out += "# TYPE cohort_sqlite_write_rejected_total counter\n";
+  out += "cohort_sqlite_write_rejected_total " + std::to_string(sqlite_write_rejected.value()) + "\n";
+  return out;
+}
+
+std::string label_value(const std::string& raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (char c : raw) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace cohort::metrics

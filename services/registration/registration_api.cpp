@@ -1,0 +1,359 @@
+#include "registration/registration_api.hpp"
+
+#include "metrics/metrics.hpp"
+#include "registration/csv.hpp"
+#include "registration/registration_store.hpp"
+#include "registration/rfc3339.hpp"
+#include "registration/validation.hpp"
+#include "registration/webinar_store.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <iostream>
+
+namespace cohort::registration {
+namespace json = boost::json;
+using http::api_error;
+using http::response;
+
+namespace {
+
+response error_from(std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const validation_error& e) {
+    return http::error_response(422, "validation_failed", e.what(), e.field);
+  } catch (const not_found_error& e) {
+    return http::error_response(404, "not_found", e.what());
+  } catch (const api_error& e) {
+    return http::error_response(e.status, e.code, e.what(), e.field);
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: write failed: " << e.what() << "\n";
+  }
+  return http::error_response(500, "internal", "internal error");
+}
+
+// --- reading request bodies -------------------------------------------------------------
+
+const json::value* member(const json::object& obj, std::string_view key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &it->value();
+}
+
+std::string string_member(const json::object& obj, std::string_view key, const std::string& field, bool required) {
+  const auto* v = member(obj, key);
+  if (!v || v->is_null()) {
+    if (required) throw validation_error(field, field + " is required");
+    return {};
+  }
+  if (!v->is_string()) throw validation_error(field, field + " must be a string");
+  return std::string(v->get_string());
+}
+
+std::int64_t int_member(const json::value* v, const std::string& field, std::int64_t lo, std::int64_t hi) {
+  if (!v) throw validation_error(field, field + " is required");
+  std::int64_t n;
+  if (v->is_int64()) n = v->get_int64();
+  else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(hi)) n = static_cast<std::int64_t>(v->get_uint64());
+  else throw validation_error(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
+  if (n < lo || n > hi)
+    throw validation_error(field, field + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return n;
+}
+
+std::int64_t time_member(const json::value* v, const std::string& field) {
+  if (!v || !v->is_string()) throw validation_error(field, field + " must be an RFC 3339 date-time string");
+  auto t = parse_rfc3339(v->get_string());
+  if (!t) throw validation_error(field, field + " must be an RFC 3339 date-time such as 2026-12-03T18:00:00Z");
+  return *t;
+}
+
+std::optional<std::int64_t> capacity_member(const json::value* v) {
+  if (!v || v->is_null()) return std::nullopt;
+  return int_member(v, "capacity", 1, 100000);
+}
+
+// Either "sessions": [...] or "weekly": {...}; nullopt when neither is present and !required.
+std::optional<std::vector<session_slot>> sessions_member(const json::object& obj, bool required) {
+  const auto* list = member(obj, "sessions");
+  const auto* weekly = member(obj, "weekly");
+  if (list && weekly) throw validation_error("sessions", "give either sessions or weekly, not both");
+  std::vector<session_slot> out;
+  if (list) {
+    if (!list->is_array() || list->get_array().empty() || list->get_array().size() > 100)
+      throw validation_error("sessions", "sessions must be a list of 1 to 100 sessions");
+    std::size_t i = 0;
+    for (const auto& item : list->get_array()) {
+      const std::string prefix = "sessions[" + std::to_string(i++) + "]";
+      if (!item.is_object()) throw validation_error(prefix, prefix + " must be an object");
+      const auto& s = item.get_object();
+      session_slot slot;
+      slot.starts_at = time_member(member(s, "starts_at"), prefix + ".starts_at");
+      const auto* d = member(s, "duration_minutes");
+      slot.duration_minutes = d ? static_cast<int>(int_member(d, prefix + ".duration_minutes", 1, 1440)) : 60;
+      out.push_back(slot);
+    }
+    return out;
+  }
+  if (weekly) {
+    if (!weekly->is_object()) throw validation_error("weekly", "weekly must be an object");
+    const auto& w = weekly->get_object();
+    const auto first = time_member(member(w, "first_starts_at"), "weekly.first_starts_at");
+    const auto count = int_member(member(w, "count"), "weekly.count", 1, 52);
+    const auto* d = member(w, "duration_minutes");
+    const int duration = d ? static_cast<int>(int_member(d, "weekly.duration_minutes", 1, 1440)) : 60;
+    for (std::int64_t k = 0; k < count; ++k) out.push_back(session_slot{0, first + k * 7 * 86400, duration});
+    return out;
+  }
+  if (required) throw validation_error("sessions", "sessions (or weekly) is required");
+  return std::nullopt;
+}
+
+webinar_input read_webinar_input(const json::object& body) {
+  webinar_input in;
+  in.title = required_text(string_member(body, "title", "title", true), "title", 200);
+  in.description = optional_text(string_member(body, "description", "description", false), "description", 5000, true);
+  in.capacity = capacity_member(member(body, "capacity"));
+  in.sessions = *sessions_member(body, true);
+  return in;
+}
+
+webinar_patch read_webinar_patch(const json::object& body) {
+  webinar_patch p;
+  if (member(body, "title")) p.title = required_text(string_member(body, "title", "title", true), "title", 200);
+  if (member(body, "description"))
+    p.description = optional_text(string_member(body, "description", "description", false), "description", 5000, true);
+  if (member(body, "capacity")) p.capacity = capacity_member(member(body, "capacity"));
+  p.sessions = sessions_member(body, false);
+  return p;
+}
+
+signup_input read_signup(const json::object& body) {
+  signup_input in;
+  in.name = required_text(string_member(body, "name", "name", true), "name", 200);
+  const auto email = string_member(body, "email", "email", true);
+  auto key = email_key(email);
+  if (!key) throw validation_error("email", "email must be a valid address such as name@example.org");
+  in.email = trim(email);
+  in.email_key = std::move(*key);
+  in.profession = optional_text(string_member(body, "profession", "profession", false), "profession", 200);
+  const auto* consent = member(body, "consent");
+  if (!consent || !consent->is_bool() || !consent->get_bool())
+    throw validation_error("consent", "consent must be true to register");
+  return in;
+}
+
+// --- writing responses ---------------------------------------------------------------------
+
+json::object webinar_json(const webinar& w, std::int64_t now) {
+  json::array sessions;
+  for (const auto& s : w.sessions)
+    sessions.push_back(json::object{{"number", s.number},
+                                    {"starts_at", format_rfc3339(s.starts_at)},
+                                    {"ends_at", format_rfc3339(s.ends_at())},
+                                    {"duration_minutes", s.duration_minutes}});
+  json::object out{{"id", w.id},
+                   {"title", w.title},
+                   {"description", w.description},
+                   {"capacity", nullptr},
+                   {"registered", w.registered},
+                   {"waitlisted", w.waitlisted},
+                   {"seats_left", nullptr},
+                   {"sessions", std::move(sessions)},
+                   {"next_session_at", nullptr},
+                   {"created_at", format_rfc3339(w.created_at)}};
+  if (w.capacity) out["capacity"] = *w.capacity;
+  if (auto left = w.seats_left()) out["seats_left"] = *left;
+  if (auto next = w.next_session_at(now)) out["next_session_at"] = format_rfc3339(*next);
+  return out;
+}
+
+json::object registration_json(const registration_record& r) {
+  return json::object{{"id", r.id},
+                      {"webinar_id", r.webinar_id},
+                      {"name", r.name},
+                      {"email", r.email},
+                      {"profession", r.profession},
+                      {"status", r.status},
+                      {"created_at", format_rfc3339(r.created_at)}};
+}
+
+webinar load_webinar(store::database& db, std::int64_t id) {
+  auto w = find_webinar(db, id);
+  if (!w) throw api_error(404, "not_found", "no webinar " + std::to_string(id));
+  return std::move(*w);
+}
+
+json::object me_json(store::database& db, const registration_record& r) {
+  auto out = registration_json(r);
+  if (auto w = find_webinar(db, r.webinar_id)) out["webinar"] = webinar_json(*w, unix_now());
+  return out;
+}
+
+}  // namespace
+
+template <class Result, class Work, class Finish>
+void registration_api::write(http::responder& respond, Work work, Finish finish) {
+  auto slot = std::make_shared<std::optional<Result>>();
+  auto reply = std::make_shared<http::responder>(std::move(respond));
+  const bool queued = ctx_.writer->submit([slot, work = std::move(work)](store::database& db) mutable { slot->emplace(work(db)); },
+                                          [slot, reply, finish = std::move(finish)](std::exception_ptr ep) {
+                                            if (ep) return (*reply)(error_from(ep));
+                                            try {
+                                              (*reply)(finish(**slot));
+                                            } catch (...) {
+                                              (*reply)(error_from(std::current_exception()));
+                                            }
+                                          });
+  if (!queued) (*reply)(http::error_response(503, "unavailable", "the server is busy, try again in a moment"));
+}
+
+void registration_api::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (registration_api::*fn)(http::request&, http::responder&)) {
+    return [this, fn](http::request& req, http::responder& respond) { (this->*fn)(req, respond); };
+  };
+  const http::route_options organizer_json{access::organizer, true};
+  r.add(verb::get, "/api/webinars", {}, bind(&registration_api::list_webinars));
+  r.add(verb::post, "/api/webinars", organizer_json, bind(&registration_api::create_webinar));
+  r.add(verb::get, "/api/webinars/{id}", {}, bind(&registration_api::get_webinar));
+  r.add(verb::patch, "/api/webinars/{id}", organizer_json, bind(&registration_api::patch_webinar));
+  r.add(verb::del, "/api/webinars/{id}", {access::organizer, false}, bind(&registration_api::delete_webinar));
+  r.add(verb::post, "/api/webinars/{id}/registrations", {access::anyone, true}, bind(&registration_api::create_signup));
+  r.add(verb::get, "/api/webinars/{id}/registrations", {access::organizer, false}, bind(&registration_api::list_registrations));
+  r.add(verb::get, "/api/webinars/{id}/registrations.csv", {access::organizer, false}, bind(&registration_api::export_csv));
+  r.add(verb::get, "/api/me", {access::registrant, false}, bind(&registration_api::get_me));
+  r.add(verb::del, "/api/me", {access::registrant, false}, bind(&registration_api::cancel_me));
+}
+
+void registration_api::create_webinar(http::request& req, http::responder& respond) {
+  auto input = read_webinar_input(req.json);
+  write<webinar>(
+      respond,
+      [input = std::move(input)](store::database& db) mutable {
+        const auto now = unix_now();
+        return load_webinar(db, registration::create_webinar(db, std::move(input), now));
+      },
+      [](webinar& w) { return response::json(201, webinar_json(w, unix_now())); });
+}
+
+void registration_api::list_webinars(http::request&, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  const auto now = unix_now();
+  json::array items;
+  for (const auto& w : registration::list_webinars(*db, now)) items.push_back(webinar_json(w, now));
+  respond(response::json(200, json::object{{"webinars", std::move(items)}}));
+}
+
+void registration_api::get_webinar(http::request& req, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  respond(response::json(200, webinar_json(load_webinar(*db, req.id_param(0)), unix_now())));
+}
+
+void registration_api::patch_webinar(http::request& req, http::responder& respond) {
+  auto patch = read_webinar_patch(req.json);
+  write<webinar>(
+      respond,
+      [id = req.id_param(0), patch = std::move(patch)](store::database& db) mutable {
+        update_webinar(db, id, std::move(patch), unix_now());
+        return load_webinar(db, id);
+      },
+      [](webinar& w) { return response::json(200, webinar_json(w, unix_now())); });
+}
+
+void registration_api::delete_webinar(http::request& req, http::responder& respond) {
+  write<bool>(
+      respond,
+      [id = req.id_param(0)](store::database& db) {
+        registration::delete_webinar(db, id);
+        return true;
+      },
+      [](bool) { return response::no_content(); });
+}
+
+void registration_api::create_signup(http::request& req, http::responder& respond) {
+  auto input = read_signup(req.json);
+  const auto webinar_id = req.id_param(0);
+  write<signup_outcome>(
+      respond,
+      [webinar_id, input = std::move(input), tokens = ctx_.tokens](store::database& db) {
+        return registration::create_signup(db, webinar_id, input, *tokens, unix_now());
+      },
+      [this, webinar_id](signup_outcome& out) {
+        if (!out.created) return response::json(200, json::object{{"status", "already_registered"}});
+        if (ctx_.metrics) ctx_.metrics->registrations.with("status=\"" + out.status + "\"").add();
+        const auto join_url = ctx_.public_url + "/live/" + std::to_string(webinar_id) + "#token=" + out.token;
+        return response::json(201, json::object{{"id", out.id},
+                                                {"webinar_id", webinar_id},
+                                                {"status", out.status},
+                                                {"token", out.token},
+                                                {"join_url", join_url}});
+      });
+}
+
+void registration_api::get_me(http::request& req, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  auto me = find_by_token(*db, req.who.registration_id, req.who.token_nonce_hash);
+  if (!me) throw api_error(401, "unauthorized", "this registration no longer exists");
+  respond(response::json(200, me_json(*db, *me)));
+}
+
+void registration_api::cancel_me(http::request& req, http::responder& respond) {
+  write<json::object>(
+      respond,
+      [who = req.who](store::database& db) {
+        if (!find_by_token(db, who.registration_id, who.token_nonce_hash))
+          throw api_error(401, "unauthorized", "this registration no longer exists");
+        return me_json(db, cancel_registration(db, who.registration_id, unix_now()));
+      },
+      [](json::object& me) { return response::json(200, me); });
+}
+
+void registration_api::list_registrations(http::request& req, http::responder& respond) {
+  int limit = 100;
+  std::int64_t after = 0;
+  std::string status;
+  if (const auto* v = req.query_param("limit")) {
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), limit);
+    if (ec != std::errc{} || p != v->data() + v->size() || limit < 1 || limit > 500)
+      throw api_error(400, "bad_request", "limit must be an integer between 1 and 500", "limit");
+  }
+  if (const auto* v = req.query_param("after")) {
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), after);
+    if (ec != std::errc{} || p != v->data() + v->size() || after < 0)
+      throw api_error(400, "bad_request", "after must be a registration id", "after");
+  }
+  if (const auto* v = req.query_param("status")) {
+    status = *v;
+    if (status != "registered" && status != "waitlisted" && status != "cancelled")
+      throw api_error(400, "bad_request", "status must be registered, waitlisted or cancelled", "status");
+  }
+  auto db = ctx_.readers->acquire();
+  const auto id = req.id_param(0);
+  load_webinar(*db, id);
+  const auto page = registration::list_registrations(*db, id, status, after, limit);
+  json::array items;
+  for (const auto& r : page.items) items.push_back(registration_json(r));
+  json::object out{{"registrations", std::move(items)}, {"total", page.total}, {"next_after", nullptr}};
+  if (page.next_after) out["next_after"] = *page.next_after;
+  respond(response::json(200, out));
+}
+
+void registration_api::export_csv(http::request& req, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  const auto id = req.id_param(0);
+  load_webinar(*db, id);
+  std::string csv;
+  append_csv_row(csv, {"id", "name", "email", "profession", "status", "registered_at"});
+  for_each_registration(*db, id, [&csv](const registration_record& r) {
+    append_csv_row(csv, {std::to_string(r.id), r.name, r.email, r.profession, r.status, format_rfc3339(r.created_at)});
+  });
+  auto res = response::text(200, std::move(csv), "text/csv; charset=utf-8");
+  res.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"webinar-" + std::to_string(id) + "-registrations.csv\"");
+  respond(std::move(res));
+}
+
+}  // namespace cohort::registration

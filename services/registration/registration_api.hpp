@@ -1,0 +1,50 @@
+// The registration HTTP API: webinar series (organizer writes, public reads), signups, the
+// registrant's own record (/api/me), and the organizer's registrant list and CSV export.
+// Reads run on the request thread through a reader lease; writes go to the single writer and
+// answer from its completion, after COMMIT.
+#pragma once
+
+#include "gateway/auth.hpp"
+#include "gateway/router.hpp"
+#include "store/reader_pool.hpp"
+#include "store/sqlite_writer.hpp"
+
+#include <string>
+
+namespace cohort::metrics { struct registry; }
+
+namespace cohort::registration {
+
+struct api_context {
+  store::sqlite_writer* writer = nullptr;
+  store::reader_pool* readers = nullptr;
+  const http::token_codec* tokens = nullptr;
+  metrics::registry* metrics = nullptr;
+  std::string public_url;  // base of join links, no trailing slash
+};
+
+class registration_api {
+ public:
+  explicit registration_api(api_context ctx) : ctx_(std::move(ctx)) {}
+  void add_routes(http::router& r);
+
+ private:
+  void create_webinar(http::request& req, http::responder& respond);
+  void list_webinars(http::request& req, http::responder& respond);
+  void get_webinar(http::request& req, http::responder& respond);
+  void patch_webinar(http::request& req, http::responder& respond);
+  void delete_webinar(http::request& req, http::responder& respond);
+  void create_signup(http::request& req, http::responder& respond);
+  void get_me(http::request& req, http::responder& respond);
+  void cancel_me(http::request& req, http::responder& respond);
+  void list_registrations(http::request& req, http::responder& respond);
+  void export_csv(http::request& req, http::responder& respond);
+
+  // Queues work on the writer; answers with finish(result) after COMMIT, or the mapped error.
+  template <class Result, class Work, class Finish>
+  void write(http::responder& respond, Work work, Finish finish);
+
+  api_context ctx_;
+};
+
+}  // namespace cohort::registration

@@ -1,0 +1,119 @@
+#include "registration/registration_store.hpp"
+
+#include "registration/validation.hpp"
+
+namespace cohort::registration {
+namespace {
+
+constexpr const char* select_registration =
+    "SELECT id, webinar_id, name, email, profession, status, created_at FROM registrations";
+
+registration_record read_row(const store::statement& st) {
+  return registration_record{st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.int64(6)};
+}
+
+std::int64_t scalar(store::statement st) {
+  st.step();
+  return st.int64(0);
+}
+
+}  // namespace
+
+signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
+                             const http::token_codec& tokens, std::int64_t now) {
+  auto webinar = db.prepare("SELECT capacity FROM webinars WHERE id = ?");
+  webinar.bind(1, webinar_id);
+  if (!webinar.step()) throw not_found_error("no webinar " + std::to_string(webinar_id));
+  const auto capacity = webinar.optional_int64(0);
+
+  const auto existing = scalar(std::move(db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ? AND email_key = ? AND status <> 'cancelled'")
+                                             .bind(1, webinar_id)
+                                             .bind(2, input.email_key)));
+  if (existing > 0) return signup_outcome{};
+
+  const auto registered = scalar(std::move(
+      db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ? AND status = 'registered'").bind(1, webinar_id)));
+  const std::string status = (!capacity || registered < *capacity) ? "registered" : "waitlisted";
+
+  // The id goes into the token, so it is chosen before the insert; the single writer makes this race-free.
+  const auto id = scalar(db.prepare("SELECT coalesce(max(id), 0) + 1 FROM registrations"));
+  auto issued = tokens.issue(id, webinar_id);
+  db.prepare(
+        "INSERT INTO registrations (id, webinar_id, name, email, email_key, profession, status, token_hash, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, id)
+      .bind(2, webinar_id)
+      .bind(3, input.name)
+      .bind(4, input.email)
+      .bind(5, input.email_key)
+      .bind(6, input.profession)
+      .bind(7, status)
+      .bind_blob(8, issued.nonce_hash.data(), issued.nonce_hash.size())
+      .bind(9, now)
+      .bind(10, now)
+      .run();
+  return signup_outcome{true, id, status, std::move(issued.token)};
+}
+
+std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
+                                                 const std::string& nonce_hash) {
+  auto st = db.prepare(std::string(select_registration) + " WHERE id = ? AND token_hash = ?");
+  st.bind(1, registration_id).bind_blob(2, nonce_hash.data(), nonce_hash.size());
+  if (!st.step()) return std::nullopt;
+  return read_row(st);
+}
+
+registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now) {
+  auto st = db.prepare(std::string(select_registration) + " WHERE id = ?");
+  st.bind(1, registration_id);
+  if (!st.step()) throw not_found_error("no registration " + std::to_string(registration_id));
+  auto record = read_row(st);
+  if (record.status == "cancelled") return record;
+  db.prepare("UPDATE registrations SET status = 'cancelled', updated_at = ? WHERE id = ?").bind(1, now).bind(2, registration_id).run();
+  if (record.status == "registered") promote_waitlisted(db, record.webinar_id, now);
+  record.status = "cancelled";
+  return record;
+}
+
+int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now) {
+  auto cap = db.prepare("SELECT capacity FROM webinars WHERE id = ?");
+  cap.bind(1, webinar_id);
+  if (!cap.step()) return 0;
+  const auto capacity = cap.optional_int64(0);
+  const auto registered = scalar(std::move(
+      db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ? AND status = 'registered'").bind(1, webinar_id)));
+  auto st = db.prepare(
+      "UPDATE registrations SET status = 'registered', updated_at = ?1 WHERE id IN ("
+      " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' ORDER BY id LIMIT ?3)");
+  // Unlimited capacity admits the whole waitlist (-1 is SQLite's "no limit").
+  st.bind(1, now).bind(2, webinar_id).bind(3, capacity ? std::max<std::int64_t>(0, *capacity - registered) : -1);
+  st.run();
+  return db.changes();
+}
+
+registration_page list_registrations(store::database& db, std::int64_t webinar_id, const std::string& status_filter,
+                                     std::int64_t after_id, int limit) {
+  registration_page page;
+  const bool all = status_filter.empty();
+  auto st = db.prepare(std::string(select_registration) +
+                       " WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
+  st.bind(1, webinar_id).bind(2, status_filter).bind(3, after_id).bind(4, limit + 1);
+  while (st.step()) page.items.push_back(read_row(st));
+  if (page.items.size() > static_cast<std::size_t>(limit)) {
+    page.items.pop_back();
+    page.next_after = page.items.back().id;
+  }
+  page.total = scalar(std::move(db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2)")
+                                    .bind(1, webinar_id)
+                                    .bind(2, all ? std::string() : status_filter)));
+  return page;
+}
+
+void for_each_registration(store::database& db, std::int64_t webinar_id,
+                           const std::function<void(const registration_record&)>& visit) {
+  auto st = db.prepare(std::string(select_registration) + " WHERE webinar_id = ? ORDER BY id");
+  st.bind(1, webinar_id);
+  while (st.step()) visit(read_row(st));
+}
+
+}  // namespace cohort::registration

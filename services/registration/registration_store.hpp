@@ -1,0 +1,64 @@
+// Signups in SQLite. Writes run inside sqlite_writer jobs, so each one sees every earlier write
+// and none runs concurrently: the capacity check and the insert are atomic without extra locks.
+#pragma once
+
+#include "gateway/auth.hpp"
+#include "store/sqlite.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cohort::registration {
+
+struct signup_input {
+  std::string name;
+  std::string email;      // as typed (trimmed)
+  std::string email_key;  // see email_key()
+  std::string profession;
+};
+
+struct signup_outcome {
+  bool created = false;   // false: this email already holds an active registration
+  std::int64_t id = 0;
+  std::string status;     // registered | waitlisted
+  std::string token;      // the registrant's bearer token, only when created
+};
+
+struct registration_record {
+  std::int64_t id = 0;
+  std::int64_t webinar_id = 0;
+  std::string name;
+  std::string email;
+  std::string profession;
+  std::string status;
+  std::int64_t created_at = 0;
+};
+
+struct registration_page {
+  std::vector<registration_record> items;
+  std::int64_t total = 0;
+  std::optional<std::int64_t> next_after;
+};
+
+// Throws not_found_error for an unknown webinar.
+signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
+                             const http::token_codec& tokens, std::int64_t now);
+// The registration a token was issued for; nullopt when it no longer exists or the token's
+// secret part does not match (a token from before the id was reused).
+std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
+                                                 const std::string& nonce_hash);
+// Cancels (idempotent) and, when a seat was freed, promotes the oldest waitlisted registrant.
+// Returns the updated record; throws not_found_error.
+registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now);
+// Fills free seats from the waitlist, oldest first. Returns how many were promoted.
+int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now);
+
+registration_page list_registrations(store::database& db, std::int64_t webinar_id, const std::string& status_filter,
+                                     std::int64_t after_id, int limit);
+void for_each_registration(store::database& db, std::int64_t webinar_id,
+                           const std::function<void(const registration_record&)>& visit);
+
+}  // namespace cohort::registration

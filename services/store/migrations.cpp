@@ -1,0 +1,70 @@
+#include "store/migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace cohort::store {
+namespace {
+
+// Append only: a released step is never edited, a change is a new step.
+constexpr std::array<const char*, 1> steps{
+    // 1: webinar series, their sessions and the registrations (signups).
+    R"sql(
+CREATE TABLE webinars (
+  id          INTEGER PRIMARY KEY,
+  title       TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  capacity    INTEGER CHECK (capacity IS NULL OR capacity > 0),
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  id               INTEGER PRIMARY KEY,
+  webinar_id       INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  number           INTEGER NOT NULL,
+  starts_at        INTEGER NOT NULL,
+  duration_minutes INTEGER NOT NULL,
+  UNIQUE (webinar_id, number)
+);
+CREATE TABLE registrations (
+  id          INTEGER PRIMARY KEY,
+  webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  email       TEXT NOT NULL,
+  email_key   TEXT NOT NULL,
+  profession  TEXT NOT NULL DEFAULT '',
+  status      TEXT NOT NULL CHECK (status IN ('registered', 'waitlisted', 'cancelled')),
+  token_hash  BLOB NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+-- One active signup per email and webinar; a cancelled one may register again.
+CREATE UNIQUE INDEX registrations_active_email ON registrations (webinar_id, email_key) WHERE status <> 'cancelled';
+CREATE INDEX registrations_by_status ON registrations (webinar_id, status, id);
+)sql",
+};
+
+int user_version(database& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.int64(0));
+}
+
+}  // namespace
+
+int schema_version() { return static_cast<int>(steps.size()); }
+
+void migrate(database& db) {
+  const int current = user_version(db);
+  if (current > schema_version())
+    throw std::runtime_error("database schema version " + std::to_string(current) +
+                             " is newer than this build supports (" + std::to_string(schema_version()) + ")");
+  for (int v = current; v < schema_version(); ++v) {
+    transaction tx(db);
+    db.exec(steps[static_cast<std::size_t>(v)]);
+    db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+}  // namespace cohort::store

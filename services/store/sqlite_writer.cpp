@@ -1,0 +1,86 @@
+#include "store/sqlite_writer.hpp"
+
+#include "metrics/metrics.hpp"
+
+#include <chrono>
+#include <vector>
+
+namespace cohort::store {
+
+sqlite_writer::sqlite_writer(database db, options opts, metrics::registry* metrics)
+    : db_(std::move(db)), opts_(opts), metrics_(metrics), thread_([this] { run(); }) {}
+
+sqlite_writer::~sqlite_writer() { stop(); }
+
+bool sqlite_writer::submit(work w, completion done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= opts_.queue_max) {
+      if (metrics_) metrics_->sqlite_write_rejected.add();
+      return false;
+    }
+    queue_.push_back(job{std::move(w), std::move(done)});
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void sqlite_writer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void sqlite_writer::run() {
+  std::deque<job> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      const auto n = std::min(queue_.size(), opts_.batch_max);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    run_batch(batch);
+    batch.clear();
+  }
+}
+
+void sqlite_writer::run_batch(std::deque<job>& batch) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::exception_ptr> errors(batch.size());
+  try {
+    transaction tx(db_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      db_.exec("SAVEPOINT write");
+      try {
+        batch[i].apply(db_);
+        db_.exec("RELEASE write");
+      } catch (...) {
+        errors[i] = std::current_exception();
+        db_.exec("ROLLBACK TO write");
+        db_.exec("RELEASE write");
+      }
+    }
+    tx.commit();
+  } catch (...) {
+    // BEGIN or COMMIT failed (disk full, I/O error): nothing of this batch is durable.
+    const auto failure = std::current_exception();
+    for (auto& e : errors) e = failure;
+  }
+  if (metrics_) {
+    metrics_->sqlite_batch_size.observe(static_cast<double>(batch.size()));
+    metrics_->sqlite_commit_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].done) batch[i].done(errors[i]);
+}
+
+}  // namespace cohort::store
