@@ -131,7 +131,7 @@ int serve(const config& cfg) {
   http::http_server server(ioc, options, routes, &metrics);
   std::uint16_t port = 0;
   try {
-    port = server.start();
+    port = server.listen();
   } catch (const std::exception& e) {
     std::cerr << "cohort: cannot listen on " << cfg.server.listen.host << ":" << cfg.server.listen.port << ": " << e.what() << "\n";
     return 1;
@@ -141,6 +141,7 @@ int serve(const config& cfg) {
   api = registration::registration_api(registration::api_context{&writer, &readers, &tokens, &metrics, public_url});
   const auto web_root = cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
   add_all_routes(routes, api, web_root, ready, metrics);
+  server.start_accepting();
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).string() << ", pages from " << web_root.string() << "\n";

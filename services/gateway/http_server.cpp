@@ -82,39 +82,40 @@ class http_session : public std::enable_shared_from_this<http_session> {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
   }
 
-  // From any thread: close now if idle, else after the answer in progress.
+  // From any thread: close now if idle; a request already arriving or being answered finishes first.
   void shutdown() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->do_close();
+      if (!self->busy_ && !self->request_started_) self->do_close();
     });
   }
 
  private:
+  // Waits for the first bytes of the next request: up to the keep-alive timeout on an idle
+  // connection (the read timeout for a new one). Then all of the request must arrive within the
+  // read timeout, so a client sending a byte a second is dropped.
   void do_read() {
     if (server_->stopping) return do_close();
+    request_started_ = false;
+    if (buffer_.size() > 0) return start_request();  // pipelined bytes already here
+    stream_.expires_after(std::chrono::seconds(served_ ? server_->options.keepalive_timeout_seconds
+                                                       : server_->options.read_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->do_close();
+      self->start_request();
+    });
+  }
+
+  void start_request() {
+    request_started_ = true;
     parser_.emplace();
     parser_->header_limit(server_->options.header_max_bytes);
     parser_->body_limit(server_->options.body_max_bytes);
-    request_started_ = buffer_.size() > 0;
-    // Idle keep-alive connections get the keep-alive timeout; once a request starts, all of it
-    // must arrive within the read timeout, so a byte-a-second sender is dropped.
-    stream_.expires_after(std::chrono::seconds(request_started_ ? server_->options.read_timeout_seconds
-                                                                : server_->options.keepalive_timeout_seconds));
-    do_read_some();
+    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   }
 
-  void do_read_some() {
-    bhttp::async_read_some(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
-  }
-
-  void on_read(beast::error_code ec, std::size_t bytes) {
-    if (!ec && !parser_->is_done()) {
-      if (!request_started_ && bytes > 0) {
-        request_started_ = true;
-        stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
-      }
-      return do_read_some();
-    }
+  void on_read(beast::error_code ec, std::size_t) {
     if (ec == bhttp::error::body_limit)
       return reply_and_close(error_response(413, "payload_too_large",
                                             "the body is larger than " + std::to_string(server_->options.body_max_bytes) + " bytes"));
@@ -182,6 +183,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   void on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
+    served_ = true;
     if (ec) {
       fail(ec, "write");
       return do_close();
@@ -206,7 +208,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool keep_alive_ = false;
   bool head_ = false;
   bool busy_ = false;
-  bool request_started_ = false;
+  bool request_started_ = false;  // bytes of a request have arrived
+  bool served_ = false;           // answered at least one request
 };
 
 void http_server::state::do_accept() {
@@ -238,7 +241,7 @@ http_server::http_server(net::io_context& ioc, server_options options, const rou
 
 http_server::~http_server() = default;
 
-std::uint16_t http_server::start() {
+std::uint16_t http_server::listen() {
   const auto address = net::ip::make_address(state_->options.host);
   tcp::endpoint endpoint(address, state_->options.port);
   auto& acceptor = state_->acceptor;
@@ -246,9 +249,11 @@ std::uint16_t http_server::start() {
   acceptor.set_option(net::socket_base::reuse_address(true));
   acceptor.bind(endpoint);
   acceptor.listen(net::socket_base::max_listen_connections);
-  const auto port = acceptor.local_endpoint().port();
-  state_->do_accept();
-  return port;
+  return acceptor.local_endpoint().port();
+}
+
+void http_server::start_accepting() {
+  net::post(state_->acceptor.get_executor(), [s = state_] { s->do_accept(); });
 }
 
 void http_server::stop() {

@@ -30,8 +30,10 @@ class http_server {
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  // Binds, listens and starts accepting; returns the bound port (useful with port 0). Throws on failure.
-  std::uint16_t start();
+  // Binds and listens; returns the bound port (useful with port 0). Throws on failure.
+  // Connections wait in the backlog until start_accepting(), so routes can be added in between.
+  std::uint16_t listen();
+  void start_accepting();
   // Graceful stop: no new connections; idle connections close now, busy ones after their answer.
   void stop();
   // Connections still open (for the shutdown wait).

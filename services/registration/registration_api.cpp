@@ -29,7 +29,7 @@ response error_from(std::exception_ptr ep) {
   } catch (const api_error& e) {
     return http::error_response(e.status, e.code, e.what(), e.field);
   } catch (const std::exception& e) {
-    std::cerr << "cohort: write failed: " << e.what() << "\n";
+    std::cerr << "cohort: request failed: " << e.what() << "\n";
   }
   return http::error_response(500, "internal", "internal error");
 }
@@ -212,8 +212,17 @@ void registration_api::write(http::responder& respond, Work work, Finish finish)
 void registration_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
+  // Domain errors thrown while reading the request become their HTTP answer here.
   auto bind = [this](void (registration_api::*fn)(http::request&, http::responder&)) {
-    return [this, fn](http::request& req, http::responder& respond) { (this->*fn)(req, respond); };
+    return [this, fn](http::request& req, http::responder& respond) {
+      try {
+        (this->*fn)(req, respond);
+      } catch (const validation_error&) {
+        if (respond) respond(error_from(std::current_exception()));
+      } catch (const not_found_error&) {
+        if (respond) respond(error_from(std::current_exception()));
+      }
+    };
   };
   const http::route_options organizer_json{access::organizer, true};
   r.add(verb::get, "/api/webinars", {}, bind(&registration_api::list_webinars));

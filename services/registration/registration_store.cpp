@@ -17,6 +17,14 @@ std::int64_t scalar(store::statement st) {
   return st.int64(0);
 }
 
+// Registered seats, counted no further than `limit`: a signup costs O(capacity), not O(signups).
+std::int64_t registered_up_to(store::database& db, std::int64_t webinar_id, std::int64_t limit) {
+  return scalar(std::move(db.prepare("SELECT count(*) FROM (SELECT 1 FROM registrations"
+                                     " WHERE webinar_id = ? AND status = 'registered' LIMIT ?)")
+                              .bind(1, webinar_id)
+                              .bind(2, limit)));
+}
+
 }  // namespace
 
 signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
@@ -31,9 +39,7 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
                                              .bind(2, input.email_key)));
   if (existing > 0) return signup_outcome{};
 
-  const auto registered = scalar(std::move(
-      db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ? AND status = 'registered'").bind(1, webinar_id)));
-  const std::string status = (!capacity || registered < *capacity) ? "registered" : "waitlisted";
+  const std::string status = (!capacity || registered_up_to(db, webinar_id, *capacity) < *capacity) ? "registered" : "waitlisted";
 
   // The id goes into the token, so it is chosen before the insert; the single writer makes this race-free.
   const auto id = scalar(db.prepare("SELECT coalesce(max(id), 0) + 1 FROM registrations"));
@@ -80,8 +86,7 @@ int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_
   cap.bind(1, webinar_id);
   if (!cap.step()) return 0;
   const auto capacity = cap.optional_int64(0);
-  const auto registered = scalar(std::move(
-      db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ? AND status = 'registered'").bind(1, webinar_id)));
+  const auto registered = capacity ? registered_up_to(db, webinar_id, *capacity) : 0;
   auto st = db.prepare(
       "UPDATE registrations SET status = 'registered', updated_at = ?1 WHERE id IN ("
       " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' ORDER BY id LIMIT ?3)");

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The two set-up commands of README.md, on a fresh Debian 12 machine as root:
+#   bash config/cohort.sh run    install what is missing, build, run the server on the embedded default
+#   bash config/cohort.sh test   install what is missing, build, run every test (unit, integration, browser, sanitizers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
+  libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev catch2)
+test_packages=(sqlite3 chromium)
+
+# apt only when something is missing, so a second run starts at once.
+install_missing() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  # Any Node.js >= 18 with npm will do (Debian's, or one already on the machine).
+  if [[ " $* " == *" chromium "* ]] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+    missing+=(nodejs npm)
+  fi
+  if ((${#missing[@]})); then
+    echo "cohort: installing ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir"
+}
+
+case "${1:-}" in
+  run)
+    install_missing "${build_packages[@]}"
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=OFF
+    shift
+    exec build/cohort --demo "$@"
+    ;;
+  test)
+    install_missing "${build_packages[@]}" "${test_packages[@]}"
+    exec bash tests/run_all.sh
+    ;;
+  *)
+    echo "usage: bash config/cohort.sh run|test" >&2
+    exit 64
+    ;;
+esac

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds and runs the whole suite: Catch2 unit tests (ctest), node integration tests against the
+# real binary, the browser test in Debian Chromium, then the unit and integration tests again on
+# an AddressSanitizer + UBSan build. Any failure or sanitizer report makes it exit non-zero.
+# Called by `bash config/cohort.sh test` (which installs the packages first).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+logs=$root/build/test-logs
+failed_steps=()
+passed=0
+failed=0
+
+step() {  # step NAME COMMAND...: runs it, keeps its log, counts what its runner reports
+  local name=$1
+  shift
+  echo "== $name"
+  local log="$logs/$name.log"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f
+  if grep -q '^# pass ' "$log"; then  # node --test
+    p=$(awk '/^# pass /{s+=$3} END{print s+0}' "$log")
+    f=$(awk '/^# fail /{s+=$3} END{print s+0}' "$log")
+  else  # ctest: "100% tests passed, 0 tests failed out of 42"
+    f=$(sed -nE 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
+    local total
+    total=$(sed -nE 's/.* tests failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
+    p=$(( ${total:-0} - ${f:-0} ))
+    f=${f:-0}
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if ((rc != 0)); then
+    failed_steps+=("$name")
+    ((f > 0)) || failed=$((failed + 1))
+  fi
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir"
+}
+
+mkdir -p "$logs" build/test-artifacts
+export CI=${CI:-}
+node_tests=(tests/gateway/*.test.mjs tests/registration/*.test.mjs tests/store/*.test.mjs tests/proto/*.test.mjs)
+
+step build build build -DCMAKE_BUILD_TYPE=RelWithDebInfo || true
+if [[ -x build/cohort ]]; then
+  step unit ctest --test-dir build --output-on-failure -j2
+  (cd tests && { [[ -d node_modules/playwright-core ]] && [[ node_modules/.package-lock.json -nt package-lock.json ]] || npm ci --no-audit --no-fund --loglevel=error; })
+  step integration env COHORT_BIN="$root/build/cohort" node --test "${node_tests[@]}"
+  step browser env COHORT_BIN="$root/build/cohort" node --test tests/browser/*.test.mjs
+fi
+
+# Sanitizers: reports go to files, so a report from a server process the tests started fails the run too.
+asan_logs=$root/build-asan/sanitizer-logs
+rm -rf "$asan_logs"
+mkdir -p "$asan_logs"
+export ASAN_OPTIONS="log_path=$asan_logs/asan:detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="log_path=$asan_logs/ubsan:print_stacktrace=1:halt_on_error=1"
+step build-asan build build-asan -DCMAKE_BUILD_TYPE=Debug -DCOHORT_SANITIZE=ON || true
+if [[ -x build-asan/cohort ]]; then
+  step unit-asan ctest --test-dir build-asan --output-on-failure -j2
+  step integration-asan env COHORT_BIN="$root/build-asan/cohort" node --test "${node_tests[@]}"
+fi
+unset ASAN_OPTIONS UBSAN_OPTIONS
+if compgen -G "$asan_logs/*" >/dev/null; then
+  echo "== sanitizer reports"
+  cat "$asan_logs"/*
+  failed_steps+=("sanitizers")
+  failed=$((failed + 1))
+fi
+
+echo
+if ((${#failed_steps[@]})); then
+  echo "FAILED steps: ${failed_steps[*]} (logs in build/test-logs/)"
+fi
+echo "total: $passed passed, $failed failed"
+((${#failed_steps[@]} == 0))
