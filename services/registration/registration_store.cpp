@@ -12,39 +12,43 @@ registration_record read_row(const store::statement& st) {
   return registration_record{st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.int64(6)};
 }
 
-std::int64_t scalar(store::statement st) {
+std::int64_t scalar(store::statement& st) {
   st.step();
-  return st.int64(0);
+  const auto v = st.int64(0);
+  st.reset();
+  return v;
 }
 
 // Registered seats, counted no further than `limit`: a signup costs O(capacity), not O(signups).
 std::int64_t registered_up_to(store::database& db, std::int64_t webinar_id, std::int64_t limit) {
-  return scalar(std::move(db.prepare("SELECT count(*) FROM (SELECT 1 FROM registrations"
-                                     " WHERE webinar_id = ? AND status = 'registered' LIMIT ?)")
-                              .bind(1, webinar_id)
-                              .bind(2, limit)));
+  return scalar(db.cached("SELECT count(*) FROM (SELECT 1 FROM registrations"
+                          " WHERE webinar_id = ? AND status = 'registered' LIMIT ?)")
+                    .bind(1, webinar_id)
+                    .bind(2, limit));
 }
 
 }  // namespace
 
 signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
                              const http::token_codec& tokens, std::int64_t now) {
-  auto webinar = db.prepare("SELECT capacity FROM webinars WHERE id = ?");
+  auto& webinar = db.cached("SELECT capacity FROM webinars WHERE id = ?");
   webinar.bind(1, webinar_id);
   if (!webinar.step()) throw not_found_error("no webinar " + std::to_string(webinar_id));
   const auto capacity = webinar.optional_int64(0);
+  webinar.reset();
 
-  const auto existing = scalar(std::move(db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ? AND email_key = ? AND status <> 'cancelled'")
-                                             .bind(1, webinar_id)
-                                             .bind(2, input.email_key)));
+  const auto existing =
+      scalar(db.cached("SELECT count(*) FROM registrations WHERE webinar_id = ? AND email_key = ? AND status <> 'cancelled'")
+                 .bind(1, webinar_id)
+                 .bind(2, input.email_key));
   if (existing > 0) return signup_outcome{};
 
   const std::string status = (!capacity || registered_up_to(db, webinar_id, *capacity) < *capacity) ? "registered" : "waitlisted";
 
   // The id goes into the token, so it is chosen before the insert; the single writer makes this race-free.
-  const auto id = scalar(db.prepare("SELECT coalesce(max(id), 0) + 1 FROM registrations"));
+  const auto id = scalar(db.cached("SELECT coalesce(max(id), 0) + 1 FROM registrations"));
   auto issued = tokens.issue(id, webinar_id);
-  db.prepare(
+  db.cached(
         "INSERT INTO registrations (id, webinar_id, name, email, email_key, profession, status, token_hash, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, id)
@@ -108,9 +112,9 @@ registration_page list_registrations(store::database& db, std::int64_t webinar_i
     page.items.pop_back();
     page.next_after = page.items.back().id;
   }
-  page.total = scalar(std::move(db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2)")
+  page.total = scalar(db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2)")
                                     .bind(1, webinar_id)
-                                    .bind(2, all ? std::string() : status_filter)));
+                                    .bind(2, all ? std::string() : status_filter));
   return page;
 }
 

@@ -19,48 +19,57 @@ database::database(const std::string& path, const open_options& options) {
   exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
-void database::check(int rc) const {
+void database::check(int rc) const { check(db_.get(), rc); }
+
+void database::check(sqlite3* db, int rc) {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
-  throw sqlite_error(rc & 0xff, sqlite3_extended_errcode(db_.get()), std::string("sqlite: ") + sqlite3_errmsg(db_.get()));
+  throw sqlite_error(rc & 0xff, sqlite3_extended_errcode(db), std::string("sqlite: ") + sqlite3_errmsg(db));
 }
 
 void database::exec(const std::string& sql) { check(sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr)); }
 
 statement database::prepare(std::string_view sql) { return statement(*this, sql); }
 
+statement& database::cached(const std::string& sql) {
+  auto& slot = cache_[sql];
+  if (!slot) slot = std::make_unique<statement>(*this, sql);
+  slot->reset();
+  return *slot;
+}
+
 std::int64_t database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 int database::changes() const { return sqlite3_changes(db_.get()); }
 
-statement::statement(const database& db, std::string_view sql) : db_(&db) {
+statement::statement(const database& db, std::string_view sql) : db_(db.handle()) {
   sqlite3_stmt* raw = nullptr;
-  db.check(sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr));
+  database::check(db_, sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr));
   stmt_.reset(raw);
 }
 
 statement& statement::bind(int index, std::int64_t value) {
-  db_->check(sqlite3_bind_int64(stmt_.get(), index, value));
+  database::check(db_, sqlite3_bind_int64(stmt_.get(), index, value));
   return *this;
 }
 
 statement& statement::bind(int index, std::string_view text) {
-  db_->check(sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  database::check(db_, sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   return *this;
 }
 
 statement& statement::bind_blob(int index, const void* data, std::size_t size) {
-  db_->check(sqlite3_bind_blob64(stmt_.get(), index, data, size, SQLITE_TRANSIENT));
+  database::check(db_, sqlite3_bind_blob64(stmt_.get(), index, data, size, SQLITE_TRANSIENT));
   return *this;
 }
 
 statement& statement::bind_null(int index) {
-  db_->check(sqlite3_bind_null(stmt_.get(), index));
+  database::check(db_, sqlite3_bind_null(stmt_.get(), index));
   return *this;
 }
 
 bool statement::step() {
   const int rc = sqlite3_step(stmt_.get());
-  db_->check(rc);
+  database::check(db_, rc);
   return rc == SQLITE_ROW;
 }
 

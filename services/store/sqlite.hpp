@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace cohort::store {
 
@@ -44,17 +45,23 @@ class database {
   // Runs one or more statements without results (DDL, PRAGMA, BEGIN...).
   void exec(const std::string& sql);
   statement prepare(std::string_view sql);
+  // A statement prepared once per connection and reused (reset, bindings cleared) on every call:
+  // for hot paths. Do not hold it across another call with the same SQL.
+  statement& cached(const std::string& sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
   sqlite3* handle() const { return db_.get(); }
   // Throws sqlite_error if rc is not OK/ROW/DONE.
   void check(int rc) const;
+  static void check(sqlite3* db, int rc);
 
  private:
   struct closer {
     void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
   };
   std::unique_ptr<sqlite3, closer> db_;
+  // Destroyed before db_ (declared after it), so statements finalize before the connection closes.
+  std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
 };
 
 // A prepared statement. Bind indices start at 1, column indices at 0.
@@ -87,7 +94,7 @@ class statement {
   struct finalizer {
     void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
   };
-  const database* db_;
+  sqlite3* db_;  // the connection's handle, stable when the database object moves
   std::unique_ptr<sqlite3_stmt, finalizer> stmt_;
 };
 

@@ -58,14 +58,14 @@ void sqlite_writer::run_batch(std::deque<job>& batch) {
   try {
     transaction tx(db_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      db_.exec("SAVEPOINT write");
+      db_.cached("SAVEPOINT write").run();
       try {
         batch[i].apply(db_);
-        db_.exec("RELEASE write");
+        db_.cached("RELEASE write").run();
       } catch (...) {
         errors[i] = std::current_exception();
-        db_.exec("ROLLBACK TO write");
-        db_.exec("RELEASE write");
+        db_.cached("ROLLBACK TO write").run();
+        db_.cached("RELEASE write").run();
       }
     }
     tx.commit();
