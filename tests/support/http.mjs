@@ -7,9 +7,10 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Asserts the one error shape of the contract: {"error":{"code":string,"message":string[,"field":string]}},
 // served as application/json with the expected status (and code / field when given).
-// `res` is what api() or RawConn.readResponse() returns.
-export function assertError(res, status, code, field) {
-  const seen = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+// `res` is what api() or RawConn.readResponse() returns; `context` (e.g. the request sent) prefixes failure messages.
+export function assertError(res, status, code, field, context) {
+  const got = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+  const seen = context ? `${context} -> ${got}` : got;
   assert.equal(res.status, status, `expected HTTP ${status} ${code ?? ''}, got ${res.status}: ${seen}`);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json\b/, `error content-type (${seen})`);
   const body = res.body;
