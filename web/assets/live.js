@@ -1,0 +1,153 @@
+// Personal room page (/live/{id}#token=...): takes the registrant token out of the URL, keeps it
+// in localStorage for this webinar, and shows the registration from GET /api/me.
+import { request, idFromPath, NetworkError } from '/assets/api.js';
+import { focusRegion } from '/assets/dom.js';
+import { renderSessions } from '/assets/sessions.js';
+import { storeToken, loadToken, forgetToken } from '/assets/token.js';
+
+const $ = (id) => document.getElementById(id);
+const webinarId = idFromPath('live');
+let token = null;
+
+// The token must not linger in the address bar, history or a shared screenshot.
+function takeTokenFromHash() {
+  const hash = location.hash.startsWith('#') ? location.hash.slice(1) : location.hash;
+  if (!hash) return null;
+  const fromHash = new URLSearchParams(hash).get('token');
+  if (fromHash === null) return null;
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return fromHash.trim() || null;
+}
+
+function showNoAccess(message) {
+  $('page-status').hidden = true;
+  $('room').hidden = true;
+  $('no-access-text').textContent = message;
+  const link = $('no-access-link');
+  if (webinarId) {
+    link.href = `/w/${webinarId}`;
+    link.textContent = 'Go to the registration page';
+  } else {
+    link.href = '/';
+    link.textContent = 'See all upcoming webinars';
+  }
+  $('no-access').hidden = false;
+  document.title = 'Room not available — Cohort';
+}
+
+function render(me) {
+  const webinar = me.webinar && typeof me.webinar === 'object' ? me.webinar : {};
+  const title = String(webinar.title ?? 'this webinar');
+  const name = String(me.name ?? '');
+  const status = String(me.status ?? '');
+  const greeting = {
+    registered: `Hi ${name} — you're registered for ${title}`,
+    waitlisted: `Hi ${name} — you're on the waitlist for ${title}`,
+    cancelled: `Hi ${name} — your registration for ${title} is cancelled`,
+  }[status] ?? `Hi ${name} — ${title}`;
+  $('greeting').textContent = greeting;
+  document.title = `${title} — your room — Cohort`;
+
+  const pill = $('status-pill');
+  pill.className = `status-pill ${status}`;
+  pill.textContent = { registered: 'Registered', waitlisted: 'Waitlisted', cancelled: 'Cancelled' }[status] ?? status;
+  $('status-text').textContent = {
+    registered: 'Come back to this page when a session starts.',
+    waitlisted: 'All seats are taken. If one opens up you are moved in automatically, and this page will show it.',
+    cancelled: 'You will not receive emails about this series. You can register again at any time.',
+  }[status] ?? '';
+
+  renderSessions($('session-list'), $('tz-note'), webinar.sessions);
+  const active = status === 'registered' || status === 'waitlisted';
+  $('live-section').hidden = !active;
+  $('cancel-area').hidden = !active;
+  $('device-note').hidden = !active;
+  $('register-again').hidden = active;
+  $('register-again-link').href = `/w/${encodeURIComponent(me.webinar_id ?? webinarId)}`;
+  $('confirm-text').textContent = status === 'waitlisted'
+    ? `Leave the waitlist for ${title}? You can register again later.`
+    : `Cancel your registration for ${title}? Your seat goes to the next person on the waitlist. You can register again later.`;
+
+  $('page-status').hidden = true;
+  $('no-access').hidden = true;
+  $('room').hidden = false;
+}
+
+async function loadRegistration() {
+  if (!webinarId) {
+    showNoAccess('This address does not point to a webinar room.');
+    return;
+  }
+  const fromHash = takeTokenFromHash();
+  if (fromHash) storeToken(webinarId, fromHash);
+  token = fromHash || loadToken(webinarId);
+  if (!token) {
+    showNoAccess('This page needs your personal join link. Open the link you received when you registered, or register on the webinar page.');
+    return;
+  }
+  let res;
+  try {
+    res = await request('GET', '/api/me', { token });
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    $('page-status').textContent = 'We could not reach the server. Please check your connection and reload the page.';
+    return;
+  }
+  if (res.status === 401 || res.status === 403) {
+    forgetToken(webinarId);
+    showNoAccess('We do not recognise this personal link. It may be incomplete or mistyped. Copy the whole link you received when you registered, or register again on the webinar page.');
+    return;
+  }
+  if (res.status !== 200 || !res.data) {
+    $('page-status').textContent = 'We could not load your registration right now. Please reload the page in a moment.';
+    return;
+  }
+  render(res.data);
+}
+
+function openConfirm() {
+  $('confirm').hidden = false;
+  $('cancel-button').setAttribute('aria-expanded', 'true');
+  $('cancel-error').hidden = true;
+  focusRegion($('confirm-text'));
+}
+
+function closeConfirm() {
+  $('confirm').hidden = true;
+  $('cancel-button').setAttribute('aria-expanded', 'false');
+  $('cancel-button').focus();
+}
+
+async function confirmCancel() {
+  const button = $('confirm-cancel');
+  button.disabled = true;
+  let res = null;
+  try {
+    res = await request('DELETE', '/api/me', { token });
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+  } finally {
+    button.disabled = false;
+  }
+  if (res && res.status === 200 && res.data) {
+    $('confirm').hidden = true;
+    $('cancel-button').setAttribute('aria-expanded', 'false');
+    render(res.data);
+    focusRegion($('greeting'));
+    return;
+  }
+  if (res && (res.status === 401 || res.status === 403)) {
+    forgetToken(webinarId);
+    showNoAccess('We do not recognise this personal link any more. Register again on the webinar page.');
+    return;
+  }
+  $('cancel-error').textContent = 'Your registration was not cancelled because something went wrong. Please try again.';
+  $('cancel-error').hidden = false;
+}
+
+$('cancel-button').addEventListener('click', () => ($('confirm').hidden ? openConfirm() : closeConfirm()));
+$('keep-registration').addEventListener('click', closeConfirm);
+$('confirm-cancel').addEventListener('click', confirmCancel);
+$('confirm').addEventListener('keydown', (e) => { if (e.key === 'Escape') closeConfirm(); });
+window.addEventListener('hashchange', () => { if (new URLSearchParams(location.hash.slice(1)).has('token')) loadRegistration(); });
+loadRegistration();

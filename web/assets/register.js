@@ -1,0 +1,194 @@
+// Registration page (/w/{id}): shows the webinar and posts the sign-up form.
+import { request, errorOf, idFromPath, NetworkError } from '/assets/api.js';
+import { focusRegion } from '/assets/dom.js';
+import { seatsText, sessionCountText } from '/assets/format.js';
+import { renderSessions } from '/assets/sessions.js';
+import { storeToken } from '/assets/token.js';
+
+const FIELDS = ['name', 'email', 'profession', 'consent'];
+const $ = (id) => document.getElementById(id);
+
+const webinarId = idFromPath('w');
+const form = $('register-form');
+const submitButton = $('submit-button');
+let webinarTitle = '';
+
+function showNotFound() {
+  $('page-status').hidden = true;
+  $('webinar').hidden = true;
+  $('not-found').hidden = false;
+  document.title = 'Webinar not found — Cohort';
+  focusRegion($('not-found').querySelector('h1'));
+}
+
+function renderWebinar(webinar) {
+  webinarTitle = String(webinar.title ?? '');
+  document.title = `${webinarTitle} — Cohort`;
+  $('webinar-title').textContent = webinarTitle;
+  $('webinar-description').textContent = String(webinar.description ?? '');
+  const seats = seatsText(webinar);
+  $('seats').textContent = seats.text;
+  $('seats').classList.toggle('full', seats.full);
+  const sessions = Array.isArray(webinar.sessions) ? webinar.sessions : [];
+  $('session-count').textContent = sessions.length ? sessionCountText(sessions.length) : '';
+  renderSessions($('session-list'), $('tz-note'), sessions);
+  $('full-note').hidden = !seats.full;
+  submitButton.textContent = seats.full ? 'Join the waitlist' : 'Register';
+  $('register-heading').textContent = seats.full ? 'Join the waitlist for free' : 'Register for free';
+  $('page-status').hidden = true;
+  $('not-found').hidden = true;
+  $('webinar').hidden = false;
+}
+
+async function loadWebinar() {
+  if (!webinarId) { showNotFound(); return; }
+  let res;
+  try {
+    res = await request('GET', `/api/webinars/${webinarId}`);
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    $('page-status').textContent = 'We could not load this webinar. Please check your connection and reload the page.';
+    return;
+  }
+  if (res.status === 404) { showNotFound(); return; }
+  if (res.status !== 200 || !res.data) {
+    $('page-status').textContent = 'We could not load this webinar right now. Please try again in a moment.';
+    return;
+  }
+  renderWebinar(res.data);
+}
+
+function describedBy(input, errorId, on) {
+  const ids = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && x !== errorId);
+  if (on) ids.unshift(errorId);
+  if (ids.length) input.setAttribute('aria-describedby', ids.join(' '));
+  else input.removeAttribute('aria-describedby');
+}
+
+function clearMessages() {
+  for (const field of FIELDS) {
+    const input = $(field);
+    input.removeAttribute('aria-invalid');
+    describedBy(input, `${field}-error`, false);
+    $(`${field}-error`).textContent = '';
+  }
+  $('form-error').hidden = true;
+  $('form-error').textContent = '';
+  $('form-notice').hidden = true;
+  $('form-notice').replaceChildren();
+}
+
+function showFieldError(field, message) {
+  const input = $(field);
+  $(`${field}-error`).textContent = message.charAt(0).toUpperCase() + message.slice(1);
+  input.setAttribute('aria-invalid', 'true');
+  describedBy(input, `${field}-error`, true);
+  input.focus();
+}
+
+function showFormError(message) {
+  $('form-error').textContent = message;
+  $('form-error').hidden = false;
+}
+
+function showAlreadyRegistered() {
+  const notice = $('form-notice');
+  const strong = document.createElement('strong');
+  strong.textContent = 'This email is already registered for this webinar.';
+  const rest = document.createElement('p');
+  rest.textContent = 'Use the personal join link you received when you registered. No new link is created for the same address.';
+  const first = document.createElement('p');
+  first.append(strong);
+  notice.replaceChildren(first, rest);
+  notice.hidden = false;
+  notice.focus();
+}
+
+function showSuccess(result) {
+  const waitlisted = result.status === 'waitlisted';
+  $('success-heading').textContent = waitlisted ? "You're on the waitlist" : "You're registered";
+  $('success-text').textContent = waitlisted
+    ? `All seats for ${webinarTitle} are taken right now. If a seat opens up you are moved in automatically; your personal link always shows your current status.`
+    : `Your seat for ${webinarTitle} is saved. Use your personal link to enter the live room when the session starts.`;
+  const link = $('join-link');
+  link.href = result.join_url;
+  link.textContent = result.join_url;
+  $('copy-status').textContent = '';
+  $('register-section').hidden = true;
+  $('success').hidden = false;
+  focusRegion($('success-heading'));
+}
+
+async function copyJoinLink() {
+  const url = $('join-link').href;
+  let copied = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(url);
+      copied = true;
+    }
+  } catch { copied = false; }
+  if (!copied) {
+    const scratch = document.createElement('textarea');
+    scratch.value = url;
+    scratch.setAttribute('readonly', '');
+    scratch.style.position = 'fixed';
+    scratch.style.opacity = '0';
+    document.body.append(scratch);
+    scratch.select();
+    try { copied = document.execCommand('copy'); } catch { copied = false; }
+    scratch.remove();
+    $('copy-button').focus();
+  }
+  $('copy-status').textContent = copied ? 'Link copied.' : 'Copy did not work here: select the link and copy it by hand.';
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (submitButton.disabled) return;
+  clearMessages();
+  const body = {
+    name: $('name').value,
+    email: $('email').value,
+    profession: $('profession').value,
+    consent: $('consent').checked,
+  };
+  submitButton.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  const label = submitButton.textContent;
+  submitButton.textContent = 'Sending…';
+  let res;
+  try {
+    res = await request('POST', `/api/webinars/${webinarId}/registrations`, { body });
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    res = null;
+  } finally {
+    submitButton.disabled = false;
+    form.removeAttribute('aria-busy');
+    submitButton.textContent = label;
+  }
+  if (!res) {
+    showFormError('We could not reach the server, so you are not registered yet. Please check your connection and try again.');
+    return;
+  }
+  const data = res.data || {};
+  if (res.status === 201 && typeof data.join_url === 'string') {
+    if (typeof data.token === 'string') storeToken(data.webinar_id ?? webinarId, data.token);
+    showSuccess(data);
+    loadWebinar();
+    return;
+  }
+  if (res.status === 200 && data.status === 'already_registered') { showAlreadyRegistered(); return; }
+  if (res.status === 404) { showNotFound(); return; }
+  const error = errorOf(data);
+  if (res.status === 422 && FIELDS.includes(error.field)) {
+    showFieldError(error.field, typeof error.message === 'string' && error.message ? error.message : 'Please check this field.');
+    return;
+  }
+  showFormError('Something went wrong and you are not registered yet. Please try again in a moment.');
+}
+
+form.addEventListener('submit', submit);
+$('copy-button').addEventListener('click', copyJoinLink);
+loadWebinar();
