@@ -121,10 +121,7 @@ int serve(const config& cfg) {
   const int threads = cfg.server.io_threads > 0 ? cfg.server.io_threads
                                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   net::io_context ioc(threads);
-  registration::api_context ctx{&writer, &readers, &tokens, &metrics, {}};
-  registration::registration_api api(ctx);
   http::router routes(&metrics, [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); });
-
   http::server_options options{cfg.server.listen.host,        cfg.server.listen.port,
                                cfg.limits.body_max_bytes,     cfg.limits.header_max_bytes,
                                cfg.limits.read_timeout_seconds, cfg.limits.keepalive_timeout_seconds};
@@ -136,9 +133,10 @@ int serve(const config& cfg) {
     std::cerr << "cohort: cannot listen on " << cfg.server.listen.host << ":" << cfg.server.listen.port << ": " << e.what() << "\n";
     return 1;
   }
+  // Join links need the bound port when none is configured, so the API is built after listen().
   std::string public_url = cfg.server.public_url.empty() ? base_url(cfg.server.listen, port) : cfg.server.public_url;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
-  api = registration::registration_api(registration::api_context{&writer, &readers, &tokens, &metrics, public_url});
+  registration::registration_api api({&writer, &readers, &tokens, &metrics, public_url});
   const auto web_root = cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
   add_all_routes(routes, api, web_root, ready, metrics);
   server.start_accepting();
