@@ -76,6 +76,8 @@ std::optional<std::string> base64url_decode(std::string_view text) {
       out.push_back(static_cast<char>((buffer >> bits) & 0xff));
     }
   }
+  // Only the canonical spelling decodes: no dangling character, no stray bits in the last one.
+  if (bits >= 6 || (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
 }
 

@@ -125,7 +125,14 @@ void router::dispatch(request& req, responder respond) const {
 }
 
 void router::check_and_run(const route& r, request& req, responder& respond) const {
-  req.who = auth_ ? auth_(bearer_of(req.authorization)) : identity{};
+  if (auth_) {
+    try {
+      req.who = auth_(bearer_of(req.authorization));
+    } catch (const api_error&) {
+      // A stale token on a public route (e.g. the landing page's API calls) is just anonymous.
+      if (r.options.who != access::anyone) throw;
+    }
+  }
   if (r.options.who != access::anyone) {
     if (req.who.role == identity::kind::anonymous) throw api_error(401, "unauthorized", "a bearer token is required");
     const bool ok = (r.options.who == access::organizer && req.who.role == identity::kind::organizer) ||

@@ -1,14 +1,16 @@
 #include "metrics/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace cohort::metrics {
 namespace {
 
+// Shortest text that reads back as the same double: 0.1 stays "0.1", and a large running sum
+// (e.g. every write ever committed) keeps every unit.
 std::string format_double(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+  char buf[400];  // fixed notation of the largest double
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, end);
 }
 
 std::string join_labels(const std::string& labels, const std::string& extra) {

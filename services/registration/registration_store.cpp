@@ -2,6 +2,8 @@
 
 #include "registration/validation.hpp"
 
+#include <algorithm>
+
 namespace cohort::registration {
 namespace {
 
@@ -103,6 +105,7 @@ int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_
 registration_page list_registrations(store::database& db, std::int64_t webinar_id, const std::string& status_filter,
                                      std::int64_t after_id, int limit) {
   registration_page page;
+  limit = std::max(limit, 1);
   const bool all = status_filter.empty();
   auto st = db.prepare(std::string(select_registration) +
                        " WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2) AND id > ?3 ORDER BY id LIMIT ?4");

@@ -1,0 +1,366 @@
+#include "config/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using cohort::config;
+using cohort::config_error;
+using Catch::Matchers::Contains;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::filesystem::path source_dir() {
+  const char* dir = std::getenv("COHORT_SOURCE_DIR");
+  INFO("set COHORT_SOURCE_DIR to the repository root (ctest does)");
+  REQUIRE(dir != nullptr);
+  return dir;
+}
+
+// A TOML file in the temp folder, removed when the test ends.
+class temp_toml {
+ public:
+  explicit temp_toml(const std::string& text) {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("cohort-config-test-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "-" +
+             std::to_string(counter++) + ".toml");
+    std::ofstream(path_) << text;
+  }
+  ~temp_toml() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  temp_toml(const temp_toml&) = delete;
+  temp_toml& operator=(const temp_toml&) = delete;
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The message of the config_error `f` throws; fails the test when it throws nothing.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  FAIL("expected config_error");
+  return {};
+}
+
+config apply(const std::string& toml) {
+  config cfg;
+  cohort::apply_toml(cfg, toml, "test.toml");
+  return cfg;
+}
+
+cohort::command_line parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "cohort");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return cohort::parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace
+
+TEST_CASE("parse_listen reads HOST:PORT", "[config]") {
+  auto a = cohort::parse_listen("0.0.0.0:9000", "server.listen");
+  CHECK(a.host == "0.0.0.0");
+  CHECK(a.port == 9000);
+
+  a = cohort::parse_listen("localhost:0", "server.listen");
+  CHECK(a.host == "localhost");
+  CHECK(a.port == 0);
+
+  a = cohort::parse_listen("example.org:65535", "server.listen");
+  CHECK(a.port == 65535);
+}
+
+TEST_CASE("parse_listen reads a bracketed IPv6 address", "[config]") {
+  auto a = cohort::parse_listen("[::1]:80", "server.listen");
+  CHECK(a.host == "::1");
+  CHECK(a.port == 80);
+
+  a = cohort::parse_listen("[2001:db8::7]:8443", "server.listen");
+  CHECK(a.host == "2001:db8::7");
+  CHECK(a.port == 8443);
+}
+
+TEST_CASE("parse_listen rejects bad input with a message naming the key", "[config]") {
+  for (const std::string bad : {"127.0.0.1:65536", "127.0.0.1:http", "127.0.0.1:-1", "127.0.0.1:80x", "127.0.0.1:",
+                                "127.0.0.1", "localhost", ":8080", "", "[::1]", "[::1]80", "[::1]:", "[::1"}) {
+    INFO("input: \"" << bad << "\"");
+    const auto msg = error_of([&] { cohort::parse_listen(bad, "server.listen"); });
+    CHECK_THAT(msg, Contains("server.listen"));
+  }
+  CHECK_THAT(error_of([] { cohort::parse_listen("h:99999", "listen"); }), Contains("65535"));
+  CHECK_THAT(error_of([] { cohort::parse_listen("h:99999", "my.key"); }), Contains("my.key"));
+}
+
+TEST_CASE("apply_toml overrides only the keys the document holds", "[config]") {
+  const auto cfg = apply(R"(
+[server]
+listen = "[::1]:9100"
+io_threads = 3
+[storage]
+synchronous = "normal"
+batch_max = 50
+[auth]
+admin_token = "0123456789abcdef"
+)");
+  CHECK(cfg.server.listen.host == "::1");
+  CHECK(cfg.server.listen.port == 9100);
+  CHECK(cfg.server.io_threads == 3);
+  CHECK(cfg.storage.synchronous == "normal");
+  CHECK(cfg.storage.batch_max == 50);
+  CHECK(cfg.auth.admin_token == "0123456789abcdef");
+  // untouched keys keep their defaults
+  const config defaults;
+  CHECK(cfg.storage.data_dir == defaults.storage.data_dir);
+  CHECK(cfg.limits.body_max_bytes == defaults.limits.body_max_bytes);
+  CHECK(cfg.storage.write_queue_max == defaults.storage.write_queue_max);
+}
+
+TEST_CASE("apply_toml rejects an unknown key, naming it", "[config]") {
+  const auto msg = error_of([] { apply("[server]\nlisten_port = 80\n"); });
+  CHECK_THAT(msg, Contains("server.listen_port"));
+  CHECK_THAT(msg, Contains("not a known setting"));
+  // a nested table inside a known section is not a setting either
+  CHECK_THAT(error_of([] { apply("[storage.extra]\nx = 1\n"); }), Contains("storage.extra"));
+}
+
+TEST_CASE("apply_toml rejects an unknown section, naming it", "[config]") {
+  const auto msg = error_of([] { apply("[redis]\nurl = \"redis://localhost\"\n"); });
+  CHECK_THAT(msg, Contains("redis"));
+  CHECK_THAT(msg, Contains("not a known section"));
+  CHECK_THAT(error_of([] { apply("server = 5\n"); }), Contains("server"));
+}
+
+TEST_CASE("apply_toml rejects a value of the wrong type, naming the key", "[config]") {
+  auto msg = error_of([] { apply("[server]\nio_threads = \"4\"\n"); });
+  CHECK_THAT(msg, Contains("server.io_threads"));
+  CHECK_THAT(msg, Contains("integer"));
+
+  msg = error_of([] { apply("[server]\nio_threads = 4.5\n"); });
+  CHECK_THAT(msg, Contains("server.io_threads"));
+
+  msg = error_of([] { apply("[server]\nlisten = 8080\n"); });
+  CHECK_THAT(msg, Contains("server.listen"));
+  CHECK_THAT(msg, Contains("string"));
+
+  msg = error_of([] { apply("[storage]\nsynchronous = true\n"); });
+  CHECK_THAT(msg, Contains("storage.synchronous"));
+}
+
+TEST_CASE("apply_toml rejects an out-of-range value with the key and the range", "[config]") {
+  const auto msg = error_of([] { apply("[server]\nio_threads = 9999\n"); });
+  CHECK_THAT(msg, Contains("server.io_threads"));
+  CHECK_THAT(msg, Contains("0 and 256"));
+  CHECK_THAT(msg, Contains("9999"));
+
+  // a value beyond int range must not wrap around into the allowed range
+  CHECK_THAT(error_of([] { apply("[limits]\nbody_max_bytes = 4294968320\n"); }), Contains("limits.body_max_bytes"));
+  CHECK_THAT(error_of([] { apply("[storage]\nreader_connections = 0\n"); }), Contains("storage.reader_connections"));
+  CHECK_THAT(error_of([] { apply("[storage]\nbusy_timeout_ms = -1\n"); }), Contains("storage.busy_timeout_ms"));
+}
+
+TEST_CASE("apply_toml reports a TOML syntax error with the source name and line", "[config]") {
+  config cfg;
+  const auto msg = error_of([&] { cohort::apply_toml(cfg, "[server]\n\nlisten = \n", "site.toml"); });
+  CHECK_THAT(msg, Contains("site.toml:3"));
+}
+
+TEST_CASE("validate accepts the compiled-in defaults", "[config]") {
+  CHECK_NOTHROW(cohort::validate(config{}));
+}
+
+TEST_CASE("validate requires storage.synchronous to be full or normal", "[config]") {
+  config cfg;
+  cfg.storage.synchronous = "normal";
+  CHECK_NOTHROW(cohort::validate(cfg));
+  cfg.storage.synchronous = "off";
+  const auto msg = error_of([&] { cohort::validate(cfg); });
+  CHECK_THAT(msg, Contains("storage.synchronous"));
+  CHECK_THAT(msg, Contains("off"));
+  cfg.storage.synchronous = "FULL";
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("storage.synchronous"));
+}
+
+TEST_CASE("validate refuses short secrets", "[config]") {
+  config cfg;
+  cfg.auth.admin_token = "short-token";
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("auth.admin_token"));
+  cfg.auth.admin_token = std::string(15, 'x');
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("16"));
+  cfg.auth.admin_token = std::string(16, 'x');
+  CHECK_NOTHROW(cohort::validate(cfg));
+
+  cfg.auth.token_secret = std::string(31, 's');
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("auth.token_secret"));
+  cfg.auth.token_secret = std::string(32, 's');
+  CHECK_NOTHROW(cohort::validate(cfg));
+}
+
+TEST_CASE("validate checks ranges, hosts and URLs set directly in code", "[config]") {
+  config cfg;
+  cfg.server.io_threads = 257;
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("server.io_threads"));
+  cfg = config{};
+  cfg.limits.body_max_bytes = 100;
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("limits.body_max_bytes"));
+  cfg = config{};
+  cfg.server.listen.host.clear();
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("server.listen"));
+  cfg = config{};
+  cfg.server.public_url = "webinars.example.org";
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("server.public_url"));
+  cfg.server.public_url = "https://webinars.example.org";
+  CHECK_NOTHROW(cohort::validate(cfg));
+  cfg = config{};
+  cfg.storage.data_dir.clear();
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("storage.data_dir"));
+}
+
+TEST_CASE("parse_command_line without arguments serves with the defaults", "[config]") {
+  const auto cl = parse({});
+  CHECK(cl.command == "serve");
+  CHECK(cl.cfg.server.listen.host == "127.0.0.1");
+  CHECK(cl.cfg.server.listen.port == 8080);
+  CHECK_FALSE(cl.cfg.demo);
+}
+
+TEST_CASE("parse_command_line applies the --config file, then lets flags override it", "[config]") {
+  temp_toml file(R"(
+[server]
+listen = "127.0.0.1:1234"
+io_threads = 3
+public_url = "http://from-file.example"
+[storage]
+data_dir = "/var/lib/from-file"
+)");
+  const auto cl = parse({"--config", file.path(), "--listen", "[::]:9000", "--data-dir", "/tmp/cohort-flag", "--admin-token",
+                         "flag-token-0123456789", "--web-root", "/srv/web", "--demo"});
+  CHECK(cl.command == "serve");
+  CHECK(cl.cfg.server.listen.host == "::");
+  CHECK(cl.cfg.server.listen.port == 9000);
+  CHECK(cl.cfg.storage.data_dir == "/tmp/cohort-flag");
+  CHECK(cl.cfg.auth.admin_token == "flag-token-0123456789");
+  CHECK(cl.cfg.server.web_root == "/srv/web");
+  CHECK(cl.cfg.demo);
+  // keys no flag touched come from the file
+  CHECK(cl.cfg.server.io_threads == 3);
+  CHECK(cl.cfg.server.public_url == "http://from-file.example");
+}
+
+TEST_CASE("parse_command_line validates the result", "[config]") {
+  CHECK_THAT(error_of([] { parse({"--admin-token", "tooshort"}); }), Contains("auth.admin_token"));
+  CHECK_THAT(error_of([] { parse({"--public-url", "ftp://x"}); }), Contains("server.public_url"));
+  CHECK_THAT(error_of([] { parse({"--listen", "nowhere"}); }), Contains("listen"));
+  temp_toml file("[storage]\nsynchronous = \"extra\"\n");
+  CHECK_THAT(error_of([&] { parse({"--config", file.path()}); }), Contains("storage.synchronous"));
+}
+
+TEST_CASE("parse_command_line reads commands and rejects unknown ones", "[config]") {
+  CHECK(parse({"routes"}).command == "routes");
+  CHECK(parse({"serve"}).command == "serve");
+  const auto help = parse({"--help"});
+  CHECK(help.command == "help");
+  CHECK_THAT(help.help_text, Contains("--listen"));
+  CHECK_THAT(help.help_text, Contains("--config"));
+  CHECK_THAT(error_of([] { parse({"migrate"}); }), Contains("migrate"));
+  CHECK_THAT(error_of([] { parse({"--no-such-flag"}); }), Contains("no-such-flag"));
+  CHECK_THAT(error_of([] { parse({"--config", "/nonexistent/cohort-test.toml"}); }), Contains("/nonexistent/cohort-test.toml"));
+}
+
+TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[config]") {
+  const auto text = read_file(source_dir() / "config" / "cohort.toml");
+
+  // Start from values that differ from every default, so a key missing from the file shows up.
+  config cfg;
+  cfg.server.listen = {"192.0.2.1", 1};
+  cfg.server.public_url = "http://changed.example";
+  cfg.server.io_threads = 77;
+  cfg.server.web_root = "/changed";
+  cfg.limits = {1111, 2222, 33, 44};
+  cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
+  cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed"};
+  cohort::apply_toml(cfg, text, "config/cohort.toml");
+
+  const config defaults;
+  // Structured bindings stop compiling when a field is added, so this list cannot fall behind.
+  const auto& [listen, public_url, io_threads, web_root] = cfg.server;
+  CHECK(listen.host == defaults.server.listen.host);
+  CHECK(listen.port == defaults.server.listen.port);
+  CHECK(public_url == defaults.server.public_url);
+  CHECK(io_threads == defaults.server.io_threads);
+  CHECK(web_root == defaults.server.web_root);
+
+  const auto& [body_max_bytes, header_max_bytes, read_timeout_seconds, keepalive_timeout_seconds] = cfg.limits;
+  CHECK(body_max_bytes == defaults.limits.body_max_bytes);
+  CHECK(header_max_bytes == defaults.limits.header_max_bytes);
+  CHECK(read_timeout_seconds == defaults.limits.read_timeout_seconds);
+  CHECK(keepalive_timeout_seconds == defaults.limits.keepalive_timeout_seconds);
+
+  const auto& [data_dir, synchronous, busy_timeout_ms, write_queue_max, batch_max, reader_connections] = cfg.storage;
+  CHECK(data_dir == defaults.storage.data_dir);
+  CHECK(synchronous == defaults.storage.synchronous);
+  CHECK(busy_timeout_ms == defaults.storage.busy_timeout_ms);
+  CHECK(write_queue_max == defaults.storage.write_queue_max);
+  CHECK(batch_max == defaults.storage.batch_max);
+  CHECK(reader_connections == defaults.storage.reader_connections);
+
+  const auto& [admin_token, token_secret] = cfg.auth;
+  CHECK(admin_token == defaults.auth.admin_token);
+  CHECK(token_secret == defaults.auth.token_secret);
+
+  // demo is a command-line switch only, not a TOML setting.
+  const auto& [server, limits, storage, auth, demo] = defaults;
+  (void)server, (void)limits, (void)storage, (void)auth;
+  CHECK_FALSE(demo);
+}
+
+TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "[config]") {
+  const auto text = read_file(source_dir() / "config" / "cohort.toml");
+  // e.g.   io_threads = 0                   # 0..256, 0 = one per core
+  const std::regex documented(R"(^(\w+)\s*=\s*-?\d+\s*#\s*(\d+)\.\.(\d+))");
+  std::istringstream lines(text);
+  std::string line, section;
+  int checked = 0;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (line.size() > 2 && line.front() == '[') section = line.substr(1, line.find(']') - 1);
+    if (!std::regex_search(line, m, documented)) continue;
+    const std::string key = section + "." + m[1].str();
+    const long long lo = std::stoll(m[2].str()), hi = std::stoll(m[3].str());
+    INFO(key << " documented as " << lo << ".." << hi);
+    auto doc = [&](long long v) { return "[" + section + "]\n" + m[1].str() + " = " + std::to_string(v) + "\n"; };
+    CHECK_NOTHROW(apply(doc(lo)));
+    CHECK_NOTHROW(apply(doc(hi)));
+    const auto below = error_of([&] { apply(doc(lo - 1)); });
+    CHECK_THAT(below, Contains(key));
+    CHECK_THAT(below, Contains(std::to_string(lo) + " and " + std::to_string(hi)));
+    CHECK_THAT(error_of([&] { apply(doc(hi + 1)); }), Contains(key));
+    ++checked;
+  }
+  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers
+  CHECK(checked == 9);
+}
