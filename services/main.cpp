@@ -14,6 +14,7 @@
 #include "store/sqlite_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -89,7 +90,7 @@ int serve(const config& cfg) {
   if (admin_token.empty()) {
     bool created = false;
     admin_token = load_or_create_secret(data_dir / "admin-token", created);
-    admin_token_note = (created ? "generated, stored in " : "stored in ") + fs::absolute(data_dir / "admin-token").string();
+    admin_token_note = (created ? "generated, stored in " : "stored in ") + fs::absolute(data_dir / "admin-token").lexically_normal().string();
   } else if (admin_token.size() < 16) {
     std::cerr << "config: COHORT_ADMIN_TOKEN must be at least 16 characters\n";
     return 2;
@@ -136,13 +137,14 @@ int serve(const config& cfg) {
   // Join links need the bound port when none is configured, so the API is built after listen().
   std::string public_url = cfg.server.public_url.empty() ? base_url(cfg.server.listen, port) : cfg.server.public_url;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
-  registration::registration_api api({&writer, &readers, &tokens, &metrics, public_url});
+  registration::registration_api api(
+      {&writer, &readers, &tokens, &metrics, public_url, [&ioc](std::function<void()> task) { net::post(ioc, std::move(task)); }});
   const auto web_root = cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
   add_all_routes(routes, api, web_root, ready, metrics);
   server.start_accepting();
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
-  std::cout << "cohort: data in " << fs::absolute(data_dir).string() << ", pages from " << web_root.string() << "\n";
+  std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << web_root.string() << "\n";
   if (!admin_token_note.empty()) std::cout << "cohort: organizer token " << admin_token_note << "\n";
   std::cout << std::flush;
 

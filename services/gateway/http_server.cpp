@@ -153,10 +153,30 @@ class http_session : public std::enable_shared_from_this<http_session> {
     });
   }
 
+  // For a request we stop reading midway (too large, malformed): the client may still be
+  // sending, and closing with unread bytes would reset the connection before it reads our answer.
   void reply_and_close(response r) {
     keep_alive_ = false;
     head_ = false;
+    linger_ = true;
     do_write(std::move(r));
+  }
+
+  // Half-close, then discard what the client still sends (bounded in time and bytes), then close.
+  void do_linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    do_drain(0);
+  }
+
+  void do_drain(std::size_t drained) {
+    buffer_.consume(buffer_.size());
+    if (drained > 1024 * 1024) return do_close();
+    stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this(), drained](beast::error_code ec, std::size_t n) {
+      if (ec) return self->do_close();
+      self->do_drain(drained + n);
+    });
   }
 
   void do_write(response r) {
@@ -188,6 +208,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       fail(ec, "write");
       return do_close();
     }
+    if (linger_) return do_linger();
     if (!keep_alive) return do_close();
     do_read();
   }
@@ -210,6 +231,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool busy_ = false;
   bool request_started_ = false;  // bytes of a request have arrived
   bool served_ = false;           // answered at least one request
+  bool linger_ = false;           // drain the client's unread bytes before closing
 };
 
 void http_server::state::do_accept() {

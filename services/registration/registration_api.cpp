@@ -197,15 +197,20 @@ template <class Result, class Work, class Finish>
 void registration_api::write(http::responder& respond, Work work, Finish finish) {
   auto slot = std::make_shared<std::optional<Result>>();
   auto reply = std::make_shared<http::responder>(std::move(respond));
-  const bool queued = ctx_.writer->submit([slot, work = std::move(work)](store::database& db) mutable { slot->emplace(work(db)); },
-                                          [slot, reply, finish = std::move(finish)](std::exception_ptr ep) {
-                                            if (ep) return (*reply)(error_from(ep));
-                                            try {
-                                              (*reply)(finish(**slot));
-                                            } catch (...) {
-                                              (*reply)(error_from(std::current_exception()));
-                                            }
-                                          });
+  auto answer = [slot, reply, finish = std::move(finish)](std::exception_ptr ep) {
+    if (ep) return (*reply)(error_from(ep));
+    try {
+      (*reply)(finish(**slot));
+    } catch (...) {
+      (*reply)(error_from(std::current_exception()));
+    }
+  };
+  const bool queued = ctx_.writer->submit(
+      [slot, work = std::move(work)](store::database& db) mutable { slot->emplace(work(db)); },
+      [answer = std::move(answer), post = ctx_.post_to_io](std::exception_ptr ep) {
+        if (post) post([answer, ep] { answer(ep); });
+        else answer(ep);
+      });
   if (!queued) (*reply)(http::error_response(503, "unavailable", "the server is busy, try again in a moment"));
 }
 

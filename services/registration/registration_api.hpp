@@ -9,6 +9,7 @@
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
 
+#include <functional>
 #include <string>
 
 namespace cohort::metrics { struct registry; }
@@ -21,6 +22,9 @@ struct api_context {
   const http::token_codec* tokens = nullptr;
   metrics::registry* metrics = nullptr;
   std::string public_url;  // base of join links, no trailing slash
+  // Runs a task on the request threads. Write completions hop there so the single writer thread
+  // spends its time on SQLite, not on building responses. Empty: run inline (tests, `routes`).
+  std::function<void(std::function<void()>)> post_to_io;
 };
 
 class registration_api {
