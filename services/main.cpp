@@ -1,5 +1,6 @@
 // cohort: one binary that serves the registration pages and API on the embedded default
 // (SQLite under the data dir, no other service needed).
+#include "chat/chat_hub.hpp"
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/http_server.hpp"
@@ -71,11 +72,30 @@ std::string base_url(const listen_address& listen, std::uint16_t port) {
 }
 
 // Registers every route the server has; shared by `serve` and `cohort routes`.
-void add_all_routes(http::router& routes, registration::registration_api& api, const fs::path& web_root,
-                    const std::atomic<bool>& ready, const metrics::registry& metrics) {
+void add_all_routes(http::router& routes, registration::registration_api& api, chat::chat_hub& chat,
+                    const fs::path& web_root, const std::atomic<bool>& ready, const metrics::registry& metrics) {
   http::add_ops_routes(routes, ready, metrics);
   http::add_static_routes(routes, web_root);
   api.add_routes(routes);
+  chat.add_routes(routes);
+}
+
+// Browsers may open /ws from the public URL's origin (or, without one, the listen address's)
+// and from the configured extra origins.
+std::vector<std::string> allowed_origins(const config& cfg, std::uint16_t port) {
+  std::vector<std::string> out = cfg.server.allowed_origins;
+  if (!cfg.server.public_url.empty()) {
+    const auto& url = cfg.server.public_url;
+    const auto scheme_end = url.find("://");
+    const auto path = url.find('/', scheme_end + 3);
+    out.push_back(url.substr(0, path));
+  } else {
+    const auto p = std::to_string(port);
+    out.push_back(base_url(cfg.server.listen, port));
+    out.push_back("http://127.0.0.1:" + p);
+    out.push_back("http://localhost:" + p);
+  }
+  return out;
 }
 
 int serve(const config& cfg) {
@@ -137,10 +157,14 @@ int serve(const config& cfg) {
   // Join links need the bound port when none is configured, so the API is built after listen().
   std::string public_url = cfg.server.public_url.empty() ? base_url(cfg.server.listen, port) : cfg.server.public_url;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
-  registration::registration_api api(
-      {&writer, &readers, &tokens, &metrics, public_url, [&ioc](std::function<void()> task) { net::post(ioc, std::move(task)); }});
+  auto post_to_io = [&ioc](std::function<void()> task) { net::post(ioc, std::move(task)); };
+  registration::registration_api api({&writer, &readers, &tokens, &metrics, public_url, post_to_io});
+  chat::chat_hub chat({&ioc, {&writer, post_to_io}, &readers,
+                       [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); },
+                       allowed_origins(cfg, port), &metrics, chat::room_options{}});
+  server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
-  add_all_routes(routes, api, web_root, ready, metrics);
+  add_all_routes(routes, api, chat, web_root, ready, metrics);
   server.start_accepting();
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
@@ -197,8 +221,9 @@ int main(int argc, char* argv[]) {
     metrics::registry metrics;
     std::atomic<bool> ready{false};
     registration::registration_api api({});
+    chat::chat_hub chat({});
     http::router routes(&metrics, {});
-    add_all_routes(routes, api, "web", ready, metrics);
+    add_all_routes(routes, api, chat, "web", ready, metrics);
     for (const auto& line : routes.describe()) std::cout << line << "\n";
     return 0;
   }

@@ -91,6 +91,12 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "server.public_url") cfg.server.public_url = read_value<std::string>(node, key);
       else if (key == "server.io_threads") { auto v = read_int(node, key); check_range(key, v, 0, 256); cfg.server.io_threads = int(v); }
       else if (key == "server.web_root") cfg.server.web_root = read_value<std::string>(node, key);
+      else if (key == "server.allowed_origins") {
+        auto* list = node.as_array();
+        if (!list) fail(key, "must be a list of origins such as [\"https://webinars.example.org\"]");
+        cfg.server.allowed_origins.clear();
+        for (auto&& item : *list) cfg.server.allowed_origins.push_back(read_value<std::string>(item, key));
+      }
       else if (key == "limits.body_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 64 << 20); cfg.limits.body_max_bytes = std::uint32_t(v); }
       else if (key == "limits.header_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 1 << 20); cfg.limits.header_max_bytes = std::uint32_t(v); }
       else if (key == "limits.read_timeout_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.read_timeout_seconds = int(v); }
@@ -114,6 +120,9 @@ void validate(const config& cfg) {
   if (!cfg.server.public_url.empty() && cfg.server.public_url.rfind("http://", 0) != 0 &&
       cfg.server.public_url.rfind("https://", 0) != 0)
     fail("server.public_url", "must start with http:// or https:// (got \"" + cfg.server.public_url + "\")");
+  for (const auto& origin : cfg.server.allowed_origins)
+    if ((origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) || origin.back() == '/')
+      fail("server.allowed_origins", "entries must be origins like https://example.org, without a path (got \"" + origin + "\")");
   check_range("limits.body_max_bytes", cfg.limits.body_max_bytes, 1024, 64 << 20);
   check_range("limits.header_max_bytes", cfg.limits.header_max_bytes, 1024, 1 << 20);
   check_range("limits.read_timeout_seconds", cfg.limits.read_timeout_seconds, 1, 3600);

@@ -20,6 +20,7 @@ struct server_config {
   std::string public_url;   // e.g. "https://webinars.example.org"; empty = derived from listen
   int io_threads = 0;       // 0 = one per core
   std::string web_root;     // empty = the web/ folder next to the build folder
+  std::vector<std::string> allowed_origins;  // extra browser origins for /ws besides public_url's
 };
 
 struct limits_config {

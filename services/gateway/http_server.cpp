@@ -1,5 +1,6 @@
 #include "gateway/http_server.hpp"
 
+#include "gateway/websocket_session.hpp"
 #include "metrics/metrics.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -7,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
 #include <iostream>
@@ -60,9 +62,25 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
 
+  upgrade_handler upgrade;
+
   mutable std::mutex sessions_mutex;
   std::map<std::uint64_t, std::weak_ptr<http_session>> sessions;
+  std::map<std::uint64_t, std::weak_ptr<ws_peer>> websockets;
   std::uint64_t next_session_id = 0;
+
+  ws_registry websocket_registry() {
+    return ws_registry{[self = shared_from_this()](std::weak_ptr<ws_peer> peer) {
+                         std::lock_guard lock(self->sessions_mutex);
+                         const auto id = self->next_session_id++;
+                         self->websockets.emplace(id, std::move(peer));
+                         return id;
+                       },
+                       [self = shared_from_this()](std::uint64_t id) {
+                         std::lock_guard lock(self->sessions_mutex);
+                         self->websockets.erase(id);
+                       }};
+  }
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -145,7 +163,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
     request_.content_type = std::string(msg[bhttp::field::content_type]);
     request_.authorization = std::string(msg[bhttp::field::authorization]);
     request_.body_framed = msg.has_content_length() || msg.chunked();
+    request_.origin = std::string(msg[bhttp::field::origin]);
     request_.body = std::move(msg.body());
+    if (server_->upgrade && boost::beast::websocket::is_upgrade(msg) && request_.segments.size() == 1 &&
+        request_.segments[0] == "ws")
+      return on_upgrade();
     busy_ = true;
     // The router may answer later from another thread; come back to this strand to write.
     server_->routes.dispatch(request_, [self = shared_from_this()](response r) {
@@ -155,6 +177,26 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   // For a request we stop reading midway (too large, malformed): the client may still be
   // sending, and closing with unread bytes would reset the connection before it reads our answer.
+  // The upgrade handler refuses with an HTTP answer, or takes the connection: the stream moves to
+  // a websocket_session and this http_session ends.
+  void on_upgrade() {
+    upgrade_result result;
+    try {
+      result = server_->upgrade(request_);
+    } catch (const std::exception& e) {
+      std::cerr << "cohort: websocket upgrade failed: " << e.what() << "\n";
+      result.refuse = error_response(500, "internal", "internal error");
+    }
+    if (result.refuse || !result.accept) {
+      keep_alive_ = false;
+      return do_write(result.refuse ? std::move(*result.refuse) : error_response(500, "internal", "internal error"));
+    }
+    const auto& o = server_->options;
+    start_websocket_session(std::move(stream_), parser_->release(), std::move(result.accept),
+                            ws_options{o.ws_queue_max_bytes, o.ws_message_max_bytes, o.ws_ping_interval_seconds},
+                            server_->metrics, server_->websocket_registry());
+  }
+
   void reply_and_close(response r) {
     keep_alive_ = false;
     head_ = false;
@@ -291,11 +333,20 @@ void http_server::stop() {
       if (auto s = weak.lock()) live.push_back(std::move(s));
   }
   for (auto& s : live) s->shutdown();
+  std::vector<std::shared_ptr<ws_peer>> sockets;
+  {
+    std::lock_guard lock(state_->sessions_mutex);
+    for (auto& [id, weak] : state_->websockets)
+      if (auto p = weak.lock()) sockets.push_back(std::move(p));
+  }
+  for (auto& p : sockets) p->close(1001, "server shutting down");
 }
+
+void http_server::set_upgrade_handler(upgrade_handler h) { state_->upgrade = std::move(h); }
 
 std::size_t http_server::open_sessions() const {
   std::lock_guard lock(state_->sessions_mutex);
-  return state_->sessions.size();
+  return state_->sessions.size() + state_->websockets.size();
 }
 
 }  // namespace cohort::http

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gateway/router.hpp"
+#include "gateway/ws_types.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -21,6 +22,9 @@ struct server_options {
   std::uint32_t header_max_bytes = 16 * 1024;
   int read_timeout_seconds = 10;
   int keepalive_timeout_seconds = 30;
+  std::size_t ws_queue_max_bytes = 1024 * 1024;
+  std::size_t ws_message_max_bytes = 16 * 1024;
+  int ws_ping_interval_seconds = 30;
 };
 
 class http_server {
@@ -34,7 +38,11 @@ class http_server {
   // Connections wait in the backlog until start_accepting(), so routes can be added in between.
   std::uint16_t listen();
   void start_accepting();
-  // Graceful stop: no new connections; idle connections close now, busy ones after their answer.
+  // Decides upgrades on GET /ws; without one, /ws is an ordinary route.
+  void set_upgrade_handler(upgrade_handler h);
+
+  // Graceful stop: no new connections; idle connections close now, busy ones after their answer,
+  // WebSockets with 1001 (going away).
   void stop();
   // Connections still open (for the shutdown wait).
   std::size_t open_sessions() const;

@@ -34,6 +34,7 @@ struct request {
   std::vector<std::pair<std::string, std::string>> query;
   std::string content_type;
   std::string authorization;
+  std::string origin;                     // Origin header, empty when absent
   std::string body;
   bool body_framed = false;               // Content-Length or chunked was present
   std::vector<std::string> params;        // path parameters, in pattern order

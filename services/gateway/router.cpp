@@ -68,7 +68,8 @@ bool router::matches(const route& r, const std::vector<std::string>& segments, s
     if (want == "{id}") {
       if (!is_id(segments[i])) return false;
       params.push_back(segments[i]);
-    } else if (want == "{file}") {
+    } else if (want.size() > 2 && want.front() == '{') {
+      // Any other {name}: one safe segment (letters, digits, . - _; no leading dot).
       if (!is_file_name(segments[i])) return false;
       params.push_back(segments[i]);
     } else if (want != segments[i]) {

@@ -1,7 +1,7 @@
 // Maps (method, path pattern) to handlers and runs the checks every API route shares, in the
 // order a client expects to hear about problems: 404/405, then 401/403, then 411/415/400, then
-// the handler. Patterns are literal segments plus {id} (a positive integer) and {file} (a safe
-// file name). Records each answer in the metrics under the route's pattern.
+// the handler. Patterns are literal segments plus {id} (a positive integer) and any other {name}
+// (one safe segment: letters, digits, . - _, no leading dot). Records each answer in the metrics under the route's pattern.
 #pragma once
 
 #include "gateway/http_types.hpp"

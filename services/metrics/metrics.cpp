@@ -96,6 +96,21 @@ std::string registry::render() const {
   out += "# HELP cohort_sqlite_write_rejected_total Writes refused because the write queue was full.\n";
   out += "# TYPE cohort_sqlite_write_rejected_total counter\n";
   out += "cohort_sqlite_write_rejected_total " + std::to_string(sqlite_write_rejected.value()) + "\n";
+  out += "# HELP cohort_ws_connections WebSocket connections open now.\n";
+  out += "# TYPE cohort_ws_connections gauge\n";
+  out += "cohort_ws_connections " + std::to_string(ws_open.load(std::memory_order_relaxed)) + "\n";
+  out += "# HELP cohort_ws_frames_sent_total WebSocket frames written to clients.\n";
+  out += "# TYPE cohort_ws_frames_sent_total counter\n";
+  out += "cohort_ws_frames_sent_total " + std::to_string(ws_frames_sent.value()) + "\n";
+  out += "# HELP cohort_ws_slow_consumer_closes_total Connections closed because their outgoing queue was full.\n";
+  out += "# TYPE cohort_ws_slow_consumer_closes_total counter\n";
+  out += "cohort_ws_slow_consumer_closes_total " + std::to_string(ws_slow_consumer_closes.value()) + "\n";
+  out += "# HELP cohort_chat_messages_total Chat messages accepted and sequenced.\n";
+  out += "# TYPE cohort_chat_messages_total counter\n";
+  out += "cohort_chat_messages_total " + std::to_string(chat_messages.value()) + "\n";
+  out += "# HELP cohort_chat_rejected_total chat.send refused (rate limit, mute, invalid text).\n";
+  out += "# TYPE cohort_chat_rejected_total counter\n";
+  out += "cohort_chat_rejected_total " + std::to_string(chat_rejected.value()) + "\n";
   return out;
 }
 

@@ -70,6 +70,11 @@ struct registry {
   histogram sqlite_commit_seconds{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
   counter sqlite_write_rejected;             // write queue full
   counter http_connections_total;
+  std::atomic<std::int64_t> ws_open{0};      // WebSocket connections open now
+  counter ws_frames_sent;
+  counter ws_slow_consumer_closes;           // closed because the outgoing queue was full
+  counter chat_messages;                     // chat messages accepted and sequenced
+  counter chat_rejected;                     // chat.send refused (rate limit, mute, invalid)
 
   std::string render() const;
 };

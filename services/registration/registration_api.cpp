@@ -1,6 +1,7 @@
 #include "registration/registration_api.hpp"
 
 #include "metrics/metrics.hpp"
+#include "registration/api_support.hpp"
 #include "registration/csv.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
@@ -18,21 +19,6 @@ using http::api_error;
 using http::response;
 
 namespace {
-
-response error_from(std::exception_ptr ep) {
-  try {
-    std::rethrow_exception(ep);
-  } catch (const validation_error& e) {
-    return http::error_response(422, "validation_failed", e.what(), e.field);
-  } catch (const not_found_error& e) {
-    return http::error_response(404, "not_found", e.what());
-  } catch (const api_error& e) {
-    return http::error_response(e.status, e.code, e.what(), e.field);
-  } catch (const std::exception& e) {
-    std::cerr << "cohort: request failed: " << e.what() << "\n";
-  }
-  return http::error_response(500, "internal", "internal error");
-}
 
 // --- reading request bodies -------------------------------------------------------------
 
@@ -195,23 +181,7 @@ json::object me_json(store::database& db, const registration_record& r) {
 
 template <class Result, class Work, class Finish>
 void registration_api::write(http::responder& respond, Work work, Finish finish) {
-  auto slot = std::make_shared<std::optional<Result>>();
-  auto reply = std::make_shared<http::responder>(std::move(respond));
-  auto answer = [slot, reply, finish = std::move(finish)](std::exception_ptr ep) {
-    if (ep) return (*reply)(error_from(ep));
-    try {
-      (*reply)(finish(**slot));
-    } catch (...) {
-      (*reply)(error_from(std::current_exception()));
-    }
-  };
-  const bool queued = ctx_.writer->submit(
-      [slot, work = std::move(work)](store::database& db) mutable { slot->emplace(work(db)); },
-      [answer = std::move(answer), post = ctx_.post_to_io](std::exception_ptr ep) {
-        if (post) post([answer, ep] { answer(ep); });
-        else answer(ep);
-      });
-  if (!queued) (*reply)(http::error_response(503, "unavailable", "the server is busy, try again in a moment"));
+  queue_write<Result>(write_path{ctx_.writer, ctx_.post_to_io}, respond, std::move(work), std::move(finish));
 }
 
 void registration_api::add_routes(http::router& r) {

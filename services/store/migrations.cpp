@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 1> steps{
+constexpr std::array<const char*, 2> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -41,6 +41,28 @@ CREATE TABLE registrations (
 -- One active signup per email and webinar; a cancelled one may register again.
 CREATE UNIQUE INDEX registrations_active_email ON registrations (webinar_id, email_key) WHERE status <> 'cancelled';
 CREATE INDEX registrations_by_status ON registrations (webinar_id, status, id);
+)sql",
+    // 2: the live chat's transcript (the organizer's export) and bans that outlive a restart.
+    R"sql(
+CREATE TABLE chat_messages (
+  rowid       INTEGER PRIMARY KEY,
+  webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  message_id  TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  sent_at     INTEGER NOT NULL,
+  from_id     INTEGER NOT NULL,
+  from_name   TEXT NOT NULL,
+  role        TEXT NOT NULL,
+  text        TEXT NOT NULL,
+  deleted     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (webinar_id, message_id)
+);
+CREATE TABLE chat_bans (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, registration_id)
+);
 )sql",
 };
 

@@ -300,6 +300,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.server.public_url = "http://changed.example";
   cfg.server.io_threads = 77;
   cfg.server.web_root = "/changed";
+  cfg.server.allowed_origins = {"https://changed.example"};
   cfg.limits = {1111, 2222, 33, 44};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed"};
@@ -307,7 +308,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
 
   const config defaults;
   // Structured bindings stop compiling when a field is added, so this list cannot fall behind.
-  const auto& [listen, public_url, io_threads, web_root] = cfg.server;
+  const auto& [listen, public_url, io_threads, web_root, allowed_origins] = cfg.server;
+  CHECK(allowed_origins == defaults.server.allowed_origins);
   CHECK(listen.host == defaults.server.listen.host);
   CHECK(listen.port == defaults.server.listen.port);
   CHECK(public_url == defaults.server.public_url);
@@ -363,4 +365,18 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
   }
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers
   CHECK(checked == 9);
+}
+
+TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
+  config cfg;
+  cohort::apply_toml(cfg, "[server]\nallowed_origins = [\"https://a.example\", \"http://b.example:8080\"]\n", "t.toml");
+  CHECK(cfg.server.allowed_origins == std::vector<std::string>{"https://a.example", "http://b.example:8080"});
+  CHECK_NOTHROW(cohort::validate(cfg));
+  cfg.server.allowed_origins = {"https://a.example/"};
+  CHECK_THROWS_WITH(cohort::validate(cfg), Contains("server.allowed_origins"));
+  cfg.server.allowed_origins = {"a.example"};
+  CHECK_THROWS_WITH(cohort::validate(cfg), Contains("server.allowed_origins"));
+  config other;
+  CHECK_THROWS_WITH(cohort::apply_toml(other, "[server]\nallowed_origins = \"https://a.example\"\n", "t.toml"),
+                    Contains("server.allowed_origins"));
 }

@@ -1,0 +1,196 @@
+#include "chat/chat_hub.hpp"
+
+#include "chat/chat_client.hpp"
+#include "chat/chat_store.hpp"
+#include "metrics/metrics.hpp"
+#include "registration/csv.hpp"
+#include "registration/registration_store.hpp"
+#include "registration/rfc3339.hpp"
+#include "registration/validation.hpp"
+#include "registration/webinar_store.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <iostream>
+
+namespace cohort::chat {
+namespace json = boost::json;
+using http::api_error;
+using http::response;
+
+namespace {
+
+std::optional<std::int64_t> parse_int(const std::string* text) {
+  if (!text) return std::nullopt;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || p != text->data() + text->size() || v < 0) throw api_error(400, "bad_request", "expected a non-negative integer");
+  return v;
+}
+
+std::string_view bearer_of(const std::string& authorization) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (authorization.size() > scheme.size() && authorization.compare(0, scheme.size(), scheme) == 0)
+    return std::string_view(authorization).substr(scheme.size());
+  return {};
+}
+
+}  // namespace
+
+bool chat_hub::origin_allowed(const std::string& origin) const {
+  if (origin.empty()) return true;  // not a browser: nothing to protect against cross-site use
+  for (const auto& allowed : ctx_.allowed_origins)
+    if (origin == allowed) return true;
+  return false;
+}
+
+std::shared_ptr<chat_room> chat_hub::room(std::int64_t webinar_id) {
+  std::lock_guard lock(rooms_mutex_);
+  auto& slot = rooms_[webinar_id];
+  if (!slot) {
+    auto writes = ctx_.writes;
+    auto* metrics = ctx_.metrics;
+    // The transcript rides the single writer; the chat never waits for it.
+    slot = std::make_shared<chat_room>(*ctx_.ioc, webinar_id, ctx_.rooms, ctx_.metrics,
+                                       [writes, metrics](const transcript_entry& e) {
+                                         if (!writes.writer->submit([e](store::database& db) { insert_transcript(db, e); }, nullptr))
+                                           std::cerr << "cohort: chat transcript write dropped (queue full)\n";
+                                         (void)metrics;
+                                       });
+  }
+  return slot;
+}
+
+http::upgrade_result chat_hub::upgrade(http::request& req) {
+  http::upgrade_result out;
+  try {
+    std::string token;
+    if (const auto* t = req.query_param("token")) token = *t;
+    if (token.empty()) token = std::string(bearer_of(req.authorization));
+    const auto who = ctx_.authenticate(token);
+    if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
+    if (!origin_allowed(req.origin)) throw api_error(403, "forbidden", "this Origin may not open the chat");
+    const auto since = parse_int(req.query_param("since"));
+    std::optional<std::string> epoch;
+    if (const auto* e = req.query_param("epoch")) epoch = *e;
+    const auto webinar_param = parse_int(req.query_param("webinar"));
+
+    chat_identity identity;
+    std::int64_t webinar_id = 0;
+    auto db = ctx_.readers->acquire();
+    if (who.role == http::identity::kind::organizer) {
+      if (!webinar_param) throw api_error(400, "bad_request", "the organizer must name the webinar (webinar=ID)", "webinar");
+      webinar_id = *webinar_param;
+      if (!registration::find_webinar(*db, webinar_id)) throw api_error(404, "not_found", "no such webinar");
+      identity = chat_identity{0, "Organizer", "organizer"};
+    } else {
+      auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
+      if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+      webinar_id = me->webinar_id;
+      if (webinar_param && *webinar_param != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+      if (is_banned(*db, webinar_id, me->id)) throw api_error(403, "forbidden", "you have been removed from this chat");
+      identity = chat_identity{me->id, me->name, "registrant"};
+    }
+    out.accept = std::make_shared<chat_client>(std::move(identity), room(webinar_id), since, std::move(epoch));
+  } catch (const api_error& e) {
+    out.refuse = http::error_response(e.status, e.code, e.what(), e.field);
+  }
+  return out;
+}
+
+void chat_hub::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (chat_hub::*fn)(http::request&, http::responder&)) {
+    return [this, fn](http::request& req, http::responder& respond) {
+      try {
+        (this->*fn)(req, respond);
+      } catch (const registration::validation_error&) {
+        if (respond) respond(registration::error_from(std::current_exception()));
+      } catch (const registration::not_found_error&) {
+        if (respond) respond(registration::error_from(std::current_exception()));
+      }
+    };
+  };
+  r.get("/ws", [](http::request&, http::responder& respond) {
+    auto res = http::error_response(426, "upgrade_required", "this endpoint speaks WebSocket only");
+    res.headers.emplace_back("Upgrade", "websocket");
+    respond(std::move(res));
+  });
+  r.add(verb::del, "/api/webinars/{id}/chat/{message_id}", {access::organizer, false}, bind(&chat_hub::delete_message));
+  r.add(verb::post, "/api/webinars/{id}/mutes", {access::organizer, true}, bind(&chat_hub::mute));
+  r.add(verb::post, "/api/webinars/{id}/bans", {access::organizer, true}, bind(&chat_hub::ban));
+  r.add(verb::get, "/api/webinars/{id}/chat.csv", {access::organizer, false}, bind(&chat_hub::export_csv));
+}
+
+void chat_hub::delete_message(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  const auto message_id = req.params.at(1);
+  registration::queue_write<bool>(
+      ctx_.writes, respond,
+      [webinar_id, message_id](store::database& db) {
+        if (!mark_deleted(db, webinar_id, message_id)) throw registration::not_found_error("no such chat message");
+        return true;
+      },
+      [room = room(webinar_id), message_id](bool) {
+        room->remove_message(message_id);
+        return response::no_content();
+      });
+}
+
+std::int64_t chat_hub::registration_in_body(http::request& req) {
+  const auto* v = req.json.if_contains("registration_id");
+  if (!v || !v->is_int64() || v->get_int64() < 1)
+    throw registration::validation_error("registration_id", "registration_id must be a registration's id");
+  const auto id = v->get_int64();
+  auto db = ctx_.readers->acquire();
+  if (!registration::find_webinar(*db, req.id_param(0))) throw registration::not_found_error("no such webinar");
+  auto st = db->prepare("SELECT 1 FROM registrations WHERE id = ? AND webinar_id = ?");
+  st.bind(1, id).bind(2, req.id_param(0));
+  if (!st.step()) throw registration::validation_error("registration_id", "no such registration in this webinar");
+  return id;
+}
+
+void chat_hub::mute(http::request& req, http::responder& respond) {
+  const auto id = registration_in_body(req);
+  const auto* m = req.json.if_contains("minutes");
+  if (!m || !m->is_int64() || m->get_int64() < 1 || m->get_int64() > 1440)
+    throw registration::validation_error("minutes", "minutes must be between 1 and 1440");
+  const auto until = registration::unix_now() + m->get_int64() * 60;
+  room(req.id_param(0))->mute(id, until);
+  respond(response::json(201, json::object{{"registration_id", id}, {"until", registration::format_rfc3339(until)}}));
+}
+
+void chat_hub::ban(http::request& req, http::responder& respond) {
+  const auto id = registration_in_body(req);
+  const auto webinar_id = req.id_param(0);
+  registration::queue_write<bool>(
+      ctx_.writes, respond,
+      [webinar_id, id](store::database& db) {
+        add_ban(db, webinar_id, id, registration::unix_now());
+        return true;
+      },
+      [room = room(webinar_id), id](bool) {
+        room->kick(id);
+        return response::json(201, json::object{{"registration_id", id}});
+      });
+}
+
+void chat_hub::export_csv(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  auto db = ctx_.readers->acquire();
+  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  std::string csv;
+  registration::append_csv_row(csv, {"seq", "id", "sent_at", "from_id", "from_name", "role", "text", "deleted"});
+  for_each_transcript(*db, webinar_id, [&csv](const transcript_row& row) {
+    registration::append_csv_row(csv, {std::to_string(row.seq), row.message_id, registration::format_rfc3339(row.sent_at),
+                                       std::to_string(row.from_id), row.from_name, row.role, row.text,
+                                       row.deleted ? "true" : "false"});
+  });
+  auto res = response::text(200, std::move(csv), "text/csv; charset=utf-8");
+  res.headers.emplace_back("Content-Disposition", "attachment; filename=\"webinar-" + std::to_string(webinar_id) + "-chat.csv\"");
+  respond(std::move(res));
+}
+
+}  // namespace cohort::chat

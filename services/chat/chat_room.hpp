@@ -1,0 +1,100 @@
+// One webinar's live chat on one node: its members, its history and its order. Everything runs
+// on the room's own strand, so the room needs no lock, seq assignment and delivery happen in
+// one place, and every member receives frames in seq order. A message is serialized once and
+// the same bytes are queued to every member (see ws_peer::send).
+#pragma once
+
+#include "chat/rate_limiter.hpp"
+#include "chat/room_history.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cohort::metrics { struct registry; }
+
+namespace cohort::chat {
+
+struct chat_identity {
+  std::int64_t id = 0;  // registration id; 0 for the organizer
+  std::string name;
+  std::string role;     // registrant | organizer
+};
+
+// What a room needs from a connection (chat_client implements it).
+class room_member {
+ public:
+  virtual ~room_member() = default;
+  virtual const chat_identity& who() const = 0;
+  virtual void deliver(std::shared_ptr<const std::string> frame) = 0;
+  virtual void disconnect(std::uint16_t code, std::string reason) = 0;
+};
+
+// A sequenced message, for the durable transcript.
+struct transcript_entry {
+  std::int64_t webinar_id = 0;
+  std::int64_t seq = 0;
+  std::string id;
+  std::int64_t sent_at = 0;
+  chat_identity from;
+  std::string text;
+};
+
+struct room_options {
+  room_history::limits history;
+  rate_limiter::limits flood;
+  std::size_t hello_messages = 50;
+  std::chrono::milliseconds presence_interval{1000};
+};
+
+class chat_room : public std::enable_shared_from_this<chat_room> {
+ public:
+  using transcript_sink = std::function<void(const transcript_entry&)>;
+
+  chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room_options options, metrics::registry* metrics,
+            transcript_sink transcript);
+
+  // All of these may be called from any thread; they run on the room's strand.
+  void join(std::shared_ptr<room_member> m, std::optional<std::int64_t> since, std::optional<std::string> epoch);
+  void leave(std::shared_ptr<room_member> m);
+  // `text` is already validated; client_id may be empty.
+  void post_message(std::shared_ptr<room_member> from, std::string text, std::string client_id);
+  // Broadcasts chat.deleted when the message is still in the history.
+  void remove_message(std::string id);
+  void mute(std::int64_t registration_id, std::int64_t until_unix);
+  // Closes every connection of this person (4003).
+  void kick(std::int64_t registration_id);
+
+ private:
+  void do_post_message(const std::shared_ptr<room_member>& from, const std::string& text, const std::string& client_id);
+  void broadcast(const std::shared_ptr<const std::string>& frame);
+  void presence_changed();
+  void send_presence();
+  void refuse(const std::shared_ptr<room_member>& to, const char* code, const std::string& message,
+              std::optional<std::int64_t> until_unix);
+
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  std::int64_t webinar_id_;
+  room_options options_;
+  metrics::registry* metrics_;
+  transcript_sink transcript_;
+  room_history history_;
+  std::unordered_set<std::shared_ptr<room_member>> members_;
+  std::unordered_map<std::int64_t, rate_limiter> limiters_;  // by sender
+  std::unordered_map<std::int64_t, std::int64_t> muted_until_;
+  // Presence goes out at most once per interval, and only when the count changed.
+  boost::asio::steady_timer presence_timer_;
+  bool presence_timer_armed_ = false;
+  std::size_t presence_sent_ = 0;
+  std::chrono::steady_clock::time_point presence_sent_at_{};
+};
+
+}  // namespace cohort::chat

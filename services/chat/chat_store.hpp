@@ -1,0 +1,30 @@
+// The chat's durable side in SQLite: the transcript (written through the single writer, not
+// on the delivery path) and the bans that must survive a restart.
+#pragma once
+
+#include "chat/chat_room.hpp"
+#include "store/sqlite.hpp"
+
+#include <functional>
+
+namespace cohort::chat {
+
+void insert_transcript(store::database& db, const transcript_entry& e);
+// False when the webinar has no such message.
+bool mark_deleted(store::database& db, std::int64_t webinar_id, const std::string& message_id);
+void add_ban(store::database& db, std::int64_t webinar_id, std::int64_t registration_id, std::int64_t now);
+bool is_banned(store::database& db, std::int64_t webinar_id, std::int64_t registration_id);
+
+struct transcript_row {
+  std::int64_t seq = 0;
+  std::string message_id;
+  std::int64_t sent_at = 0;
+  std::int64_t from_id = 0;
+  std::string from_name;
+  std::string role;
+  std::string text;
+  bool deleted = false;
+};
+void for_each_transcript(store::database& db, std::int64_t webinar_id, const std::function<void(const transcript_row&)>& visit);
+
+}  // namespace cohort::chat

@@ -1,0 +1,56 @@
+#include "chat/room_history.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace cohort::chat {
+
+void room_history::append(stored_message m, std::int64_t now) {
+  if (m.seq != next_seq()) throw std::logic_error("room_history: out-of-order seq");
+  last_seq_ = m.seq;
+  messages_.push_back(std::move(m));
+  trim(now);
+}
+
+void room_history::trim(std::int64_t now) {
+  while (messages_.size() > limits_.max_messages) messages_.pop_front();
+  while (!messages_.empty() && messages_.front().ts < now - limits_.max_age_seconds) messages_.pop_front();
+}
+
+catch_up room_history::since(std::optional<std::int64_t> since_seq, const std::optional<std::string>& client_epoch,
+                             std::size_t fallback_count, std::int64_t now) {
+  trim(now);
+  catch_up out;
+  const bool same_epoch = !client_epoch || *client_epoch == epoch_;
+  // Covered when nothing after since_seq has been trimmed away: the oldest held message is at
+  // most since_seq + 1 (or nothing was missed at all).
+  const std::int64_t oldest = messages_.empty() ? last_seq_ + 1 : messages_.front().seq;
+  if (since_seq && same_epoch && *since_seq <= last_seq_ && *since_seq >= 0 && oldest <= *since_seq + 1) {
+    out.recovered = true;
+    for (const auto& m : messages_)
+      if (m.seq > *since_seq && !m.deleted) out.messages.push_back(&m);
+    return out;
+  }
+  for (auto it = messages_.rbegin(); it != messages_.rend() && out.messages.size() < fallback_count; ++it)
+    if (!it->deleted) out.messages.push_back(&*it);
+  std::reverse(out.messages.begin(), out.messages.end());
+  return out;
+}
+
+bool room_history::remove(const std::string& id) {
+  for (auto& m : messages_)
+    if (m.id == id && !m.deleted) {
+      m.deleted = true;
+      m.frame.reset();
+      return true;
+    }
+  return false;
+}
+
+const stored_message* room_history::find_by_client_id(std::int64_t sender_id, const std::string& client_id) const {
+  for (auto it = messages_.rbegin(); it != messages_.rend(); ++it)
+    if (it->sender_id == sender_id && it->client_id == client_id) return &*it;
+  return nullptr;
+}
+
+}  // namespace cohort::chat
