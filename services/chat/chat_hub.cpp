@@ -113,7 +113,11 @@ void chat_hub::add_routes(http::router& r) {
       }
     };
   };
-  r.get("/ws", [](http::request&, http::responder& respond) {
+  // Without upgrade headers: the same checks as an upgrade, so a browser whose WebSocket was
+  // refused (it only ever sees close code 1006) can ask here why, e.g. 403 after a ban.
+  r.get("/ws", [this](http::request& req, http::responder& respond) {
+    auto decision = upgrade(req);
+    if (decision.refuse) return respond(std::move(*decision.refuse));
     auto res = http::error_response(426, "upgrade_required", "this endpoint speaks WebSocket only");
     res.headers.emplace_back("Upgrade", "websocket");
     respond(std::move(res));

@@ -89,7 +89,7 @@ class websocket_session : public ws_peer, public std::enable_shared_from_this<we
       return begin_close(websocket::close_code::unknown_data, "binary frames are not supported");
     }
     const auto data = buffer_.cdata();
-    handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    if (handler_) handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer_.consume(buffer_.size());
     if (!closing_) do_read();
   }
@@ -107,22 +107,26 @@ class websocket_session : public ws_peer, public std::enable_shared_from_this<we
   }
 
   void do_write() {
+    // The frame being written is held apart from the queue, so clearing the queue on close
+    // never frees bytes Beast is still sending.
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    queued_bytes_ -= in_flight_->size();
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(net::buffer(*queue_.front()), beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+    ws_.async_write(net::buffer(*in_flight_), beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    queued_bytes_ -= queue_.front()->size();
-    queue_.pop_front();
+    in_flight_.reset();
     if (ec) {
       fail(ec, "write");
       return finish();
     }
     if (metrics_) metrics_->ws_frames_sent.add();
     if (close_pending_) return do_close();
-    if (!queue_.empty()) do_write();
+    if (!queue_.empty() && !closing_) do_write();
   }
 
   void begin_close(std::uint16_t code, const std::string& reason) {
@@ -151,7 +155,9 @@ class websocket_session : public ws_peer, public std::enable_shared_from_this<we
     finished_ = true;
     open_ = false;
     queue_.clear();
-    handler_->on_close();
+    // The handler holds this session as its peer: dropping it here breaks the cycle.
+    auto handler = std::move(handler_);
+    if (handler) handler->on_close();
   }
 
   websocket::stream<beast::tcp_stream> ws_;
@@ -163,7 +169,8 @@ class websocket_session : public ws_peer, public std::enable_shared_from_this<we
   std::uint64_t registry_id_ = 0;
   bool registered_ = false;
   std::deque<std::shared_ptr<const std::string>> queue_;
-  std::size_t queued_bytes_ = 0;
+  std::shared_ptr<const std::string> in_flight_;
+  std::size_t queued_bytes_ = 0;  // bytes waiting in queue_, not counting in_flight_
   websocket::close_reason close_reason_;
   bool open_ = false;
   bool writing_ = false;
