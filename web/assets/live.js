@@ -1,6 +1,8 @@
 // Personal room page (/live/{id}#token=...): takes the registrant token out of the URL, keeps it
-// in localStorage for this webinar, and shows the registration from GET /api/me.
+// in localStorage for this webinar, shows the registration from GET /api/me and opens the live chat.
+// An organizer (admin token in localStorage `cohort.adminToken`) gets the chat with moderation tools.
 import { request, idFromPath, NetworkError } from '/assets/api.js';
+import { mountChat, adminTokenFromStorage } from '/assets/chat.js';
 import { focusRegion } from '/assets/dom.js';
 import { renderSessions } from '/assets/sessions.js';
 import { storeToken, loadToken, forgetToken } from '/assets/token.js';
@@ -8,6 +10,21 @@ import { storeToken, loadToken, forgetToken } from '/assets/token.js';
 const $ = (id) => document.getElementById(id);
 const webinarId = idFromPath('live');
 let token = null;
+let chat = null;
+let chatToken = null;
+
+// The chat follows the page: open while the registration is active, closed otherwise. The organizer
+// token, when this browser has one, takes precedence so the moderation tools show.
+function openChat(active) {
+  const adminToken = adminTokenFromStorage();
+  const wanted = active ? (adminToken || token) : null;
+  if (chat && chatToken === wanted) return;
+  chat?.destroy();
+  chat = null;
+  chatToken = wanted;
+  $('chat-slot').hidden = !wanted;
+  if (wanted) chat = mountChat({ webinarId, token: wanted, organizer: wanted === adminToken });
+}
 
 // The token must not linger in the address bar, history or a shared screenshot.
 function takeTokenFromHash() {
@@ -71,6 +88,40 @@ function render(me) {
   $('page-status').hidden = true;
   $('no-access').hidden = true;
   $('room').hidden = false;
+  openChat(active);
+}
+
+// No registrant token on this device, but the organizer's: the room with the chat and its tools.
+async function loadOrganizerView() {
+  let res;
+  try {
+    res = await request('GET', `/api/webinars/${webinarId}`);
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    $('page-status').textContent = 'We could not reach the server. Please check your connection and reload the page.';
+    return;
+  }
+  if (res.status === 404) {
+    showNoAccess('This webinar does not exist.');
+    return;
+  }
+  if (res.status !== 200 || !res.data) {
+    $('page-status').textContent = 'We could not load this webinar right now. Please reload the page in a moment.';
+    return;
+  }
+  const title = String(res.data.title ?? 'this webinar');
+  $('greeting').textContent = `Organizer view — ${title}`;
+  document.title = `${title} — organizer room — Cohort`;
+  $('status-pill').className = 'status-pill registered';
+  $('status-pill').textContent = 'Organizer';
+  $('status-text').textContent = 'You can delete messages and mute or ban participants in the chat.';
+  renderSessions($('session-list'), $('tz-note'), res.data.sessions);
+  $('live-section').hidden = false;
+  $('manage-section').hidden = true;
+  $('page-status').hidden = true;
+  $('no-access').hidden = true;
+  $('room').hidden = false;
+  openChat(true);
 }
 
 async function loadRegistration() {
@@ -81,6 +132,10 @@ async function loadRegistration() {
   const fromHash = takeTokenFromHash();
   if (fromHash) storeToken(webinarId, fromHash);
   token = fromHash || loadToken(webinarId);
+  if (!token && adminTokenFromStorage()) {
+    await loadOrganizerView();
+    return;
+  }
   if (!token) {
     showNoAccess('This page needs your personal join link. Open the link you received when you registered, or register on the webinar page.');
     return;
@@ -95,6 +150,7 @@ async function loadRegistration() {
   }
   if (res.status === 401 || res.status === 403) {
     forgetToken(webinarId);
+    openChat(false);
     showNoAccess('We do not recognise this personal link. It may be incomplete or mistyped. Copy the whole link you received when you registered, or register again on the webinar page.');
     return;
   }
@@ -138,6 +194,7 @@ async function confirmCancel() {
   }
   if (res && (res.status === 401 || res.status === 403)) {
     forgetToken(webinarId);
+    openChat(false);
     showNoAccess('We do not recognise this personal link any more. Register again on the webinar page.');
     return;
   }
