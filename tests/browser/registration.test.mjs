@@ -131,7 +131,7 @@ test('landing page → register → personal room', async () => {
   // The token leaves the address bar but stays usable on this device.
   assert.ok(!page.url().includes('token'), page.url());
   assert.ok(await page.evaluate((id) => localStorage.getItem(`cohort.token.${id}`), demo.id));
-  assert.ok(await page.getByText('The live video and chat open here when the session starts.').first().isVisible());
+  assert.ok(await page.getByText('The live video opens here when the session starts.').first().isVisible());
   assert.equal(await page.locator('#session-list > li').count(), demo.sessions.length);
   await screenshot(page, 'live-room.png');
 
