@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 build_packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev catch2)
-test_packages=(sqlite3 chromium)
+test_packages=(sqlite3 chromium libwebsockets-dev)
 
 # apt only when something is missing, so a second run starts at once.
 install_missing() {
