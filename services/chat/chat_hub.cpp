@@ -102,17 +102,7 @@ http::upgrade_result chat_hub::upgrade(http::request& req) {
 void chat_hub::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (chat_hub::*fn)(http::request&, http::responder&)) {
-    return [this, fn](http::request& req, http::responder& respond) {
-      try {
-        (this->*fn)(req, respond);
-      } catch (const registration::validation_error&) {
-        if (respond) respond(registration::error_from(std::current_exception()));
-      } catch (const registration::not_found_error&) {
-        if (respond) respond(registration::error_from(std::current_exception()));
-      }
-    };
-  };
+  auto bind = [this](void (chat_hub::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
   // Without upgrade headers: the same checks as an upgrade, so a browser whose WebSocket was
   // refused (it only ever sees close code 1006) can ask here why, e.g. 403 after a ban.
   r.get("/ws", [this](http::request& req, http::responder& respond) {

@@ -21,6 +21,22 @@ struct write_path {
   std::function<void(std::function<void()>)> post_to_io;
 };
 
+// Wraps a member handler so domain errors thrown while reading the request (validation_error,
+// not_found_error) become their HTTP answer; api_error goes on to the router.
+template <class Api>
+auto api_handler(Api* api, void (Api::*fn)(http::request&, http::responder&)) {
+  return [api, fn](http::request& req, http::responder& respond) {
+    try {
+      (api->*fn)(req, respond);
+    } catch (const http::api_error&) {
+      throw;
+    } catch (const std::runtime_error&) {
+      if (!respond) throw;
+      respond(error_from(std::current_exception()));
+    }
+  };
+}
+
 // Queues work(db) -> Result on the single writer and answers with finish(result) after COMMIT,
 // or with the mapped error; 503 when the write queue is full.
 template <class Result, class Work, class Finish>

@@ -187,18 +187,7 @@ void registration_api::write(http::responder& respond, Work work, Finish finish)
 void registration_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  // Domain errors thrown while reading the request become their HTTP answer here.
-  auto bind = [this](void (registration_api::*fn)(http::request&, http::responder&)) {
-    return [this, fn](http::request& req, http::responder& respond) {
-      try {
-        (this->*fn)(req, respond);
-      } catch (const validation_error&) {
-        if (respond) respond(error_from(std::current_exception()));
-      } catch (const not_found_error&) {
-        if (respond) respond(error_from(std::current_exception()));
-      }
-    };
-  };
+  auto bind = [this](void (registration_api::*fn)(http::request&, http::responder&)) { return api_handler(this, fn); };
   const http::route_options organizer_json{access::organizer, true};
   r.add(verb::get, "/api/webinars", {}, bind(&registration_api::list_webinars));
   r.add(verb::post, "/api/webinars", organizer_json, bind(&registration_api::create_webinar));
