@@ -17,9 +17,12 @@ namespace websocket = boost::beast::websocket;
 
 namespace {
 
+// Quiet about normal ends and about clients breaking the protocol (too big, bad UTF-8, bad
+// frames): Beast already answered those with the right close code; they are not server faults.
 void fail(beast::error_code ec, const char* what) {
-  if (ec == net::error::operation_aborted || ec == websocket::error::closed || ec == beast::error::timeout ||
-      ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::broken_pipe)
+  if (ec == net::error::operation_aborted || ec == beast::error::timeout || ec == net::error::eof ||
+      ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+      ec.category() == beast::error_code(websocket::error::closed).category())
     return;
   std::cerr << "cohort: websocket " << what << ": " << ec.message() << "\n";
 }
