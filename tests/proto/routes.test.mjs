@@ -123,7 +123,8 @@ test('http-api.yaml is structurally sound', () => {
     if (!op.hasResponses) { problems.push(`line ${op.line}: ${k} has no responses`); continue; }
     if (op.codes.length === 0) problems.push(`line ${op.line}: ${k} has an empty responses map`);
     for (const c of op.codes) if (!/^([1-5]XX|[1-5]\d\d|default)$/.test(c)) problems.push(`line ${op.line}: ${k} has response key "${c}" that is not a status code`);
-    if (!op.codes.some((c) => /^2/.test(c))) problems.push(`line ${op.line}: ${k} documents no 2xx response`);
+    // A success answer: 2xx, or 101 for the WebSocket upgrade.
+    if (!op.codes.some((c) => /^2/.test(c) || c === '101')) problems.push(`line ${op.line}: ${k} documents no success (2xx or 101) response`);
   }
   // Every $ref points at something that exists.
   lines.forEach((l, i) => {
