@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-  libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev catch2)
-test_packages=(sqlite3 chromium libwebsockets-dev)
+  libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libhiredis-dev catch2)
+test_packages=(sqlite3 chromium libwebsockets-dev redis-server)
 
 # apt only when something is missing, so a second run starts at once.
 install_missing() {

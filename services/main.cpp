@@ -21,6 +21,7 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -159,7 +160,8 @@ int serve(const config& cfg) {
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   auto post_to_io = [&ioc](std::function<void()> task) { net::post(ioc, std::move(task)); };
   registration::registration_api api({&writer, &readers, &tokens, &metrics, public_url, post_to_io});
-  chat::chat_hub chat({&ioc, {&writer, post_to_io}, &readers,
+  const auto bus = chat::make_local_bus();
+  chat::chat_hub chat({&ioc, bus.get(), {&writer, post_to_io}, &readers,
                        [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); },
                        allowed_origins(cfg, port), &metrics, chat::room_options{}});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
@@ -206,6 +208,9 @@ int serve(const config& cfg) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  // A peer that vanished mid-write must surface as an error code, not kill the process
+  // (hiredis writes with plain write(2)).
+  std::signal(SIGPIPE, SIG_IGN);
   command_line cl;
   try {
     cl = parse_command_line(argc, argv);

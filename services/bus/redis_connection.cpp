@@ -3,8 +3,8 @@
 #include <hiredis/async.h>
 
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 
 #include <pthread.h>
 
@@ -23,9 +23,16 @@ namespace net = boost::asio;
 
 namespace {
 
-// hiredis 0.14 writes with write(2), which raises SIGPIPE when Redis has gone away, and the
-// default action of SIGPIPE ends the process. Block it on this thread around the write and
-// swallow the one the write raised (libpq does the same), so callers need not ignore SIGPIPE.
+// hiredis 0.14 writes with write(2), not send(MSG_NOSIGNAL): a write to a socket the peer reset
+// while it sat in CLOSE_WAIT raises SIGPIPE, whose default action ends the process. hiredis
+// disconnects on the first failed read or write, so that takes a narrow race, but when the
+// program has not ignored SIGPIPE we block it on this thread around the write and swallow the
+// one the write raised (as libpq does).
+bool sigpipe_ignored() {
+  struct sigaction current {};
+  return sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
+
 class sigpipe_guard {
  public:
   sigpipe_guard() {
@@ -64,7 +71,7 @@ class socket_events : public std::enable_shared_from_this<socket_events> {
   using ended_hook = void (*)(redisAsyncContext*);
 
   socket_events(const net::any_io_executor& executor, redisAsyncContext* context, ended_hook ended)
-      : descriptor_(executor), context_(context), ended_(ended) {}
+      : descriptor_(executor), context_(context), ended_(ended), guard_writes_(!sigpipe_ignored()) {}
 
   // Installs the hooks on a context that has none yet; on error nothing is installed.
   static boost::system::error_code attach(const net::any_io_executor& executor, redisAsyncContext* context,
@@ -102,8 +109,9 @@ class socket_events : public std::enable_shared_from_this<socket_events> {
     auto& side = interest_[d];
     if (side.waiting || !side.wanted || !context_) return;
     side.waiting = true;
-    descriptor_.async_wait(d == read ? net::posix::stream_descriptor::wait_read : net::posix::stream_descriptor::wait_write,
-                           [self = shared_from_this(), d](const boost::system::error_code& ec) { self->on_wait(d, ec); });
+    descriptor_.async_wait(
+        d == read ? net::posix::stream_descriptor::wait_read : net::posix::stream_descriptor::wait_write,
+        [self = shared_from_this(), d](const boost::system::error_code& ec) { self->on_wait(d, ec); });
   }
 
   void on_wait(direction d, const boost::system::error_code& ec) {
@@ -112,8 +120,10 @@ class socket_events : public std::enable_shared_from_this<socket_events> {
     // Other errors are reported as readiness: hiredis' read or write then fails and tears down.
     if (d == read) {
       redisAsyncHandleRead(context_);
-    } else {
+    } else if (guard_writes_) {
       sigpipe_guard guard;
+      redisAsyncHandleWrite(context_);
+    } else {
       redisAsyncHandleWrite(context_);
     }
     arm(d);  // no-op if hiredis re-armed already, dropped interest, or freed the context
@@ -134,6 +144,7 @@ class socket_events : public std::enable_shared_from_this<socket_events> {
   net::posix::stream_descriptor descriptor_;
   redisAsyncContext* context_;
   ended_hook ended_;
+  bool guard_writes_;
   std::array<interest, 2> interest_{};
   std::shared_ptr<socket_events> self_;
 };
@@ -148,9 +159,8 @@ bool iequals(std::string_view a, std::string_view b) {
 // stores our handler in its channel table, where it would run more than once), MONITOR re-queues
 // its callback forever, and HELLO 3 switches to RESP3, which hiredis 0.14 cannot parse.
 bool refused_command(std::string_view name) {
-  static constexpr std::array<std::string_view, 8> refused = {"subscribe",   "psubscribe",   "ssubscribe",
-                                                              "unsubscribe", "punsubscribe", "sunsubscribe",
-                                                              "monitor",     "hello"};
+  static constexpr std::array<std::string_view, 8> refused = {
+      "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "hello"};
   return std::any_of(refused.begin(), refused.end(), [&](std::string_view r) { return iequals(r, name); });
 }
 
@@ -240,7 +250,8 @@ void redis_connection::connect(std::function<void(bool, const std::string&)> on_
                                std::function<void(const std::string&)> on_lost) {
   if (state_ != state::idle) {
     net::post(executor_, [weak = weak_from_this(), on_ready = std::move(on_ready)] {
-      if (auto self = weak.lock(); self && on_ready) on_ready(false, "redis: connect() called while a connection is active");
+      if (auto self = weak.lock(); self && on_ready)
+        on_ready(false, "redis: connect() called while a connection is active");
     });
     return;
   }
@@ -395,7 +406,8 @@ void redis_connection::report_ready(bool ok, const std::string& error) {
   if (on_ready) on_ready(ok, error);
 }
 
-bool redis_connection::submit(redisAsyncContext* context, const std::vector<std::string>& argv, reply_handler& handler) {
+bool redis_connection::submit(redisAsyncContext* context, const std::vector<std::string>& argv,
+                              reply_handler& handler) {
   auto owned = std::make_unique<reply_handler>(std::move(handler));
   if (send_argv(context, &hiredis_callbacks::on_reply, owned.get(), argv) != REDIS_OK) {
     handler = std::move(*owned);
@@ -470,8 +482,6 @@ void redis_connection::close() {
   if (auto* context = context_.release()) redisAsyncFree(context);
 }
 
-std::string redis_connection::where() const {
-  return "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port);
-}
+std::string redis_connection::where() const { return "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port); }
 
 }  // namespace cohort::bus

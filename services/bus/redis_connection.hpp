@@ -2,10 +2,10 @@
 // the Asio executor it was created with. No side thread and no second event loop: hiredis'
 // addRead/delRead/addWrite/delWrite/cleanup hooks become stream_descriptor::async_wait calls.
 //
-// Ownership: the caller's shared_ptr owns the connection; pending socket waits only hold a weak
-// reference. Destroying the object frees the context and drops every pending handler without
-// calling it. Destroy connections before their io_context.
-// Handlers must not throw: they are called from inside hiredis (C code); a throw terminates.
+// Ownership: the caller's shared_ptr alone keeps the connection alive (socket waits and posted
+// answers do not). Destroying it frees the context and drops every pending handler uncalled.
+// Destroy connections before their io_context.
+// Handlers must not throw: most run inside hiredis (C code), so a throw calls std::terminate.
 #pragma once
 
 #include "bus/redis_url.hpp"
@@ -31,7 +31,8 @@ namespace cohort::bus {
 // Not thread-safe: create and use it from one strand (the executor you pass).
 class redis_connection : public std::enable_shared_from_this<redis_connection> {
  public:
-  using reply_handler = std::function<void(const redisReply* reply)>;  // reply == nullptr: the command failed (disconnected)
+  // reply == nullptr: the command failed (disconnected)
+  using reply_handler = std::function<void(const redisReply* reply)>;
   using message_handler = std::function<void(const std::string& channel, const std::string& payload)>;
 
   static std::shared_ptr<redis_connection> create(boost::asio::any_io_executor executor, redis_endpoint endpoint);
@@ -60,8 +61,10 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   // Puts the connection in subscriber mode (only subscribe() is allowed afterwards):
   // on_message(channel, payload) for every message, on_subscribed() once the server confirmed
   // all the channels of this call. Callable several times; a channel subscribed again gets the
-  // newer on_message. Ignored when the connection is not ready.
-  void subscribe(std::vector<std::string> channels, message_handler on_message, std::function<void()> on_subscribed = {});
+  // newer on_message. Ignored when the connection is not ready. Subscriptions end with the
+  // connection: after on_lost, connect() and subscribe() again.
+  void subscribe(std::vector<std::string> channels, message_handler on_message,
+                 std::function<void()> on_subscribed = {});
 
   bool connected() const;
 
@@ -106,7 +109,7 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   std::uint64_t attempt_ = 0;  // bumped by connect() and close(): stale async steps compare it
 
   std::unique_ptr<redisAsyncContext, context_free> context_;  // set while this object must free it
-  redisAsyncContext* current_ = nullptr;                     // the context the state below is about
+  redisAsyncContext* current_ = nullptr;                      // the context the state below is about
   std::vector<redisAsyncContext*> attached_;                  // contexts whose callbacks still reach this object
   state state_ = state::idle;
   bool connect_failed_ = false;  // the TCP connect of current_ failed: try the next address

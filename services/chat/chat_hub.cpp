@@ -50,14 +50,13 @@ std::shared_ptr<chat_room> chat_hub::room(std::int64_t webinar_id) {
   auto& slot = rooms_[webinar_id];
   if (!slot) {
     auto writes = ctx_.writes;
-    auto* metrics = ctx_.metrics;
     // The transcript rides the single writer; the chat never waits for it.
-    slot = std::make_shared<chat_room>(*ctx_.ioc, webinar_id, ctx_.rooms, ctx_.metrics,
-                                       [writes, metrics](const transcript_entry& e) {
+    slot = std::make_shared<chat_room>(*ctx_.ioc, webinar_id, ctx_.rooms, *ctx_.bus, ctx_.metrics,
+                                       [writes](const transcript_entry& e) {
                                          if (!writes.writer->submit([e](store::database& db) { insert_transcript(db, e); }, nullptr))
                                            std::cerr << "cohort: chat transcript write dropped (queue full)\n";
-                                         (void)metrics;
                                        });
+    slot->start();
   }
   return slot;
 }

@@ -18,6 +18,7 @@ namespace cohort::chat {
 
 struct hub_context {
   boost::asio::io_context* ioc = nullptr;
+  chat_bus* bus = nullptr;
   registration::write_path writes;
   store::reader_pool* readers = nullptr;
   http::authenticator authenticate;       // bearer -> identity (throws api_error 401)

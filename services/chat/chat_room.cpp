@@ -1,11 +1,12 @@
 #include "chat/chat_room.hpp"
 
-#include "gateway/auth.hpp"
 #include "metrics/metrics.hpp"
 #include "registration/rfc3339.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+
+#include <iostream>
 
 namespace cohort::chat {
 namespace json = boost::json;
@@ -22,48 +23,77 @@ json::object from_json(const chat_identity& who) {
   return json::object{{"id", who.id}, {"name", who.name}, {"role", who.role}};
 }
 
+// The epoch is the part of a message id before its last '-': "e3f1a9c2-43".
+std::string epoch_of(std::string_view id) {
+  const auto dash = id.rfind('-');
+  return std::string(dash == std::string_view::npos ? id : id.substr(0, dash));
+}
+
 }  // namespace
 
-chat_room::chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room_options options,
+chat_room::chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room_options options, chat_bus& bus,
                      metrics::registry* metrics, transcript_sink transcript)
     : strand_(boost::asio::make_strand(ioc)),
       webinar_id_(webinar_id),
       options_(options),
+      bus_(bus),
       metrics_(metrics),
       transcript_(std::move(transcript)),
-      // The history lives in memory: a new process is a new history, so a new epoch.
-      history_(http::hex(http::random_bytes(4)), options.history),
+      history_("", options.history),
       presence_timer_(strand_) {}
 
+void chat_room::start() {
+  // The room lives as long as the hub (rooms are never dropped), so the feed may hold it.
+  auto self = shared_from_this();
+  bus_.watch(webinar_id_,
+             room_feed{[self](std::string epoch, std::int64_t last_seq, std::vector<std::string> frames,
+                              std::vector<std::string> deleted) {
+                         boost::asio::post(self->strand_, [self, epoch = std::move(epoch), last_seq, frames = std::move(frames),
+                                                           deleted = std::move(deleted)]() mutable {
+                           self->on_loaded(std::move(epoch), last_seq, std::move(frames), std::move(deleted));
+                         });
+                       },
+                       [self](std::string frame) {
+                         boost::asio::post(self->strand_, [self, frame = std::move(frame)] { self->on_event(frame, false); });
+                       }});
+}
+
 void chat_room::join(std::shared_ptr<room_member> m, std::optional<std::int64_t> since, std::optional<std::string> epoch) {
-  boost::asio::post(strand_, [self = shared_from_this(), m = std::move(m), since, epoch = std::move(epoch)] {
-    self->members_.insert(m);
-    const auto up = self->history_.since(since, epoch, self->options_.hello_messages, unix_now());
-    // Frames are already serialized JSON objects: splice them into the hello instead of re-parsing.
-    std::string messages = "[";
-    for (const auto* msg : up.messages) {
-      if (messages.size() > 1) messages += ',';
-      messages += *msg->frame;
-    }
-    messages += ']';
-    json::object hello{{"type", "hello"},
-                       {"me", from_json(m->who())},
-                       {"room", self->webinar_id_},
-                       {"seq", self->history_.last_seq()},
-                       {"epoch", self->history_.epoch()},
-                       {"presence", self->members_.size()},
-                       {"recovered", up.recovered},
-                       {"messages", json::array{}}};
-    auto text = json::serialize(hello);
-    const std::string empty = "\"messages\":[]";
-    text.replace(text.rfind(empty), empty.size(), "\"messages\":" + messages);
-    m->deliver(std::make_shared<const std::string>(std::move(text)));
-    self->presence_changed();
+  boost::asio::post(strand_, [self = shared_from_this(), j = pending_join{std::move(m), since, std::move(epoch)}] {
+    if (!self->loaded_) return self->pending_joins_.push_back(j);
+    self->do_join(j);
   });
+}
+
+void chat_room::do_join(const pending_join& j) {
+  const auto& m = j.member;
+  members_.insert(m);
+  const auto up = history_.since(j.since, j.epoch, options_.hello_messages, unix_now());
+  // Frames are already serialized JSON objects: splice them into the hello instead of re-parsing.
+  std::string messages = "[";
+  for (const auto* msg : up.messages) {
+    if (messages.size() > 1) messages += ',';
+    messages += *msg->frame;
+  }
+  messages += ']';
+  json::object hello{{"type", "hello"},
+                     {"me", from_json(m->who())},
+                     {"room", webinar_id_},
+                     {"seq", history_.last_seq()},
+                     {"epoch", history_.epoch()},
+                     {"presence", members_.size()},
+                     {"recovered", up.recovered},
+                     {"messages", json::array{}}};
+  auto text = json::serialize(hello);
+  const std::string empty = "\"messages\":[]";
+  text.replace(text.rfind(empty), empty.size(), "\"messages\":" + messages);
+  m->deliver(std::make_shared<const std::string>(std::move(text)));
+  presence_changed();
 }
 
 void chat_room::leave(std::shared_ptr<room_member> m) {
   boost::asio::post(strand_, [self = shared_from_this(), m = std::move(m)] {
+    std::erase_if(self->pending_joins_, [&](const pending_join& j) { return j.member == m; });
     if (self->members_.erase(m)) self->presence_changed();
   });
 }
@@ -75,9 +105,11 @@ void chat_room::post_message(std::shared_ptr<room_member> from, std::string text
 
 void chat_room::do_post_message(const std::shared_ptr<room_member>& from, const std::string& text,
                                 const std::string& client_id) {
-  const auto& who = from->who();
-  // A resend (same person, same client_id) is already in the order: do not deliver it twice.
-  if (!client_id.empty() && history_.find_by_client_id(who.id, client_id)) return;
+  const auto who = from->who();
+  // A resend (same person, same client_id) is already in the order or on its way: deliver it once.
+  if (!client_id.empty() &&
+      (history_.find_by_client_id(who.id, client_id) || in_flight_.count({who.id, client_id})))
+    return;
   const auto now = unix_now();
   if (auto it = muted_until_.find(who.id); it != muted_until_.end()) {
     if (it->second > now) return refuse(from, "muted", "you are muted in this chat", it->second);
@@ -89,48 +121,113 @@ void chat_room::do_post_message(const std::shared_ptr<room_member>& from, const 
     const auto wait = std::chrono::ceil<std::chrono::seconds>(limiter.blocked_until() - steady_now).count();
     return refuse(from, "rate_limited", "slow down: at most 3 messages per 2 seconds", now + wait);
   }
-
-  stored_message m;
-  m.seq = history_.next_seq();
-  m.id = history_.epoch() + "-" + std::to_string(m.seq);
-  m.sender_id = who.id;
-  m.client_id = client_id;
-  m.ts = now;
-  json::object msg{{"type", "chat.message"}, {"seq", m.seq},       {"id", m.id},
-                   {"from", from_json(who)}, {"text", text},       {"ts", format_rfc3339(now)}};
-  if (!client_id.empty()) msg["client_id"] = client_id;
-  m.frame = frame_of(msg);
-  const auto frame = m.frame;
-  if (transcript_) transcript_(transcript_entry{webinar_id_, m.seq, m.id, now, who, text});
-  history_.append(std::move(m), now);
-  if (metrics_) metrics_->chat_messages.add();
-  broadcast(frame);
+  // Serialized once here; the bus puts seq and id in front, and every node delivers those bytes.
+  json::object body{{"from", from_json(who)}, {"text", text}, {"ts", format_rfc3339(now)}};
+  if (!client_id.empty()) body["client_id"] = client_id;
+  auto tail = json::serialize(body).substr(1);
+  if (!client_id.empty()) in_flight_.insert({who.id, client_id});
+  bus_.publish(webinar_id_, std::move(tail),
+               [self = shared_from_this(), from, who, text, now, client_id](bool ok, std::int64_t seq, std::string id) {
+                 if (!ok) {
+                   boost::asio::post(self->strand_, [self, who, client_id] { self->in_flight_.erase({who.id, client_id}); });
+                   return self->refuse(from, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
+                 }
+                 if (self->transcript_) self->transcript_(transcript_entry{self->webinar_id_, seq, std::move(id), now, who, text});
+               });
 }
 
-void chat_room::remove_message(std::string id) {
-  boost::asio::post(strand_, [self = shared_from_this(), id = std::move(id)] {
-    if (self->history_.remove(id)) self->broadcast(frame_of(json::object{{"type", "chat.deleted"}, {"id", id}}));
-  });
+void chat_room::on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames,
+                          std::vector<std::string> deleted) {
+  const bool first = !loaded_;
+  if (epoch != history_.epoch()) {
+    // A new history (first load, or Redis lost its data): whatever this copy held is void.
+    history_.reset(epoch, frames.empty() ? last_seq : last_seq - static_cast<std::int64_t>(frames.size()));
+  }
+  // Replayed frames fill what this node missed (e.g. while Redis was unreachable); members get
+  // the ones they have not seen yet, in order.
+  for (auto& f : frames) on_event(f, first);
+  for (const auto& id : deleted) history_.remove(id);
+  if (history_.last_seq() < last_seq) history_.reset(epoch, last_seq);  // a gap the bus no longer holds
+  loaded_ = true;
+  for (auto& e : early_events_) on_event(e, false);
+  early_events_.clear();
+  for (const auto& j : pending_joins_) do_join(j);
+  pending_joins_.clear();
 }
 
-void chat_room::mute(std::int64_t registration_id, std::int64_t until_unix) {
-  boost::asio::post(strand_, [self = shared_from_this(), registration_id, until_unix] {
-    self->muted_until_[registration_id] = until_unix;
-  });
+void chat_room::on_event(const std::string& frame, bool replay) {
+  if (!loaded_ && !replay) return early_events_.push_back(frame);
+  try {
+    apply_event(frame, replay);
+  } catch (const std::exception& e) {
+    // Frames come from our own nodes; a malformed one is dropped, never allowed to stop the loop.
+    std::cerr << "cohort: chat: dropped a malformed bus event: " << e.what() << "\n";
+  }
 }
 
-void chat_room::kick(std::int64_t registration_id) {
-  boost::asio::post(strand_, [self = shared_from_this(), registration_id] {
-    for (auto it = self->members_.begin(); it != self->members_.end();) {
+void chat_room::apply_event(const std::string& frame, bool replay) {
+  boost::system::error_code ec;
+  auto value = json::parse(frame, ec);
+  if (ec || !value.is_object()) return;
+  const auto& o = value.get_object();
+  const auto* type = o.if_contains("type");
+  if (!type || !type->is_string()) return;
+  const auto t = type->get_string();
+  if (t == "chat.message") return apply_message(std::make_shared<const std::string>(frame), !replay);
+  if (t == "chat.deleted") {
+    if (const auto* id = o.if_contains("id"); id && id->is_string() && history_.remove(std::string(id->get_string())))
+      broadcast(std::make_shared<const std::string>(frame));
+    return;
+  }
+  const auto registration_id = o.contains("registration_id") ? o.at("registration_id").to_number<std::int64_t>() : 0;
+  if (t == "x.mute") {
+    muted_until_[registration_id] = o.at("until").to_number<std::int64_t>();
+  } else if (t == "x.ban") {
+    for (auto it = members_.begin(); it != members_.end();) {
       if ((*it)->who().role == "registrant" && (*it)->who().id == registration_id) {
         (*it)->disconnect(4003, "banned");
-        it = self->members_.erase(it);
+        it = members_.erase(it);
       } else {
         ++it;
       }
     }
-    self->presence_changed();
-  });
+    presence_changed();
+  }
+}
+
+void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it) {
+  boost::system::error_code ec;
+  auto value = json::parse(*frame, ec);
+  if (ec) return;
+  const auto& o = value.get_object();
+  stored_message m;
+  m.seq = o.at("seq").to_number<std::int64_t>();
+  m.id = std::string(o.at("id").get_string());
+  m.sender_id = o.at("from").at("id").to_number<std::int64_t>();
+  if (const auto* cid = o.if_contains("client_id")) m.client_id = std::string(cid->get_string());
+  m.ts = registration::parse_rfc3339(o.at("ts").get_string()).value_or(unix_now());
+  m.frame = frame;
+  in_flight_.erase({m.sender_id, m.client_id});
+  const auto epoch = epoch_of(m.id);
+  if (epoch != history_.epoch()) history_.reset(epoch, m.seq - 1);  // the bus started a new history
+  if (m.seq <= history_.last_seq()) return;                          // already have it
+  if (m.seq > history_.next_seq()) history_.reset(epoch, m.seq - 1);  // missed some: catch-up falls back
+  history_.append(std::move(m), unix_now());
+  if (metrics_) metrics_->chat_messages.add();
+  if (broadcast_it) broadcast(frame);
+}
+
+void chat_room::remove_message(const std::string& id) {
+  bus_.publish_control(webinar_id_, json::serialize(json::object{{"type", "chat.deleted"}, {"id", id}}));
+}
+
+void chat_room::mute(std::int64_t registration_id, std::int64_t until_unix) {
+  bus_.publish_control(webinar_id_, json::serialize(json::object{
+                                        {"type", "x.mute"}, {"registration_id", registration_id}, {"until", until_unix}}));
+}
+
+void chat_room::kick(std::int64_t registration_id) {
+  bus_.publish_control(webinar_id_, json::serialize(json::object{{"type", "x.ban"}, {"registration_id", registration_id}}));
 }
 
 void chat_room::broadcast(const std::shared_ptr<const std::string>& frame) {

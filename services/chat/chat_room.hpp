@@ -1,9 +1,11 @@
-// One webinar's live chat on one node: its members, its history and its order. Everything runs
-// on the room's own strand, so the room needs no lock, seq assignment and delivery happen in
-// one place, and every member receives frames in seq order. A message is serialized once and
-// the same bytes are queued to every member (see ws_peer::send).
+// One webinar's live chat on one node: its members, its copy of the history, and delivery.
+// Everything runs on the room's own strand, so the room needs no lock. The order comes from the
+// bus (chat_bus.hpp): the room publishes, then applies every event the bus feeds back — its own
+// and other nodes' — in the bus's order, appending it to the history and queueing the same
+// serialized bytes to every member.
 #pragma once
 
+#include "chat/chat_bus.hpp"
 #include "chat/rate_limiter.hpp"
 #include "chat/room_history.hpp"
 
@@ -15,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -38,7 +41,7 @@ class room_member {
   virtual void disconnect(std::uint16_t code, std::string reason) = 0;
 };
 
-// A sequenced message, for the durable transcript.
+// A sequenced message, for the durable transcript (written by the node that published it).
 struct transcript_entry {
   std::int64_t webinar_id = 0;
   std::int64_t seq = 0;
@@ -59,22 +62,33 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
  public:
   using transcript_sink = std::function<void(const transcript_entry&)>;
 
-  chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room_options options, metrics::registry* metrics,
-            transcript_sink transcript);
+  chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room_options options, chat_bus& bus,
+            metrics::registry* metrics, transcript_sink transcript);
+  // Registers with the bus; call once after construction.
+  void start();
 
   // All of these may be called from any thread; they run on the room's strand.
   void join(std::shared_ptr<room_member> m, std::optional<std::int64_t> since, std::optional<std::string> epoch);
   void leave(std::shared_ptr<room_member> m);
   // `text` is already validated; client_id may be empty.
   void post_message(std::shared_ptr<room_member> from, std::string text, std::string client_id);
-  // Broadcasts chat.deleted when the message is still in the history.
-  void remove_message(std::string id);
+  // These fan out through the bus to this webinar's room on every node.
+  void remove_message(const std::string& id);
   void mute(std::int64_t registration_id, std::int64_t until_unix);
-  // Closes every connection of this person (4003).
-  void kick(std::int64_t registration_id);
+  void kick(std::int64_t registration_id);  // closes every connection of this person (4003)
 
  private:
+  struct pending_join {
+    std::shared_ptr<room_member> member;
+    std::optional<std::int64_t> since;
+    std::optional<std::string> epoch;
+  };
+  void do_join(const pending_join& j);
   void do_post_message(const std::shared_ptr<room_member>& from, const std::string& text, const std::string& client_id);
+  void on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames, std::vector<std::string> deleted);
+  void on_event(const std::string& frame, bool replay);
+  void apply_event(const std::string& frame, bool replay);
+  void apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it);
   void broadcast(const std::shared_ptr<const std::string>& frame);
   void presence_changed();
   void send_presence();
@@ -84,12 +98,17 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::int64_t webinar_id_;
   room_options options_;
+  chat_bus& bus_;
   metrics::registry* metrics_;
   transcript_sink transcript_;
   room_history history_;
+  bool loaded_ = false;                        // the bus delivered the history
+  std::vector<pending_join> pending_joins_;    // joins that came before it
+  std::vector<std::string> early_events_;      // events that came before it
   std::unordered_set<std::shared_ptr<room_member>> members_;
   std::unordered_map<std::int64_t, rate_limiter> limiters_;  // by sender
   std::unordered_map<std::int64_t, std::int64_t> muted_until_;
+  std::set<std::pair<std::int64_t, std::string>> in_flight_;  // (sender, client_id) being published
   // Presence goes out at most once per interval, and only when the count changed.
   boost::asio::steady_timer presence_timer_;
   bool presence_timer_armed_ = false;

@@ -12,6 +12,12 @@ void room_history::append(stored_message m, std::int64_t now) {
   trim(now);
 }
 
+void room_history::reset(std::string epoch, std::int64_t last_seq) {
+  epoch_ = std::move(epoch);
+  last_seq_ = last_seq;
+  messages_.clear();
+}
+
 void room_history::trim(std::int64_t now) {
   while (messages_.size() > limits_.max_messages) messages_.pop_front();
   while (!messages_.empty() && messages_.front().ts < now - limits_.max_age_seconds) messages_.pop_front();

@@ -42,6 +42,8 @@ class room_history {
   std::int64_t last_seq() const { return last_seq_; }
   std::int64_t next_seq() const { return last_seq_ + 1; }
 
+  // Starts over: a new epoch (the history was lost) or a gap this copy cannot fill.
+  void reset(std::string epoch, std::int64_t last_seq);
   // Appends a message whose seq must be next_seq(); trims to the limits at `now`.
   void append(stored_message m, std::int64_t now);
   // The last `count` live messages (recovered=false), or with since: the ones after it.

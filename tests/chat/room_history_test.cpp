@@ -68,7 +68,7 @@ TEST_CASE("deleted messages are skipped by catch-up and the hello fallback", "[c
   CHECK(seqs(h.since(std::nullopt, std::nullopt, 50, 1000)) == std::vector<std::int64_t>{1, 3, 4});
 }
 
-TEST_CASE("seq must grow by one; client ids are found per sender", "[chat]") {
+TEST_CASE("seq must grow by one, client ids are found per sender", "[chat]") {
   room_history h("ep", {});
   h.append(message(1, 1000, 7, "abc"), 1000);
   CHECK_THROWS(h.append(message(3, 1000), 1000));

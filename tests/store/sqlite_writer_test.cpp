@@ -92,7 +92,7 @@ TEST_CASE("sqlite_writer completes every write exactly once, after it is committ
   CHECK(scalar(fresh, "SELECT count(*) FROM t") == writes);
 }
 
-TEST_CASE("sqlite_writer rolls back a failing write alone; its batch neighbours commit", "[store]") {
+TEST_CASE("sqlite_writer rolls back a failing write alone, its batch neighbours commit", "[store]") {
   cohort::test::temp_database_file file;
   cohort::metrics::registry metrics;
   std::vector<std::exception_ptr> results(5);
