@@ -103,7 +103,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // From any thread: close now if idle; a request already arriving or being answered finishes first.
   void shutdown() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_ && !self->request_started_) self->do_close();
+      // Bytes already in the socket are a request the client finished sending: answer it too.
+      beast::error_code ec;
+      const bool arriving = self->stream_.socket().available(ec) > 0;
+      if (!self->busy_ && !self->request_started_ && !arriving) self->do_close();
     });
   }
 
