@@ -1,6 +1,8 @@
 // cohort: one binary that serves the registration pages and API on the embedded default
 // (SQLite under the data dir, no other service needed).
+#include "bus/redis_url.hpp"
 #include "chat/chat_hub.hpp"
+#include "chat/redis_bus.hpp"
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/http_server.hpp"
@@ -74,7 +76,7 @@ std::string base_url(const listen_address& listen, std::uint16_t port) {
 
 // Registers every route the server has; shared by `serve` and `cohort routes`.
 void add_all_routes(http::router& routes, registration::registration_api& api, chat::chat_hub& chat,
-                    const fs::path& web_root, const std::atomic<bool>& ready, const metrics::registry& metrics) {
+                    const fs::path& web_root, std::function<bool()> ready, const metrics::registry& metrics) {
   http::add_ops_routes(routes, ready, metrics);
   http::add_static_routes(routes, web_root);
   api.add_routes(routes);
@@ -160,13 +162,23 @@ int serve(const config& cfg) {
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   auto post_to_io = [&ioc](std::function<void()> task) { net::post(ioc, std::move(task)); };
   registration::registration_api api({&writer, &readers, &tokens, &metrics, public_url, post_to_io});
-  const auto bus = chat::make_local_bus();
+  std::unique_ptr<chat::chat_bus> bus;
+  if (cfg.bus.redis_url.empty()) {
+    bus = chat::make_local_bus();
+  } else {
+    try {
+      bus = chat::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url));
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "config: bus.redis_url " << e.what() << "\n";
+      return 2;
+    }
+  }
   chat::chat_hub chat({&ioc, bus.get(), {&writer, post_to_io}, &readers,
                        [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); },
                        allowed_origins(cfg, port), &metrics, chat::room_options{}});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
-  add_all_routes(routes, api, chat, web_root, ready, metrics);
+  add_all_routes(routes, api, chat, web_root, [&ready, &bus] { return ready && bus->available(); }, metrics);
   server.start_accepting();
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
@@ -193,6 +205,7 @@ int serve(const config& cfg) {
     std::cout << "cohort: stopping" << std::endl;
     *stop_started = std::chrono::steady_clock::now();
     server.stop();
+    bus->stop();
     wait_for_drain();
   });
 
@@ -228,7 +241,7 @@ int main(int argc, char* argv[]) {
     registration::registration_api api({});
     chat::chat_hub chat({});
     http::router routes(&metrics, {});
-    add_all_routes(routes, api, chat, "web", ready, metrics);
+    add_all_routes(routes, api, chat, "web", [] { return false; }, metrics);
     for (const auto& line : routes.describe()) std::cout << line << "\n";
     return 0;
   }

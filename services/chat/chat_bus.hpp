@@ -38,6 +38,8 @@ class chat_bus {
   virtual void publish_control(std::int64_t webinar_id, std::string frame) = 0;
   // False while the bus cannot publish (Redis down); /readyz reports it.
   virtual bool available() const = 0;
+  // Disconnects and lets go of the rooms; call while the io_context still runs (server stop).
+  virtual void stop() {}
 };
 
 // The in-process bus: sequences and fans out within this node; history is the rooms' own.

@@ -141,6 +141,7 @@ void chat_room::on_loaded(std::string epoch, std::int64_t last_seq, std::vector<
   const bool first = !loaded_;
   if (epoch != history_.epoch()) {
     // A new history (first load, or Redis lost its data): whatever this copy held is void.
+    if (!first) restart_members();
     history_.reset(epoch, frames.empty() ? last_seq : last_seq - static_cast<std::int64_t>(frames.size()));
   }
   // Replayed frames fill what this node missed (e.g. while Redis was unreachable); members get
@@ -209,12 +210,23 @@ void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool bro
   m.frame = frame;
   in_flight_.erase({m.sender_id, m.client_id});
   const auto epoch = epoch_of(m.id);
-  if (epoch != history_.epoch()) history_.reset(epoch, m.seq - 1);  // the bus started a new history
+  if (epoch != history_.epoch()) {  // the bus started a new history
+    restart_members();
+    history_.reset(epoch, m.seq - 1);
+  }
   if (m.seq <= history_.last_seq()) return;                          // already have it
   if (m.seq > history_.next_seq()) history_.reset(epoch, m.seq - 1);  // missed some: catch-up falls back
   history_.append(std::move(m), unix_now());
   if (metrics_) metrics_->chat_messages.add();
   if (broadcast_it) broadcast(frame);
+}
+
+void chat_room::restart_members() {
+  // Their seqs belong to the lost history: a reconnect gets a hello under the new epoch
+  // (recovered:false), which is the only way the protocol tells a client to start over.
+  for (const auto& m : members_) m->disconnect(1012, "chat history reset, reconnect");
+  members_.clear();
+  presence_changed();
 }
 
 void chat_room::remove_message(const std::string& id) {

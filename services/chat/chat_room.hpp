@@ -90,6 +90,7 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void apply_event(const std::string& frame, bool replay);
   void apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it);
   void broadcast(const std::shared_ptr<const std::string>& frame);
+  void restart_members();
   void presence_changed();
   void send_presence();
   void refuse(const std::shared_ptr<room_member>& to, const char* code, const std::string& message,

@@ -79,10 +79,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
     msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
     throw config_error(msg.str());
   }
-  static const std::set<std::string> sections{"server", "limits", "storage", "auth"};
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "bus"};
   for (auto&& [section_key, section_node] : doc) {
     std::string section{section_key.str()};
-    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth)");
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, bus)");
     auto* table = section_node.as_table();
     if (!table) fail(section, "must be a table");
     for (auto&& [k, node] : *table) {
@@ -109,6 +109,7 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "storage.reader_connections") { auto v = read_int(node, key); check_range(key, v, 1, 64); cfg.storage.reader_connections = int(v); }
       else if (key == "auth.admin_token") cfg.auth.admin_token = read_value<std::string>(node, key);
       else if (key == "auth.token_secret") cfg.auth.token_secret = read_value<std::string>(node, key);
+      else if (key == "bus.redis_url") cfg.bus.redis_url = read_value<std::string>(node, key);
       else fail(key, "is not a known setting");
     }
   }
@@ -134,6 +135,8 @@ void validate(const config& cfg) {
   check_range("storage.write_queue_max", cfg.storage.write_queue_max, 1, 1000000);
   check_range("storage.batch_max", cfg.storage.batch_max, 1, 100000);
   check_range("storage.reader_connections", cfg.storage.reader_connections, 1, 64);
+  if (!cfg.bus.redis_url.empty() && cfg.bus.redis_url.rfind("redis://", 0) != 0)
+    fail("bus.redis_url", "must be a redis://host[:port][/db] URL");
   if (!cfg.auth.admin_token.empty() && cfg.auth.admin_token.size() < 16)
     fail("auth.admin_token", "must be at least 16 characters");
   if (!cfg.auth.token_secret.empty() && cfg.auth.token_secret.size() < 32)
@@ -150,6 +153,7 @@ command_line parse_command_line(int argc, const char* const argv[]) {
       ("admin-token", po::value<std::string>(), "organizer bearer token (auth.admin_token)")
       ("web-root", po::value<std::string>(), "directory of the web pages (server.web_root)")
       ("public-url", po::value<std::string>(), "public base URL for links (server.public_url)")
+      ("redis", po::value<std::string>(), "redis://host:port to fan the chat out across nodes (bus.redis_url)")
       ("demo", "seed the demo webinar series when the database has none");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>(), "");
@@ -191,6 +195,7 @@ command_line parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("admin-token")) cfg.auth.admin_token = vm["admin-token"].as<std::string>();
   if (vm.count("web-root")) cfg.server.web_root = vm["web-root"].as<std::string>();
   if (vm.count("public-url")) cfg.server.public_url = vm["public-url"].as<std::string>();
+  if (vm.count("redis")) cfg.bus.redis_url = vm["redis"].as<std::string>();
   cfg.demo = vm.count("demo") > 0;
   validate(cfg);
   return out;

@@ -44,8 +44,13 @@ struct auth_config {
   std::string token_secret;           // empty = generated in data_dir (edge nodes will share it)
 };
 
+struct bus_config {
+  std::string redis_url;              // empty = in-process bus (one node); redis://host:port[/db]
+};
+
 struct config {
   server_config server;
+  bus_config bus;
   limits_config limits;
   storage_config storage;
   auth_config auth;

@@ -46,10 +46,11 @@ void add_static_routes(router& r, std::filesystem::path web_root) {
   });
 }
 
-void add_ops_routes(router& r, const std::atomic<bool>& ready, const metrics::registry& metrics) {
+void add_ops_routes(router& r, std::function<bool()> ready, const metrics::registry& metrics) {
   r.get("/healthz", [](request&, responder& respond) { respond(response::text(200, "ok")); });
-  r.get("/readyz", [&ready](request&, responder& respond) {
-    respond(ready ? response::text(200, "ready") : error_response(503, "unavailable", "the database is not open yet"));
+  r.get("/readyz", [ready = std::move(ready)](request&, responder& respond) {
+    respond(ready() ? response::text(200, "ready")
+                    : error_response(503, "unavailable", "not ready: the database or the chat bus is not available"));
   });
   r.get("/metrics", [&metrics](request&, responder& respond) {
     respond(response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8"));

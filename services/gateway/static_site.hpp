@@ -12,8 +12,8 @@ namespace cohort::http {
 // Files are read per request: they are small, and an edit shows without a restart.
 void add_static_routes(router& r, std::filesystem::path web_root);
 
-// `ready` flips to true once the database is open and migrated.
-void add_ops_routes(router& r, const std::atomic<bool>& ready, const metrics::registry& metrics);
+// /readyz answers 200 while ready() holds: the database is open and the chat bus is connected.
+void add_ops_routes(router& r, std::function<bool()> ready, const metrics::registry& metrics);
 
 std::string_view content_type_for(const std::filesystem::path& file);
 

@@ -1,0 +1,231 @@
+#include "chat/redis_bus.hpp"
+
+#include "bus/redis_connection.hpp"
+#include "gateway/auth.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <iostream>
+#include <unordered_map>
+
+namespace cohort::chat {
+namespace {
+
+namespace net = boost::asio;
+
+// The key layout is documented in proto/redis.md. A room's epoch, seq counter, stream and
+// deleted set vanish together when Redis loses its data, and the next script call starts a
+// new epoch, which tells every client its old seq means nothing here any more.
+std::string key(std::int64_t webinar, const char* what) {
+  return "cohort:chat:" + std::to_string(webinar) + ":" + what;
+}
+std::string channel(std::int64_t webinar) { return "cohort:chat:" + std::to_string(webinar); }
+
+constexpr const char* ensure_epoch_lua =
+    "local epoch = redis.call('GET', KEYS[1]) "
+    "if not epoch then epoch = ARGV[1]; redis.call('SET', KEYS[1], epoch); redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end ";
+
+// Append and publish in one step: the stream is both the order and the catch-up history.
+const std::string publish_lua = std::string(ensure_epoch_lua) +
+    "local seq = redis.call('INCR', KEYS[2]) "
+    "local id = epoch .. '-' .. seq "
+    "local frame = '{\"type\":\"chat.message\",\"seq\":' .. seq .. ',\"id\":\"' .. id .. '\",' .. ARGV[2] "
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'f', frame) "
+    "redis.call('PUBLISH', ARGV[4], frame) "
+    "return {seq, id}";
+
+const std::string load_lua = std::string(ensure_epoch_lua) +
+    "local seq = tonumber(redis.call('GET', KEYS[2]) or '0') "
+    "local entries = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2]) "
+    "local frames = {} "
+    "for i = #entries, 1, -1 do frames[#frames + 1] = entries[i][2][2] end "
+    "return {epoch, seq, frames, redis.call('SMEMBERS', KEYS[4])}";
+
+std::string reply_string(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : std::string(); }
+
+class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus> {
+ public:
+  redis_bus(net::io_context& ioc, bus::redis_endpoint endpoint, std::size_t history_max)
+      : strand_(net::make_strand(ioc)), endpoint_(std::move(endpoint)), history_max_(history_max), retry_(strand_) {}
+
+  void start() {
+    net::post(strand_, [self = shared_from_this()] { self->do_connect(); });
+  }
+
+  // The connections' callbacks hold this object: closing and dropping them (and the rooms'
+  // feeds) ends the cycle, so everything is freed.
+  void stop() {
+    net::post(strand_, [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->available_ = false;
+      self->retry_.cancel();
+      auto cmd = std::move(self->cmd_), sub = std::move(self->sub_);
+      if (cmd) cmd->close();
+      if (sub) sub->close();
+      self->rooms_.clear();
+    });
+  }
+
+  void watch(std::int64_t webinar_id, room_feed feed) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id, feed = std::move(feed)]() mutable {
+      self->rooms_[webinar_id] = std::move(feed);
+      if (self->subscribed_) self->subscribe_and_load({webinar_id});
+    });
+  }
+
+  void publish(std::int64_t webinar_id, std::string tail,
+               std::function<void(bool, std::int64_t, std::string)> done) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id, tail = std::move(tail), done = std::move(done)] {
+      if (!self->available_) return done(false, 0, {});
+      self->cmd_->command({"EVAL", publish_lua, "4", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
+                           key(webinar_id, "deleted"), http::hex(http::random_bytes(4)), tail, std::to_string(self->history_max_),
+                           channel(webinar_id)},
+                          [done](const redisReply* r) {
+                            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return done(false, 0, {});
+                            done(true, r->element[0]->integer, reply_string(r->element[1]));
+                          });
+    });
+  }
+
+  void publish_control(std::int64_t webinar_id, std::string frame) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id, frame = std::move(frame)] {
+      if (!self->available_) {
+        std::cerr << "cohort: chat control event dropped, Redis unavailable\n";
+        return;
+      }
+      // A deletion is also remembered, so a node that loads the history later leaves it out.
+      boost::system::error_code ec;
+      const auto value = boost::json::parse(frame, ec);
+      if (!ec && value.is_object() && value.as_object().contains("id") && value.at("type") == "chat.deleted")
+        self->cmd_->command({"SADD", key(webinar_id, "deleted"), std::string(value.at("id").as_string())}, [](const redisReply*) {});
+      self->cmd_->command({"PUBLISH", channel(webinar_id), frame}, [](const redisReply*) {});
+    });
+  }
+
+  bool available() const override { return available_; }
+
+ private:
+  void do_connect() {
+    if (stopped_) return;
+    subscribed_ = false;
+    ready_count_ = 0;
+    cmd_ = bus::redis_connection::create(strand_, endpoint_);
+    sub_ = bus::redis_connection::create(strand_, endpoint_);
+    for (auto* conn : {&cmd_, &sub_}) {
+      (*conn)->connect(
+          [self = shared_from_this(), c = *conn](bool ok, const std::string& error) {
+            if (c != self->cmd_ && c != self->sub_) return;  // a previous attempt
+            if (!ok) return self->lost("cannot connect: " + error);
+            if (++self->ready_count_ == 2) self->on_connected();
+          },
+          [self = shared_from_this(), c = *conn](const std::string& error) {
+            if (c == self->cmd_ || c == self->sub_) self->lost(error);
+          });
+    }
+  }
+
+  void on_connected() {
+    backoff_ = std::chrono::milliseconds(200);
+    subscribed_ = true;
+    std::vector<std::int64_t> all;
+    for (const auto& [id, feed] : rooms_) all.push_back(id);
+    if (all.empty()) {
+      available_ = true;
+    } else {
+      subscribe_and_load(all);
+    }
+    std::cerr << "cohort: chat bus connected to Redis " << endpoint_.host << ":" << endpoint_.port << "\n";
+  }
+
+  // One subscription per room per node; after the server confirmed it, load the history, so no
+  // message falls between the two (the room drops what it already holds).
+  void subscribe_and_load(std::vector<std::int64_t> rooms) {
+    std::vector<std::string> channels;
+    for (auto id : rooms) channels.push_back(channel(id));
+    sub_->subscribe(
+        channels,
+        [self = shared_from_this()](const std::string& ch, const std::string& payload) {
+          const auto id = std::stoll(ch.substr(ch.rfind(':') + 1));
+          if (auto it = self->rooms_.find(id); it != self->rooms_.end()) it->second.on_event(payload);
+        },
+        [self = shared_from_this(), rooms] {
+          for (auto id : rooms) self->load(id);
+          self->available_ = true;
+        });
+  }
+
+  void load(std::int64_t webinar_id) {
+    cmd_->command({"EVAL", load_lua, "4", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
+                   key(webinar_id, "deleted"), http::hex(http::random_bytes(4)), std::to_string(history_max_)},
+                  [self = shared_from_this(), webinar_id](const redisReply* r) {
+                    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4) return;  // lost: reconnect reloads
+                    std::vector<std::string> frames, deleted;
+                    for (std::size_t i = 0; i < r->element[2]->elements; ++i) frames.push_back(reply_string(r->element[2]->element[i]));
+                    for (std::size_t i = 0; i < r->element[3]->elements; ++i) deleted.push_back(reply_string(r->element[3]->element[i]));
+                    if (auto it = self->rooms_.find(webinar_id); it != self->rooms_.end())
+                      it->second.on_loaded(reply_string(r->element[0]), r->element[1]->integer, std::move(frames), std::move(deleted));
+                  });
+  }
+
+  // Redis went away: keep the clients, refuse sends, reconnect with backoff, then reload.
+  void lost(const std::string& error) {
+    if (available_ || subscribed_ || ready_count_ > 0)
+      std::cerr << "cohort: chat bus lost Redis (" << error << "), reconnecting\n";
+    available_ = false;
+    subscribed_ = false;
+    ready_count_ = 0;
+    auto cmd = std::move(cmd_), sub = std::move(sub_);
+    if (cmd) cmd->close();
+    if (sub) sub->close();
+    if (stopped_ || retry_pending_) return;
+    retry_pending_ = true;
+    retry_.expires_after(backoff_);
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
+    retry_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      self->retry_pending_ = false;
+      if (!ec) self->do_connect();
+    });
+  }
+
+  net::strand<net::io_context::executor_type> strand_;
+  bus::redis_endpoint endpoint_;
+  std::size_t history_max_;
+  std::shared_ptr<bus::redis_connection> cmd_, sub_;  // commands; the subscription
+  std::unordered_map<std::int64_t, room_feed> rooms_;
+  std::atomic<bool> available_{false};
+  bool subscribed_ = false;
+  bool stopped_ = false;
+  int ready_count_ = 0;
+  net::steady_timer retry_;
+  bool retry_pending_ = false;
+  std::chrono::milliseconds backoff_{200};
+};
+
+// Keeps the shared state alive for its callbacks and stops it when the owner lets go.
+class redis_bus_handle : public chat_bus {
+ public:
+  explicit redis_bus_handle(std::shared_ptr<redis_bus> bus) : bus_(std::move(bus)) { bus_->start(); }
+  ~redis_bus_handle() override { bus_->stop(); }
+  void stop() override { bus_->stop(); }
+  void watch(std::int64_t w, room_feed f) override { bus_->watch(w, std::move(f)); }
+  void publish(std::int64_t w, std::string t, std::function<void(bool, std::int64_t, std::string)> d) override {
+    bus_->publish(w, std::move(t), std::move(d));
+  }
+  void publish_control(std::int64_t w, std::string f) override { bus_->publish_control(w, std::move(f)); }
+  bool available() const override { return bus_->available(); }
+
+ private:
+  std::shared_ptr<redis_bus> bus_;
+};
+
+}  // namespace
+
+std::unique_ptr<chat_bus> make_redis_bus(boost::asio::io_context& ioc, bus::redis_endpoint endpoint, std::size_t history_max) {
+  return std::make_unique<redis_bus_handle>(std::make_shared<redis_bus>(ioc, std::move(endpoint), history_max));
+}
+
+}  // namespace cohort::chat
