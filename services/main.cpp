@@ -74,6 +74,16 @@ std::string base_url(const listen_address& listen, std::uint16_t port) {
   return "http://" + host + ":" + std::to_string(port);
 }
 
+chat::room_options room_options_from(const chat_config& c) {
+  chat::room_options o;
+  o.flood.burst = c.flood_messages;
+  o.flood.window = std::chrono::milliseconds(c.flood_window_ms);
+  o.flood.penalty = std::chrono::seconds(c.flood_block_seconds);
+  o.history.max_messages = static_cast<std::size_t>(c.history_messages);
+  o.history.max_age_seconds = std::int64_t{c.history_hours} * 3600;
+  return o;
+}
+
 // Registers every route the server has; shared by `serve` and `cohort routes`.
 void add_all_routes(http::router& routes, registration::registration_api& api, chat::chat_hub& chat,
                     const fs::path& web_root, std::function<bool()> ready, const metrics::registry& metrics) {
@@ -148,7 +158,8 @@ int serve(const config& cfg) {
   http::router routes(&metrics, [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); });
   http::server_options options{cfg.server.listen.host,        cfg.server.listen.port,
                                cfg.limits.body_max_bytes,     cfg.limits.header_max_bytes,
-                               cfg.limits.read_timeout_seconds, cfg.limits.keepalive_timeout_seconds};
+                               cfg.limits.read_timeout_seconds, cfg.limits.keepalive_timeout_seconds,
+                               static_cast<std::size_t>(cfg.chat.ws_queue_max_bytes)};
   http::http_server server(ioc, options, routes, &metrics);
   std::uint16_t port = 0;
   try {
@@ -167,7 +178,8 @@ int serve(const config& cfg) {
     bus = chat::make_local_bus();
   } else {
     try {
-      bus = chat::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url));
+      bus = chat::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url),
+                                 static_cast<std::size_t>(cfg.chat.history_messages));
     } catch (const std::invalid_argument& e) {
       std::cerr << "config: bus.redis_url " << e.what() << "\n";
       return 2;
@@ -175,7 +187,7 @@ int serve(const config& cfg) {
   }
   chat::chat_hub chat({&ioc, bus.get(), {&writer, post_to_io}, &readers,
                        [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); },
-                       allowed_origins(cfg, port), &metrics, chat::room_options{}});
+                       allowed_origins(cfg, port), &metrics, room_options_from(cfg.chat)});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
   add_all_routes(routes, api, chat, web_root, [&ready, &bus] { return ready && bus->available(); }, metrics);

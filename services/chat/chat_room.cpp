@@ -115,11 +115,14 @@ void chat_room::do_post_message(const std::shared_ptr<room_member>& from, const 
     if (it->second > now) return refuse(from, "muted", "you are muted in this chat", it->second);
     muted_until_.erase(it);
   }
-  auto& limiter = limiters_[who.id];
+  auto& limiter = limiters_.try_emplace(who.id, options_.flood).first->second;
   const auto steady_now = rate_limiter::clock::now();
   if (!limiter.allow(steady_now)) {
     const auto wait = std::chrono::ceil<std::chrono::seconds>(limiter.blocked_until() - steady_now).count();
-    return refuse(from, "rate_limited", "slow down: at most 3 messages per 2 seconds", now + wait);
+    return refuse(from, "rate_limited",
+                  "slow down: at most " + std::to_string(options_.flood.burst) + " messages per " +
+                      std::to_string(options_.flood.window.count()) + " ms",
+                  now + wait);
   }
   // Serialized once here; the bus puts seq and id in front, and every node delivers those bytes.
   json::object body{{"from", from_json(who)}, {"text", text}, {"ts", format_rfc3339(now)}};

@@ -79,10 +79,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
     msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
     throw config_error(msg.str());
   }
-  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "bus"};
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus"};
   for (auto&& [section_key, section_node] : doc) {
     std::string section{section_key.str()};
-    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, bus)");
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus)");
     auto* table = section_node.as_table();
     if (!table) fail(section, "must be a table");
     for (auto&& [k, node] : *table) {
@@ -109,6 +109,12 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "storage.reader_connections") { auto v = read_int(node, key); check_range(key, v, 1, 64); cfg.storage.reader_connections = int(v); }
       else if (key == "auth.admin_token") cfg.auth.admin_token = read_value<std::string>(node, key);
       else if (key == "auth.token_secret") cfg.auth.token_secret = read_value<std::string>(node, key);
+      else if (key == "chat.flood_messages") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.chat.flood_messages = int(v); }
+      else if (key == "chat.flood_window_ms") { auto v = read_int(node, key); check_range(key, v, 100, 600000); cfg.chat.flood_window_ms = int(v); }
+      else if (key == "chat.flood_block_seconds") { auto v = read_int(node, key); check_range(key, v, 0, 86400); cfg.chat.flood_block_seconds = int(v); }
+      else if (key == "chat.history_messages") { auto v = read_int(node, key); check_range(key, v, 50, 100000); cfg.chat.history_messages = int(v); }
+      else if (key == "chat.history_hours") { auto v = read_int(node, key); check_range(key, v, 1, 720); cfg.chat.history_hours = int(v); }
+      else if (key == "chat.ws_queue_max_bytes") { auto v = read_int(node, key); check_range(key, v, 65536, 64 << 20); cfg.chat.ws_queue_max_bytes = int(v); }
       else if (key == "bus.redis_url") cfg.bus.redis_url = read_value<std::string>(node, key);
       else fail(key, "is not a known setting");
     }
@@ -135,6 +141,12 @@ void validate(const config& cfg) {
   check_range("storage.write_queue_max", cfg.storage.write_queue_max, 1, 1000000);
   check_range("storage.batch_max", cfg.storage.batch_max, 1, 100000);
   check_range("storage.reader_connections", cfg.storage.reader_connections, 1, 64);
+  check_range("chat.flood_messages", cfg.chat.flood_messages, 1, 1000);
+  check_range("chat.flood_window_ms", cfg.chat.flood_window_ms, 100, 600000);
+  check_range("chat.flood_block_seconds", cfg.chat.flood_block_seconds, 0, 86400);
+  check_range("chat.history_messages", cfg.chat.history_messages, 50, 100000);
+  check_range("chat.history_hours", cfg.chat.history_hours, 1, 720);
+  check_range("chat.ws_queue_max_bytes", cfg.chat.ws_queue_max_bytes, 65536, 64 << 20);
   if (!cfg.bus.redis_url.empty() && cfg.bus.redis_url.rfind("redis://", 0) != 0)
     fail("bus.redis_url", "must be a redis://host[:port][/db] URL");
   if (!cfg.auth.admin_token.empty() && cfg.auth.admin_token.size() < 16)

@@ -44,12 +44,22 @@ struct auth_config {
   std::string token_secret;           // empty = generated in data_dir (edge nodes will share it)
 };
 
+struct chat_config {
+  int flood_messages = 3;             // per sender within flood_window_ms ...
+  int flood_window_ms = 2000;
+  int flood_block_seconds = 10;       // ... else blocked this long
+  int history_messages = 1000;        // catch-up history per room
+  int history_hours = 24;
+  int ws_queue_max_bytes = 1 << 20;   // per connection; a slower consumer is closed (1008)
+};
+
 struct bus_config {
   std::string redis_url;              // empty = in-process bus (one node); redis://host:port[/db]
 };
 
 struct config {
   server_config server;
+  chat_config chat;
   bus_config bus;
   limits_config limits;
   storage_config storage;

@@ -3,6 +3,9 @@
 // Redis is killed and comes back empty. Real redis-server, real nodes, real sockets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
 import { startRedis } from '../support/redis.mjs';
 import { connect } from '../support/ws.mjs';
@@ -12,9 +15,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   redis = await startRedis();
-  a = await startServer({ args: ['--redis', redis.url] });
+  // A flood limit loose enough for the 1000-message test; everything else is the default.
+  const config = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-redis-')), 'cohort.toml');
+  writeFileSync(config, '[chat]\nflood_messages = 200\nflood_window_ms = 1000\n');
+  const args = ['--config', config, '--redis', redis.url];
+  a = await startServer({ args });
   // The second node shares the first one's data dir (and so its token secret and database).
-  b = await startServer({ args: ['--redis', redis.url], dataDir: a.dataDir, adminToken: a.adminToken });
+  b = await startServer({ args, dataDir: a.dataDir, adminToken: a.adminToken });
   const res = await api(a, 'POST', '/api/webinars', {
     token: a.adminToken,
     body: { title: 'Two nodes', weekly: { first_starts_at: '2030-01-07T18:00:00Z', count: 2 } },
@@ -54,19 +61,24 @@ async function waitReady(node, timeoutMs = 5000) {
   }
 }
 
-test('both nodes are ready with Redis; messages from both nodes reach every client in one seq order', async () => {
+test('both nodes are ready with Redis; 1000 messages from senders on both nodes reach every client in one seq order', async () => {
   await waitReady(a);
   await waitReady(b);
-  const people = await Promise.all(Array.from({ length: 8 }, (_, i) => registrant(`Sender ${i}`)));
+  const people = await Promise.all(Array.from({ length: 10 }, (_, i) => registrant(`Sender ${i}`)));
   const clients = await Promise.all(people.map((p, i) => join(i % 2 ? b : a, p)));
-  // 8 senders × 3 messages, spread over both nodes, all at once (within the flood limit).
-  for (const [i, c] of clients.entries()) for (let k = 0; k < 3; k++) c.chat(`m ${i}-${k}`, { client_id: `c${i}-${k}` });
-  const seen = await Promise.all(clients.map((c) => c.collect('chat.message', 24, 10000)));
+  // 10 senders × 100 messages, half on each node, all at once.
+  for (const [i, c] of clients.entries()) for (let k = 0; k < 100; k++) c.chat(`m ${i}-${k}`, { client_id: `c${i}-${k}` });
+  const seen = await Promise.all(clients.map((c) => c.collect('chat.message', 1000, 30000)));
   const first = seen[0].map((m) => `${m.seq}:${m.id}:${m.text}`);
-  assert.equal(new Set(first).size, 24);
+  assert.equal(new Set(first).size, 1000);
   for (const s of seen) assert.deepEqual(s.map((m) => `${m.seq}:${m.id}:${m.text}`), first, 'every client, on either node, sees one order');
   const seqs = seen[0].map((m) => m.seq);
   for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, 'no gap or duplicate');
+  // Each sender's own messages keep the order they were sent in.
+  for (let i = 0; i < 10; i++) {
+    const mine = seen[0].filter((m) => m.text.startsWith(`m ${i}-`)).map((m) => Number(m.text.split('-')[1]));
+    assert.deepEqual(mine, Array.from({ length: 100 }, (_, k) => k));
+  }
   await Promise.all(clients.map((c) => c.close()));
 });
 

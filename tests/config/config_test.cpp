@@ -304,6 +304,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.limits = {1111, 2222, 33, 44};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed"};
+  cfg.bus.redis_url = "redis://changed.example:1";
+  cfg.chat = {9, 999, 99, 99, 9, 99999};
   cohort::apply_toml(cfg, text, "config/cohort.toml");
 
   const config defaults;
@@ -334,9 +336,20 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(admin_token == defaults.auth.admin_token);
   CHECK(token_secret == defaults.auth.token_secret);
 
+  const auto& [redis_url] = cfg.bus;
+  CHECK(redis_url == defaults.bus.redis_url);
+
+  const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes] = cfg.chat;
+  CHECK(flood_messages == defaults.chat.flood_messages);
+  CHECK(flood_window_ms == defaults.chat.flood_window_ms);
+  CHECK(flood_block_seconds == defaults.chat.flood_block_seconds);
+  CHECK(history_messages == defaults.chat.history_messages);
+  CHECK(history_hours == defaults.chat.history_hours);
+  CHECK(ws_queue_max_bytes == defaults.chat.ws_queue_max_bytes);
+
   // demo is a command-line switch only, not a TOML setting.
-  const auto& [server, limits, storage, auth, demo] = defaults;
-  (void)server, (void)limits, (void)storage, (void)auth;
+  const auto& [server, chat, bus, limits, storage, auth, demo] = defaults;
+  (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth;
   CHECK_FALSE(demo);
 }
 
@@ -364,7 +377,7 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
     ++checked;
   }
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers
-  CHECK(checked == 9);
+  CHECK(checked == 15);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
