@@ -376,7 +376,7 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
     CHECK_THAT(error_of([&] { apply(doc(hi + 1)); }), Contains(key));
     ++checked;
   }
-  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers
+  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, and the six chat settings
   CHECK(checked == 15);
 }
 
