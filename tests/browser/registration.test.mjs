@@ -2,14 +2,11 @@
 // landing page → webinar page → sign-up → personal room, plus field errors, waitlist and cancel.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer, api, repoRoot } from '../support/server.mjs';
+import { launchChromium, artifacts } from '../support/browser.mjs';
+import { startServer, api } from '../support/server.mjs';
 
 const DEMO_TITLE = 'Level Up Your Skillset: 5 Ways Infant Massage Supports Your Pediatric Therapy Goals';
-const artifacts = path.join(repoRoot, 'build', 'test-artifacts');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // A zone that is never UTC, so a page that forgets to convert to local time shows the wrong hour.
 const TIME_ZONE = 'America/New_York';
 
@@ -19,13 +16,8 @@ let demo;
 const contexts = [];
 
 before(async () => {
-  mkdirSync(artifacts, { recursive: true });
   server = await startServer({ args: ['--demo'] });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-quic', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const list = await api(server, 'GET', '/api/webinars');
   assert.equal(list.status, 200);
   demo = list.body.webinars.find((w) => w.title === DEMO_TITLE);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startServer, api } from '../support/server.mjs';
 import { assertError, sleep } from '../support/http.mjs';
 import { connect, refusal, expectRefused, originOf } from '../support/ws.mjs';
+import { parseCsv } from '../support/csv.mjs';
 
 const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const KiB = 1024;
@@ -619,37 +620,6 @@ test('moderation: a ban closes the person\'s sockets with 4003 and refuses recon
 });
 
 // RFC 4180 parser that fails on a bare LF or CR outside a quoted field and on stray quotes.
-function parseCsv(text) {
-  const rows = [];
-  let row = [], field = '', i = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"' && field === '') {
-      i++;
-      for (;;) {
-        assert.ok(i < text.length, 'unterminated quoted field');
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
-          i++;
-          break;
-        }
-        field += text[i++];
-      }
-      assert.ok(i === text.length || text[i] === ',' || text[i] === '\r', `junk after a closing quote at offset ${i}`);
-      continue;
-    }
-    if (c === ',') { row.push(field); field = ''; i++; continue; }
-    if (c === '\r') {
-      assert.equal(text[i + 1], '\n', `bare CR at offset ${i}`);
-      row.push(field); rows.push(row); row = []; field = ''; i += 2; continue;
-    }
-    assert.notEqual(c, '\n', `bare LF at offset ${i}`);
-    assert.notEqual(c, '"', `quote inside an unquoted field at offset ${i}`);
-    field += c; i++;
-  }
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
 
 test('chat.csv: the transcript with RFC 4180 quoting, formulas neutralised and deleted messages marked', async () => {
   const room = await newRoom();
