@@ -36,6 +36,9 @@ class chat_bus {
                        std::function<void(bool ok, std::int64_t seq, std::string id)> done) = 0;
   // Fans a frame out to every node's room of this webinar, unsequenced (chat.deleted, x.mute, x.ban).
   virtual void publish_control(std::int64_t webinar_id, std::string frame) = 0;
+  // Reports this node's member count for a webinar and answers with the count across all nodes
+  // (done may run on any thread). The local bus answers `local` at once.
+  virtual void count_presence(std::int64_t webinar_id, std::size_t local, std::function<void(std::size_t total)> done) = 0;
   // False while the bus cannot publish (Redis down); /readyz reports it.
   virtual bool available() const = 0;
   // Disconnects and lets go of the rooms; call while the io_context still runs (server stop).

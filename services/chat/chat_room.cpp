@@ -40,7 +40,8 @@ chat_room::chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room
       metrics_(metrics),
       transcript_(std::move(transcript)),
       history_("", options.history),
-      presence_timer_(strand_) {}
+      presence_timer_(strand_),
+      presence_heartbeat_(strand_) {}
 
 void chat_room::start() {
   // The room lives as long as the hub (rooms are never dropped), so the feed may hold it.
@@ -81,7 +82,8 @@ void chat_room::do_join(const pending_join& j) {
                      {"room", webinar_id_},
                      {"seq", history_.last_seq()},
                      {"epoch", history_.epoch()},
-                     {"presence", members_.size()},
+                     // The last total, corrected by what changed here since (this member included).
+                     {"presence", presence_total_ + members_.size() - std::min(local_reported_, presence_total_ + members_.size())},
                      {"recovered", up.recovered},
                      {"messages", json::array{}}};
   auto text = json::serialize(hello);
@@ -184,7 +186,9 @@ void chat_room::apply_event(const std::string& frame, bool replay) {
     return;
   }
   const auto registration_id = o.contains("registration_id") ? o.at("registration_id").to_number<std::int64_t>() : 0;
-  if (t == "x.mute") {
+  if (t == "x.presence") {
+    presence_changed();
+  } else if (t == "x.mute") {
     muted_until_[registration_id] = o.at("until").to_number<std::int64_t>();
   } else if (t == "x.ban") {
     for (auto it = members_.begin(); it != members_.end();) {
@@ -270,10 +274,33 @@ void chat_room::presence_changed() {
 }
 
 void chat_room::send_presence() {
-  if (members_.size() == presence_sent_) return;
-  presence_sent_ = members_.size();
   presence_sent_at_ = std::chrono::steady_clock::now();
-  broadcast(frame_of(json::object{{"type", "presence"}, {"count", members_.size()}}));
+  const auto local = members_.size();
+  const bool local_changed = local != local_reported_;
+  bus_.count_presence(webinar_id_, local, [self = shared_from_this(), local, local_changed](std::size_t total) {
+    boost::asio::post(self->strand_, [self, total, local, local_changed] { self->on_presence_total(total, local, local_changed); });
+  });
+  arm_presence_heartbeat();
+}
+
+void chat_room::on_presence_total(std::size_t total, std::size_t local_reported, bool local_changed) {
+  presence_total_ = total;
+  local_reported_ = local_reported;
+  // Tell the other nodes' rooms to recount: their members should see this change too.
+  if (local_changed) bus_.publish_control(webinar_id_, "{\"type\":\"x.presence\"}");
+  if (total == presence_sent_) return;
+  presence_sent_ = total;
+  broadcast(frame_of(json::object{{"type", "presence"}, {"count", total}}));
+}
+
+void chat_room::arm_presence_heartbeat() {
+  if (heartbeat_armed_ || members_.empty()) return;
+  heartbeat_armed_ = true;
+  presence_heartbeat_.expires_after(std::chrono::seconds(10));
+  presence_heartbeat_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    self->heartbeat_armed_ = false;
+    if (!ec) self->presence_changed();
+  });
 }
 
 }  // namespace cohort::chat

@@ -93,6 +93,8 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void restart_members();
   void presence_changed();
   void send_presence();
+  void on_presence_total(std::size_t total, std::size_t local_reported, bool local_changed);
+  void arm_presence_heartbeat();
   void refuse(const std::shared_ptr<room_member>& to, const char* code, const std::string& message,
               std::optional<std::int64_t> until_unix);
 
@@ -110,10 +112,15 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   std::unordered_map<std::int64_t, rate_limiter> limiters_;  // by sender
   std::unordered_map<std::int64_t, std::int64_t> muted_until_;
   std::set<std::pair<std::int64_t, std::string>> in_flight_;  // (sender, client_id) being published
-  // Presence goes out at most once per interval, and only when the count changed.
+  // Presence is the count across all nodes (the bus adds them up). It goes out at most once per
+  // interval and only when it changed; a heartbeat keeps this node's share fresh in the bus.
   boost::asio::steady_timer presence_timer_;
+  boost::asio::steady_timer presence_heartbeat_;
   bool presence_timer_armed_ = false;
-  std::size_t presence_sent_ = 0;
+  bool heartbeat_armed_ = false;
+  std::size_t presence_sent_ = 0;       // the total members last heard
+  std::size_t presence_total_ = 0;      // the last total the bus reported
+  std::size_t local_reported_ = 0;      // this node's count in that report
   std::chrono::steady_clock::time_point presence_sent_at_{};
 };
 

@@ -44,6 +44,8 @@ class local_bus : public chat_bus {
     if (auto it = rooms_.find(webinar_id); it != rooms_.end()) it->second.feed.on_event(std::move(frame));
   }
 
+  void count_presence(std::int64_t, std::size_t local, std::function<void(std::size_t)> done) override { done(local); }
+
   bool available() const override { return true; }
 
  private:

@@ -45,6 +45,21 @@ const std::string load_lua = std::string(ensure_epoch_lua) +
     "for i = #entries, 1, -1 do frames[#frames + 1] = entries[i][2][2] end "
     "return {epoch, seq, frames, redis.call('SMEMBERS', KEYS[4])}";
 
+// Presence: each node keeps "count:unix_ms" in the room's hash and refreshes it at least every
+// 10 s; the total counts the fields refreshed in the last 30 s, so a node that died drops out.
+constexpr const char* presence_lua =
+    "local now = redis.call('TIME') "
+    "local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) "
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ms) "
+    "redis.call('PEXPIRE', KEYS[1], 60000) "
+    "local total = 0 "
+    "local all = redis.call('HGETALL', KEYS[1]) "
+    "for i = 1, #all, 2 do "
+    "  local count, at = string.match(all[i + 1], '(%d+):(%d+)') "
+    "  if count and ms - tonumber(at) <= 30000 then total = total + tonumber(count) else redis.call('HDEL', KEYS[1], all[i]) end "
+    "end "
+    "return total";
+
 std::string reply_string(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : std::string(); }
 
 class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus> {
@@ -103,6 +118,16 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
       if (!ec && value.is_object() && value.as_object().contains("id") && value.at("type") == "chat.deleted")
         self->cmd_->command({"SADD", key(webinar_id, "deleted"), std::string(value.at("id").as_string())}, [](const redisReply*) {});
       self->cmd_->command({"PUBLISH", channel(webinar_id), frame}, [](const redisReply*) {});
+    });
+  }
+
+  void count_presence(std::int64_t webinar_id, std::size_t local, std::function<void(std::size_t)> done) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id, local, done = std::move(done)] {
+      if (!self->available_) return done(local);
+      self->cmd_->command({"EVAL", presence_lua, "1", key(webinar_id, "presence"), self->node_id_, std::to_string(local)},
+                          [done, local](const redisReply* r) {
+                            done(r && r->type == REDIS_REPLY_INTEGER ? static_cast<std::size_t>(r->integer) : local);
+                          });
     });
   }
 
@@ -203,6 +228,7 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
   net::steady_timer retry_;
   bool retry_pending_ = false;
   std::chrono::milliseconds backoff_{200};
+  const std::string node_id_ = http::hex(http::random_bytes(8));
 };
 
 // Keeps the shared state alive for its callbacks and stops it when the owner lets go.
@@ -216,6 +242,9 @@ class redis_bus_handle : public chat_bus {
     bus_->publish(w, std::move(t), std::move(d));
   }
   void publish_control(std::int64_t w, std::string f) override { bus_->publish_control(w, std::move(f)); }
+  void count_presence(std::int64_t w, std::size_t n, std::function<void(std::size_t)> d) override {
+    bus_->count_presence(w, n, std::move(d));
+  }
   bool available() const override { return bus_->available(); }
 
  private:

@@ -109,6 +109,32 @@ test('a ban through node A closes the person’s socket on node B with 4003 and 
   await assert.rejects(connect(b, { token: eve.token }), (err) => err.status === 403);
 });
 
+test('presence counts people on both nodes', async () => {
+  const room = await api(a, 'POST', '/api/webinars', {
+    token: a.adminToken,
+    body: { title: 'Presence', weekly: { first_starts_at: '2030-02-04T18:00:00Z', count: 1 } },
+  });
+  assert.equal(room.status, 201);
+  const signup = async (name) => (await api(a, 'POST', `/api/webinars/${room.body.id}/registrations`, {
+    body: { name, email: `${name}-${Date.now()}@example.com`, consent: true },
+  })).body;
+  const [p1, p2, p3] = [await signup('p1'), await signup('p2'), await signup('p3')];
+  const waitCount = async (client, n) => {
+    for (;;) {
+      const m = await client.next('presence', 6000);
+      if (m.count === n) return;
+    }
+  };
+  const c1 = await join(a, p1);
+  const c2 = await join(b, p2);
+  await waitCount(c1, 2);                       // node A's client hears about node B's
+  const c3 = await join(b, p3);
+  await Promise.all([waitCount(c1, 3), waitCount(c2, 3)]);
+  await c3.close();
+  await waitCount(c1, 2);
+  await Promise.all([c1.close(), c2.close()]);
+});
+
 test('Redis killed mid-chat: sends are refused as unavailable, both nodes recover within 5 s, chat resumes', async () => {
   const [ann, ben] = [await registrant('Ann'), await registrant('Ben')];
   const onA = await join(a, ann);
