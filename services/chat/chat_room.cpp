@@ -110,7 +110,7 @@ void chat_room::do_post_message(const std::shared_ptr<room_member>& from, const 
   const auto who = from->who();
   // A resend (same person, same client_id) is already in the order or on its way: deliver it once.
   if (!client_id.empty() &&
-      (history_.find_by_client_id(who.id, client_id) || in_flight_.count({who.id, client_id})))
+      (history_.has_client_id(who.id, client_id) || in_flight_.count({who.id, client_id})))
     return;
   const auto now = unix_now();
   if (auto it = muted_until_.find(who.id); it != muted_until_.end()) {

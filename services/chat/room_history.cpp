@@ -8,6 +8,7 @@ namespace cohort::chat {
 void room_history::append(stored_message m, std::int64_t now) {
   if (m.seq != next_seq()) throw std::logic_error("room_history: out-of-order seq");
   last_seq_ = m.seq;
+  if (!m.client_id.empty()) client_keys_.insert(client_key(m.sender_id, m.client_id));
   messages_.push_back(std::move(m));
   trim(now);
 }
@@ -16,11 +17,22 @@ void room_history::reset(std::string epoch, std::int64_t last_seq) {
   epoch_ = std::move(epoch);
   last_seq_ = last_seq;
   messages_.clear();
+  client_keys_.clear();
+}
+
+void room_history::pop_oldest() {
+  const auto& m = messages_.front();
+  if (!m.client_id.empty()) client_keys_.erase(client_key(m.sender_id, m.client_id));
+  messages_.pop_front();
+}
+
+std::string room_history::client_key(std::int64_t sender_id, const std::string& client_id) {
+  return std::to_string(sender_id) + ":" + client_id;
 }
 
 void room_history::trim(std::int64_t now) {
-  while (messages_.size() > limits_.max_messages) messages_.pop_front();
-  while (!messages_.empty() && messages_.front().ts < now - limits_.max_age_seconds) messages_.pop_front();
+  while (messages_.size() > limits_.max_messages) pop_oldest();
+  while (!messages_.empty() && messages_.front().ts < now - limits_.max_age_seconds) pop_oldest();
 }
 
 catch_up room_history::since(std::optional<std::int64_t> since_seq, const std::optional<std::string>& client_epoch,
@@ -53,10 +65,8 @@ bool room_history::remove(const std::string& id) {
   return false;
 }
 
-const stored_message* room_history::find_by_client_id(std::int64_t sender_id, const std::string& client_id) const {
-  for (auto it = messages_.rbegin(); it != messages_.rend(); ++it)
-    if (it->sender_id == sender_id && it->client_id == client_id) return &*it;
-  return nullptr;
+bool room_history::has_client_id(std::int64_t sender_id, const std::string& client_id) const {
+  return client_keys_.count(client_key(sender_id, client_id)) > 0;
 }
 
 }  // namespace cohort::chat

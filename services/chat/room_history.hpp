@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace cohort::chat {
@@ -51,15 +52,18 @@ class room_history {
                  std::size_t fallback_count, std::int64_t now);
   // Marks a message deleted; false when it is not (or no longer) in the history.
   bool remove(const std::string& id);
-  // The earlier message from the same sender with this client_id, if still held.
-  const stored_message* find_by_client_id(std::int64_t sender_id, const std::string& client_id) const;
+  // Whether the history still holds a message from this sender with this client_id (O(1)).
+  bool has_client_id(std::int64_t sender_id, const std::string& client_id) const;
 
  private:
   void trim(std::int64_t now);
+  void pop_oldest();
+  static std::string client_key(std::int64_t sender_id, const std::string& client_id);
 
   std::string epoch_;
   limits limits_;
   std::deque<stored_message> messages_;
+  std::unordered_set<std::string> client_keys_;  // sender:client_id of the held messages that had one
   std::int64_t last_seq_ = 0;
 };
 

@@ -72,7 +72,17 @@ TEST_CASE("seq must grow by one, client ids are found per sender", "[chat]") {
   room_history h("ep", {});
   h.append(message(1, 1000, 7, "abc"), 1000);
   CHECK_THROWS(h.append(message(3, 1000), 1000));
-  CHECK(h.find_by_client_id(7, "abc") != nullptr);
-  CHECK(h.find_by_client_id(8, "abc") == nullptr);
+  CHECK(h.has_client_id(7, "abc"));
+  CHECK_FALSE(h.has_client_id(8, "abc"));
   CHECK(h.next_seq() == 2);
+}
+
+TEST_CASE("a client id is forgotten when its message leaves the history", "[chat]") {
+  room_history h("ep", {50, 24 * 3600});
+  h.append(message(1, 1000, 7, "first"), 1000);
+  for (int i = 2; i <= 51; ++i) h.append(message(i, 1000, 7, "m" + std::to_string(i)), 1000);
+  CHECK_FALSE(h.has_client_id(7, "first"));  // trimmed away with message 1
+  CHECK(h.has_client_id(7, "m51"));
+  h.reset("new", 0);
+  CHECK_FALSE(h.has_client_id(7, "m51"));
 }
