@@ -38,7 +38,7 @@ build() {  # build DIR [cmake args...]
 case "${1:-}" in
   run)
     install_missing "${build_packages[@]}"
-    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=OFF
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=OFF -DCOHORT_SANITIZE=OFF
     shift
     exec build/cohort --demo "$@"
     ;;
