@@ -2,7 +2,6 @@
 
 #include "chat/chat_client.hpp"
 #include "chat/chat_store.hpp"
-#include "metrics/metrics.hpp"
 #include "registration/csv.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
@@ -29,12 +28,6 @@ std::optional<std::int64_t> parse_int(const std::string* text) {
   return v;
 }
 
-std::string_view bearer_of(const std::string& authorization) {
-  constexpr std::string_view scheme = "Bearer ";
-  if (authorization.size() > scheme.size() && authorization.compare(0, scheme.size(), scheme) == 0)
-    return std::string_view(authorization).substr(scheme.size());
-  return {};
-}
 
 }  // namespace
 
@@ -66,7 +59,7 @@ http::upgrade_result chat_hub::upgrade(http::request& req) {
   try {
     std::string token;
     if (const auto* t = req.query_param("token")) token = *t;
-    if (token.empty()) token = std::string(bearer_of(req.authorization));
+    if (token.empty()) token = std::string(req.bearer());
     const auto who = ctx_.authenticate(token);
     if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
     if (!origin_allowed(req.origin)) throw api_error(403, "forbidden", "this Origin may not open the chat");

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <cctype>
 #include <charconv>
 
 namespace cohort::http {
@@ -24,6 +25,14 @@ const std::string* request::query_param(std::string_view name) const {
   for (const auto& [k, v] : query)
     if (k == name) return &v;
   return nullptr;
+}
+
+std::string_view request::bearer() const {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size()) return {};
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return {};
+  return std::string_view(authorization).substr(scheme.size());
 }
 
 std::int64_t request::id_param(std::size_t i) const {

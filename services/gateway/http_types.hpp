@@ -42,6 +42,8 @@ struct request {
   identity who;
 
   const std::string* query_param(std::string_view name) const;
+  // The token of an "Authorization: Bearer <token>" header (scheme case-insensitive); empty if none.
+  std::string_view bearer() const;
   std::int64_t id_param(std::size_t i) const;  // a {id} the router already checked
 };
 

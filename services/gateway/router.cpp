@@ -44,15 +44,6 @@ bool json_content_type(const std::string& ct) {
   return type == "application/json";
 }
 
-std::string_view bearer_of(const std::string& authorization) {
-  constexpr std::string_view scheme = "Bearer ";
-  if (authorization.size() > scheme.size() &&
-      std::equal(scheme.begin(), scheme.end(), authorization.begin(),
-                 [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
-    return std::string_view(authorization).substr(scheme.size());
-  return {};
-}
-
 }  // namespace
 
 void router::add(verb method, std::string pattern, route_options options, handler h) {
@@ -128,7 +119,7 @@ void router::dispatch(request& req, responder respond) const {
 void router::check_and_run(const route& r, request& req, responder& respond) const {
   if (auth_) {
     try {
-      req.who = auth_(bearer_of(req.authorization));
+      req.who = auth_(req.bearer());
     } catch (const api_error&) {
       // A stale token on a public route (e.g. the landing page's API calls) is just anonymous.
       if (r.options.who != access::anyone) throw;
