@@ -2,6 +2,9 @@
 // (SQLite under the data dir, no other service needed).
 #include "bus/redis_url.hpp"
 #include "chat/chat_hub.hpp"
+#include "chat/chat_store.hpp"
+#include "drops/drop_store.hpp"
+#include "drops/drops_api.hpp"
 #include "chat/redis_bus.hpp"
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
@@ -20,6 +23,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 
 #include <sys/stat.h>
 
@@ -28,6 +32,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -84,13 +89,53 @@ chat::room_options room_options_from(const chat_config& c) {
   return o;
 }
 
+// What the primary's rooms write: the transcript and attendance of every node (writes that the
+// queue cannot take are dropped with a log line; the chat never waits for the database), and
+// the state a room starts from.
+chat::room_records primary_records(const registration::write_path& writes, store::reader_pool& readers) {
+  chat::room_records r;
+  r.transcript = [writes](const chat::transcript_entry& e) {
+    if (!writes.writer->submit([e](store::database& db) { chat::insert_transcript(db, e); }, nullptr))
+      std::cerr << "cohort: chat transcript write dropped (queue full)\n";
+  };
+  r.attendance = [writes](std::int64_t webinar, std::vector<std::int64_t> ids, std::int64_t minute) {
+    if (!writes.writer->submit([webinar, ids = std::move(ids), minute](store::database& db) {
+          drops::record_attendance(db, webinar, ids, minute);
+        }, nullptr))
+      std::cerr << "cohort: attendance write dropped (queue full)\n";
+  };
+  r.initial_state = [&readers](std::int64_t webinar) {
+    auto db = readers.acquire();
+    auto frames = chat::mute_frames(*db, webinar, registration::unix_now());
+    for (auto& f : drops::state_frames(*db, webinar)) frames.push_back(std::move(f));
+    return frames;
+  };
+  return r;
+}
+
+// After the bus (re)connected: Redis may have come back empty, so the primary puts back what
+// edges rely on — the revocation list and every webinar's room state. Repeats are harmless.
+void republish(store::reader_pool& readers, chat::chat_bus& bus) {
+  auto db = readers.acquire();
+  for (auto& entry : chat::revocation_entries(*db)) bus.revoke(std::move(entry));
+  const auto now = registration::unix_now();
+  auto webinars = db->prepare("SELECT id FROM webinars");
+  while (webinars.step()) {
+    const auto id = webinars.int64(0);
+    auto frames = chat::mute_frames(*db, id, now);
+    for (auto& f : drops::state_frames(*db, id)) frames.push_back(std::move(f));
+    for (auto& f : frames) bus.publish_state(id, chat::state_field(boost::json::parse(f).as_object()), std::move(f));
+  }
+}
+
 // Registers every route the server has; shared by `serve` and `cohort routes`.
-void add_all_routes(http::router& routes, registration::registration_api& api, chat::chat_hub& chat,
+void add_all_routes(http::router& routes, registration::registration_api& api, chat::chat_hub& chat, drops::drops_api& drops,
                     const fs::path& web_root, std::function<bool()> ready, const metrics::registry& metrics) {
   http::add_ops_routes(routes, ready, metrics);
   http::add_static_routes(routes, web_root);
   api.add_routes(routes);
   chat.add_routes(routes);
+  drops.add_routes(routes);
 }
 
 // Browsers may open /ws from the public URL's origin (or, without one, the listen address's)
@@ -111,30 +156,150 @@ std::vector<std::string> allowed_origins(const config& cfg, std::uint16_t port) 
   return out;
 }
 
-int serve(const config& cfg) {
-  const fs::path data_dir = cfg.storage.data_dir;
-  fs::create_directories(data_dir);
-  fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace);
+struct secrets {
+  std::string admin_token;
+  std::string admin_token_note;  // where a generated token is kept, to tell the operator
+  std::string token_secret;
+};
 
-  std::string admin_token = cfg.auth.admin_token;
-  if (admin_token.empty())
-    if (const char* env = std::getenv("COHORT_ADMIN_TOKEN"); env && *env) admin_token = env;
-  std::string admin_token_note;
-  if (admin_token.empty()) {
-    bool created = false;
-    admin_token = load_or_create_secret(data_dir / "admin-token", created);
-    admin_token_note = (created ? "generated, stored in " : "stored in ") + fs::absolute(data_dir / "admin-token").lexically_normal().string();
-  } else if (admin_token.size() < 16) {
+// The organizer token (flag, env or generated in the data dir) and the registrant-token key.
+// An edge has no data dir of its own: both come from its configuration (or env).
+std::optional<secrets> load_secrets(const config& cfg, bool edge) {
+  secrets out;
+  out.admin_token = cfg.auth.admin_token;
+  if (out.admin_token.empty())
+    if (const char* env = std::getenv("COHORT_ADMIN_TOKEN"); env && *env) out.admin_token = env;
+  if (!out.admin_token.empty() && out.admin_token.size() < 16) {
     std::cerr << "config: COHORT_ADMIN_TOKEN must be at least 16 characters\n";
-    return 2;
+    return std::nullopt;
   }
-  std::string token_secret = cfg.auth.token_secret;
-  if (token_secret.empty()) {
+  const fs::path data_dir = cfg.storage.data_dir;
+  if (out.admin_token.empty() && !edge) {
     bool created = false;
-    token_secret = load_or_create_secret(data_dir / "token-secret", created);
+    out.admin_token = load_or_create_secret(data_dir / "admin-token", created);
+    out.admin_token_note = (created ? "generated, stored in " : "stored in ") + fs::absolute(data_dir / "admin-token").lexically_normal().string();
   }
-  const http::token_codec tokens(token_secret);
+  out.token_secret = cfg.auth.token_secret;
+  if (out.token_secret.empty()) {
+    bool created = false;
+    out.token_secret = load_or_create_secret(data_dir / "token-secret", created);
+  }
+  return out;
+}
 
+// Runs the io_context until SIGINT/SIGTERM, then stops gracefully: stop accepting, let in-flight
+// requests finish (their writes commit), then stop the loop; a hard deadline keeps it under 5 s.
+void run_until_signal(net::io_context& ioc, int threads, http::http_server& server, chat::chat_bus& bus) {
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  net::steady_timer drain(ioc);
+  std::chrono::steady_clock::time_point stop_started;
+  std::function<void()> wait_for_drain = [&] {
+    const bool drained = server.open_sessions() == 0;
+    if (drained || std::chrono::steady_clock::now() - stop_started > std::chrono::milliseconds(4000)) {
+      ioc.stop();
+      return;
+    }
+    drain.expires_after(std::chrono::milliseconds(20));
+    drain.async_wait([&](boost::system::error_code) { wait_for_drain(); });
+  };
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    std::cout << "cohort: stopping" << std::endl;
+    stop_started = std::chrono::steady_clock::now();
+    server.stop();
+    bus.stop();
+    wait_for_drain();
+  });
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+}
+
+std::unique_ptr<chat::chat_bus> make_bus(const config& cfg, net::io_context& ioc) {
+  if (cfg.bus.redis_url.empty()) return chat::make_local_bus();
+  try {
+    return chat::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url), static_cast<std::size_t>(cfg.chat.history_messages));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "config: bus.redis_url " << e.what() << "\n";
+    return nullptr;
+  }
+}
+
+int io_threads(const config& cfg) {
+  return cfg.server.io_threads > 0 ? cfg.server.io_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+http::server_options server_options_from(const config& cfg) {
+  http::server_options o;
+  o.host = cfg.server.listen.host;
+  o.port = cfg.server.listen.port;
+  o.body_max_bytes = cfg.limits.body_max_bytes;
+  o.header_max_bytes = cfg.limits.header_max_bytes;
+  o.read_timeout_seconds = cfg.limits.read_timeout_seconds;
+  o.keepalive_timeout_seconds = cfg.limits.keepalive_timeout_seconds;
+  o.ws_queue_max_bytes = static_cast<std::size_t>(cfg.chat.ws_queue_max_bytes);
+  return o;
+}
+
+// Upload bodies are spooled here; what a crash left behind is removed at start.
+fs::path fresh_upload_dir(const fs::path& data_dir) {
+  const auto dir = data_dir / "uploads";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path web_root_of(const config& cfg) {
+  return cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
+}
+
+// An edge: WebSockets and pages, no database. Tokens are checked by signature and against the
+// cluster's revocation list; /api/... is redirected to the primary (307 keeps method and body).
+int serve_edge(const config& cfg, const secrets& keys) {
+  const http::token_codec tokens(keys.token_secret);
+  metrics::registry metrics;
+  const int threads = io_threads(cfg);
+  net::io_context ioc(threads);
+  auto authenticate = [&](std::string_view bearer) { return http::authenticate(bearer, keys.admin_token, tokens); };
+  http::router routes(&metrics, authenticate);
+  http::http_server server(ioc, server_options_from(cfg), routes, &metrics);
+  std::uint16_t port = 0;
+  try {
+    port = server.listen();
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: cannot listen on " << cfg.server.listen.host << ":" << cfg.server.listen.port << ": " << e.what() << "\n";
+    return 1;
+  }
+  auto bus = make_bus(cfg, ioc);
+  if (!bus) return 2;
+  chat::chat_hub chat({&ioc, bus.get(), {}, nullptr, true, authenticate, allowed_origins(cfg, port), &metrics,
+                       room_options_from(cfg.chat), {}});
+  bus->watch_node({[&chat](std::vector<std::string> entries, bool complete) { chat.revoked(std::move(entries), complete); }, {}, {}});
+  server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
+  const auto web_root = web_root_of(cfg);
+  http::add_ops_routes(routes, [&bus] { return bus->available(); }, metrics);
+  http::add_static_routes(routes, web_root);
+  chat.add_routes(routes);
+  std::string primary = cfg.server.primary_url;
+  while (!primary.empty() && primary.back() == '/') primary.pop_back();
+  routes.set_fallback("api", [primary](const http::request& req) {
+    auto res = http::error_response(307, "moved", "the API is served by the primary");
+    res.headers.emplace_back("Location", primary + req.target);
+    return res;
+  });
+  server.start_accepting();
+  std::cout << "cohort: edge listening on " << base_url(cfg.server.listen, port) << ", primary " << primary << "\n" << std::flush;
+  run_until_signal(ioc, threads, server, *bus);
+  std::cout << "cohort: stopped" << std::endl;
+  return 0;
+}
+
+// The primary: the database, the organizer API, the drop schedule, and every room's records.
+int serve_primary(const config& cfg, const secrets& keys) {
+  const fs::path data_dir = cfg.storage.data_dir;
+  const http::token_codec tokens(keys.token_secret);
   metrics::registry metrics;
   std::atomic<bool> ready{false};
   const auto db_path = (data_dir / "cohort.db").string();
@@ -152,14 +317,13 @@ int serve(const config& cfg) {
   store::reader_pool readers(db_path, static_cast<std::size_t>(cfg.storage.reader_connections), cfg.storage.busy_timeout_ms);
   ready = true;
 
-  const int threads = cfg.server.io_threads > 0 ? cfg.server.io_threads
-                                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = io_threads(cfg);
   net::io_context ioc(threads);
-  http::router routes(&metrics, [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); });
-  http::server_options options{cfg.server.listen.host,        cfg.server.listen.port,
-                               cfg.limits.body_max_bytes,     cfg.limits.header_max_bytes,
-                               cfg.limits.read_timeout_seconds, cfg.limits.keepalive_timeout_seconds,
-                               static_cast<std::size_t>(cfg.chat.ws_queue_max_bytes)};
+  auto authenticate = [&](std::string_view bearer) { return http::authenticate(bearer, keys.admin_token, tokens); };
+  http::router routes(&metrics, authenticate);
+  auto options = server_options_from(cfg);
+  options.upload_dir = fresh_upload_dir(data_dir).string();
+  options.upload_max_bytes = cfg.drops.file_max_bytes;
   http::http_server server(ioc, options, routes, &metrics);
   std::uint16_t port = 0;
   try {
@@ -172,62 +336,56 @@ int serve(const config& cfg) {
   std::string public_url = cfg.server.public_url.empty() ? base_url(cfg.server.listen, port) : cfg.server.public_url;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   auto post_to_io = [&ioc](std::function<void()> task) { net::post(ioc, std::move(task)); };
-  registration::registration_api api({&writer, &readers, &tokens, &metrics, public_url, post_to_io});
-  std::unique_ptr<chat::chat_bus> bus;
-  if (cfg.bus.redis_url.empty()) {
-    bus = chat::make_local_bus();
-  } else {
-    try {
-      bus = chat::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url),
-                                 static_cast<std::size_t>(cfg.chat.history_messages));
-    } catch (const std::invalid_argument& e) {
-      std::cerr << "config: bus.redis_url " << e.what() << "\n";
-      return 2;
-    }
-  }
-  chat::chat_hub chat({&ioc, bus.get(), {&writer, post_to_io}, &readers,
-                       [&](std::string_view bearer) { return http::authenticate(bearer, admin_token, tokens); },
-                       allowed_origins(cfg, port), &metrics, room_options_from(cfg.chat)});
+  const registration::write_path writes{&writer, post_to_io};
+  auto bus = make_bus(cfg, ioc);
+  if (!bus) return 2;
+  chat::chat_hub chat({&ioc, bus.get(), writes, &readers, false, authenticate, allowed_origins(cfg, port), &metrics,
+                       room_options_from(cfg.chat), primary_records(writes, readers)});
+  registration::api_context api_ctx;
+  api_ctx.writer = &writer;
+  api_ctx.readers = &readers;
+  api_ctx.tokens = &tokens;
+  api_ctx.metrics = &metrics;
+  api_ctx.public_url = public_url;
+  api_ctx.post_to_io = post_to_io;
+  api_ctx.on_cancelled = [&chat](std::int64_t webinar, std::int64_t registration, const std::string& nonce_hash) {
+    chat.registration_cancelled(webinar, registration, nonce_hash);
+  };
+  const drops::file_store files(data_dir / "files");
+  auto scheduler = std::make_shared<drops::drop_scheduler>(
+      drops::scheduler_context{&ioc, &writer, &readers, bus.get(), cfg.attendance.min_minutes, {}});
+  api_ctx.on_webinar_changed = [scheduler](std::int64_t) { scheduler->rearm(); };  // moved sessions move their drops
+  drops::drops_api drops_api({writes, &readers, authenticate, bus.get(), scheduler, &files});
+  registration::registration_api api(std::move(api_ctx));
+  bus->watch_node({{},
+                   [&chat](std::int64_t webinar) { chat.host(webinar); },
+                   [&readers, &bus] { republish(readers, *bus); }});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
-  const auto web_root = cfg.server.web_root.empty() ? default_web_root() : fs::path(cfg.server.web_root);
-  add_all_routes(routes, api, chat, web_root, [&ready, &bus] { return ready && bus->available(); }, metrics);
+  const auto web_root = web_root_of(cfg);
+  add_all_routes(routes, api, chat, drops_api, web_root, [&ready, &bus] { return ready && bus->available(); }, metrics);
   server.start_accepting();
+  scheduler->start();  // releases what fell due while the server was down
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << web_root.string() << "\n";
-  if (!admin_token_note.empty()) std::cout << "cohort: organizer token " << admin_token_note << "\n";
+  if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
   std::cout << std::flush;
-
-  // Graceful stop: stop accepting, let in-flight requests finish (their writes commit), then
-  // stop the writer and the loop; a hard deadline keeps the whole stop under 5 s.
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
-  net::steady_timer drain(ioc);
-  const auto stop_started = std::make_shared<std::chrono::steady_clock::time_point>();
-  std::function<void()> wait_for_drain = [&] {
-    const bool drained = server.open_sessions() == 0;
-    if (drained || std::chrono::steady_clock::now() - *stop_started > std::chrono::milliseconds(4000)) {
-      ioc.stop();
-      return;
-    }
-    drain.expires_after(std::chrono::milliseconds(20));
-    drain.async_wait([&](boost::system::error_code) { wait_for_drain(); });
-  };
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (ec) return;
-    std::cout << "cohort: stopping" << std::endl;
-    *stop_started = std::chrono::steady_clock::now();
-    server.stop();
-    bus->stop();
-    wait_for_drain();
-  });
-
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
-  for (auto& t : pool) t.join();
+  run_until_signal(ioc, threads, server, *bus);
   writer.stop();
   std::cout << "cohort: stopped" << std::endl;
   return 0;
+}
+
+int serve(const config& cfg) {
+  const bool edge = cfg.server.role == "edge";
+  if (!edge) {
+    const fs::path data_dir = cfg.storage.data_dir;
+    fs::create_directories(data_dir);
+    fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace);
+  }
+  const auto keys = load_secrets(cfg, edge);
+  if (!keys) return 2;
+  return edge ? serve_edge(cfg, *keys) : serve_primary(cfg, *keys);
 }
 
 }  // namespace
@@ -252,8 +410,9 @@ int main(int argc, char* argv[]) {
     std::atomic<bool> ready{false};
     registration::registration_api api({});
     chat::chat_hub chat({});
+    drops::drops_api drops({});
     http::router routes(&metrics, {});
-    add_all_routes(routes, api, chat, "web", [] { return false; }, metrics);
+    add_all_routes(routes, api, chat, drops, "web", [] { return false; }, metrics);
     for (const auto& line : routes.describe()) std::cout << line << "\n";
     return 0;
   }

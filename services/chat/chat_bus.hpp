@@ -17,11 +17,23 @@ struct room_feed {
   // The history as the bus holds it: epoch, latest seq, the recent chat.message frames (oldest
   // first) and the ids deleted among them. Called once before any event, and again after the
   // bus reconnected (frames the room already has are repeated; the epoch may have changed).
+  // `state` holds the room's state frames (see publish_state), in no particular order.
   std::function<void(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames,
-                     std::vector<std::string> deleted)>
+                     std::vector<std::string> deleted, std::vector<std::string> state)>
       on_loaded;
-  // One event frame: a chat.message, a chat.deleted, or a control frame (x.mute, x.ban).
+  // One event frame: a chat.message, a chat.deleted, a state frame or a control frame (x.ban, ...).
   std::function<void(std::string frame)> on_event;
+};
+
+// What a node is told about the whole cluster. Called on any thread.
+struct node_feed {
+  // Every revocation entry (see revoke) after each (re)connect; then one entry per call.
+  std::function<void(std::vector<std::string> entries, bool complete)> on_revoked;
+  // A room is in use on some node (reported once per room and again after a reconnect). The
+  // primary hosts every such room, so it writes the transcript and attendance of all nodes.
+  std::function<void(std::int64_t webinar_id)> on_room;
+  // The bus (re)connected: the primary re-publishes what Redis must hold (it may have come back empty).
+  std::function<void()> on_connected;
 };
 
 class chat_bus {
@@ -34,8 +46,18 @@ class chat_bus {
   // done(ok, seq, id): ok=false when the bus is unavailable (nothing was published).
   virtual void publish(std::int64_t webinar_id, std::string tail,
                        std::function<void(bool ok, std::int64_t seq, std::string id)> done) = 0;
-  // Fans a frame out to every node's room of this webinar, unsequenced (chat.deleted, x.mute, x.ban).
+  // Fans a frame out to every node's room of this webinar, unsequenced (chat.deleted, x.ban, x.present).
   virtual void publish_control(std::int64_t webinar_id, std::string frame) = 0;
+  // Like publish_control, and the bus keeps the frame under `field` (replacing an older one) and
+  // hands it to every room that loads later: mutes, released drops, seen markers. Rooms apply
+  // state frames idempotently, so the same frame may arrive any number of times.
+  virtual void publish_state(std::int64_t webinar_id, std::string field, std::string frame) = 0;
+  // Node-wide: at most one watcher per node.
+  virtual void watch_node(node_feed feed) = 0;
+  // Adds an entry to the cluster's revocation list (kept in Redis, sent to every node): "t:<hex
+  // SHA-256 of a token nonce>" for a cancelled registration's token, "b:<webinar>:<registration>"
+  // for a ban. Edge nodes, which have no database, check tokens against it.
+  virtual void revoke(std::string entry) = 0;
   // Reports this node's member count for a webinar and answers with the count across all nodes
   // (done may run on any thread). The local bus answers `local` at once.
   virtual void count_presence(std::int64_t webinar_id, std::size_t local, std::function<void(std::size_t total)> done) = 0;

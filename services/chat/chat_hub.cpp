@@ -38,20 +38,60 @@ bool chat_hub::origin_allowed(const std::string& origin) const {
   return false;
 }
 
+bool chat_hub::is_revoked(const std::string& entry) const {
+  std::lock_guard lock(revoked_mutex_);
+  return revoked_.count(entry) > 0;
+}
+
+void chat_hub::revoked(std::vector<std::string> entries, bool complete) {
+  std::lock_guard lock(revoked_mutex_);
+  if (complete) revoked_.clear();  // Redis is the list; what it lost, the primary re-publishes
+  for (auto& e : entries) revoked_.insert(std::move(e));
+}
+
+void chat_hub::registration_cancelled(std::int64_t webinar_id, std::int64_t registration_id, std::string_view token_nonce_hash) {
+  ctx_.bus->revoke(token_entry(token_nonce_hash));
+  room(webinar_id)->cancelled(registration_id);
+}
+
 std::shared_ptr<chat_room> chat_hub::room(std::int64_t webinar_id) {
   std::lock_guard lock(rooms_mutex_);
   auto& slot = rooms_[webinar_id];
   if (!slot) {
-    auto writes = ctx_.writes;
-    // The transcript rides the single writer; the chat never waits for it.
-    slot = std::make_shared<chat_room>(*ctx_.ioc, webinar_id, ctx_.rooms, *ctx_.bus, ctx_.metrics,
-                                       [writes](const transcript_entry& e) {
-                                         if (!writes.writer->submit([e](store::database& db) { insert_transcript(db, e); }, nullptr))
-                                           std::cerr << "cohort: chat transcript write dropped (queue full)\n";
-                                       });
+    slot = std::make_shared<chat_room>(*ctx_.ioc, webinar_id, ctx_.rooms, *ctx_.bus, ctx_.metrics, ctx_.records);
     slot->start();
   }
   return slot;
+}
+
+std::pair<chat_identity, std::int64_t> chat_hub::admit_on_primary(const http::identity& who,
+                                                                  std::optional<std::int64_t> webinar_param) {
+  auto db = ctx_.readers->acquire();
+  if (who.role == http::identity::kind::organizer) {
+    if (!webinar_param) throw api_error(400, "bad_request", "the organizer must name the webinar (webinar=ID)", "webinar");
+    if (!registration::find_webinar(*db, *webinar_param)) throw api_error(404, "not_found", "no such webinar");
+    return {chat_identity{0, "Organizer", "organizer"}, *webinar_param};
+  }
+  auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
+  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+  if (webinar_param && *webinar_param != me->webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  if (is_banned(*db, me->webinar_id, me->id)) throw api_error(403, "forbidden", "you have been removed from this chat");
+  return {chat_identity{me->id, me->name, "registrant"}, me->webinar_id};
+}
+
+// No database here: the token's signature vouches for who it was issued to, and the revocation
+// list (kept current through the bus; the node is not ready before it has it) for the rest.
+std::pair<chat_identity, std::int64_t> chat_hub::admit_on_edge(const http::identity& who,
+                                                               std::optional<std::int64_t> webinar_param) const {
+  if (who.role == http::identity::kind::organizer) {
+    if (!webinar_param) throw api_error(400, "bad_request", "the organizer must name the webinar (webinar=ID)", "webinar");
+    return {chat_identity{0, "Organizer", "organizer"}, *webinar_param};
+  }
+  if (is_revoked(token_entry(who.token_nonce_hash))) throw api_error(401, "unauthorized", "this registration is not active");
+  if (webinar_param && *webinar_param != who.webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  if (is_revoked(ban_entry(who.webinar_id, who.registration_id)))
+    throw api_error(403, "forbidden", "you have been removed from this chat");
+  return {chat_identity{who.registration_id, who.name.empty() ? "Participant" : who.name, "registrant"}, who.webinar_id};
 }
 
 http::upgrade_result chat_hub::upgrade(http::request& req) {
@@ -67,23 +107,7 @@ http::upgrade_result chat_hub::upgrade(http::request& req) {
     std::optional<std::string> epoch;
     if (const auto* e = req.query_param("epoch")) epoch = *e;
     const auto webinar_param = parse_int(req.query_param("webinar"));
-
-    chat_identity identity;
-    std::int64_t webinar_id = 0;
-    auto db = ctx_.readers->acquire();
-    if (who.role == http::identity::kind::organizer) {
-      if (!webinar_param) throw api_error(400, "bad_request", "the organizer must name the webinar (webinar=ID)", "webinar");
-      webinar_id = *webinar_param;
-      if (!registration::find_webinar(*db, webinar_id)) throw api_error(404, "not_found", "no such webinar");
-      identity = chat_identity{0, "Organizer", "organizer"};
-    } else {
-      auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
-      if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
-      webinar_id = me->webinar_id;
-      if (webinar_param && *webinar_param != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
-      if (is_banned(*db, webinar_id, me->id)) throw api_error(403, "forbidden", "you have been removed from this chat");
-      identity = chat_identity{me->id, me->name, "registrant"};
-    }
+    auto [identity, webinar_id] = ctx_.edge ? admit_on_edge(who, webinar_param) : admit_on_primary(who, webinar_param);
     out.accept = std::make_shared<chat_client>(std::move(identity), room(webinar_id), since, std::move(epoch));
   } catch (const api_error& e) {
     out.refuse = http::error_response(e.status, e.code, e.what(), e.field);
@@ -104,7 +128,8 @@ void chat_hub::add_routes(http::router& r) {
     res.headers.emplace_back("Upgrade", "websocket");
     respond(std::move(res));
   });
-  r.add(verb::del, "/api/webinars/{id}/chat/{message_id}", {access::organizer, false}, bind(&chat_hub::delete_message));
+  if (ctx_.edge) return;  // moderation is the primary's
+  r.add(verb::del, "/api/webinars/{id}/chat/{message}", {access::organizer, false}, bind(&chat_hub::delete_message));
   r.add(verb::post, "/api/webinars/{id}/mutes", {access::organizer, true}, bind(&chat_hub::mute));
   r.add(verb::post, "/api/webinars/{id}/bans", {access::organizer, true}, bind(&chat_hub::ban));
   r.add(verb::get, "/api/webinars/{id}/chat.csv", {access::organizer, false}, bind(&chat_hub::export_csv));
@@ -144,8 +169,17 @@ void chat_hub::mute(http::request& req, http::responder& respond) {
   if (!m || !m->is_int64() || m->get_int64() < 1 || m->get_int64() > 1440)
     throw registration::validation_error("minutes", "minutes must be between 1 and 1440");
   const auto until = registration::unix_now() + m->get_int64() * 60;
-  room(req.id_param(0))->mute(id, until);
-  respond(response::json(201, json::object{{"registration_id", id}, {"until", registration::format_rfc3339(until)}}));
+  const auto webinar_id = req.id_param(0);
+  registration::queue_write<bool>(
+      ctx_.writes, respond,
+      [webinar_id, id, until](store::database& db) {
+        set_mute(db, webinar_id, id, until);
+        return true;
+      },
+      [bus = ctx_.bus, webinar_id, id, until](bool) {
+        bus->publish_state(webinar_id, "mute:" + std::to_string(id), mute_frame(id, until));
+        return response::json(201, json::object{{"registration_id", id}, {"until", registration::format_rfc3339(until)}});
+      });
 }
 
 void chat_hub::ban(http::request& req, http::responder& respond) {
@@ -157,7 +191,8 @@ void chat_hub::ban(http::request& req, http::responder& respond) {
         add_ban(db, webinar_id, id, registration::unix_now());
         return true;
       },
-      [room = room(webinar_id), id](bool) {
+      [room = room(webinar_id), bus = ctx_.bus, webinar_id, id](bool) {
+        bus->revoke(ban_entry(webinar_id, id));
         room->kick(id);
         return response::json(201, json::object{{"registration_id", id}});
       });

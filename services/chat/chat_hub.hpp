@@ -1,5 +1,7 @@
 // The live chat of one node: decides WebSocket upgrades on /ws (token, Origin, ban), keeps one
 // chat_room per webinar, and serves the organizer's moderation routes and transcript export.
+// On the primary it checks registrations in the database; on an edge (no database) it trusts
+// the signed token and the cluster's revocation list, and serves no routes but /ws.
 #pragma once
 
 #include "chat/chat_room.hpp"
@@ -11,7 +13,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace cohort::chat {
@@ -19,12 +24,14 @@ namespace cohort::chat {
 struct hub_context {
   boost::asio::io_context* ioc = nullptr;
   chat_bus* bus = nullptr;
-  registration::write_path writes;
-  store::reader_pool* readers = nullptr;
+  registration::write_path writes;        // primary only
+  store::reader_pool* readers = nullptr;  // primary only
+  bool edge = false;                      // no database: tokens by signature and revocation list
   http::authenticator authenticate;       // bearer -> identity (throws api_error 401)
   std::vector<std::string> allowed_origins;  // exact origins, e.g. "http://127.0.0.1:8080"
   metrics::registry* metrics = nullptr;
   room_options rooms;
+  room_records records;                   // primary only
 };
 
 class chat_hub {
@@ -35,9 +42,20 @@ class chat_hub {
   http::upgrade_result upgrade(http::request& req);
   void add_routes(http::router& r);
 
+  // The primary hosts every room in use on any node (node_feed::on_room).
+  void host(std::int64_t webinar_id) { room(webinar_id); }
+  // The cluster's revocation list (node_feed::on_revoked); an edge checks tokens against it.
+  void revoked(std::vector<std::string> entries, bool complete);
+  // A registration was cancelled: its token stops working on every node, its sockets close.
+  void registration_cancelled(std::int64_t webinar_id, std::int64_t registration_id, std::string_view token_nonce_hash);
+
  private:
   std::shared_ptr<chat_room> room(std::int64_t webinar_id);
   bool origin_allowed(const std::string& origin) const;
+  bool is_revoked(const std::string& entry) const;
+  // Who the connection is and which room it joins; throws api_error to refuse.
+  std::pair<chat_identity, std::int64_t> admit_on_primary(const http::identity& who, std::optional<std::int64_t> webinar_param);
+  std::pair<chat_identity, std::int64_t> admit_on_edge(const http::identity& who, std::optional<std::int64_t> webinar_param) const;
   void delete_message(http::request& req, http::responder& respond);
   void mute(http::request& req, http::responder& respond);
   void ban(http::request& req, http::responder& respond);
@@ -48,6 +66,8 @@ class chat_hub {
   hub_context ctx_;
   std::mutex rooms_mutex_;
   std::unordered_map<std::int64_t, std::shared_ptr<chat_room>> rooms_;
+  mutable std::mutex revoked_mutex_;
+  std::unordered_set<std::string> revoked_;
 };
 
 }  // namespace cohort::chat

@@ -32,31 +32,42 @@ std::string epoch_of(std::string_view id) {
 }  // namespace
 
 chat_room::chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room_options options, chat_bus& bus,
-                     metrics::registry* metrics, transcript_sink transcript)
+                     metrics::registry* metrics, room_records records)
     : strand_(boost::asio::make_strand(ioc)),
       webinar_id_(webinar_id),
       options_(options),
       bus_(bus),
       metrics_(metrics),
-      transcript_(std::move(transcript)),
+      records_(std::move(records)),
       history_("", options.history),
       presence_timer_(strand_),
-      presence_heartbeat_(strand_) {}
+      presence_heartbeat_(strand_),
+      attendance_timer_(strand_) {}
 
 void chat_room::start() {
   // The room lives as long as the hub (rooms are never dropped), so the feed may hold it.
   auto self = shared_from_this();
   bus_.watch(webinar_id_,
              room_feed{[self](std::string epoch, std::int64_t last_seq, std::vector<std::string> frames,
-                              std::vector<std::string> deleted) {
+                              std::vector<std::string> deleted, std::vector<std::string> state) {
                          boost::asio::post(self->strand_, [self, epoch = std::move(epoch), last_seq, frames = std::move(frames),
-                                                           deleted = std::move(deleted)]() mutable {
-                           self->on_loaded(std::move(epoch), last_seq, std::move(frames), std::move(deleted));
+                                                           deleted = std::move(deleted), state = std::move(state)]() mutable {
+                           self->on_loaded(std::move(epoch), last_seq, std::move(frames), std::move(deleted), std::move(state));
                          });
                        },
                        [self](std::string frame) {
                          boost::asio::post(self->strand_, [self, frame = std::move(frame)] { self->on_event(frame, false); });
                        }});
+  // Read after watching: a change committed later is published later, so the bus brings it.
+  if (records_.initial_state) {
+    boost::asio::post(strand_, [self, frames = records_.initial_state(webinar_id_)] {
+      for (const auto& f : frames) {
+        boost::system::error_code ec;
+        const auto v = json::parse(f, ec);
+        if (!ec && v.is_object()) self->apply_state(v.as_object(), self->loaded_);
+      }
+    });
+  }
 }
 
 void chat_room::join(std::shared_ptr<room_member> m, std::optional<std::int64_t> since, std::optional<std::string> epoch) {
@@ -85,12 +96,15 @@ void chat_room::do_join(const pending_join& j) {
                      // The last total, corrected by what changed here since (this member included).
                      {"presence", presence_total_ + members_.size() - std::min(local_reported_, presence_total_ + members_.size())},
                      {"recovered", up.recovered},
+                     {"drops", state_.drops_for(m->who())},
                      {"messages", json::array{}}};
   auto text = json::serialize(hello);
   const std::string empty = "\"messages\":[]";
   text.replace(text.rfind(empty), empty.size(), "\"messages\":" + messages);
   m->deliver(std::make_shared<const std::string>(std::move(text)));
   presence_changed();
+  if (m->who().role == "registrant") report_present({m->who().id});
+  arm_attendance();
 }
 
 void chat_room::leave(std::shared_ptr<room_member> m) {
@@ -113,10 +127,7 @@ void chat_room::do_post_message(const std::shared_ptr<room_member>& from, const 
       (history_.has_client_id(who.id, client_id) || in_flight_.count({who.id, client_id})))
     return;
   const auto now = unix_now();
-  if (auto it = muted_until_.find(who.id); it != muted_until_.end()) {
-    if (it->second > now) return refuse(from, "muted", "you are muted in this chat", it->second);
-    muted_until_.erase(it);
-  }
+  if (const auto until = state_.muted_until(who.id, now)) return refuse(from, "muted", "you are muted in this chat", *until);
   auto& limiter = limiters_.try_emplace(who.id, options_.flood).first->second;
   const auto steady_now = rate_limiter::clock::now();
   if (!limiter.allow(steady_now)) {
@@ -132,18 +143,18 @@ void chat_room::do_post_message(const std::shared_ptr<room_member>& from, const 
   auto tail = json::serialize(body).substr(1);
   if (!client_id.empty()) in_flight_.insert({who.id, client_id});
   bus_.publish(webinar_id_, std::move(tail),
-               [self = shared_from_this(), from, who, text, now, client_id](bool ok, std::int64_t seq, std::string id) {
-                 if (!ok) {
-                   boost::asio::post(self->strand_, [self, who, client_id] { self->in_flight_.erase({who.id, client_id}); });
-                   return self->refuse(from, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
-                 }
-                 if (self->transcript_) self->transcript_(transcript_entry{self->webinar_id_, seq, std::move(id), now, who, text});
+               [self = shared_from_this(), from, who, client_id](bool ok, std::int64_t, std::string) {
+                 if (ok) return;  // the message comes back through the bus like everyone else's
+                 boost::asio::post(self->strand_, [self, who, client_id] { self->in_flight_.erase({who.id, client_id}); });
+                 self->refuse(from, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
                });
 }
 
 void chat_room::on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames,
-                          std::vector<std::string> deleted) {
+                          std::vector<std::string> deleted, std::vector<std::string> state) {
   const bool first = !loaded_;
+  // Drops released while this node was cut off reach its members now; the rest is known.
+  for (const auto& f : state) on_event(f, first);
   if (epoch != history_.epoch()) {
     // A new history (first load, or Redis lost its data): whatever this copy held is void.
     if (!first) restart_members();
@@ -180,6 +191,7 @@ void chat_room::apply_event(const std::string& frame, bool replay) {
   if (!type || !type->is_string()) return;
   const auto t = type->get_string();
   if (t == "chat.message") return apply_message(std::make_shared<const std::string>(frame), !replay);
+  if (room_state::is_state_frame(t)) return apply_state(o, !replay);
   if (t == "chat.deleted") {
     if (const auto* id = o.if_contains("id"); id && id->is_string() && history_.remove(std::string(id->get_string())))
       broadcast(std::make_shared<const std::string>(frame));
@@ -188,19 +200,59 @@ void chat_room::apply_event(const std::string& frame, bool replay) {
   const auto registration_id = o.contains("registration_id") ? o.at("registration_id").to_number<std::int64_t>() : 0;
   if (t == "x.presence") {
     presence_changed();
-  } else if (t == "x.mute") {
-    muted_until_[registration_id] = o.at("until").to_number<std::int64_t>();
   } else if (t == "x.ban") {
-    for (auto it = members_.begin(); it != members_.end();) {
-      if ((*it)->who().role == "registrant" && (*it)->who().id == registration_id) {
-        (*it)->disconnect(4003, "banned");
-        it = members_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    presence_changed();
+    close_member(registration_id, 4003, "banned");
+  } else if (t == "x.cancelled") {
+    close_member(registration_id, 4001, "registration cancelled");
+  } else if (t == "x.present" && records_.attendance) {
+    std::vector<std::int64_t> ids;
+    for (const auto& id : o.at("ids").as_array()) ids.push_back(id.to_number<std::int64_t>());
+    records_.attendance(webinar_id_, std::move(ids), o.at("minute").to_number<std::int64_t>());
   }
+}
+
+void chat_room::apply_state(const json::object& frame, bool broadcast_new) {
+  const auto* released = state_.apply(frame);
+  if (!released || !broadcast_new) return;
+  for (const auto& m : members_)
+    if (state_.is_for(*released, m->who())) m->deliver(released->event);
+}
+
+void chat_room::close_member(std::int64_t registration_id, std::uint16_t code, const char* reason) {
+  for (auto it = members_.begin(); it != members_.end();) {
+    if ((*it)->who().role == "registrant" && (*it)->who().id == registration_id) {
+      (*it)->disconnect(code, reason);
+      it = members_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  presence_changed();
+}
+
+// Attendance is recorded by minute: at each join and then once a minute for everyone here. The
+// frame goes through the bus to the primary's room, which writes it (an edge has no database).
+void chat_room::report_present(std::vector<std::int64_t> ids) {
+  if (ids.empty()) return;
+  json::array list;
+  for (auto id : ids) list.push_back(id);
+  bus_.publish_control(webinar_id_, json::serialize(json::object{
+                                        {"type", "x.present"}, {"ids", std::move(list)}, {"minute", unix_now() / 60}}));
+}
+
+void chat_room::arm_attendance() {
+  if (attendance_armed_ || members_.empty()) return;
+  attendance_armed_ = true;
+  attendance_timer_.expires_after(std::chrono::seconds(60));
+  attendance_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    self->attendance_armed_ = false;
+    if (ec) return;
+    std::set<std::int64_t> here;
+    for (const auto& m : self->members_)
+      if (m->who().role == "registrant") here.insert(m->who().id);
+    self->report_present({here.begin(), here.end()});
+    self->arm_attendance();
+  });
 }
 
 void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it) {
@@ -223,6 +275,13 @@ void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool bro
   }
   if (m.seq <= history_.last_seq()) return;                          // already have it
   if (m.seq > history_.next_seq()) history_.reset(epoch, m.seq - 1);  // missed some: catch-up falls back
+  if (records_.transcript) {
+    const auto& from = o.at("from").as_object();
+    records_.transcript(transcript_entry{webinar_id_, m.seq, m.id, m.ts,
+                                         chat_identity{m.sender_id, std::string(from.at("name").as_string()),
+                                                       std::string(from.at("role").as_string())},
+                                         std::string(o.at("text").as_string())});
+  }
   history_.append(std::move(m), unix_now());
   if (metrics_) metrics_->chat_messages.add();
   if (broadcast_it) broadcast(frame);
@@ -240,9 +299,8 @@ void chat_room::remove_message(const std::string& id) {
   bus_.publish_control(webinar_id_, json::serialize(json::object{{"type", "chat.deleted"}, {"id", id}}));
 }
 
-void chat_room::mute(std::int64_t registration_id, std::int64_t until_unix) {
-  bus_.publish_control(webinar_id_, json::serialize(json::object{
-                                        {"type", "x.mute"}, {"registration_id", registration_id}, {"until", until_unix}}));
+void chat_room::cancelled(std::int64_t registration_id) {
+  bus_.publish_control(webinar_id_, json::serialize(json::object{{"type", "x.cancelled"}, {"registration_id", registration_id}}));
 }
 
 void chat_room::kick(std::int64_t registration_id) {

@@ -8,6 +8,7 @@
 #include "chat/chat_bus.hpp"
 #include "chat/rate_limiter.hpp"
 #include "chat/room_history.hpp"
+#include "chat/room_state.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -41,7 +42,7 @@ class room_member {
   virtual void disconnect(std::uint16_t code, std::string reason) = 0;
 };
 
-// A sequenced message, for the durable transcript (written by the node that published it).
+// A sequenced message, for the durable transcript (written by the primary, whichever node it came from).
 struct transcript_entry {
   std::int64_t webinar_id = 0;
   std::int64_t seq = 0;
@@ -58,12 +59,21 @@ struct room_options {
   std::chrono::milliseconds presence_interval{1000};
 };
 
+// What the primary's rooms do with the database; an edge's rooms have none of it. The primary
+// hosts every room in use on any node (node_feed::on_room), so these see all nodes' traffic.
+struct room_records {
+  // Every sequenced message, once or more (the insert ignores repeats).
+  std::function<void(const transcript_entry&)> transcript;
+  // These registrants were in the live room during this minute (unix time / 60).
+  std::function<void(std::int64_t webinar_id, std::vector<std::int64_t> registration_ids, std::int64_t minute)> attendance;
+  // State frames the database holds (mutes, released drops, seen markers), read when the room starts.
+  std::function<std::vector<std::string>(std::int64_t webinar_id)> initial_state;
+};
+
 class chat_room : public std::enable_shared_from_this<chat_room> {
  public:
-  using transcript_sink = std::function<void(const transcript_entry&)>;
-
   chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room_options options, chat_bus& bus,
-            metrics::registry* metrics, transcript_sink transcript);
+            metrics::registry* metrics, room_records records);
   // Registers with the bus; call once after construction.
   void start();
 
@@ -74,8 +84,8 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void post_message(std::shared_ptr<room_member> from, std::string text, std::string client_id);
   // These fan out through the bus to this webinar's room on every node.
   void remove_message(const std::string& id);
-  void mute(std::int64_t registration_id, std::int64_t until_unix);
   void kick(std::int64_t registration_id);  // closes every connection of this person (4003)
+  void cancelled(std::int64_t registration_id);  // the registration ended: close its connections (4001)
 
  private:
   struct pending_join {
@@ -85,7 +95,12 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   };
   void do_join(const pending_join& j);
   void do_post_message(const std::shared_ptr<room_member>& from, const std::string& text, const std::string& client_id);
-  void on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames, std::vector<std::string> deleted);
+  void on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames, std::vector<std::string> deleted,
+                 std::vector<std::string> state);
+  void apply_state(const boost::json::object& frame, bool broadcast_new);
+  void close_member(std::int64_t registration_id, std::uint16_t code, const char* reason);
+  void report_present(std::vector<std::int64_t> ids);
+  void arm_attendance();
   void on_event(const std::string& frame, bool replay);
   void apply_event(const std::string& frame, bool replay);
   void apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it);
@@ -103,19 +118,21 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   room_options options_;
   chat_bus& bus_;
   metrics::registry* metrics_;
-  transcript_sink transcript_;
+  room_records records_;
   room_history history_;
+  room_state state_;
   bool loaded_ = false;                        // the bus delivered the history
   std::vector<pending_join> pending_joins_;    // joins that came before it
   std::vector<std::string> early_events_;      // events that came before it
   std::unordered_set<std::shared_ptr<room_member>> members_;
   std::unordered_map<std::int64_t, rate_limiter> limiters_;  // by sender
-  std::unordered_map<std::int64_t, std::int64_t> muted_until_;
   std::set<std::pair<std::int64_t, std::string>> in_flight_;  // (sender, client_id) being published
   // Presence is the count across all nodes (the bus adds them up). It goes out at most once per
   // interval and only when it changed; a heartbeat keeps this node's share fresh in the bus.
   boost::asio::steady_timer presence_timer_;
   boost::asio::steady_timer presence_heartbeat_;
+  boost::asio::steady_timer attendance_timer_;  // each minute: who is here (for the primary's records)
+  bool attendance_armed_ = false;
   bool presence_timer_armed_ = false;
   bool heartbeat_armed_ = false;
   std::size_t presence_sent_ = 0;       // the total members last heard

@@ -1,5 +1,7 @@
 #include "chat/chat_store.hpp"
 
+#include "gateway/auth.hpp"
+
 namespace cohort::chat {
 
 void insert_transcript(store::database& db, const transcript_entry& e) {
@@ -37,6 +39,39 @@ bool is_banned(store::database& db, std::int64_t webinar_id, std::int64_t regist
   st.bind(1, webinar_id).bind(2, registration_id);
   return st.step();
 }
+
+void set_mute(store::database& db, std::int64_t webinar_id, std::int64_t registration_id, std::int64_t until) {
+  db.prepare(
+        "INSERT INTO chat_mutes (webinar_id, registration_id, until) VALUES (?, ?, ?)"
+        " ON CONFLICT (webinar_id, registration_id) DO UPDATE SET until = max(until, excluded.until)")
+      .bind(1, webinar_id)
+      .bind(2, registration_id)
+      .bind(3, until)
+      .run();
+}
+
+std::vector<std::string> mute_frames(store::database& db, std::int64_t webinar_id, std::int64_t now) {
+  auto st = db.prepare("SELECT registration_id, until FROM chat_mutes WHERE webinar_id = ? AND until > ?");
+  st.bind(1, webinar_id).bind(2, now);
+  std::vector<std::string> out;
+  while (st.step()) out.push_back(mute_frame(st.int64(0), st.int64(1)));
+  return out;
+}
+
+std::vector<std::string> revocation_entries(store::database& db) {
+  std::vector<std::string> out;
+  auto bans = db.prepare("SELECT webinar_id, registration_id FROM chat_bans");
+  while (bans.step()) out.push_back(ban_entry(bans.int64(0), bans.int64(1)));
+  auto cancelled = db.prepare("SELECT token_hash FROM registrations WHERE status = 'cancelled'");
+  while (cancelled.step()) out.push_back(token_entry(cancelled.text(0)));
+  return out;
+}
+
+std::string ban_entry(std::int64_t webinar_id, std::int64_t registration_id) {
+  return "b:" + std::to_string(webinar_id) + ":" + std::to_string(registration_id);
+}
+
+std::string token_entry(std::string_view token_nonce_hash) { return "t:" + http::hex(token_nonce_hash); }
 
 void for_each_transcript(store::database& db, std::int64_t webinar_id, const std::function<void(const transcript_row&)>& visit) {
   auto st = db.prepare(

@@ -6,6 +6,9 @@
 #include "store/sqlite.hpp"
 
 #include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace cohort::chat {
 
@@ -14,6 +17,16 @@ void insert_transcript(store::database& db, const transcript_entry& e);
 bool mark_deleted(store::database& db, std::int64_t webinar_id, const std::string& message_id);
 void add_ban(store::database& db, std::int64_t webinar_id, std::int64_t registration_id, std::int64_t now);
 bool is_banned(store::database& db, std::int64_t webinar_id, std::int64_t registration_id);
+// A mute only ever extends.
+void set_mute(store::database& db, std::int64_t webinar_id, std::int64_t registration_id, std::int64_t until);
+// The mutes still running, as x.mute state frames.
+std::vector<std::string> mute_frames(store::database& db, std::int64_t webinar_id, std::int64_t now);
+
+// Revocation list entries (chat_bus::revoke) for a ban and for a cancelled registration's token.
+std::string ban_entry(std::int64_t webinar_id, std::int64_t registration_id);
+std::string token_entry(std::string_view token_nonce_hash);
+// Every entry the database implies: all bans and all cancelled registrations' tokens.
+std::vector<std::string> revocation_entries(store::database& db);
 
 struct transcript_row {
   std::int64_t seq = 0;

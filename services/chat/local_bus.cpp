@@ -17,7 +17,7 @@ class local_bus : public chat_bus {
     // The history lives in memory: a new process is a new history, so a new epoch.
     room.epoch = http::hex(http::random_bytes(4));
     room.feed = std::move(feed);
-    room.feed.on_loaded(room.epoch, 0, {}, {});
+    room.feed.on_loaded(room.epoch, 0, {}, {}, {});  // state comes from the database (one node: the primary)
   }
 
   void publish(std::int64_t webinar_id, std::string tail,
@@ -44,6 +44,20 @@ class local_bus : public chat_bus {
     if (auto it = rooms_.find(webinar_id); it != rooms_.end()) it->second.feed.on_event(std::move(frame));
   }
 
+  void publish_state(std::int64_t webinar_id, std::string, std::string frame) override {
+    publish_control(webinar_id, std::move(frame));
+  }
+
+  void watch_node(node_feed feed) override {
+    std::lock_guard lock(mutex_);
+    node_ = std::move(feed);
+  }
+
+  void revoke(std::string entry) override {
+    std::lock_guard lock(mutex_);
+    if (node_.on_revoked) node_.on_revoked({std::move(entry)}, false);
+  }
+
   void count_presence(std::int64_t, std::size_t local, std::function<void(std::size_t)> done) override { done(local); }
 
   bool available() const override { return true; }
@@ -56,6 +70,7 @@ class local_bus : public chat_bus {
   };
   std::mutex mutex_;
   std::unordered_map<std::int64_t, room_state> rooms_;
+  node_feed node_;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <charconv>
 #include <iostream>
 #include <unordered_map>
 
@@ -24,6 +25,10 @@ std::string key(std::int64_t webinar, const char* what) {
   return "cohort:chat:" + std::to_string(webinar) + ":" + what;
 }
 std::string channel(std::int64_t webinar) { return "cohort:chat:" + std::to_string(webinar); }
+// Node-wide: revocations and "a room is in use" announcements.
+constexpr const char* node_channel = "cohort:node";
+constexpr const char* revoked_key = "cohort:revoked";
+constexpr const char* rooms_key = "cohort:rooms";
 
 constexpr const char* ensure_epoch_lua =
     "local epoch = redis.call('GET', KEYS[1]) "
@@ -38,12 +43,21 @@ const std::string publish_lua = std::string(ensure_epoch_lua) +
     "redis.call('PUBLISH', ARGV[4], frame) "
     "return {seq, id}";
 
+// Also announces the room (once) so the primary hosts it and keeps its transcript.
 const std::string load_lua = std::string(ensure_epoch_lua) +
     "local seq = tonumber(redis.call('GET', KEYS[2]) or '0') "
     "local entries = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2]) "
     "local frames = {} "
     "for i = #entries, 1, -1 do frames[#frames + 1] = entries[i][2][2] end "
-    "return {epoch, seq, frames, redis.call('SMEMBERS', KEYS[4])}";
+    "if redis.call('SADD', KEYS[6], ARGV[3]) == 1 then "
+    "  redis.call('PUBLISH', ARGV[4], '{\"type\":\"x.room\",\"webinar\":' .. ARGV[3] .. '}') end "
+    "return {epoch, seq, frames, redis.call('SMEMBERS', KEYS[4]), redis.call('HVALS', KEYS[5])}";
+
+// State and revocations: remember, then fan out, in one step.
+constexpr const char* publish_state_lua =
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('PUBLISH', ARGV[3], ARGV[2]) return 1";
+constexpr const char* revoke_lua =
+    "if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end return 1";
 
 // Presence: each node keeps "count:unix_ms" in the room's hash and refreshes it at least every
 // 10 s; the total counts the fields refreshed in the last 30 s, so a node that died drops out.
@@ -82,6 +96,7 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
       if (cmd) cmd->close();
       if (sub) sub->close();
       self->rooms_.clear();
+      self->node_ = {};
     });
   }
 
@@ -121,6 +136,30 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     });
   }
 
+  void publish_state(std::int64_t webinar_id, std::string field, std::string frame) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id, field = std::move(field), frame = std::move(frame)] {
+      if (!self->available_) {
+        // The primary re-publishes all state when the bus is back (node_feed::on_connected).
+        std::cerr << "cohort: room state change not fanned out yet, Redis unavailable\n";
+        return;
+      }
+      self->cmd_->command({"EVAL", publish_state_lua, "1", key(webinar_id, "state"), field, frame, channel(webinar_id)},
+                          [](const redisReply*) {});
+    });
+  }
+
+  void watch_node(node_feed feed) override {
+    net::post(strand_, [self = shared_from_this(), feed = std::move(feed)]() mutable { self->node_ = std::move(feed); });
+  }
+
+  void revoke(std::string entry) override {
+    net::post(strand_, [self = shared_from_this(), entry = std::move(entry)] {
+      if (!self->available_) return;  // re-published by the primary on reconnect
+      const auto frame = boost::json::serialize(boost::json::object{{"type", "x.revoke"}, {"entry", entry}});
+      self->cmd_->command({"EVAL", revoke_lua, "1", revoked_key, entry, node_channel, frame}, [](const redisReply*) {});
+    });
+  }
+
   void count_presence(std::int64_t webinar_id, std::size_t local, std::function<void(std::size_t)> done) override {
     net::post(strand_, [self = shared_from_this(), webinar_id, local, done = std::move(done)] {
       if (!self->available_) return done(local);
@@ -153,8 +192,25 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     }
   }
 
+  // Node channel first, then the revocation list (an edge must not accept a revoked token),
+  // then the rooms; only then is the bus available.
   void on_connected() {
     backoff_ = std::chrono::milliseconds(200);
+    std::cerr << "cohort: chat bus connected to Redis " << endpoint_.host << ":" << endpoint_.port << "\n";
+    sub_->subscribe(
+        {node_channel}, [self = shared_from_this()](const std::string&, const std::string& payload) { self->on_node_message(payload); },
+        [self = shared_from_this()] {
+          self->cmd_->command({"SMEMBERS", revoked_key}, [self](const redisReply* r) {
+            if (!r || r->type != REDIS_REPLY_ARRAY) return;  // lost: reconnect starts over
+            std::vector<std::string> entries;
+            for (std::size_t i = 0; i < r->elements; ++i) entries.push_back(reply_string(r->element[i]));
+            if (self->node_.on_revoked) self->node_.on_revoked(std::move(entries), true);
+            self->on_revocations_loaded();
+          });
+        });
+  }
+
+  void on_revocations_loaded() {
     subscribed_ = true;
     std::vector<std::int64_t> all;
     for (const auto& [id, feed] : rooms_) all.push_back(id);
@@ -163,7 +219,30 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     } else {
       subscribe_and_load(all);
     }
-    std::cerr << "cohort: chat bus connected to Redis " << endpoint_.host << ":" << endpoint_.port << "\n";
+    cmd_->command({"SMEMBERS", rooms_key}, [self = shared_from_this()](const redisReply* r) {
+      if (!r || r->type != REDIS_REPLY_ARRAY || !self->node_.on_room) return;
+      for (std::size_t i = 0; i < r->elements; ++i) self->announce_room(reply_string(r->element[i]));
+    });
+    if (node_.on_connected) node_.on_connected();
+  }
+
+  void announce_room(const std::string& text) {
+    std::int64_t id = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec == std::errc{} && id > 0) node_.on_room(id);
+  }
+
+  void on_node_message(const std::string& payload) {
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(payload, ec);
+    if (ec || !value.is_object()) return;
+    const auto& o = value.as_object();
+    const auto* type = o.if_contains("type");
+    if (!type || !type->is_string()) return;
+    if (*type == "x.revoke" && node_.on_revoked && o.contains("entry") && o.at("entry").is_string())
+      node_.on_revoked({std::string(o.at("entry").as_string())}, false);
+    else if (*type == "x.room" && node_.on_room && o.contains("webinar") && o.at("webinar").is_int64())
+      node_.on_room(o.at("webinar").as_int64());
   }
 
   // One subscription per room per node; after the server confirmed it, load the history, so no
@@ -184,15 +263,19 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
   }
 
   void load(std::int64_t webinar_id) {
-    cmd_->command({"EVAL", load_lua, "4", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
-                   key(webinar_id, "deleted"), http::hex(http::random_bytes(4)), std::to_string(history_max_)},
+    cmd_->command({"EVAL", load_lua, "6", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
+                   key(webinar_id, "deleted"), key(webinar_id, "state"), rooms_key, http::hex(http::random_bytes(4)),
+                   std::to_string(history_max_), std::to_string(webinar_id), node_channel},
                   [self = shared_from_this(), webinar_id](const redisReply* r) {
-                    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4) return;  // lost: reconnect reloads
-                    std::vector<std::string> frames, deleted;
-                    for (std::size_t i = 0; i < r->element[2]->elements; ++i) frames.push_back(reply_string(r->element[2]->element[i]));
-                    for (std::size_t i = 0; i < r->element[3]->elements; ++i) deleted.push_back(reply_string(r->element[3]->element[i]));
+                    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5) return;  // lost: reconnect reloads
+                    auto strings = [](const redisReply* list) {
+                      std::vector<std::string> out;
+                      for (std::size_t i = 0; i < list->elements; ++i) out.push_back(reply_string(list->element[i]));
+                      return out;
+                    };
                     if (auto it = self->rooms_.find(webinar_id); it != self->rooms_.end())
-                      it->second.on_loaded(reply_string(r->element[0]), r->element[1]->integer, std::move(frames), std::move(deleted));
+                      it->second.on_loaded(reply_string(r->element[0]), r->element[1]->integer, strings(r->element[2]),
+                                           strings(r->element[3]), strings(r->element[4]));
                   });
   }
 
@@ -221,6 +304,7 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
   std::size_t history_max_;
   std::shared_ptr<bus::redis_connection> cmd_, sub_;  // commands; the subscription
   std::unordered_map<std::int64_t, room_feed> rooms_;
+  node_feed node_;
   std::atomic<bool> available_{false};
   bool subscribed_ = false;
   bool stopped_ = false;
@@ -242,6 +326,11 @@ class redis_bus_handle : public chat_bus {
     bus_->publish(w, std::move(t), std::move(d));
   }
   void publish_control(std::int64_t w, std::string f) override { bus_->publish_control(w, std::move(f)); }
+  void publish_state(std::int64_t w, std::string field, std::string f) override {
+    bus_->publish_state(w, std::move(field), std::move(f));
+  }
+  void watch_node(node_feed feed) override { bus_->watch_node(std::move(feed)); }
+  void revoke(std::string entry) override { bus_->revoke(std::move(entry)); }
   void count_presence(std::int64_t w, std::size_t n, std::function<void(std::size_t)> d) override {
     bus_->count_presence(w, n, std::move(d));
   }

@@ -79,10 +79,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
     msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
     throw config_error(msg.str());
   }
-  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus"};
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance"};
   for (auto&& [section_key, section_node] : doc) {
     std::string section{section_key.str()};
-    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus)");
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance)");
     auto* table = section_node.as_table();
     if (!table) fail(section, "must be a table");
     for (auto&& [k, node] : *table) {
@@ -97,6 +97,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
         cfg.server.allowed_origins.clear();
         for (auto&& item : *list) cfg.server.allowed_origins.push_back(read_value<std::string>(item, key));
       }
+      else if (key == "server.role") cfg.server.role = read_value<std::string>(node, key);
+      else if (key == "server.primary_url") cfg.server.primary_url = read_value<std::string>(node, key);
+      else if (key == "drops.file_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 4ll << 30); cfg.drops.file_max_bytes = std::uint64_t(v); }
+      else if (key == "attendance.min_minutes") { auto v = read_int(node, key); check_range(key, v, 1, 600); cfg.attendance.min_minutes = int(v); }
       else if (key == "limits.body_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 64 << 20); cfg.limits.body_max_bytes = std::uint32_t(v); }
       else if (key == "limits.header_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 1 << 20); cfg.limits.header_max_bytes = std::uint32_t(v); }
       else if (key == "limits.read_timeout_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.read_timeout_seconds = int(v); }
@@ -130,6 +134,20 @@ void validate(const config& cfg) {
   for (const auto& origin : cfg.server.allowed_origins)
     if ((origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) || origin.back() == '/')
       fail("server.allowed_origins", "entries must be origins like https://example.org, without a path (got \"" + origin + "\")");
+  if (cfg.server.role != "primary" && cfg.server.role != "edge")
+    fail("server.role", "must be \"primary\" or \"edge\" (got \"" + cfg.server.role + "\")");
+  if (!cfg.server.primary_url.empty() && cfg.server.primary_url.rfind("http://", 0) != 0 &&
+      cfg.server.primary_url.rfind("https://", 0) != 0)
+    fail("server.primary_url", "must start with http:// or https:// (got \"" + cfg.server.primary_url + "\")");
+  if (cfg.server.role == "edge") {
+    // An edge has no database: it needs the cluster (Redis), the shared token secret to verify
+    // registrant tokens, and the primary to send API requests to.
+    if (cfg.bus.redis_url.empty()) fail("server.role", "\"edge\" needs bus.redis_url (--redis)");
+    if (cfg.server.primary_url.empty()) fail("server.role", "\"edge\" needs server.primary_url (--primary)");
+    if (cfg.auth.token_secret.empty()) fail("server.role", "\"edge\" needs auth.token_secret, the primary's");
+  }
+  check_range("drops.file_max_bytes", static_cast<std::int64_t>(cfg.drops.file_max_bytes), 1024, 4ll << 30);
+  check_range("attendance.min_minutes", cfg.attendance.min_minutes, 1, 600);
   check_range("limits.body_max_bytes", cfg.limits.body_max_bytes, 1024, 64 << 20);
   check_range("limits.header_max_bytes", cfg.limits.header_max_bytes, 1024, 1 << 20);
   check_range("limits.read_timeout_seconds", cfg.limits.read_timeout_seconds, 1, 3600);
@@ -166,6 +184,8 @@ command_line parse_command_line(int argc, const char* const argv[]) {
       ("web-root", po::value<std::string>(), "directory of the web pages (server.web_root)")
       ("public-url", po::value<std::string>(), "public base URL for links (server.public_url)")
       ("redis", po::value<std::string>(), "redis://host:port to fan the chat out across nodes (bus.redis_url)")
+      ("role", po::value<std::string>(), "primary (default) or edge (server.role)")
+      ("primary", po::value<std::string>(), "edge: the primary's base URL (server.primary_url)")
       ("demo", "seed the demo webinar series when the database has none");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>(), "");
@@ -208,6 +228,8 @@ command_line parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("web-root")) cfg.server.web_root = vm["web-root"].as<std::string>();
   if (vm.count("public-url")) cfg.server.public_url = vm["public-url"].as<std::string>();
   if (vm.count("redis")) cfg.bus.redis_url = vm["redis"].as<std::string>();
+  if (vm.count("role")) cfg.server.role = vm["role"].as<std::string>();
+  if (vm.count("primary")) cfg.server.primary_url = vm["primary"].as<std::string>();
   cfg.demo = vm.count("demo") > 0;
   validate(cfg);
   return out;

@@ -21,6 +21,8 @@ struct server_config {
   int io_threads = 0;       // 0 = one per core
   std::string web_root;     // empty = the web/ folder next to the build folder
   std::vector<std::string> allowed_origins;  // extra browser origins for /ws besides public_url's
+  std::string role = "primary";  // primary (database, organizer API, schedule) | edge (WebSockets only)
+  std::string primary_url;       // edge: the primary's base URL; /api requests are redirected there
 };
 
 struct limits_config {
@@ -57,6 +59,14 @@ struct bus_config {
   std::string redis_url;              // empty = in-process bus (one node); redis://host:port[/db]
 };
 
+struct drops_config {
+  std::uint64_t file_max_bytes = 200ull << 20;  // per uploaded bonus file; larger uploads get 413
+};
+
+struct attendance_config {
+  int min_minutes = 5;                // minutes in the live room during a session that count as attended
+};
+
 struct config {
   server_config server;
   chat_config chat;
@@ -64,6 +74,8 @@ struct config {
   limits_config limits;
   storage_config storage;
   auth_config auth;
+  drops_config drops;
+  attendance_config attendance;
   bool demo = false;                  // seed the demo series on first start
 };
 

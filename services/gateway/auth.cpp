@@ -106,31 +106,33 @@ std::string token_codec::mac(std::string_view signed_part) const {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-token_codec::issued token_codec::issue(std::int64_t registration_id, std::int64_t webinar_id) const {
+token_codec::issued token_codec::issue(std::int64_t registration_id, std::int64_t webinar_id, std::string_view name) const {
   const std::string nonce = random_bytes(16);
   std::string payload;
   put_u64(payload, static_cast<std::uint64_t>(registration_id));
   put_u64(payload, static_cast<std::uint64_t>(webinar_id));
   payload += nonce;
+  payload += name.substr(0, max_name_bytes);
   std::string token = std::string(prefix) + base64url(payload);
   token += "." + base64url(mac(token));
   return issued{std::move(token), sha256(nonce)};
 }
 
 std::optional<identity> token_codec::verify(std::string_view token) const {
-  if (token.size() > 200 || token.substr(0, prefix.size()) != prefix) return std::nullopt;
+  if (token.size() > max_token_chars || token.substr(0, prefix.size()) != prefix) return std::nullopt;
   const auto dot = token.rfind('.');
   if (dot <= prefix.size()) return std::nullopt;
   const auto signed_part = token.substr(0, dot);
   const auto given_mac = base64url_decode(token.substr(dot + 1));
   if (!given_mac || !constant_time_equal(*given_mac, mac(signed_part))) return std::nullopt;
   const auto payload = base64url_decode(signed_part.substr(prefix.size()));
-  if (!payload || payload->size() != 32) return std::nullopt;
+  if (!payload || payload->size() < 32 || payload->size() > 32 + max_name_bytes) return std::nullopt;
   identity who;
   who.role = identity::kind::registrant;
   who.registration_id = static_cast<std::int64_t>(get_u64(*payload));
   who.webinar_id = static_cast<std::int64_t>(get_u64(std::string_view(*payload).substr(8)));
-  who.token_nonce_hash = sha256(std::string_view(*payload).substr(16));
+  who.token_nonce_hash = sha256(std::string_view(*payload).substr(16, 16));
+  who.name = payload->substr(32);
   return who;
 }
 

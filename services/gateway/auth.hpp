@@ -1,7 +1,8 @@
 // Bearer tokens. The organizer holds one admin token. A registrant holds a token the primary
-// issued at signup: "c1.<payload>.<mac>", payload = registration id, webinar id and a 128-bit
-// random nonce; mac = HMAC-SHA256 over it with the server's token secret. Any node with the
-// secret can verify it without a database (edge nodes, later); the primary also keeps
+// issued at signup: "c1.<payload>.<mac>", payload = registration id, webinar id, a 128-bit
+// random nonce and the registrant's name; mac = HMAC-SHA256 over it with the server's token
+// secret. Any node with the secret can verify it without a database (edge nodes, which learn
+// of cancellations and bans through the bus); the primary also keeps
 // SHA-256(nonce), never the token, so a leaked secret alone cannot mint a token it accepts.
 #pragma once
 
@@ -29,8 +30,11 @@ class token_codec {
     std::string token;       // hand to the registrant once; never store or log it
     std::string nonce_hash;  // SHA-256 of the secret part, to store
   };
-  // The nonce is drawn here; registration_id must be final (the row's id).
-  issued issue(std::int64_t registration_id, std::int64_t webinar_id) const;
+  static constexpr std::size_t max_name_bytes = 800;  // 200 characters of UTF-8
+  static constexpr std::size_t max_token_chars = 1200;
+  // The nonce is drawn here; registration_id must be final (the row's id). The name rides along
+  // so an edge can show it in the chat without a database.
+  issued issue(std::int64_t registration_id, std::int64_t webinar_id, std::string_view name = {}) const;
   // The claims of a well-formed, correctly signed token; nullopt otherwise.
   std::optional<identity> verify(std::string_view token) const;
 

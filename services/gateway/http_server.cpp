@@ -11,6 +11,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include <array>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -46,6 +48,43 @@ verb to_verb(bhttp::verb v) {
     default: return verb::other;
   }
 }
+
+// A response body streamed from part of a file (a download, or the slice a Range asked for), in
+// 64 KiB reads: memory stays flat however large the file.
+struct file_range_body {
+  struct value_type {
+    beast::file file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  static std::uint64_t size(const value_type& v) { return v.length; }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>&, value_type& v) : body_(v), remain_(v.length) {}
+    void init(beast::error_code& ec) { body_.file.seek(body_.offset, ec); }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (remain_ == 0) return boost::none;
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(remain_, chunk_.size()));
+      const auto n = body_.file.read(chunk_.data(), want, ec);
+      if (ec) return boost::none;
+      if (n == 0) {  // the file shrank under us
+        ec = bhttp::error::short_read;
+        return boost::none;
+      }
+      remain_ -= n;
+      return {{net::const_buffer(chunk_.data(), n), remain_ > 0}};
+    }
+
+   private:
+    value_type& body_;
+    std::uint64_t remain_;
+    std::array<char, 64 * 1024> chunk_;
+  };
+};
 
 }  // namespace
 
@@ -131,15 +170,85 @@ class http_session : public std::enable_shared_from_this<http_session> {
     request_started_ = true;
     parser_.emplace();
     parser_->header_limit(server_->options.header_max_bytes);
-    parser_->body_limit(server_->options.body_max_bytes);
+    // The header is read with the larger of the two limits (Beast checks Content-Length against
+    // it right away); read_body() then applies the one of the route.
+    parser_->body_limit(std::max<std::uint64_t>(server_->options.body_max_bytes, uploads_enabled() ? server_->options.upload_max_bytes : 0));
     stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    bhttp::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+  }
+
+  // The header decides how the body is read: into memory (bounded by body_max_bytes), or, for an
+  // upload route, into a spool file (bounded by upload_max_bytes, with an idle timeout per read
+  // instead of one deadline for the whole body).
+  bool uploads_enabled() const { return !server_->options.upload_dir.empty(); }
+
+  bool is_upload_route(const bhttp::request<bhttp::string_body>& msg) const {
+    if (!uploads_enabled()) return false;
+    auto url = boost::urls::parse_origin_form(msg.target());
+    if (!url) return false;
+    std::vector<std::string> segments;
+    for (auto seg : url->segments()) segments.emplace_back(seg);
+    return server_->routes.takes_file(to_verb(msg.method()), segments);
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::body_limit) upload_limit_applies_ = is_upload_route(parser_->get());
+    if (ec) return on_read(ec, 0);
+    const auto& msg = parser_->get();
+    if (beast::iequals(msg[bhttp::field::expect], "100-continue") && !parser_->is_done()) return send_continue();
+    read_body();
+  }
+
+  void send_continue() {
+    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    net::async_write(stream_, net::buffer(interim.data(), interim.size()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->do_close();
+      self->read_body();
+    });
+  }
+
+  void read_body() {
+    if (!parser_->is_done() && is_upload_route(parser_->get())) return start_upload();
+    const auto limit = server_->options.body_max_bytes;
+    if (parser_->content_length() && *parser_->content_length() > limit) return on_read(bhttp::error::body_limit, 0);
+    parser_->body_limit(limit);
     bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  }
+
+  void start_upload() {
+    static std::atomic<std::uint64_t> counter{0};
+    spool_path_ = (std::filesystem::path(server_->options.upload_dir) /
+                   ("upload-" + std::to_string(id_) + "-" + std::to_string(counter++))).string();
+    upload_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    upload_parser_->body_limit(server_->options.upload_max_bytes);
+    beast::error_code ec;
+    upload_parser_->get().body().open(spool_path_.c_str(), beast::file_mode::write, ec);
+    if (ec) {
+      std::cerr << "cohort: cannot spool an upload to " << spool_path_ << ": " << ec.message() << "\n";
+      return reply_and_close(error_response(500, "internal", "cannot store the upload"));
+    }
+    do_upload_read();
+  }
+
+  void do_upload_read() {
+    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    bhttp::async_read_some(stream_, buffer_, *upload_parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->on_read(ec, 0);
+      if (!self->upload_parser_->is_done()) return self->do_upload_read();
+      self->upload_parser_->get().body().close();
+      self->on_read(ec, 0);
+    });
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == bhttp::error::body_limit)
-      return reply_and_close(error_response(413, "payload_too_large",
-                                            "the body is larger than " + std::to_string(server_->options.body_max_bytes) + " bytes"));
+      return reply_and_close(error_response(
+          413, "payload_too_large",
+          "the body is larger than " +
+              std::to_string(upload_parser_ || upload_limit_applies_ ? server_->options.upload_max_bytes
+                                                                 : server_->options.body_max_bytes) +
+              " bytes"));
     if (ec == bhttp::error::header_limit)
       return reply_and_close(error_response(431, "headers_too_large", "the request headers are too large"));
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
@@ -153,7 +262,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void on_request() {
-    auto& msg = parser_->get();
+    if (upload_parser_) return on_request(upload_parser_->get());
+    on_request(parser_->get());
+  }
+
+  template <class Body>
+  void on_request(bhttp::request<Body>& msg) {
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
     request_ = request{};
@@ -161,14 +275,21 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto url = boost::urls::parse_origin_form(msg.target());
     if (!url) return reply_and_close(error_response(400, "bad_request", "the request target is not a valid path"));
     request_.path = std::string(url->encoded_path());
+    request_.target = std::string(msg.target());
     for (auto seg : url->segments()) request_.segments.emplace_back(seg);
     for (auto param : url->params()) request_.query.emplace_back(param.key, param.value);
     request_.content_type = std::string(msg[bhttp::field::content_type]);
     request_.authorization = std::string(msg[bhttp::field::authorization]);
     request_.body_framed = msg.has_content_length() || msg.chunked();
     request_.origin = std::string(msg[bhttp::field::origin]);
-    request_.body = std::move(msg.body());
-    if (server_->upgrade && boost::beast::websocket::is_upgrade(msg) && request_.segments.size() == 1 &&
+    request_.range = std::string(msg[bhttp::field::range]);
+    request_.if_none_match = std::string(msg[bhttp::field::if_none_match]);
+    if constexpr (std::is_same_v<Body, bhttp::string_body>) {
+      request_.body = std::move(msg.body());
+    } else {
+      request_.body_file = spool_path_;
+    }
+    if (std::is_same_v<Body, bhttp::string_body> && server_->upgrade && boost::beast::websocket::is_upgrade(msg) && request_.segments.size() == 1 &&
         request_.segments[0] == "ws")
       return on_upgrade();
     busy_ = true;
@@ -224,24 +345,51 @@ class http_session : public std::enable_shared_from_this<http_session> {
     });
   }
 
-  void do_write(response r) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
-    if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
-    res->set("X-Content-Type-Options", "nosniff");
+  template <class Body>
+  void set_headers(bhttp::response<Body>& res, response& r) {
+    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+    res.set("X-Content-Type-Options", "nosniff");
     bool has_cache_control = false;
     for (auto& [name, value] : r.headers) {
       has_cache_control = has_cache_control || beast::iequals(name, "Cache-Control");
-      res->set(name, value);
+      res.set(name, value);
     }
-    if (!has_cache_control) res->set(bhttp::field::cache_control, "no-store");
-    res->keep_alive(keep_alive_ && !r.close && !server_->stopping);
+    if (!has_cache_control) res.set(bhttp::field::cache_control, "no-store");
+    res.keep_alive(keep_alive_ && !r.close && !server_->stopping);
+  }
+
+  void do_write(response r) {
+    if (r.file && !head_) return do_write_file(std::move(r));
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
+    set_headers(*res, r);
     if (head_) {
-      res->content_length(r.body.size());
+      res->content_length(r.file ? r.file->length : r.body.size());
     } else {
       res->body() = std::move(r.body);
       res->prepare_payload();
     }
-    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    send(std::move(res));
+  }
+
+  void do_write_file(response r) {
+    auto res = std::make_shared<bhttp::response<file_range_body>>(static_cast<bhttp::status>(r.status), 11);
+    beast::error_code ec;
+    res->body().file.open(r.file->path.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      std::cerr << "cohort: cannot open " << r.file->path << ": " << ec.message() << "\n";
+      return do_write(error_response(404, "not_found", "the file is missing"));
+    }
+    res->body().offset = r.file->offset;
+    res->body().length = r.file->length;
+    set_headers(*res, r);
+    res->content_length(r.file->length);
+    // A large download may take long; the deadline covers each write, not the whole body.
+    send(std::move(res), std::chrono::seconds(std::max(server_->options.read_timeout_seconds, 300)));
+  }
+
+  template <class Message>
+  void send(std::shared_ptr<Message> res, std::chrono::seconds deadline = std::chrono::seconds(0)) {
+    stream_.expires_after(deadline.count() > 0 ? deadline : std::chrono::seconds(server_->options.read_timeout_seconds));
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res](beast::error_code ec, std::size_t) { self->on_write(ec, res->keep_alive()); });
   }
@@ -249,6 +397,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
     served_ = true;
+    if (!spool_path_.empty()) {  // the handler moved the upload away, or it goes now
+      std::error_code ignored;
+      std::filesystem::remove(spool_path_, ignored);
+      spool_path_.clear();
+    }
+    upload_parser_.reset();
     if (ec) {
       fail(ec, "write");
       return do_close();
@@ -268,6 +422,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::file_body>> upload_parser_;
+  std::string spool_path_;
+  bool upload_limit_applies_ = false;
   std::shared_ptr<http_server::state> server_;
   std::uint64_t id_;
   request request_;

@@ -25,6 +25,8 @@ struct server_options {
   std::size_t ws_queue_max_bytes = 1024 * 1024;
   std::size_t ws_message_max_bytes = 16 * 1024;
   int ws_ping_interval_seconds = 30;
+  std::string upload_dir;              // where upload routes spool bodies; empty: no uploads
+  std::uint64_t upload_max_bytes = 0;  // larger upload bodies get 413
 };
 
 class http_server {

@@ -70,4 +70,27 @@ response error_response(unsigned status, std::string_view code, std::string_view
   return response::json(status, boost::json::object{{"error", std::move(err)}});
 }
 
+byte_range parse_range(std::string_view header, std::uint64_t size) {
+  byte_range out;
+  constexpr std::string_view unit = "bytes=";
+  if (header.substr(0, unit.size()) != unit || header.find(',') != std::string_view::npos) return out;
+  const auto spec = header.substr(unit.size());
+  const auto dash = spec.find('-');
+  if (dash == std::string_view::npos) return out;
+  auto number = [](std::string_view text, std::uint64_t& v) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    return !text.empty() && ec == std::errc{} && p == text.data() + text.size();
+  };
+  std::uint64_t a = 0, b = 0;
+  const auto first = spec.substr(0, dash), last = spec.substr(dash + 1);
+  if (first.empty()) {  // the last n bytes
+    if (!number(last, b)) return out;
+    if (b == 0 || size == 0) return {byte_range::kind::unsatisfiable};
+    return {byte_range::kind::partial, size - std::min(b, size), size - 1};
+  }
+  if (!number(first, a) || (!last.empty() && (!number(last, b) || b < a))) return out;
+  if (a >= size) return {byte_range::kind::unsatisfiable};
+  return {byte_range::kind::partial, a, last.empty() ? size - 1 : std::min(b, size - 1)};
+}
+
 }  // namespace cohort::http

@@ -25,17 +25,22 @@ struct identity {
   std::int64_t registration_id = 0;
   std::int64_t webinar_id = 0;
   std::string token_nonce_hash;  // registrant: SHA-256 of the token's secret part, checked against the store
+  std::string name;              // registrant: the name signed into the token (may be empty in old tokens)
 };
 
 struct request {
   verb method = verb::get;
   std::string path;                       // path as sent, no query (for logs and errors)
+  std::string target;                     // path and query as sent
   std::vector<std::string> segments;      // percent-decoded path segments, "/a/b" -> {"a","b"}
   std::vector<std::pair<std::string, std::string>> query;
   std::string content_type;
   std::string authorization;
   std::string origin;                     // Origin header, empty when absent
+  std::string range;                      // Range header, empty when absent
+  std::string if_none_match;              // If-None-Match header, empty when absent
   std::string body;
+  std::string body_file;                  // upload routes: the body, spooled to this file (removed after the answer unless moved)
   bool body_framed = false;               // Content-Length or chunked was present
   std::vector<std::string> params;        // path parameters, in pattern order
   boost::json::object json;               // parsed body for routes that take JSON
@@ -47,10 +52,18 @@ struct request {
   std::int64_t id_param(std::size_t i) const;  // a {id} the router already checked
 };
 
+// A response body read from a file: `length` bytes from `offset` (a Range answer sends a slice).
+struct file_slice {
+  std::string path;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
 struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::optional<file_slice> file;         // when set, the body is streamed from it instead
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;                     // close the connection after sending
 
@@ -58,6 +71,15 @@ struct response {
   static response text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   static response no_content();
 };
+
+// A Range header against a resource of `size` bytes. Only a single range is honoured (RFC 9110
+// lets a server ignore the rest): "bytes=a-b", "bytes=a-", "bytes=-n".
+struct byte_range {
+  enum class kind { whole, partial, unsatisfiable } result = kind::whole;
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;  // inclusive
+};
+byte_range parse_range(std::string_view header, std::uint64_t size);
 
 // The one error shape: {"error":{"code","message","field"?}}.
 response error_response(unsigned status, std::string_view code, std::string_view message, std::string_view field = {});

@@ -51,12 +51,17 @@ void router::add(verb method, std::string pattern, route_options options, handle
   routes_.push_back(route{method, std::move(pattern), std::move(segments), options, std::move(h)});
 }
 
+// {id} and {name_id} are positive integers; any other {name} is a safe segment.
+static bool is_integer_param(const std::string& want) {
+  return want == "{id}" || (want.size() > 4 && want.front() == '{' && want.compare(want.size() - 4, 4, "_id}") == 0);
+}
+
 bool router::matches(const route& r, const std::vector<std::string>& segments, std::vector<std::string>& params) {
   if (r.segments.size() != segments.size()) return false;
   params.clear();
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const auto& want = r.segments[i];
-    if (want == "{id}") {
+    if (is_integer_param(want)) {
       if (!is_id(segments[i])) return false;
       params.push_back(segments[i]);
     } else if (want.size() > 2 && want.front() == '{') {
@@ -83,6 +88,13 @@ responder router::observed(std::string_view label, verb method, responder respon
   };
 }
 
+bool router::takes_file(verb method, const std::vector<std::string>& segments) const {
+  std::vector<std::string> params;
+  for (const auto& r : routes_)
+    if (r.method == method && matches(r, segments, params)) return r.options.file_body;
+  return false;
+}
+
 void router::dispatch(request& req, responder respond) const {
   const verb method = req.method == verb::head ? verb::get : req.method;
   std::string allow;
@@ -96,6 +108,10 @@ void router::dispatch(request& req, responder respond) const {
     }
     if (!allow.empty()) allow += ", ";
     allow += to_string(r.method);
+  }
+  if (!found && fallback_ && !req.segments.empty() && req.segments.front() == fallback_segment_) {
+    auto reply = observed("/" + fallback_segment_ + "/*", req.method, std::move(respond));
+    return reply(fallback_(req));
   }
   if (!found) {
     auto reply = observed("unmatched", req.method, std::move(respond));

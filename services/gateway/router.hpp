@@ -1,6 +1,6 @@
 // Maps (method, path pattern) to handlers and runs the checks every API route shares, in the
 // order a client expects to hear about problems: 404/405, then 401/403, then 411/415/400, then
-// the handler. Patterns are literal segments plus {id} (a positive integer) and any other {name}
+// the handler. Patterns are literal segments plus {id} and {name_id} (a positive integer) and any other {name}
 // (one safe segment: letters, digits, . - _, no leading dot). Records each answer in the metrics under the route's pattern.
 #pragma once
 
@@ -19,6 +19,7 @@ enum class access { anyone, organizer, registrant };
 struct route_options {
   access who = access::anyone;
   bool json_body = false;  // body must be a JSON object with Content-Type application/json
+  bool file_body = false;  // an upload: the server spools the body to a file (request::body_file)
 };
 
 // Answers through the responder, or moves it into an async operation; may throw api_error
@@ -35,8 +36,18 @@ class router {
   void add(verb method, std::string pattern, route_options options, handler h);
   void get(std::string pattern, handler h, route_options o = {}) { add(verb::get, std::move(pattern), o, std::move(h)); }
 
+  // Requests under /<first_segment>/ that no route matches are answered by `answer` instead of
+  // 404/405 (an edge node sends /api/... to the primary this way).
+  void set_fallback(std::string first_segment, std::function<response(const request&)> answer) {
+    fallback_segment_ = std::move(first_segment);
+    fallback_ = std::move(answer);
+  }
+
   // Answers req through respond, now or later, exactly once. Never throws.
   void dispatch(request& req, responder respond) const;
+
+  // True when (method, path) names an upload route, so the server spools its body to disk.
+  bool takes_file(verb method, const std::vector<std::string>& segments) const;
 
   // "METHOD /pattern" for every route, for `cohort routes` and the OpenAPI coverage test.
   std::vector<std::string> describe() const;
@@ -56,6 +67,8 @@ class router {
   std::vector<route> routes_;
   metrics::registry* metrics_;
   authenticator auth_;
+  std::string fallback_segment_;
+  std::function<response(const request&)> fallback_;
 };
 
 }  // namespace cohort::http

@@ -233,7 +233,10 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
         update_webinar(db, id, std::move(patch), unix_now());
         return load_webinar(db, id);
       },
-      [](webinar& w) { return response::json(200, webinar_json(w, unix_now())); });
+      [this](webinar& w) {
+        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(w.id);
+        return response::json(200, webinar_json(w, unix_now()));
+      });
 }
 
 void registration_api::delete_webinar(http::request& req, http::responder& respond) {
@@ -243,7 +246,10 @@ void registration_api::delete_webinar(http::request& req, http::responder& respo
         registration::delete_webinar(db, id);
         return true;
       },
-      [](bool) { return response::no_content(); });
+      [this, id = req.id_param(0)](bool) {
+        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(id);
+        return response::no_content();
+      });
 }
 
 void registration_api::create_signup(http::request& req, http::responder& respond) {
@@ -281,7 +287,10 @@ void registration_api::cancel_me(http::request& req, http::responder& respond) {
           throw api_error(401, "unauthorized", "this registration no longer exists");
         return me_json(db, cancel_registration(db, who.registration_id, unix_now()));
       },
-      [](json::object& me) { return response::json(200, me); });
+      [this, who = req.who](json::object& me) {
+        if (ctx_.on_cancelled) ctx_.on_cancelled(me.at("webinar_id").to_number<std::int64_t>(), who.registration_id, who.token_nonce_hash);
+        return response::json(200, me);
+      });
 }
 
 void registration_api::list_registrations(http::request& req, http::responder& respond) {

@@ -25,6 +25,10 @@ struct api_context {
   // Runs a task on the request threads. Write completions hop there so the single writer thread
   // spends its time on SQLite, not on building responses. Empty: run inline (tests, `routes`).
   std::function<void(std::function<void()>)> post_to_io;
+  // Told after the change committed (main wires them: the chat revokes the token and closes
+  // its sockets; the drop schedule follows moved sessions). Empty: nobody listens.
+  std::function<void(std::int64_t webinar_id, std::int64_t registration_id, const std::string& token_nonce_hash)> on_cancelled;
+  std::function<void(std::int64_t webinar_id)> on_webinar_changed;
 };
 
 class registration_api {

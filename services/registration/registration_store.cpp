@@ -49,7 +49,7 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
 
   // The id goes into the token, so it is chosen before the insert; the single writer makes this race-free.
   const auto id = scalar(db.cached("SELECT coalesce(max(id), 0) + 1 FROM registrations"));
-  auto issued = tokens.issue(id, webinar_id);
+  auto issued = tokens.issue(id, webinar_id, input.name);
   db.cached(
         "INSERT INTO registrations (id, webinar_id, name, email, email_key, profession, status, token_hash, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")

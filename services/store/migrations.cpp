@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 2> steps{
+constexpr std::array<const char*, 3> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -63,6 +63,58 @@ CREATE TABLE chat_bans (
   created_at      INTEGER NOT NULL,
   PRIMARY KEY (webinar_id, registration_id)
 );
+)sql",
+    // 3: mutes that outlive a restart, bonus drops with their schedule, audience and readers,
+    // and live-room attendance by minute (what "attended a session" is computed from).
+    R"sql(
+CREATE TABLE chat_mutes (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  until           INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, registration_id)
+);
+CREATE TABLE drops (
+  id                     INTEGER PRIMARY KEY,
+  webinar_id             INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  title                  TEXT NOT NULL,
+  body                   TEXT NOT NULL DEFAULT '',
+  url                    TEXT,
+  release_at             INTEGER,            -- absolute release time, or NULL when relative:
+  release_session        INTEGER,            -- session number of the series ...
+  release_offset_minutes INTEGER,            -- ... and minutes from its start (negative: before);
+                                             -- neither: a draft, never due
+  audience               TEXT NOT NULL DEFAULT 'all' CHECK (audience IN ('all', 'attended', 'missed')),
+  audience_session       INTEGER,
+  file_sha256            TEXT,
+  file_name              TEXT,
+  file_type              TEXT,
+  file_size              INTEGER,
+  released_at            INTEGER,            -- set once, by the release; never cleared
+  audience_ids           TEXT,               -- attended/missed: JSON array of registration ids, fixed at release
+  created_at             INTEGER NOT NULL,
+  updated_at             INTEGER NOT NULL,
+  CHECK (release_at IS NULL OR release_session IS NULL),
+  CHECK (audience = 'all' OR audience_session IS NOT NULL)
+);
+CREATE INDEX drops_unreleased ON drops (released_at, webinar_id);
+CREATE TABLE drop_opens (
+  drop_id         INTEGER NOT NULL REFERENCES drops(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  opened_at       INTEGER NOT NULL,
+  PRIMARY KEY (drop_id, registration_id)
+) WITHOUT ROWID;
+CREATE TABLE drop_seen (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  seen_until      INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, registration_id)
+) WITHOUT ROWID;
+CREATE TABLE attendance (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  minute          INTEGER NOT NULL,          -- unix time / 60
+  PRIMARY KEY (webinar_id, registration_id, minute)
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -301,6 +301,10 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.server.io_threads = 77;
   cfg.server.web_root = "/changed";
   cfg.server.allowed_origins = {"https://changed.example"};
+  cfg.server.role = "edge";
+  cfg.server.primary_url = "http://changed.example";
+  cfg.drops.file_max_bytes = 12345;
+  cfg.attendance.min_minutes = 77;
   cfg.limits = {1111, 2222, 33, 44};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed"};
@@ -310,7 +314,9 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
 
   const config defaults;
   // Structured bindings stop compiling when a field is added, so this list cannot fall behind.
-  const auto& [listen, public_url, io_threads, web_root, allowed_origins] = cfg.server;
+  const auto& [listen, public_url, io_threads, web_root, allowed_origins, role, primary_url] = cfg.server;
+  CHECK(role == defaults.server.role);
+  CHECK(primary_url == defaults.server.primary_url);
   CHECK(allowed_origins == defaults.server.allowed_origins);
   CHECK(listen.host == defaults.server.listen.host);
   CHECK(listen.port == defaults.server.listen.port);
@@ -339,6 +345,11 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   const auto& [redis_url] = cfg.bus;
   CHECK(redis_url == defaults.bus.redis_url);
 
+  const auto& [file_max_bytes] = cfg.drops;
+  CHECK(file_max_bytes == defaults.drops.file_max_bytes);
+  const auto& [min_minutes] = cfg.attendance;
+  CHECK(min_minutes == defaults.attendance.min_minutes);
+
   const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes] = cfg.chat;
   CHECK(flood_messages == defaults.chat.flood_messages);
   CHECK(flood_window_ms == defaults.chat.flood_window_ms);
@@ -348,8 +359,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(ws_queue_max_bytes == defaults.chat.ws_queue_max_bytes);
 
   // demo is a command-line switch only, not a TOML setting.
-  const auto& [server, chat, bus, limits, storage, auth, demo] = defaults;
-  (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth;
+  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, demo] = defaults;
+  (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth, (void)drops, (void)attendance;
   CHECK_FALSE(demo);
 }
 
@@ -376,8 +387,9 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
     CHECK_THAT(error_of([&] { apply(doc(hi + 1)); }), Contains(key));
     ++checked;
   }
-  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, and the six chat settings
-  CHECK(checked == 15);
+  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the six chat
+  // settings, the drop file limit and the attendance minutes
+  CHECK(checked == 17);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
@@ -392,4 +404,17 @@ TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
   config other;
   CHECK_THROWS_WITH(cohort::apply_toml(other, "[server]\nallowed_origins = \"https://a.example\"\n", "t.toml"),
                     Contains("server.allowed_origins"));
+}
+
+TEST_CASE("an edge node needs Redis, the primary's URL and the shared token secret", "[config]") {
+  CHECK_THAT(error_of([] { parse({"--role", "relay"}); }), Contains("server.role"));
+  CHECK_THAT(error_of([] { parse({"--role", "edge"}); }), Contains("bus.redis_url"));
+  CHECK_THAT(error_of([] { parse({"--role", "edge", "--redis", "redis://127.0.0.1:6379"}); }), Contains("server.primary_url"));
+  CHECK_THAT(error_of([] { parse({"--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"}); }),
+             Contains("auth.token_secret"));
+  CHECK_THAT(error_of([] { parse({"--primary", "ftp://p"}); }), Contains("server.primary_url"));
+  temp_toml secret("[auth]\ntoken_secret = \"0123456789abcdef0123456789abcdef\"\n");
+  const auto cl = parse({"--config", secret.path(), "--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"});
+  CHECK(cl.cfg.server.role == "edge");
+  CHECK(cl.cfg.server.primary_url == "http://p:8080");
 }

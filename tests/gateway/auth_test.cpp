@@ -123,6 +123,24 @@ TEST_CASE("token_codec round-trips the ids of the token it issued", "[gateway]")
   }
 }
 
+TEST_CASE("token_codec signs the registrant's name into the token for nodes without a database", "[gateway]") {
+  const token_codec codec(secret);
+  const std::string name = "Zoë O'Brien \xe2\x80\x94 OT";
+  const auto issued = codec.issue(8, 3, name);
+  const auto who = codec.verify(issued.token);
+  REQUIRE(who);
+  CHECK(who->name == name);
+  CHECK(who->token_nonce_hash == issued.nonce_hash);
+  // the longest name a signup accepts (200 four-byte characters) still makes a valid token
+  std::string longest;
+  for (int i = 0; i < 200; ++i) longest += "\xf0\x9f\x98\x80";
+  const auto big = codec.issue(8, 3, longest);
+  CHECK(big.token.size() <= token_codec::max_token_chars);
+  REQUIRE(codec.verify(big.token));
+  CHECK(codec.verify(big.token)->name == longest);
+  CHECK(codec.issue(8, 3).token.size() <= 200);  // without a name, as short as before
+}
+
 TEST_CASE("token_codec stores only the hash of the token's random part", "[gateway]") {
   const token_codec codec(secret);
   const auto issued = codec.issue(5, 9);
@@ -131,7 +149,7 @@ TEST_CASE("token_codec stores only the hash of the token's random part", "[gatew
   REQUIRE(payload->size() == 32);
   CHECK(payload->substr(0, 8) == u64(5));
   CHECK(payload->substr(8, 8) == u64(9));
-  const auto nonce = payload->substr(16);
+  const auto nonce = payload->substr(16, 16);
   CHECK(issued.nonce_hash.size() == 32);
   CHECK(issued.nonce_hash == sha256(nonce));
   CHECK(issued.token.find(issued.nonce_hash) == std::string::npos);
@@ -202,11 +220,12 @@ TEST_CASE("token_codec rejects garbage and malformed tokens", "[gateway]") {
     INFO("token \"" << bad << "\"");
     CHECK_FALSE(codec.verify(bad));
   }
-  // correctly signed, but the payload is not 8 + 8 + 16 bytes
+  // correctly signed, but the payload is shorter than 8 + 8 + 16 bytes, or its name too long
   const auto valid_shape = sign(secret, u64(3) + u64(4) + std::string(16, 'n'));
   CHECK(codec.verify(valid_shape));
   CHECK_FALSE(codec.verify(sign(secret, u64(3) + u64(4) + std::string(15, 'n'))));
-  CHECK_FALSE(codec.verify(sign(secret, u64(3) + u64(4) + std::string(17, 'n'))));
+  CHECK(codec.verify(sign(secret, u64(3) + u64(4) + std::string(17, 'n')))->name == "n");
+  CHECK_FALSE(codec.verify(sign(secret, u64(3) + u64(4) + std::string(16 + token_codec::max_name_bytes + 1, 'n'))));
   CHECK_FALSE(codec.verify(sign(secret, "")));
 }
 

@@ -1,0 +1,339 @@
+#include "drops/drops_api.hpp"
+
+#include "chat/room_state.hpp"
+#include "registration/registration_store.hpp"
+#include "registration/rfc3339.hpp"
+#include "registration/validation.hpp"
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+
+namespace cohort::drops {
+namespace json = boost::json;
+using http::api_error;
+using http::response;
+using registration::unix_now;
+using registration::validation_error;
+
+namespace {
+
+const json::value* present(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
+std::string text_member(const json::object& o, std::string_view key) {
+  const auto* v = present(o, key);
+  if (!v) return {};
+  if (!v->is_string()) throw validation_error(std::string(key), std::string(key) + " must be a string");
+  return std::string(v->get_string());
+}
+
+std::int64_t int_in(const json::value& v, const std::string& field, std::int64_t lo, std::int64_t hi) {
+  if (!v.is_int64() || v.get_int64() < lo || v.get_int64() > hi)
+    throw validation_error(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return v.get_int64();
+}
+
+std::optional<std::string> url_member(const json::object& o) {
+  auto url = registration::trim(text_member(o, "url"));
+  if (url.empty()) return std::nullopt;
+  if ((url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) || url.size() > 2000 ||
+      url.find_first_of(" \"<>\\") != std::string::npos || registration::has_control_chars(url) || !registration::valid_utf8(url))
+    throw validation_error("url", "url must be an http(s) address of at most 2000 characters");
+  return url;
+}
+
+// "release_at": RFC 3339 | "release": "now" | {"session": N, "offset_minutes": M} | "release":
+// null (a draft: upload its file, then schedule it). nullopt: not mentioned.
+std::optional<release_rule> release_member(const json::object& o, std::int64_t now) {
+  const auto* at = present(o, "release_at");
+  const auto* rel = present(o, "release");
+  if (at && rel) throw validation_error("release", "give release_at or release, not both");
+  if (!at && !rel && (o.contains("release") || o.contains("release_at"))) return release_rule{};
+  if (at) {
+    const auto t = at->is_string() ? registration::parse_rfc3339(at->get_string()) : std::nullopt;
+    if (!t) throw validation_error("release_at", "release_at must be an RFC 3339 time such as 2026-12-01T17:00:00Z");
+    return release_rule{*t, 0, 0};
+  }
+  if (!rel) return std::nullopt;
+  if (rel->is_string() && rel->get_string() == "now") return release_rule{now, 0, 0};
+  if (!rel->is_object())
+    throw validation_error("release", "release must be \"now\" or {\"session\": N, \"offset_minutes\": M}");
+  const auto& r = rel->get_object();
+  const auto* session = present(r, "session");
+  if (!session) throw validation_error("release", "release needs the session number it is relative to");
+  release_rule rule;
+  rule.session = static_cast<int>(int_in(*session, "release.session", 1, 10000));
+  if (const auto* off = present(r, "offset_minutes"))
+    rule.offset_minutes = static_cast<int>(int_in(*off, "release.offset_minutes", -10080, 10080));
+  return rule;
+}
+
+std::optional<audience_kind> audience_member(const json::object& o) {
+  const auto* v = present(o, "audience");
+  if (!v) return std::nullopt;
+  const auto kind = v->is_string() ? parse_audience(v->get_string()) : std::nullopt;
+  if (!kind) throw validation_error("audience", "audience must be \"all\", \"attended\" or \"missed\"");
+  return kind;
+}
+
+std::optional<int> audience_session_member(const json::object& o) {
+  const auto* v = present(o, "audience_session");
+  if (!v) return std::nullopt;
+  return static_cast<int>(int_in(*v, "audience_session", 1, 10000));
+}
+
+drop_input read_input(const json::object& o, std::int64_t now) {
+  drop_input in;
+  in.title = registration::required_text(text_member(o, "title"), "title", 200);
+  in.body = registration::optional_text(text_member(o, "body"), "body", 5000, true);
+  in.url = url_member(o);
+  in.release = release_member(o, now).value_or(release_rule{});  // none: a draft
+  in.audience = audience_member(o).value_or(audience_kind::all);
+  in.audience_session = audience_session_member(o);
+  return in;
+}
+
+drop_patch read_patch(const json::object& o, std::int64_t now) {
+  drop_patch p;
+  if (present(o, "title")) p.title = registration::required_text(text_member(o, "title"), "title", 200);
+  if (o.contains("body")) p.body = registration::optional_text(text_member(o, "body"), "body", 5000, true);
+  p.url_set = o.contains("url");
+  if (p.url_set) p.url = url_member(o);
+  p.release = release_member(o, now);
+  p.audience = audience_member(o);
+  p.audience_session_set = o.contains("audience_session");
+  p.audience_session = audience_session_member(o);
+  return p;
+}
+
+// The name as given, for Content-Disposition: no path, no controls, at most 255 bytes.
+std::string clean_filename(const std::string* raw) {
+  if (!raw) throw api_error(400, "bad_request", "name the file: ?filename=worksheet.pdf", "filename");
+  auto name = registration::trim(*raw);
+  if (const auto slash = name.find_last_of("/\\"); slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.empty() || name == "." || name == ".." || name.size() > 255 || !registration::valid_utf8(name) ||
+      registration::has_control_chars(name))
+    throw api_error(400, "bad_request", "filename must be a file name of at most 255 bytes", "filename");
+  return name;
+}
+
+// RFC 6266: an ASCII fallback plus the exact UTF-8 name (RFC 8187 encoding).
+std::string content_disposition(const std::string& name) {
+  std::string ascii, encoded;
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  return "inline; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+}  // namespace
+
+void drops_api::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (drops_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
+  r.add(verb::post, "/api/webinars/{id}/drops", {access::organizer, true}, bind(&drops_api::create));
+  r.add(verb::get, "/api/webinars/{id}/drops", {access::anyone, false}, bind(&drops_api::list));
+  r.add(verb::patch, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, true}, bind(&drops_api::patch));
+  r.add(verb::del, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, false}, bind(&drops_api::remove));
+  r.add(verb::post, "/api/webinars/{id}/drops/seen", {access::registrant, false}, bind(&drops_api::seen));
+  r.add(verb::put, "/api/webinars/{id}/drops/{drop_id}/file", {access::organizer, false, true}, bind(&drops_api::upload));
+  r.add(verb::post, "/api/drops/{drop_id}/opened", {access::registrant, false}, bind(&drops_api::opened));
+  r.add(verb::get, "/api/drops/{drop_id}/file", {access::anyone, false}, bind(&drops_api::download));
+}
+
+void drops_api::rearm() {
+  if (ctx_.scheduler) ctx_.scheduler->rearm();
+}
+
+void drops_api::check_registrant(const http::identity& who, std::int64_t webinar_id) {
+  if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
+  if (who.role != http::identity::kind::registrant) return;
+  if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  auto db = ctx_.readers->acquire();
+  auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
+  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+}
+
+void drops_api::create(http::request& req, http::responder& respond) {
+  const auto now = unix_now();
+  auto in = read_input(req.json, now);
+  const auto webinar_id = req.id_param(0);
+  registration::queue_write<drop_record>(
+      ctx_.writes, respond,
+      [webinar_id, in = std::move(in), now](store::database& db) {
+        return load_drop(db, webinar_id, insert_drop(db, webinar_id, in, now));
+      },
+      [this](drop_record& d) {
+        rearm();
+        return response::json(201, organizer_json(d));
+      });
+}
+
+void drops_api::patch(http::request& req, http::responder& respond) {
+  auto p = read_patch(req.json, unix_now());
+  const auto webinar_id = req.id_param(0), drop_id = req.id_param(1);
+  registration::queue_write<drop_record>(
+      ctx_.writes, respond,
+      [webinar_id, drop_id, p = std::move(p)](store::database& db) {
+        update_drop(db, webinar_id, drop_id, p, unix_now());
+        return load_drop(db, webinar_id, drop_id);
+      },
+      [this](drop_record& d) {
+        rearm();
+        return response::json(200, organizer_json(d));
+      });
+}
+
+void drops_api::remove(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0), drop_id = req.id_param(1);
+  registration::queue_write<bool>(
+      ctx_.writes, respond,
+      [webinar_id, drop_id](store::database& db) {
+        delete_drop(db, webinar_id, drop_id);
+        return true;
+      },
+      [this](bool) {
+        rearm();
+        return response::no_content();
+      });
+}
+
+void drops_api::list(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  check_registrant(req.who, webinar_id);
+  auto db = ctx_.readers->acquire();
+  json::array items;
+  if (req.who.role == http::identity::kind::organizer) {
+    for (const auto& d : list_drops(*db, webinar_id)) items.push_back(organizer_json(d));
+  } else {
+    const auto seen = seen_until(*db, webinar_id, req.who.registration_id);
+    for (const auto& d : released_for(*db, webinar_id, req.who.registration_id)) {
+      auto o = registrant_json(d);
+      o["seen"] = *d.released_at <= seen;
+      items.push_back(std::move(o));
+    }
+  }
+  respond(response::json(200, json::object{{"drops", std::move(items)}}));
+}
+
+void drops_api::seen(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  check_registrant(req.who, webinar_id);
+  const auto registration_id = req.who.registration_id;
+  registration::queue_write<std::int64_t>(
+      ctx_.writes, respond,
+      [webinar_id, registration_id](store::database& db) { return mark_seen(db, webinar_id, registration_id, unix_now()); },
+      [this, webinar_id, registration_id](std::int64_t marker) {
+        // Every node's room learns it, so the next hello anywhere shows these as seen.
+        ctx_.bus->publish_state(webinar_id, "seen:" + std::to_string(registration_id), chat::seen_frame(registration_id, marker));
+        return response::no_content();
+      });
+}
+
+void drops_api::opened(http::request& req, http::responder& respond) {
+  const auto drop_id = req.id_param(0);
+  std::optional<drop_record> d;
+  {
+    auto db = ctx_.readers->acquire();
+    d = find_drop(*db, drop_id);
+  }
+  if (!d) throw registration::not_found_error("no such drop");
+  check_registrant(req.who, d->webinar_id);
+  if (!is_released_to(*d, req.who.registration_id)) throw api_error(403, "forbidden", "this drop has not been released to you");
+  const auto registration_id = req.who.registration_id;
+  registration::queue_write<bool>(
+      ctx_.writes, respond,
+      [drop_id, registration_id](store::database& db) {
+        mark_opened(db, drop_id, registration_id, unix_now());
+        return true;
+      },
+      [](bool) { return response::no_content(); });
+}
+
+void drops_api::upload(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0), drop_id = req.id_param(1);
+  const auto name = clean_filename(req.query_param("filename"));
+  auto type = registration::trim(req.content_type);
+  if (type.empty() || type.size() > 200 || registration::has_control_chars(type))
+    throw api_error(415, "unsupported_media_type", "send the file's type as Content-Type, e.g. application/pdf");
+  if (req.body_file.empty()) throw api_error(400, "bad_request", "the file is empty");
+  {
+    auto db = ctx_.readers->acquire();
+    const auto d = load_drop(*db, webinar_id, drop_id);  // 404 before hashing a large file
+    if (d.released_at) throw api_error(409, "conflict", "this drop has been released; it can no longer change");
+  }
+  // Hashing reads the file once (about 1 GB/s); it runs here, on a request thread.
+  const auto stored = ctx_.files->adopt(req.body_file);
+  drop_file f{stored.sha256, name, type, static_cast<std::int64_t>(stored.size)};
+  registration::queue_write<drop_record>(
+      ctx_.writes, respond,
+      [webinar_id, drop_id, f](store::database& db) {
+        set_file(db, webinar_id, drop_id, f, unix_now());
+        return load_drop(db, webinar_id, drop_id);
+      },
+      [](drop_record& d) { return response::json(200, organizer_json(d)); });
+}
+
+void drops_api::download(http::request& req, http::responder& respond) {
+  std::string token;
+  if (const auto* t = req.query_param("token")) token = *t;
+  if (token.empty()) token = std::string(req.bearer());
+  const auto who = ctx_.authenticate(token);
+  if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
+  std::optional<drop_record> d;
+  {
+    auto db = ctx_.readers->acquire();
+    d = find_drop(*db, req.id_param(0));
+  }
+  if (!d) throw registration::not_found_error("no such drop");
+  check_registrant(who, d->webinar_id);
+  if (who.role == http::identity::kind::registrant && !is_released_to(*d, who.registration_id))
+    throw api_error(403, "forbidden", "this drop has not been released to you");
+  if (!d->file) throw registration::not_found_error("this drop has no file");
+
+  const auto path = ctx_.files->path_of(d->file->sha256).string();
+  const auto size = static_cast<std::uint64_t>(d->file->size);
+  const auto etag = "\"" + d->file->sha256 + "\"";
+  response res;
+  res.content_type = d->file->type;
+  res.headers = {{"ETag", etag}, {"Accept-Ranges", "bytes"}, {"Cache-Control", "private, max-age=0, must-revalidate"},
+                 {"Content-Disposition", content_disposition(d->file->name)}};
+  if (req.if_none_match == etag || req.if_none_match == "*") {
+    res.status = 304;
+    res.content_type.clear();
+    return respond(std::move(res));
+  }
+  const auto range = http::parse_range(req.range, size);
+  if (range.result == http::byte_range::kind::unsatisfiable) {
+    auto err = http::error_response(416, "range_not_satisfiable", "the file has " + std::to_string(size) + " bytes");
+    err.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+    return respond(std::move(err));
+  }
+  if (range.result == http::byte_range::kind::partial) {
+    res.status = 206;
+    res.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+                                                  std::to_string(size));
+    res.file = http::file_slice{path, range.first, range.last - range.first + 1};
+  } else {
+    res.file = http::file_slice{path, 0, size};
+  }
+  // Opening counts once per person; resumed ranges of the same download add nothing.
+  if (who.role == http::identity::kind::registrant && range.first == 0)
+    ctx_.writes.writer->submit([drop_id = d->id, r = who.registration_id](store::database& db) { mark_opened(db, drop_id, r, unix_now()); },
+                               nullptr);
+  respond(std::move(res));
+}
+
+}  // namespace cohort::drops
