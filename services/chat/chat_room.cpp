@@ -40,6 +40,7 @@ chat_room::chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room
       metrics_(metrics),
       records_(std::move(records)),
       history_("", options.history),
+      state_loaded_(!records_.initial_state),
       presence_timer_(strand_),
       presence_heartbeat_(strand_),
       attendance_timer_(strand_) {}
@@ -59,6 +60,7 @@ void chat_room::start() {
                          boost::asio::post(self->strand_, [self, frame = std::move(frame)] { self->on_event(frame, false); });
                        }});
   // Read after watching: a change committed later is published later, so the bus brings it.
+  // Joins wait for it too, so the first hello already lists every released drop.
   if (records_.initial_state) {
     boost::asio::post(strand_, [self, frames = records_.initial_state(webinar_id_)] {
       for (const auto& f : frames) {
@@ -66,13 +68,21 @@ void chat_room::start() {
         const auto v = json::parse(f, ec);
         if (!ec && v.is_object()) self->apply_state(v.as_object(), self->loaded_);
       }
+      self->state_loaded_ = true;
+      self->admit_pending();
     });
   }
 }
 
+void chat_room::admit_pending() {
+  if (!loaded_ || !state_loaded_) return;
+  for (const auto& j : pending_joins_) do_join(j);
+  pending_joins_.clear();
+}
+
 void chat_room::join(std::shared_ptr<room_member> m, std::optional<std::int64_t> since, std::optional<std::string> epoch) {
   boost::asio::post(strand_, [self = shared_from_this(), j = pending_join{std::move(m), since, std::move(epoch)}] {
-    if (!self->loaded_) return self->pending_joins_.push_back(j);
+    if (!self->loaded_ || !self->state_loaded_) return self->pending_joins_.push_back(j);
     self->do_join(j);
   });
 }
@@ -168,8 +178,7 @@ void chat_room::on_loaded(std::string epoch, std::int64_t last_seq, std::vector<
   loaded_ = true;
   for (auto& e : early_events_) on_event(e, false);
   early_events_.clear();
-  for (const auto& j : pending_joins_) do_join(j);
-  pending_joins_.clear();
+  admit_pending();
 }
 
 void chat_room::on_event(const std::string& frame, bool replay) {

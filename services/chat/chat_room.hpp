@@ -94,6 +94,7 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
     std::optional<std::string> epoch;
   };
   void do_join(const pending_join& j);
+  void admit_pending();
   void do_post_message(const std::shared_ptr<room_member>& from, const std::string& text, const std::string& client_id);
   void on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames, std::vector<std::string> deleted,
                  std::vector<std::string> state);
@@ -122,6 +123,7 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   room_history history_;
   room_state state_;
   bool loaded_ = false;                        // the bus delivered the history
+  bool state_loaded_ = false;                  // the database's state frames are applied (primary)
   std::vector<pending_join> pending_joins_;    // joins that came before it
   std::vector<std::string> early_events_;      // events that came before it
   std::unordered_set<std::shared_ptr<room_member>> members_;

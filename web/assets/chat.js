@@ -37,7 +37,9 @@ export function adminTokenFromStorage() {
 }
 
 // Binds the chat markup of live.html (ids chat-*) to one room. Returns { destroy() }.
-export function mountChat({ webinarId, token, organizer = false }) {
+// The same socket carries bonus drops: onDrops(list) gets hello's full list (again after every
+// reconnect), onDrop(drop) each drop released while connected.
+export function mountChat({ webinarId, token, organizer = false, onDrops = null, onDrop = null }) {
   const $ = (id) => document.getElementById(id);
   const panel = $('chat-slot');
   const log = $('chat-log');
@@ -306,6 +308,7 @@ export function mountChat({ webinarId, token, organizer = false }) {
         break;
       case 'chat.deleted': removeMessage(msg.id); break;
       case 'presence': setPresence(msg.count); break;
+      case 'drop': if (msg.drop && typeof msg.drop === 'object') onDrop?.(msg.drop); break;
       case 'error': onServerError(msg); break;
       default: break;
     }
@@ -331,6 +334,7 @@ export function mountChat({ webinarId, token, organizer = false }) {
     // Sends that were cut off by the drop go out again with the same client_id: the server drops a
     // repeat it already has, and the hello above already confirmed those.
     for (const p of pending) transmit(p);
+    onDrops?.(Array.isArray(msg.drops) ? msg.drops : []);
   }
 
   function onServerError(msg) {

@@ -1,9 +1,12 @@
 // Personal room page (/live/{id}#token=...): takes the registrant token out of the URL, keeps it
 // in localStorage for this webinar, shows the registration from GET /api/me and opens the live chat.
-// An organizer (admin token in localStorage `cohort.adminToken`) gets the chat with moderation tools.
+// An organizer (admin token in localStorage `cohort.adminToken`) gets the chat with moderation tools
+// and the bonus drops manager. Registrants get the bonus materials panel, fed by the chat socket.
 import { request, idFromPath, NetworkError } from '/assets/api.js';
 import { mountChat, adminTokenFromStorage } from '/assets/chat.js';
+import { mountDropManager } from '/assets/drop-manager.js';
 import { focusRegion } from '/assets/dom.js';
+import { mountRoomDrops } from '/assets/room-drops.js';
 import { renderSessions } from '/assets/sessions.js';
 import { storeToken, loadToken, forgetToken } from '/assets/token.js';
 
@@ -12,6 +15,8 @@ const webinarId = idFromPath('live');
 let token = null;
 let chat = null;
 let chatToken = null;
+let roomDrops = null; // registrant's bonus materials panel, lives with the chat
+let manager = null; // organizer's drops manager
 
 // The chat follows the page: open while the registration is active, closed otherwise. The organizer
 // token, when this browser has one, takes precedence so the moderation tools show.
@@ -21,9 +26,21 @@ function openChat(active) {
   if (chat && chatToken === wanted) return;
   chat?.destroy();
   chat = null;
+  roomDrops?.destroy();
+  roomDrops = null;
   chatToken = wanted;
   $('chat-slot').hidden = !wanted;
-  if (wanted) chat = mountChat({ webinarId, token: wanted, organizer: wanted === adminToken });
+  if (!wanted) return;
+  const organizer = wanted === adminToken;
+  // The organizer sees every drop in the manager; a release refreshes its list.
+  if (!organizer) roomDrops = mountRoomDrops({ webinarId, token: wanted, registrant: true });
+  chat = mountChat({
+    webinarId,
+    token: wanted,
+    organizer,
+    onDrops: (drops) => (organizer ? manager?.refresh() : roomDrops?.onDrops(drops)),
+    onDrop: (drop) => (organizer ? manager?.refresh() : roomDrops?.onDrop(drop)),
+  });
 }
 
 // The token must not linger in the address bar, history or a shared screenshot.
@@ -114,8 +131,9 @@ async function loadOrganizerView() {
   document.title = `${title} — organizer room — Cohort`;
   $('status-pill').className = 'status-pill registered';
   $('status-pill').textContent = 'Organizer';
-  $('status-text').textContent = 'You can delete messages and mute or ban participants in the chat.';
+  $('status-text').textContent = 'You can delete messages and mute or ban participants in the chat, and release bonus drops.';
   renderSessions($('session-list'), $('tz-note'), res.data.sessions);
+  if (!manager) manager = mountDropManager({ webinarId, token: adminTokenFromStorage(), sessions: res.data.sessions });
   $('live-section').hidden = false;
   $('manage-section').hidden = true;
   $('page-status').hidden = true;

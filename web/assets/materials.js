@@ -1,0 +1,109 @@
+// "My materials" page (/materials/{id}[#token=...]): every bonus drop released to this registrant,
+// newest first, with a New badge for the ones not seen yet. Once they are on screen the seen marker
+// moves, so the badges show this one time. Token handling is the room page's: from the URL hash
+// (then removed from the address bar) or this device's localStorage.
+import { request, idFromPath, NetworkError } from '/assets/api.js';
+import { adminTokenFromStorage } from '/assets/chat.js';
+import { createDropList, markSeen } from '/assets/drops.js';
+import { viewerTimeZone } from '/assets/format.js';
+import { storeToken, loadToken, forgetToken } from '/assets/token.js';
+
+const $ = (id) => document.getElementById(id);
+const webinarId = idFromPath('materials');
+
+function takeTokenFromHash() {
+  const hash = location.hash.startsWith('#') ? location.hash.slice(1) : location.hash;
+  if (!hash) return null;
+  const fromHash = new URLSearchParams(hash).get('token');
+  if (fromHash === null) return null;
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return fromHash.trim() || null;
+}
+
+function showNoAccess(message, { toRoom = false } = {}) {
+  $('page-status').hidden = true;
+  $('materials').hidden = true;
+  $('no-access-text').textContent = message;
+  const link = $('no-access-link');
+  if (webinarId && toRoom) {
+    link.href = `/live/${webinarId}`;
+    link.textContent = 'Go to the webinar room';
+  } else if (webinarId) {
+    link.href = `/w/${webinarId}`;
+    link.textContent = 'Go to the registration page';
+  } else {
+    link.href = '/';
+    link.textContent = 'See all upcoming webinars';
+  }
+  $('no-access').hidden = false;
+  document.title = 'Materials not available — Cohort';
+}
+
+function unreachable() {
+  $('page-status').textContent = 'We could not reach the server. Please check your connection and reload the page.';
+}
+
+async function load() {
+  if (!webinarId) {
+    showNoAccess('This address does not point to a webinar.');
+    return;
+  }
+  const fromHash = takeTokenFromHash();
+  if (fromHash) storeToken(webinarId, fromHash);
+  const token = fromHash || loadToken(webinarId);
+  if (!token) {
+    if (adminTokenFromStorage()) {
+      showNoAccess('This page lists the materials of one registrant. As the organizer, manage the drops in the webinar room.', { toRoom: true });
+    } else {
+      showNoAccess('This page needs your personal join link. Open the link you received when you registered, or register on the webinar page.');
+    }
+    return;
+  }
+
+  let drops;
+  let webinar;
+  try {
+    [drops, webinar] = await Promise.all([
+      request('GET', `/api/webinars/${webinarId}/drops`, { token }),
+      request('GET', `/api/webinars/${webinarId}`),
+    ]);
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    unreachable();
+    return;
+  }
+  if (drops.status === 401 || drops.status === 403) {
+    forgetToken(webinarId);
+    showNoAccess('We do not recognise this personal link. It may be incomplete, or the registration was cancelled. Open the whole link you received when you registered, or register again on the webinar page.');
+    return;
+  }
+  if (drops.status === 404) {
+    showNoAccess('This webinar does not exist.');
+    return;
+  }
+  if (drops.status !== 200 || !Array.isArray(drops.data?.drops)) {
+    $('page-status').textContent = 'We could not load your bonus materials right now. Please reload the page in a moment.';
+    return;
+  }
+
+  const title = webinar.status === 200 && webinar.data ? String(webinar.data.title ?? '') : '';
+  $('webinar-title').textContent = title;
+  $('webinar-title').hidden = !title;
+  document.title = title ? `Bonus materials — ${title} — Cohort` : 'Your bonus materials — Cohort';
+  $('room-link').href = `/live/${webinarId}`;
+  const zone = viewerTimeZone();
+  $('tz-note').textContent = zone ? `Times are shown in your time zone (${zone}).` : 'Times are shown in your time zone.';
+
+  const list = createDropList($('drops-list'), $('drops-empty'), { token, headingLevel: 2 });
+  list.reset();
+  list.merge(drops.data.drops);
+  $('tz-note').hidden = list.size === 0;
+  $('page-status').hidden = true;
+  $('no-access').hidden = true;
+  $('materials').hidden = false;
+  // After rendering: this visit shows the badges, the next one does not.
+  if (list.hasUnseen) requestAnimationFrame(() => markSeen(webinarId, token));
+}
+
+window.addEventListener('hashchange', () => { if (new URLSearchParams(location.hash.slice(1)).has('token')) load(); });
+load();
