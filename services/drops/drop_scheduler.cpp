@@ -78,6 +78,7 @@ void drop_scheduler::on_released(std::vector<released_drop> drops, bool failed) 
     if (ctx_.on_released) ctx_.on_released(d);
   }
   releasing_ = false;
+  if (stopped_) return;
   if (!failed) return do_arm();
   // Not in a tight loop: the due drop is still due, so arming now would fire at once.
   timer_.expires_after(std::chrono::seconds(1));

@@ -50,6 +50,14 @@ void fill_effective(drop_record& d, const std::vector<registration::session_slot
   d.release_at = effective_release(d.release, sessions);
 }
 
+// The session an attended/missed drop is about: the one named, else the one it is released
+// relative to (followed when the release moves to another session).
+std::optional<int> audience_session_of(const drop_record& d) {
+  if (d.audience_session) return d.audience_session;
+  if (d.release.session) return d.release.session;
+  return std::nullopt;
+}
+
 // The checks that need the series' sessions: the anchor exists, and an attended/missed drop is
 // released no earlier than the session it is about starts (before that, everyone "missed" it).
 void check_against_sessions(drop_record& d, const std::vector<registration::session_slot>& sessions) {
@@ -60,11 +68,10 @@ void check_against_sessions(drop_record& d, const std::vector<registration::sess
     d.audience_session.reset();
     return;
   }
-  if (!d.audience_session && !d.release.at) d.audience_session = d.release.session;
-  if (!d.audience_session)
-    throw validation_error("audience_session", "say which session the attended/missed audience is about");
-  const auto* s = find_session(sessions, *d.audience_session);
-  if (!s) throw validation_error("audience_session", "the series has no session " + std::to_string(*d.audience_session));
+  const auto about = audience_session_of(d);
+  if (!about) throw validation_error("audience_session", "say which session the attended/missed audience is about");
+  const auto* s = find_session(sessions, *about);
+  if (!s) throw validation_error("audience_session", "the series has no session " + std::to_string(*about));
   if (d.release_at && *d.release_at < s->starts_at)
     throw validation_error("audience_session", "a drop for those who attended or missed session " +
                                                    std::to_string(s->number) + " cannot be released before it starts");
@@ -223,7 +230,7 @@ std::vector<released_drop> release_due(store::database& db, std::int64_t now, in
     auto d = *find_drop(db, id);
     if (d.audience != audience_kind::all) {
       json::array ids;
-      for (auto r : audience_of(db, d.webinar_id, d.audience, d.audience_session.value_or(0), min_minutes)) ids.push_back(r);
+      for (auto r : audience_of(db, d.webinar_id, d.audience, audience_session_of(d).value_or(0), min_minutes)) ids.push_back(r);
       d.audience_ids = json::serialize(ids);
     }
     auto st = db.prepare("UPDATE drops SET released_at = ?, audience_ids = ? WHERE id = ? AND released_at IS NULL");
@@ -326,7 +333,8 @@ json::object organizer_json(const drop_record& d) {
     o["release"] = nullptr;
   o["release_at"] = d.release_at ? json::value(format_rfc3339(*d.release_at)) : json::value(nullptr);
   o["audience"] = to_string(d.audience);
-  o["audience_session"] = d.audience_session ? json::value(*d.audience_session) : json::value(nullptr);
+  const auto about = d.audience == audience_kind::all ? std::nullopt : audience_session_of(d);
+  o["audience_session"] = about ? json::value(*about) : json::value(nullptr);
   o["state"] = d.released_at ? "released" : d.release.is_draft() ? "draft" : "scheduled";
   o["released_at"] = d.released_at ? json::value(format_rfc3339(*d.released_at)) : json::value(nullptr);
   o["opened"] = d.opened;

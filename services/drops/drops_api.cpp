@@ -232,9 +232,16 @@ void drops_api::seen(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   check_registrant(req.who, webinar_id);
   const auto registration_id = req.who.registration_id;
+  // ?until= the newest release the page showed, so one released meanwhile stays new.
+  auto until = unix_now();
+  if (const auto* u = req.query_param("until")) {
+    const auto t = registration::parse_rfc3339(*u);
+    if (!t) throw api_error(400, "bad_request", "until must be an RFC 3339 time", "until");
+    until = std::min(until, *t);
+  }
   registration::queue_write<std::int64_t>(
       ctx_.writes, respond,
-      [webinar_id, registration_id](store::database& db) { return mark_seen(db, webinar_id, registration_id, unix_now()); },
+      [webinar_id, registration_id, until](store::database& db) { return mark_seen(db, webinar_id, registration_id, until); },
       [this, webinar_id, registration_id](std::int64_t marker) {
         // Every node's room learns it, so the next hello anywhere shows these as seen.
         ctx_.bus->publish_state(webinar_id, "seen:" + std::to_string(registration_id), chat::seen_frame(registration_id, marker));

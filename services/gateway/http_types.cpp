@@ -73,7 +73,9 @@ response error_response(unsigned status, std::string_view code, std::string_view
 byte_range parse_range(std::string_view header, std::uint64_t size) {
   byte_range out;
   constexpr std::string_view unit = "bytes=";
-  if (header.substr(0, unit.size()) != unit || header.find(',') != std::string_view::npos) return out;
+  if (header.size() < unit.size() || header.find(',') != std::string_view::npos) return out;
+  for (std::size_t i = 0; i < unit.size(); ++i)  // range units are case-insensitive
+    if (std::tolower(static_cast<unsigned char>(header[i])) != unit[i]) return out;
   const auto spec = header.substr(unit.size());
   const auto dash = spec.find('-');
   if (dash == std::string_view::npos) return out;

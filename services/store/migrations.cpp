@@ -84,7 +84,7 @@ CREATE TABLE drops (
   release_offset_minutes INTEGER,            -- ... and minutes from its start (negative: before);
                                              -- neither: a draft, never due
   audience               TEXT NOT NULL DEFAULT 'all' CHECK (audience IN ('all', 'attended', 'missed')),
-  audience_session       INTEGER,
+  audience_session       INTEGER,            -- attended/missed: the session; NULL: the release's session
   file_sha256            TEXT,
   file_name              TEXT,
   file_type              TEXT,
@@ -93,8 +93,7 @@ CREATE TABLE drops (
   audience_ids           TEXT,               -- attended/missed: JSON array of registration ids, fixed at release
   created_at             INTEGER NOT NULL,
   updated_at             INTEGER NOT NULL,
-  CHECK (release_at IS NULL OR release_session IS NULL),
-  CHECK (audience = 'all' OR audience_session IS NOT NULL)
+  CHECK (release_at IS NULL OR release_session IS NULL)
 );
 CREATE INDEX drops_unreleased ON drops (released_at, webinar_id);
 CREATE TABLE drop_opens (

@@ -7,8 +7,13 @@ import { schemaErrors } from '../support/ws.mjs';
 
 const message = { type: 'chat.message', seq: 43, id: 'e3f1a9c2-43', from: { id: 7, name: 'Ada', role: 'registrant' },
   text: 'Hello!', ts: '2026-11-27T05:00:00Z', client_id: 'abc' };
+const drop = { id: 3, title: 'Week 2 worksheet', body: '**Print** it', url: null,
+  file: { name: 'worksheet.pdf', size: 12345, content_type: 'application/pdf', download: '/api/drops/3/file' },
+  released_at: '2026-11-27T05:00:00Z', seen: false };
 const hello = { type: 'hello', me: { id: 7, name: 'Ada', role: 'registrant' }, room: 1, seq: 42, epoch: 'e3f1a9c2',
-  presence: 5, recovered: true, messages: [{ ...message, seq: 41, id: 'e3f1a9c2-41' }, { ...message, seq: 42, id: 'e3f1a9c2-42' }] };
+  presence: 5, recovered: true, drops: [drop],
+  messages: [{ ...message, seq: 41, id: 'e3f1a9c2-41' }, { ...message, seq: 42, id: 'e3f1a9c2-42' }] };
+const dropEvent = { type: 'drop', drop };
 const deleted = { type: 'chat.deleted', id: 'e3f1a9c2-43' };
 const presence = { type: 'presence', count: 5 };
 const rateLimited = { type: 'error', code: 'rate_limited', message: 'Slow down', until: '2026-11-27T05:00:10Z' };
@@ -24,7 +29,9 @@ function rejects(msg, schema, why) {
 }
 
 test('the contract examples are valid server messages', () => {
-  for (const m of [hello, message, deleted, presence, rateLimited]) accepts(m);
+  for (const m of [hello, message, deleted, presence, rateLimited, dropEvent]) accepts(m);
+  accepts({ ...hello, drops: [] });
+  accepts({ type: 'drop', drop: { ...drop, file: null, url: 'https://example.org/replay' } });
   accepts(without(message, 'client_id'));
   accepts({ ...hello, seq: 0, recovered: false, messages: [] });
   accepts({ ...hello, me: { id: 0, name: 'Organizer', role: 'organizer' } });
@@ -42,7 +49,10 @@ test('unknown types, extra fields and missing fields are rejected', () => {
   rejects({ ...message, from: { ...message.from, email: 'a@b.c' } }, undefined, 'extra field in from');
   rejects({ ...hello, me: { ...hello.me, token: 'x' } }, undefined, 'extra field in me');
   for (const k of ['seq', 'id', 'from', 'text', 'ts']) rejects(without(message, k), undefined, `no ${k}`);
-  for (const k of ['me', 'room', 'seq', 'epoch', 'presence', 'recovered', 'messages']) rejects(without(hello, k), undefined, `no ${k}`);
+  for (const k of ['me', 'room', 'seq', 'epoch', 'presence', 'recovered', 'drops', 'messages']) rejects(without(hello, k), undefined, `no ${k}`);
+  for (const k of ['id', 'title', 'released_at', 'seen']) rejects({ type: 'drop', drop: without(drop, k) }, undefined, `drop without ${k}`);
+  rejects({ type: 'drop', drop: { ...drop, to: [7] } }, undefined, 'audience leaked into a drop');
+  rejects({ type: 'drop', drop: { ...drop, url: 'javascript:alert(1)' } }, undefined, 'non-http url');
   rejects(without(deleted, 'id'), undefined, 'no id');
   rejects(without(presence, 'count'), undefined, 'no count');
   rejects(without(rateLimited, 'message'), undefined, 'no message');

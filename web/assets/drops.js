@@ -109,8 +109,10 @@ export function markOpened(dropId, token) {
   firePost(`/api/drops/${encodeURIComponent(dropId)}/opened`, token);
 }
 
-export function markSeen(webinarId, token) {
-  firePost(`/api/webinars/${encodeURIComponent(webinarId)}/drops/seen`, token);
+// `until`: the newest released_at on screen, so a drop released meanwhile keeps its badge.
+export function markSeen(webinarId, token, until) {
+  const query = until ? `?until=${encodeURIComponent(until)}` : '';
+  firePost(`/api/webinars/${encodeURIComponent(webinarId)}/drops/seen${query}`, token);
 }
 
 // ---- one drop ----
@@ -205,5 +207,11 @@ export function createDropList(listNode, emptyNode, { token, headingLevel = 3 } 
     },
     get size() { return shown.size; },
     get hasUnseen() { return [...shown.values()].some((entry) => entry.drop.seen === false); },
+    // The latest released_at shown (RFC 3339), or null.
+    get newestReleasedAt() {
+      let best = null;
+      for (const { drop } of shown.values()) if (drop.released_at && (!best || releasedMs(drop) > releasedMs(best))) best = drop;
+      return best ? String(best.released_at) : null;
+    },
   };
 }

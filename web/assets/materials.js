@@ -102,7 +102,7 @@ async function load() {
   $('no-access').hidden = true;
   $('materials').hidden = false;
   // After rendering: this visit shows the badges, the next one does not.
-  if (list.hasUnseen) requestAnimationFrame(() => markSeen(webinarId, token));
+  if (list.hasUnseen) requestAnimationFrame(() => markSeen(webinarId, token, list.newestReleasedAt));
 }
 
 window.addEventListener('hashchange', () => { if (new URLSearchParams(location.hash.slice(1)).has('token')) load(); });

@@ -40,7 +40,7 @@ export function mountRoomDrops({ webinarId, token, registrant }) {
   function maybeMarkSeen() {
     if (!registrant || !unseenShown || !inView || document.visibilityState !== 'visible') return;
     unseenShown = false;
-    markSeen(webinarId, token);
+    markSeen(webinarId, token, list.newestReleasedAt);
   }
 
   function announce(drops) {
