@@ -36,6 +36,22 @@ struct node_feed {
   std::function<void()> on_connected;
 };
 
+// The flood limit the bus applies across all nodes (a person may hold sockets on several; each
+// node's room also limits what it sees). sender 0 (the organizer) is never limited.
+struct flood_limit {
+  std::int64_t sender = 0;
+  int burst = 0;       // messages per window ...
+  int window_ms = 0;
+  int block_ms = 0;    // ... else blocked this long
+};
+
+struct published {
+  bool ok = false;           // false: nothing was published
+  std::int64_t seq = 0;
+  std::string id;
+  std::int64_t blocked_ms = 0;  // > 0: refused by the cluster-wide flood limit for this long
+};
+
 class chat_bus {
  public:
   virtual ~chat_bus() = default;
@@ -43,9 +59,8 @@ class chat_bus {
   virtual void watch(std::int64_t webinar_id, room_feed feed) = 0;
   // Sequences a chat message. `tail` is the message JSON after its seq and id, starting with a
   // comma-free member list and ending with '}': `"from":{...},"text":"...","ts":"..."}`.
-  // done(ok, seq, id): ok=false when the bus is unavailable (nothing was published).
-  virtual void publish(std::int64_t webinar_id, std::string tail,
-                       std::function<void(bool ok, std::int64_t seq, std::string id)> done) = 0;
+  // done: not ok when the bus is unavailable or the sender is over the flood limit.
+  virtual void publish(std::int64_t webinar_id, std::string tail, flood_limit limit, std::function<void(published)> done) = 0;
   // Fans a frame out to every node's room of this webinar, unsequenced (chat.deleted, x.ban, x.present).
   virtual void publish_control(std::int64_t webinar_id, std::string frame) = 0;
   // Like publish_control, and the bus keeps the frame under `field` (replacing an older one) and

@@ -152,12 +152,21 @@ void chat_room::do_post_message(const std::shared_ptr<room_member>& from, const 
   if (!client_id.empty()) body["client_id"] = client_id;
   auto tail = json::serialize(body).substr(1);
   if (!client_id.empty()) in_flight_.insert({who.id, client_id});
-  bus_.publish(webinar_id_, std::move(tail),
-               [self = shared_from_this(), from, who, client_id](bool ok, std::int64_t, std::string) {
-                 if (ok) return;  // the message comes back through the bus like everyone else's
-                 boost::asio::post(self->strand_, [self, who, client_id] { self->in_flight_.erase({who.id, client_id}); });
-                 self->refuse(from, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
-               });
+  const flood_limit limit{who.role == "organizer" ? 0 : who.id, options_.flood.burst,
+                          static_cast<int>(options_.flood.window.count()),
+                          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.flood.penalty).count())};
+  bus_.publish(webinar_id_, std::move(tail), limit, [self = shared_from_this(), from, who, client_id](published p) {
+    if (p.ok) return;  // the message comes back through the bus like everyone else's
+    boost::asio::post(self->strand_, [self, who, client_id] { self->in_flight_.erase({who.id, client_id}); });
+    if (p.blocked_ms > 0) {
+      self->refuse(from, "rate_limited",
+                   "slow down: at most " + std::to_string(self->options_.flood.burst) + " messages per " +
+                       std::to_string(self->options_.flood.window.count()) + " ms, counting all your connections",
+                   unix_now() + (p.blocked_ms + 999) / 1000);
+      return;
+    }
+    self->refuse(from, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
+  });
 }
 
 void chat_room::on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames,

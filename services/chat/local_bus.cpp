@@ -20,15 +20,15 @@ class local_bus : public chat_bus {
     room.feed.on_loaded(room.epoch, 0, {}, {}, {});  // state comes from the database (one node: the primary)
   }
 
-  void publish(std::int64_t webinar_id, std::string tail,
-               std::function<void(bool, std::int64_t, std::string)> done) override {
+  // One node: the room's own flood limiter already sees all of a sender's messages.
+  void publish(std::int64_t webinar_id, std::string tail, flood_limit, std::function<void(published)> done) override {
     std::function<void(std::string)> deliver;
     std::string frame, id;
     std::int64_t seq = 0;
     {
       std::lock_guard lock(mutex_);
       auto it = rooms_.find(webinar_id);
-      if (it == rooms_.end()) return done(false, 0, {});
+      if (it == rooms_.end()) return done({});
       seq = ++it->second.last_seq;
       id = it->second.epoch + "-" + std::to_string(seq);
       frame = "{\"type\":\"chat.message\",\"seq\":" + std::to_string(seq) + ",\"id\":\"" + id + "\"," + tail;
@@ -36,7 +36,7 @@ class local_bus : public chat_bus {
       // Delivered under the lock so two publishers cannot hand their frames over out of order.
       deliver(std::move(frame));
     }
-    done(true, seq, std::move(id));
+    done({true, seq, std::move(id), 0});
   }
 
   void publish_control(std::int64_t webinar_id, std::string frame) override {

@@ -34,8 +34,20 @@ constexpr const char* ensure_epoch_lua =
     "local epoch = redis.call('GET', KEYS[1]) "
     "if not epoch then epoch = ARGV[1]; redis.call('SET', KEYS[1], epoch); redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end ";
 
-// Append and publish in one step: the stream is both the order and the catch-up history.
+// Append and publish in one step: the stream is both the order and the catch-up history. First
+// the sender's flood limit across all nodes (fixed window; ARGV[5..8] = sender, burst, window
+// ms, block ms; sender 0 is not limited): {-1, ms blocked} instead of {seq, id}.
 const std::string publish_lua = std::string(ensure_epoch_lua) +
+    "if ARGV[5] ~= '0' then "
+    "  local blocked = redis.call('PTTL', KEYS[6]) "
+    "  if blocked > 0 then return {-1, blocked} end "
+    "  local n = redis.call('INCR', KEYS[5]) "
+    "  if n == 1 then redis.call('PEXPIRE', KEYS[5], ARGV[7]) end "
+    "  if n > tonumber(ARGV[6]) then "
+    "    if tonumber(ARGV[8]) > 0 then redis.call('SET', KEYS[6], '1', 'PX', ARGV[8]) end "
+    "    return {-1, math.max(tonumber(ARGV[8]), redis.call('PTTL', KEYS[5]))} "
+    "  end "
+    "end "
     "local seq = redis.call('INCR', KEYS[2]) "
     "local id = epoch .. '-' .. seq "
     "local frame = '{\"type\":\"chat.message\",\"seq\":' .. seq .. ',\"id\":\"' .. id .. '\",' .. ARGV[2] "
@@ -107,16 +119,18 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     });
   }
 
-  void publish(std::int64_t webinar_id, std::string tail,
-               std::function<void(bool, std::int64_t, std::string)> done) override {
-    net::post(strand_, [self = shared_from_this(), webinar_id, tail = std::move(tail), done = std::move(done)] {
-      if (!self->available_) return done(false, 0, {});
-      self->cmd_->command({"EVAL", publish_lua, "4", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
-                           key(webinar_id, "deleted"), http::hex(http::random_bytes(4)), tail, std::to_string(self->history_max_),
-                           channel(webinar_id)},
+  void publish(std::int64_t webinar_id, std::string tail, flood_limit limit, std::function<void(published)> done) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id, tail = std::move(tail), limit, done = std::move(done)] {
+      if (!self->available_) return done({});
+      const auto sender = std::to_string(limit.sender);
+      self->cmd_->command({"EVAL", publish_lua, "6", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
+                           key(webinar_id, "deleted"), key(webinar_id, "flood:") + sender, key(webinar_id, "blocked:") + sender,
+                           http::hex(http::random_bytes(4)), tail, std::to_string(self->history_max_), channel(webinar_id), sender,
+                           std::to_string(limit.burst), std::to_string(limit.window_ms), std::to_string(limit.block_ms)},
                           [done](const redisReply* r) {
-                            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return done(false, 0, {});
-                            done(true, r->element[0]->integer, reply_string(r->element[1]));
+                            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return done({});
+                            if (r->element[0]->integer < 0) return done({false, 0, {}, std::max<long long>(1, r->element[1]->integer)});
+                            done({true, r->element[0]->integer, reply_string(r->element[1]), 0});
                           });
     });
   }
@@ -322,8 +336,8 @@ class redis_bus_handle : public chat_bus {
   ~redis_bus_handle() override { bus_->stop(); }
   void stop() override { bus_->stop(); }
   void watch(std::int64_t w, room_feed f) override { bus_->watch(w, std::move(f)); }
-  void publish(std::int64_t w, std::string t, std::function<void(bool, std::int64_t, std::string)> d) override {
-    bus_->publish(w, std::move(t), std::move(d));
+  void publish(std::int64_t w, std::string t, flood_limit l, std::function<void(published)> d) override {
+    bus_->publish(w, std::move(t), l, std::move(d));
   }
   void publish_control(std::int64_t w, std::string f) override { bus_->publish_control(w, std::move(f)); }
   void publish_state(std::int64_t w, std::string field, std::string f) override {

@@ -42,8 +42,8 @@ class recording_bus : public cohort::chat::chat_bus {
   };
 
   void watch(std::int64_t, cohort::chat::room_feed) override {}
-  void publish(std::int64_t, std::string, std::function<void(bool, std::int64_t, std::string)> done) override {
-    done(false, 0, {});
+  void publish(std::int64_t, std::string, cohort::chat::flood_limit, std::function<void(cohort::chat::published)> done) override {
+    done({});
   }
   void publish_control(std::int64_t, std::string) override {}
   void publish_state(std::int64_t webinar_id, std::string field, std::string frame) override {
