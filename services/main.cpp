@@ -124,7 +124,10 @@ void republish(store::reader_pool& readers, chat::chat_bus& bus) {
     const auto id = webinars.int64(0);
     auto frames = chat::mute_frames(*db, id, now);
     for (auto& f : drops::state_frames(*db, id)) frames.push_back(std::move(f));
-    for (auto& f : frames) bus.publish_state(id, chat::state_field(boost::json::parse(f).as_object()), std::move(f));
+    for (auto& f : frames) {
+      auto field = chat::state_field(boost::json::parse(f).as_object());  // before f is moved from
+      bus.publish_state(id, std::move(field), std::move(f));
+    }
   }
 }
 
@@ -290,7 +293,8 @@ int serve_edge(const config& cfg, const secrets& keys) {
     return res;
   });
   server.start_accepting();
-  std::cout << "cohort: edge listening on " << base_url(cfg.server.listen, port) << ", primary " << primary << "\n" << std::flush;
+  std::cout << "cohort: edge listening on " << base_url(cfg.server.listen, port) << "\n";
+  std::cout << "cohort: the primary is " << primary << "\n" << std::flush;
   run_until_signal(ioc, threads, server, *bus);
   std::cout << "cohort: stopped" << std::endl;
   return 0;

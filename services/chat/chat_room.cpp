@@ -43,7 +43,8 @@ chat_room::chat_room(boost::asio::io_context& ioc, std::int64_t webinar_id, room
       state_loaded_(!records_.initial_state),
       presence_timer_(strand_),
       presence_heartbeat_(strand_),
-      attendance_timer_(strand_) {}
+      attendance_timer_(strand_),
+      arrivals_timer_(strand_) {}
 
 void chat_room::start() {
   // The room lives as long as the hub (rooms are never dropped), so the feed may hold it.
@@ -113,7 +114,7 @@ void chat_room::do_join(const pending_join& j) {
   text.replace(text.rfind(empty), empty.size(), "\"messages\":" + messages);
   m->deliver(std::make_shared<const std::string>(std::move(text)));
   presence_changed();
-  if (m->who().role == "registrant") report_present({m->who().id});
+  if (m->who().role == "registrant") note_arrival(m->who().id);
   arm_attendance();
 }
 
@@ -256,6 +257,21 @@ void chat_room::report_present(std::vector<std::int64_t> ids) {
   for (auto id : ids) list.push_back(id);
   bus_.publish_control(webinar_id_, json::serialize(json::object{
                                         {"type", "x.present"}, {"ids", std::move(list)}, {"minute", unix_now() / 60}}));
+}
+
+// Arrivals are reported a second later, together: a join storm becomes one frame, and when this
+// room is the first in the cluster, the primary has meanwhile subscribed to it (x.room).
+void chat_room::note_arrival(std::int64_t registration_id) {
+  arrivals_.insert(registration_id);
+  if (arrivals_armed_) return;
+  arrivals_armed_ = true;
+  arrivals_timer_.expires_after(std::chrono::seconds(1));
+  arrivals_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    self->arrivals_armed_ = false;
+    if (ec) return;
+    self->report_present({self->arrivals_.begin(), self->arrivals_.end()});
+    self->arrivals_.clear();
+  });
 }
 
 void chat_room::arm_attendance() {

@@ -101,6 +101,7 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void apply_state(const boost::json::object& frame, bool broadcast_new);
   void close_member(std::int64_t registration_id, std::uint16_t code, const char* reason);
   void report_present(std::vector<std::int64_t> ids);
+  void note_arrival(std::int64_t registration_id);
   void arm_attendance();
   void on_event(const std::string& frame, bool replay);
   void apply_event(const std::string& frame, bool replay);
@@ -135,6 +136,9 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   boost::asio::steady_timer presence_heartbeat_;
   boost::asio::steady_timer attendance_timer_;  // each minute: who is here (for the primary's records)
   bool attendance_armed_ = false;
+  boost::asio::steady_timer arrivals_timer_;   // joins are reported in batches, a second after the first
+  bool arrivals_armed_ = false;
+  std::set<std::int64_t> arrivals_;
   bool presence_timer_armed_ = false;
   bool heartbeat_armed_ = false;
   std::size_t presence_sent_ = 0;       // the total members last heard

@@ -70,13 +70,21 @@ void drop_scheduler::do_release() {
   }
 }
 
+void drop_scheduler::announce(std::vector<released_drop> drops) {
+  net::post(strand_, [self = shared_from_this(), drops = std::move(drops)] {
+    for (const auto& d : drops) self->publish(d);
+  });
+}
+
+// Committed: the drop is released whatever happens next. The bus announces it; a node that
+// misses the announcement still finds it in the state it loads (Redis, or the database).
+void drop_scheduler::publish(const released_drop& d) {
+  ctx_.bus->publish_state(d.webinar_id, "drop:" + std::to_string(d.drop_id), d.frame);
+  if (ctx_.on_released) ctx_.on_released(d);
+}
+
 void drop_scheduler::on_released(std::vector<released_drop> drops, bool failed) {
-  for (auto& d : drops) {
-    // Committed: the drop is released whatever happens next. The bus announces it; a node that
-    // misses the announcement still finds it in the state it loads (Redis, or the database).
-    ctx_.bus->publish_state(d.webinar_id, "drop:" + std::to_string(d.drop_id), d.frame);
-    if (ctx_.on_released) ctx_.on_released(d);
-  }
+  for (const auto& d : drops) publish(d);
   releasing_ = false;
   if (stopped_) return;
   if (!failed) return do_arm();

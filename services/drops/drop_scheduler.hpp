@@ -38,11 +38,16 @@ class drop_scheduler : public std::enable_shared_from_this<drop_scheduler> {
   // The schedule may have changed; callable from any thread.
   void rearm();
   void stop();
+  // Publishes drops another write released (a drop created or changed to be due now is
+  // released by that same write, so its answer already says "released").
+  void announce(std::vector<released_drop> drops);
+  int attended_min_minutes() const { return ctx_.attended_min_minutes; }
 
  private:
   void do_arm();
   void do_release();
   void on_released(std::vector<released_drop> drops, bool failed);
+  void publish(const released_drop& d);
 
   scheduler_context ctx_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;

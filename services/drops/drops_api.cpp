@@ -153,10 +153,6 @@ void drops_api::add_routes(http::router& r) {
   r.add(verb::get, "/api/drops/{drop_id}/file", {access::anyone, false}, bind(&drops_api::download));
 }
 
-void drops_api::rearm() {
-  if (ctx_.scheduler) ctx_.scheduler->rearm();
-}
-
 void drops_api::check_registrant(const http::identity& who, std::int64_t webinar_id) {
   if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
   if (who.role != http::identity::kind::registrant) return;
@@ -166,33 +162,48 @@ void drops_api::check_registrant(const http::identity& who, std::int64_t webinar
   if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
 }
 
+int drops_api::min_minutes() const { return ctx_.scheduler ? ctx_.scheduler->attended_min_minutes() : 5; }
+
+// After the change, in the same write: what is due now (e.g. "release": "now") is released, so
+// the answer shows it released and the scheduler only announces it.
+void drops_api::after_change(const std::vector<released_drop>& released) {
+  if (ctx_.scheduler) {
+    if (!released.empty()) ctx_.scheduler->announce(released);
+    ctx_.scheduler->rearm();
+  }
+}
+
 void drops_api::create(http::request& req, http::responder& respond) {
   const auto now = unix_now();
   auto in = read_input(req.json, now);
   const auto webinar_id = req.id_param(0);
-  registration::queue_write<drop_record>(
+  registration::queue_write<changed_drop>(
       ctx_.writes, respond,
-      [webinar_id, in = std::move(in), now](store::database& db) {
-        return load_drop(db, webinar_id, insert_drop(db, webinar_id, in, now));
+      [webinar_id, in = std::move(in), now, min = min_minutes()](store::database& db) {
+        const auto id = insert_drop(db, webinar_id, in, now);
+        auto released = release_due(db, now, min);
+        return changed_drop{load_drop(db, webinar_id, id), std::move(released)};
       },
-      [this](drop_record& d) {
-        rearm();
-        return response::json(201, organizer_json(d));
+      [this](changed_drop& c) {
+        after_change(c.released);
+        return response::json(201, organizer_json(c.drop));
       });
 }
 
 void drops_api::patch(http::request& req, http::responder& respond) {
   auto p = read_patch(req.json, unix_now());
   const auto webinar_id = req.id_param(0), drop_id = req.id_param(1);
-  registration::queue_write<drop_record>(
+  registration::queue_write<changed_drop>(
       ctx_.writes, respond,
-      [webinar_id, drop_id, p = std::move(p)](store::database& db) {
-        update_drop(db, webinar_id, drop_id, p, unix_now());
-        return load_drop(db, webinar_id, drop_id);
+      [webinar_id, drop_id, p = std::move(p), min = min_minutes()](store::database& db) {
+        const auto now = unix_now();
+        update_drop(db, webinar_id, drop_id, p, now);
+        auto released = release_due(db, now, min);
+        return changed_drop{load_drop(db, webinar_id, drop_id), std::move(released)};
       },
-      [this](drop_record& d) {
-        rearm();
-        return response::json(200, organizer_json(d));
+      [this](changed_drop& c) {
+        after_change(c.released);
+        return response::json(200, organizer_json(c.drop));
       });
 }
 
@@ -205,7 +216,7 @@ void drops_api::remove(http::request& req, http::responder& respond) {
         return true;
       },
       [this](bool) {
-        rearm();
+        after_change({});
         return response::no_content();
       });
 }

@@ -40,7 +40,12 @@ class drops_api {
   void download(http::request& req, http::responder& respond);
   // A registrant token of this webinar whose registration is still active; throws 401/403.
   void check_registrant(const http::identity& who, std::int64_t webinar_id);
-  void rearm();
+  struct changed_drop {
+    drop_record drop;
+    std::vector<released_drop> released;
+  };
+  int min_minutes() const;
+  void after_change(const std::vector<released_drop>& released);
 
   drops_context ctx_;
 };

@@ -1,9 +1,12 @@
-// Two cohort nodes on one Redis act as one chat room: one order (seq) across nodes, catch-up
-// through either node, moderation on one node reaching clients of the other, and recovery when
-// Redis is killed and comes back empty. Real redis-server, real nodes, real sockets.
+// Two cohort nodes on one Redis act as one chat room: node A is the primary (database, API),
+// node B an edge (no database: registrant tokens checked by signature with the shared
+// auth.token_secret, /api redirected to A). One order (seq) across nodes, catch-up through either
+// node, moderation on the primary reaching clients of the edge, and recovery when Redis is killed
+// and comes back empty. Real redis-server, real nodes, real sockets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
@@ -15,13 +18,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   redis = await startRedis();
-  // A flood limit loose enough for the 1000-message test; everything else is the default.
+  // A flood limit loose enough for the 1000-message test, and the token secret both nodes share.
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-redis-')), 'cohort.toml');
-  writeFileSync(config, '[chat]\nflood_messages = 200\nflood_window_ms = 1000\n');
+  writeFileSync(config, `[chat]\nflood_messages = 200\nflood_window_ms = 1000\n\n[auth]\ntoken_secret = "${randomBytes(32).toString('hex')}"\n`);
   const args = ['--config', config, '--redis', redis.url];
   a = await startServer({ args });
-  // The second node shares the first one's data dir (and so its token secret and database).
-  b = await startServer({ args, dataDir: a.dataDir, adminToken: a.adminToken });
+  // The second node is an edge: no database of its own, the primary's admin token for the organizer.
+  b = await startServer({ args: [...args, '--role', 'edge', '--primary', a.url], adminToken: a.adminToken });
   const res = await api(a, 'POST', '/api/webinars', {
     token: a.adminToken,
     body: { title: 'Two nodes', weekly: { first_starts_at: '2030-01-07T18:00:00Z', count: 2 } },
@@ -35,6 +38,7 @@ after(async () => {
   await a?.stop();
   await redis?.stop();
   a?.cleanup();
+  b?.cleanup();
 });
 
 async function registrant(name) {
@@ -98,7 +102,7 @@ test('a client that reconnects to the other node with since + epoch recovers exa
   await onA.close();
 });
 
-test('a ban through node A closes the person’s socket on node B with 4003 and refuses reconnects', async () => {
+test('a ban through node A (the primary) closes the person’s socket on node B (the edge) with 4003 and refuses reconnects', async () => {
   const eve = await registrant('Eve');
   const onB = await join(b, eve);
   const res = await api(a, 'POST', `/api/webinars/${webinar.id}/bans`, { token: a.adminToken, body: { registration_id: eve.id } });
@@ -145,6 +149,7 @@ test('Redis killed mid-chat: sends are refused as unavailable, both nodes recove
   await redis.kill9();
   await sleep(300);
   assert.equal((await api(a, 'GET', '/readyz')).status, 503, 'readyz reports the bus down');
+  assert.equal((await api(b, 'GET', '/readyz')).status, 503, 'the edge reports the bus down too');
   onA.chat('while down');
   const refused = await onA.next('error', 5000);
   assert.equal(refused.code, 'unavailable');
