@@ -1,0 +1,67 @@
+// Bonus-drop fan-out benchmark: N registrants hold the live room's WebSocket open, the organizer
+// schedules a drop a few seconds ahead, and each client notes when the drop frame arrives.
+// Prints the delay after release_at (p50 / p99 / max) and the server's memory. Run by hand
+// (the figures depend on the machine), not in CI:
+//
+//   cmake --build build && cd tests && node bench/drop_fanout.mjs [clients=2000]
+import WebSocket from 'ws';
+import { readFileSync } from 'node:fs';
+import { startServer, api } from '../support/server.mjs';
+
+const clients = Number(process.argv[2] ?? 2000);
+const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+const server = await startServer();
+try {
+  const created = await api(server, 'POST', '/api/webinars', {
+    token: server.adminToken,
+    body: { title: 'Fan-out bench', sessions: [{ starts_at: rfc3339(Date.now() + 86_400_000), duration_minutes: 60 }] },
+  });
+  const webinar = created.body.id;
+  const tokens = [];
+  for (let i = 0; i < clients; i += 100) {
+    const batch = [];
+    for (let j = i; j < Math.min(clients, i + 100); j++)
+      batch.push(api(server, 'POST', `/api/webinars/${webinar}/registrations`,
+        { body: { name: `Therapist ${j}`, email: `t${j}@bench.example`, consent: true } }));
+    for (const r of await Promise.all(batch)) tokens.push(r.body.token);
+  }
+  const before = rssMiB(server.proc.pid);
+
+  const arrivals = [];
+  const sockets = [];
+  const wsUrl = server.url.replace('http', 'ws');
+  for (let i = 0; i < tokens.length; i += 200) {
+    await Promise.all(tokens.slice(i, i + 200).map((token) => new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${wsUrl}/ws?token=${encodeURIComponent(token)}`);
+      ws.on('message', (data) => {
+        const text = data.toString();
+        if (text.startsWith('{"type":"hello"')) resolve();
+        else if (text.startsWith('{"type":"drop"')) arrivals.push(Date.now());
+      });
+      ws.on('error', reject);
+      sockets.push(ws);
+    })));
+  }
+  const connected = rssMiB(server.proc.pid);
+
+  const releaseAt = Math.ceil((Date.now() + 3000) / 1000) * 1000;
+  await api(server, 'POST', `/api/webinars/${webinar}/drops`,
+    { token: server.adminToken, body: { title: 'Week 1 worksheet', body: 'Print it before the session.', release_at: rfc3339(releaseAt) } });
+  const deadline = releaseAt + 10_000;
+  while (arrivals.length < clients && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const delays = arrivals.map((t) => t - releaseAt).sort((a, b) => a - b);
+
+  console.log(`| figure | value |`);
+  console.log(`|---|---:|`);
+  console.log(`| clients connected | ${clients} |`);
+  console.log(`| drop received by | ${arrivals.length} |`);
+  console.log(`| delay after release_at p50 / p99 / max | ${percentile(delays, 50)} / ${percentile(delays, 99)} / ${delays.at(-1)} ms |`);
+  console.log(`| server RSS idle / with ${clients} sockets | ${before.toFixed(0)} / ${connected.toFixed(0)} MiB |`);
+  for (const ws of sockets) ws.terminate();
+} finally {
+  await server.stop();
+  server.cleanup();
+}
