@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 build_packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libhiredis-dev catch2)
+run_packages=(ffmpeg)  # the server runs ffmpeg for live streaming
 test_packages=(sqlite3 chromium libwebsockets-dev redis-server)
 
 # apt only when something is missing, so a second run starts at once.
@@ -37,13 +38,13 @@ build() {  # build DIR [cmake args...]
 
 case "${1:-}" in
   run)
-    install_missing "${build_packages[@]}"
+    install_missing "${build_packages[@]}" "${run_packages[@]}"
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=OFF -DCOHORT_SANITIZE=OFF
     shift
     exec build/cohort --demo "$@"
     ;;
   test)
-    install_missing "${build_packages[@]}" "${test_packages[@]}"
+    install_missing "${build_packages[@]}" "${run_packages[@]}" "${test_packages[@]}"
     exec bash tests/run_all.sh
     ;;
   *)

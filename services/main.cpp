@@ -5,6 +5,8 @@
 #include "chat/chat_store.hpp"
 #include "drops/drop_store.hpp"
 #include "drops/drops_api.hpp"
+#include "streaming/rtmp_relay.hpp"
+#include "streaming/streaming_hub.hpp"
 #include "chat/redis_bus.hpp"
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
@@ -133,12 +135,29 @@ void republish(store::reader_pool& readers, chat::chat_bus& bus) {
 
 // Registers every route the server has; shared by `serve` and `cohort routes`.
 void add_all_routes(http::router& routes, registration::registration_api& api, chat::chat_hub& chat, drops::drops_api& drops,
-                    const fs::path& web_root, std::function<bool()> ready, const metrics::registry& metrics) {
+                    streaming::streaming_hub& streaming, const fs::path& web_root, std::function<bool()> ready,
+                    const metrics::registry& metrics) {
   http::add_ops_routes(routes, ready, metrics);
+  streaming.add_routes(routes);  // before the pages: /live/{id}/index.m3u8 is more specific than nothing, /live/{id} stays a page
   http::add_static_routes(routes, web_root);
   api.add_routes(routes);
   chat.add_routes(routes);
   drops.add_routes(routes);
+}
+
+// What OBS is told: the configured URL, else rtmp://<public host or listen host>:<port>/live.
+std::string rtmp_url_for(const config& cfg, std::uint16_t port) {
+  if (!cfg.streaming.rtmp_public_url.empty()) return cfg.streaming.rtmp_public_url;
+  std::string host = cfg.streaming.rtmp_listen.host;
+  if (!cfg.server.public_url.empty()) {
+    const auto& url = cfg.server.public_url;
+    const auto start = url.find("://") + 3;
+    const auto end = url.find_first_of(":/", start);
+    host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  }
+  if (host == "0.0.0.0" || host == "::") host = "localhost";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "rtmp://" + host + ":" + std::to_string(port) + "/live";
 }
 
 // Browsers may open /ws from the public URL's origin (or, without one, the listen address's)
@@ -192,7 +211,8 @@ std::optional<secrets> load_secrets(const config& cfg, bool edge) {
 
 // Runs the io_context until SIGINT/SIGTERM, then stops gracefully: stop accepting, let in-flight
 // requests finish (their writes commit), then stop the loop; a hard deadline keeps it under 5 s.
-void run_until_signal(net::io_context& ioc, int threads, http::http_server& server, chat::chat_bus& bus) {
+void run_until_signal(net::io_context& ioc, int threads, http::http_server& server, chat::chat_bus& bus,
+                      std::function<void()> on_stop = {}) {
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
   std::chrono::steady_clock::time_point stop_started;
@@ -211,6 +231,7 @@ void run_until_signal(net::io_context& ioc, int threads, http::http_server& serv
     stop_started = std::chrono::steady_clock::now();
     server.stop();
     bus.stop();
+    if (on_stop) on_stop();
     wait_for_drain();
   });
   std::vector<std::thread> pool;
@@ -361,20 +382,51 @@ int serve_primary(const config& cfg, const secrets& keys) {
   api_ctx.on_webinar_changed = [scheduler](std::int64_t) { scheduler->rearm(); };  // moved sessions move their drops
   drops::drops_api drops_api({writes, &readers, authenticate, bus.get(), scheduler, &files});
   registration::registration_api api(std::move(api_ctx));
+
+  streaming::hub_context stream_ctx;
+  stream_ctx.ioc = &ioc;
+  stream_ctx.writes = writes;
+  stream_ctx.readers = &readers;
+  stream_ctx.bus = bus.get();
+  stream_ctx.authenticate = authenticate;
+  stream_ctx.url_secret = keys.token_secret;
+  stream_ctx.recordings_dir = data_dir / "recordings";
+  stream_ctx.ffmpeg = {cfg.streaming.ffmpeg, cfg.streaming.video == "h264", cfg.streaming.segment_seconds, cfg.streaming.live_segments};
+  stream_ctx.session_before_minutes = cfg.streaming.session_before_minutes;
+  stream_ctx.session_after_minutes = cfg.streaming.session_after_minutes;
+  stream_ctx.metrics = &metrics;
+  auto streaming_hub = std::make_shared<streaming::streaming_hub>(std::move(stream_ctx));
+  streaming_hub->start_ingest();
+  streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub);
+  std::uint16_t rtmp_port = 0;
+  try {
+    rtmp_port = relay.listen();
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: cannot listen for RTMP on " << cfg.streaming.rtmp_listen.host << ":" << cfg.streaming.rtmp_listen.port
+              << ": " << e.what() << " (set streaming.rtmp_listen or --rtmp)\n";
+    return 1;
+  }
+  streaming_hub->set_rtmp_public_url(rtmp_url_for(cfg, rtmp_port));
   bus->watch_node({{},
                    [&chat](std::int64_t webinar) { chat.host(webinar); },
                    [&readers, &bus] { republish(readers, *bus); }});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);
-  add_all_routes(routes, api, chat, drops_api, web_root, [&ready, &bus] { return ready && bus->available(); }, metrics);
+  add_all_routes(routes, api, chat, drops_api, *streaming_hub, web_root, [&ready, &bus] { return ready && bus->available(); },
+                 metrics);
   server.start_accepting();
+  relay.start_accepting();
   scheduler->start();  // releases what fell due while the server was down
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
+  std::cout << "cohort: rtmp ingest on rtmp://" << cfg.streaming.rtmp_listen.host << ":" << rtmp_port << "/live\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << web_root.string() << "\n";
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
   std::cout << std::flush;
-  run_until_signal(ioc, threads, server, *bus);
+  run_until_signal(ioc, threads, server, *bus, [&] {
+    relay.stop();
+    streaming_hub->stop();
+  });
   writer.stop();
   std::cout << "cohort: stopped" << std::endl;
   return 0;
@@ -415,8 +467,9 @@ int main(int argc, char* argv[]) {
     registration::registration_api api({});
     chat::chat_hub chat({});
     drops::drops_api drops({});
+    streaming::streaming_hub streaming({});
     http::router routes(&metrics, {});
-    add_all_routes(routes, api, chat, drops, "web", [] { return false; }, metrics);
+    add_all_routes(routes, api, chat, drops, streaming, "web", [] { return false; }, metrics);
     for (const auto& line : routes.describe()) std::cout << line << "\n";
     return 0;
   }

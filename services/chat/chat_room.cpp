@@ -113,6 +113,7 @@ void chat_room::do_join(const pending_join& j) {
   const std::string empty = "\"messages\":[]";
   text.replace(text.rfind(empty), empty.size(), "\"messages\":" + messages);
   m->deliver(std::make_shared<const std::string>(std::move(text)));
+  if (state_.stream_live()) m->deliver(state_.stream_event());  // the player starts at once
   presence_changed();
   if (m->who().role == "registrant") note_arrival(m->who().id);
   arm_attendance();
@@ -231,6 +232,10 @@ void chat_room::apply_event(const std::string& frame, bool replay) {
 }
 
 void chat_room::apply_state(const json::object& frame, bool broadcast_new) {
+  if (frame.at("type").as_string() == "x.stream") {
+    if (state_.apply_stream(frame) && broadcast_new) broadcast(state_.stream_event());
+    return;
+  }
   const auto* released = state_.apply(frame);
   if (!released || !broadcast_new) return;
   for (const auto& m : members_)

@@ -29,11 +29,34 @@ std::string state_field(const json::object& frame) {
   if (type == "x.drop") return "drop:" + std::to_string(int_member(frame.at("drop").as_object(), "id"));
   if (type == "x.mute") return "mute:" + std::to_string(int_member(frame, "registration_id"));
   if (type == "x.seen") return "seen:" + std::to_string(int_member(frame, "registration_id"));
+  if (type == "x.stream") return "stream";
   throw std::invalid_argument("not a state frame");
+}
+
+std::string stream_frame(bool live, std::int64_t at_ms, std::int64_t started_at, std::optional<int> session) {
+  json::object status{{"live", live}, {"started_at", registration::format_rfc3339(started_at)}, {"session", nullptr}};
+  if (session) status["session"] = *session;
+  return json::serialize(json::object{{"type", "x.stream"}, {"at", at_ms}, {"status", std::move(status)}});
+}
+
+bool room_state::apply_stream(const json::object& frame) {
+  const auto at = int_member(frame, "at");
+  if (at <= stream_at_ms_) return false;
+  const auto& status = frame.at("status").as_object();
+  json::object event{{"type", "stream.status"}};
+  for (const auto& [k, v] : status) event[k] = v;
+  stream_at_ms_ = at;
+  stream_live_ = status.at("live").as_bool();
+  stream_event_ = std::make_shared<const std::string>(json::serialize(event));
+  return true;
 }
 
 const room_state::drop* room_state::apply(const json::object& frame) {
   const auto type = frame.at("type").as_string();
+  if (type == "x.stream") {
+    apply_stream(frame);
+    return nullptr;
+  }
   if (type == "x.mute") {
     auto& until = muted_until_[int_member(frame, "registration_id")];
     until = std::max(until, int_member(frame, "until"));

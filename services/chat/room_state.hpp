@@ -23,7 +23,9 @@ struct chat_identity;
 // State frames, and the field each is kept under in the bus (one per registrant or drop).
 std::string mute_frame(std::int64_t registration_id, std::int64_t until);
 std::string seen_frame(std::int64_t registration_id, std::int64_t at);
-std::string state_field(const boost::json::object& frame);  // "mute:7", "seen:7", "drop:3"
+std::string state_field(const boost::json::object& frame);  // "mute:7", "seen:7", "drop:3", "stream"
+// The stream's status; `at_ms` orders changes (the newest wins everywhere).
+std::string stream_frame(bool live, std::int64_t at_ms, std::int64_t started_at, std::optional<int> session);
 
 class room_state {
  public:
@@ -38,7 +40,16 @@ class room_state {
   // Applies one state frame. Returns the drop this frame released for the first time (to push
   // to the members it is for), else nullptr. Throws std::exception on a malformed frame.
   const drop* apply(const boost::json::object& frame);
-  static bool is_state_frame(std::string_view type) { return type == "x.mute" || type == "x.drop" || type == "x.seen"; }
+  static bool is_state_frame(std::string_view type) {
+    return type == "x.mute" || type == "x.drop" || type == "x.seen" || type == "x.stream";
+  }
+
+  // x.stream: the live stream started or stopped. Unlike the rest it is not grow-only: the
+  // frame with the latest "at" (ms) wins. True when this frame changed the status.
+  bool apply_stream(const boost::json::object& frame);
+  // {"type":"stream.status",...} for the current status, serialized once; null before any.
+  std::shared_ptr<const std::string> stream_event() const { return stream_event_; }
+  bool stream_live() const { return stream_live_; }
 
   // Unix time until which this person is muted, if they are.
   std::optional<std::int64_t> muted_until(std::int64_t registration_id, std::int64_t now) const;
@@ -51,6 +62,9 @@ class room_state {
   std::unordered_map<std::int64_t, std::int64_t> seen_until_;   // registration -> unix
   std::map<std::pair<std::int64_t, std::int64_t>, drop> drops_;  // (released_at, id) -> drop, oldest first
   std::unordered_set<std::int64_t> drop_ids_;
+  std::int64_t stream_at_ms_ = 0;
+  bool stream_live_ = false;
+  std::shared_ptr<const std::string> stream_event_;
 };
 
 }  // namespace cohort::chat

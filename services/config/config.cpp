@@ -79,10 +79,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
     msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
     throw config_error(msg.str());
   }
-  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance"};
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance", "streaming"};
   for (auto&& [section_key, section_node] : doc) {
     std::string section{section_key.str()};
-    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance)");
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance, streaming)");
     auto* table = section_node.as_table();
     if (!table) fail(section, "must be a table");
     for (auto&& [k, node] : *table) {
@@ -101,6 +101,14 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "server.primary_url") cfg.server.primary_url = read_value<std::string>(node, key);
       else if (key == "drops.file_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 4ll << 30); cfg.drops.file_max_bytes = std::uint64_t(v); }
       else if (key == "attendance.min_minutes") { auto v = read_int(node, key); check_range(key, v, 1, 600); cfg.attendance.min_minutes = int(v); }
+      else if (key == "streaming.rtmp_listen") cfg.streaming.rtmp_listen = parse_listen(read_value<std::string>(node, key), key);
+      else if (key == "streaming.rtmp_public_url") cfg.streaming.rtmp_public_url = read_value<std::string>(node, key);
+      else if (key == "streaming.ffmpeg") cfg.streaming.ffmpeg = read_value<std::string>(node, key);
+      else if (key == "streaming.video") cfg.streaming.video = read_value<std::string>(node, key);
+      else if (key == "streaming.segment_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 6); cfg.streaming.segment_seconds = int(v); }
+      else if (key == "streaming.live_segments") { auto v = read_int(node, key); check_range(key, v, 3, 60); cfg.streaming.live_segments = int(v); }
+      else if (key == "streaming.session_before_minutes") { auto v = read_int(node, key); check_range(key, v, 0, 1440); cfg.streaming.session_before_minutes = int(v); }
+      else if (key == "streaming.session_after_minutes") { auto v = read_int(node, key); check_range(key, v, 0, 1440); cfg.streaming.session_after_minutes = int(v); }
       else if (key == "limits.body_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 64 << 20); cfg.limits.body_max_bytes = std::uint32_t(v); }
       else if (key == "limits.header_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 1 << 20); cfg.limits.header_max_bytes = std::uint32_t(v); }
       else if (key == "limits.read_timeout_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.read_timeout_seconds = int(v); }
@@ -148,6 +156,15 @@ void validate(const config& cfg) {
   }
   check_range("drops.file_max_bytes", static_cast<std::int64_t>(cfg.drops.file_max_bytes), 1024, 4ll << 30);
   check_range("attendance.min_minutes", cfg.attendance.min_minutes, 1, 600);
+  if (cfg.streaming.video != "copy" && cfg.streaming.video != "h264")
+    fail("streaming.video", "must be \"copy\" or \"h264\" (got \"" + cfg.streaming.video + "\")");
+  if (cfg.streaming.ffmpeg.empty()) fail("streaming.ffmpeg", "must name the ffmpeg program");
+  if (!cfg.streaming.rtmp_public_url.empty() && cfg.streaming.rtmp_public_url.rfind("rtmp://", 0) != 0)
+    fail("streaming.rtmp_public_url", "must start with rtmp:// (got \"" + cfg.streaming.rtmp_public_url + "\")");
+  check_range("streaming.segment_seconds", cfg.streaming.segment_seconds, 1, 6);
+  check_range("streaming.live_segments", cfg.streaming.live_segments, 3, 60);
+  check_range("streaming.session_before_minutes", cfg.streaming.session_before_minutes, 0, 1440);
+  check_range("streaming.session_after_minutes", cfg.streaming.session_after_minutes, 0, 1440);
   check_range("limits.body_max_bytes", cfg.limits.body_max_bytes, 1024, 64 << 20);
   check_range("limits.header_max_bytes", cfg.limits.header_max_bytes, 1024, 1 << 20);
   check_range("limits.read_timeout_seconds", cfg.limits.read_timeout_seconds, 1, 3600);
@@ -185,6 +202,7 @@ command_line parse_command_line(int argc, const char* const argv[]) {
       ("public-url", po::value<std::string>(), "public base URL for links (server.public_url)")
       ("redis", po::value<std::string>(), "redis://host:port to fan the chat out across nodes (bus.redis_url)")
       ("role", po::value<std::string>(), "primary (default) or edge (server.role)")
+      ("rtmp", po::value<std::string>(), "HOST:PORT where OBS publishes (streaming.rtmp_listen)")
       ("primary", po::value<std::string>(), "edge: the primary's base URL (server.primary_url)")
       ("demo", "seed the demo webinar series when the database has none");
   po::options_description hidden;
@@ -229,6 +247,7 @@ command_line parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("public-url")) cfg.server.public_url = vm["public-url"].as<std::string>();
   if (vm.count("redis")) cfg.bus.redis_url = vm["redis"].as<std::string>();
   if (vm.count("role")) cfg.server.role = vm["role"].as<std::string>();
+  if (vm.count("rtmp")) cfg.streaming.rtmp_listen = parse_listen(vm["rtmp"].as<std::string>(), "rtmp");
   if (vm.count("primary")) cfg.server.primary_url = vm["primary"].as<std::string>();
   cfg.demo = vm.count("demo") > 0;
   validate(cfg);

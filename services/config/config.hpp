@@ -67,6 +67,17 @@ struct attendance_config {
   int min_minutes = 5;                // minutes in the live room during a session that count as attended
 };
 
+struct streaming_config {
+  listen_address rtmp_listen{"127.0.0.1", 1935};  // where OBS publishes; 0.0.0.0:1935 in production
+  std::string rtmp_public_url;       // what the organizer is told to put in OBS; empty = derived
+  std::string ffmpeg = "ffmpeg";     // the program that turns RTMP into HLS
+  std::string video = "copy";        // copy (H.264 from OBS passes through) | h264 (transcode)
+  int segment_seconds = 1;           // HLS segment length
+  int live_segments = 6;             // segments per live playlist (and kept in memory)
+  int session_before_minutes = 30;   // a publish this long before a session's start belongs to it ...
+  int session_after_minutes = 60;    // ... and this long after its end
+};
+
 struct config {
   server_config server;
   chat_config chat;
@@ -76,6 +87,7 @@ struct config {
   auth_config auth;
   drops_config drops;
   attendance_config attendance;
+  streaming_config streaming;
   bool demo = false;                  // seed the demo series on first start
 };
 

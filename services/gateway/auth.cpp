@@ -97,14 +97,16 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string token_codec::mac(std::string_view signed_part) const {
+std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-            reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), out, &len))
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+            data.size(), out, &len))
     throw std::runtime_error("HMAC failed");
   return std::string(reinterpret_cast<char*>(out), len);
 }
+
+std::string token_codec::mac(std::string_view signed_part) const { return hmac_sha256(secret_, signed_part); }
 
 token_codec::issued token_codec::issue(std::int64_t registration_id, std::int64_t webinar_id, std::string_view name) const {
   const std::string nonce = random_bytes(16);

@@ -86,6 +86,31 @@ struct file_range_body {
   };
 };
 
+// A response body that is a shared immutable buffer (an HLS segment): every response to it sends
+// the same bytes, none copies them.
+struct shared_string_body {
+  using value_type = std::shared_ptr<const std::string>;
+  static std::uint64_t size(const value_type& v) { return v ? v->size() : 0; }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>&, const value_type& v) : body_(v) {}
+    void init(beast::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (sent_ || !body_ || body_->empty()) return boost::none;
+      sent_ = true;
+      return {{net::const_buffer(body_->data(), body_->size()), false}};
+    }
+
+   private:
+    const value_type& body_;
+    bool sent_ = false;
+  };
+};
+
 }  // namespace
 
 class http_session;
@@ -360,10 +385,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   void do_write(response r) {
     if (r.file && !head_) return do_write_file(std::move(r));
+    if (r.shared_body && !head_) {
+      auto res = std::make_shared<bhttp::response<shared_string_body>>(static_cast<bhttp::status>(r.status), 11);
+      set_headers(*res, r);
+      res->body() = r.shared_body;
+      res->content_length(r.shared_body->size());
+      return send(std::move(res));
+    }
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
     set_headers(*res, r);
     if (head_) {
-      res->content_length(r.file ? r.file->length : r.body.size());
+      res->content_length(r.file ? r.file->length : r.shared_body ? r.shared_body->size() : r.body.size());
     } else {
       res->body() = std::move(r.body);
       res->prepare_payload();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -64,6 +65,7 @@ struct response {
   std::string content_type = "application/json";
   std::string body;
   std::optional<file_slice> file;         // when set, the body is streamed from it instead
+  std::shared_ptr<const std::string> shared_body;  // when set, sent instead of `body`, never copied
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;                     // close the connection after sending
 

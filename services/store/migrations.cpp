@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 3> steps{
+constexpr std::array<const char*, 4> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -114,6 +114,24 @@ CREATE TABLE attendance (
   minute          INTEGER NOT NULL,          -- unix time / 60
   PRIMARY KEY (webinar_id, registration_id, minute)
 ) WITHOUT ROWID;
+)sql",
+    // 4: live streaming: each series' secret stream key (what OBS sends), and the recordings
+    // that become replays.
+    R"sql(
+ALTER TABLE webinars ADD COLUMN stream_key TEXT;
+CREATE UNIQUE INDEX webinars_stream_key ON webinars (stream_key) WHERE stream_key IS NOT NULL;
+CREATE TABLE recordings (
+  id              INTEGER PRIMARY KEY,
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  session_number  INTEGER,                   -- the session of the series; NULL: ad hoc (outside every window)
+  started_at      INTEGER NOT NULL,
+  ended_at        INTEGER,                   -- NULL while live
+  duration_ms     INTEGER NOT NULL DEFAULT 0,
+  segments        INTEGER NOT NULL DEFAULT 0,
+  dir             TEXT NOT NULL,             -- under the data dir: recordings/<webinar>/<dir>
+  UNIQUE (webinar_id, dir)
+);
+CREATE INDEX recordings_by_webinar ON recordings (webinar_id, session_number);
 )sql",
 };
 

@@ -59,7 +59,7 @@ trap 'exit 143' TERM
 # --- start the server ---------------------------------------------------------------------------
 admin_token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 mkdir -p "$work/data"
-"$cohort_bin" --listen 127.0.0.1:0 --data-dir "$work/data" --admin-token "$admin_token" \
+"$cohort_bin" --listen 127.0.0.1:0 --rtmp 127.0.0.1:0 --data-dir "$work/data" --admin-token "$admin_token" \
   >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 

@@ -305,6 +305,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.server.primary_url = "http://changed.example";
   cfg.drops.file_max_bytes = 12345;
   cfg.attendance.min_minutes = 77;
+  cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55};
   cfg.limits = {1111, 2222, 33, 44};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed"};
@@ -350,6 +351,18 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   const auto& [min_minutes] = cfg.attendance;
   CHECK(min_minutes == defaults.attendance.min_minutes);
 
+  const auto& [rtmp_listen, rtmp_public_url, ffmpeg, video, segment_seconds, live_segments, session_before_minutes,
+               session_after_minutes] = cfg.streaming;
+  CHECK(rtmp_listen.host == defaults.streaming.rtmp_listen.host);
+  CHECK(rtmp_listen.port == defaults.streaming.rtmp_listen.port);
+  CHECK(rtmp_public_url == defaults.streaming.rtmp_public_url);
+  CHECK(ffmpeg == defaults.streaming.ffmpeg);
+  CHECK(video == defaults.streaming.video);
+  CHECK(segment_seconds == defaults.streaming.segment_seconds);
+  CHECK(live_segments == defaults.streaming.live_segments);
+  CHECK(session_before_minutes == defaults.streaming.session_before_minutes);
+  CHECK(session_after_minutes == defaults.streaming.session_after_minutes);
+
   const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes] = cfg.chat;
   CHECK(flood_messages == defaults.chat.flood_messages);
   CHECK(flood_window_ms == defaults.chat.flood_window_ms);
@@ -359,8 +372,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(ws_queue_max_bytes == defaults.chat.ws_queue_max_bytes);
 
   // demo is a command-line switch only, not a TOML setting.
-  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, demo] = defaults;
-  (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth, (void)drops, (void)attendance;
+  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, streaming, demo] = defaults;
+  (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth, (void)drops, (void)attendance, (void)streaming;
   CHECK_FALSE(demo);
 }
 
@@ -388,8 +401,8 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
     ++checked;
   }
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the six chat
-  // settings, the drop file limit and the attendance minutes
-  CHECK(checked == 17);
+  // settings, the drop file limit, the attendance minutes and four streaming settings
+  CHECK(checked == 21);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {

@@ -13,7 +13,9 @@ export const cohortBin = process.env.COHORT_BIN || path.join(repoRoot, 'build', 
 export async function startServer({ args = [], dataDir, adminToken, env = {}, timeoutMs = 15000 } = {}) {
   dataDir ??= mkdtempSync(path.join(tmpdir(), 'cohort-test-'));
   adminToken ??= randomBytes(24).toString('hex');
-  const proc = spawn(cohortBin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--admin-token', adminToken, ...args], {
+  // RTMP on a free port too, so servers started side by side do not fight over 1935.
+  const rtmp = args.includes('--rtmp') ? [] : ['--rtmp', '127.0.0.1:0'];
+  const proc = spawn(cohortBin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--admin-token', adminToken, ...rtmp, ...args], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '', stderr = '';

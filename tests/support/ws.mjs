@@ -17,7 +17,7 @@ for (const name of readdirSync(schemaDir).filter((n) => n.endsWith('.schema.json
   ajv.addSchema(JSON.parse(readFileSync(path.join(schemaDir, name), 'utf8')));
 }
 const serverMessage = ajv.getSchema('server-message.schema.json');
-const SERVER_TYPES = ['hello', 'chat.message', 'chat.deleted', 'presence', 'error', 'drop'];
+const SERVER_TYPES = ['hello', 'chat.message', 'chat.deleted', 'presence', 'error', 'drop', 'stream.status'];
 
 // Validates one parsed message against a schema id under proto/ws/ (default: any server → client message).
 // Returns null when valid, else a readable list of the ajv errors. For a known `type`, the errors are those of

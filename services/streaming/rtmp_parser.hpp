@@ -1,0 +1,118 @@
+// Passive reader of the client->server half of an RTMP connection (handshake, chunk stream,
+// AMF0 commands), so the ingest relay can read the stream key before any media reaches the
+// private ffmpeg behind it. It never answers anything: ffmpeg does the talking.
+// Bytes may arrive split anywhere. Memory is bounded: commands are buffered up to a limit,
+// media is only counted. Strict where ffmpeg is lenient (a new header in the middle of a
+// message, an AMF value cut short): a disagreement ends in an error, so the relay closes
+// instead of forwarding something it did not check.
+// Pure and single-threaded: the session that owns it serializes access.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace cohort::streaming {
+
+struct rtmp_connect {
+  std::string app;
+  std::string tc_url;
+};
+
+// The "publish" command: stream_name is the stream key as sent, "?query" included.
+struct rtmp_publish {
+  std::string stream_name;
+  std::string publish_type;  // "live", "record", "append" (empty when the client sent none)
+};
+
+// "releaseStream" or "FCPublish": FMLE-style clients name the stream before publishing.
+// Informative only; the key check belongs to rtmp_publish.
+struct rtmp_stream_announce {
+  std::string command;
+  std::string stream_name;
+};
+
+// The first audio, video, data or aggregate message has begun (reported at its header, before
+// its payload).
+struct rtmp_media_started {
+  std::uint8_t type_id = 0;
+  std::uint32_t timestamp = 0;
+};
+
+// The parser stopped; it ignores every later byte.
+struct rtmp_error {
+  std::string reason;
+};
+
+using rtmp_event = std::variant<rtmp_connect, rtmp_publish, rtmp_stream_announce, rtmp_media_started, rtmp_error>;
+
+class rtmp_client_parser {
+ public:
+  struct limits {
+    std::size_t max_command_bytes = 64 * 1024;         // one AMF command message
+    std::size_t max_message_bytes = 16 * 1024 * 1024;  // any message, media included
+    std::size_t max_chunk_streams = 64;
+  };
+
+  rtmp_client_parser() = default;
+  explicit rtmp_client_parser(limits l) : limits_(l) {}
+
+  // Consumes all of `bytes`; returns the events they completed, in stream order.
+  std::vector<rtmp_event> feed(std::span<const std::uint8_t> bytes);
+  std::vector<rtmp_event> feed(std::string_view bytes);
+
+  bool handshake_done() const { return handshake_done_; }
+  bool failed() const { return state_ == state::failed; }
+  std::uint32_t chunk_size() const { return chunk_size_; }  // the client's, as last set
+  std::uint64_t media_bytes() const { return media_bytes_; }  // payload skipped unbuffered
+  std::size_t buffered_bytes() const;  // memory held for partial headers and messages
+
+ private:
+  enum class state { version, handshake, header, payload, failed };
+
+  struct chunk_stream {
+    std::uint32_t timestamp_field = 0;  // last 24-bit timestamp or delta field
+    bool extended = false;              // that field was 0xFFFFFF: 4 more bytes follow every header
+    std::uint32_t timestamp = 0;
+    std::uint32_t length = 0;
+    std::uint8_t type_id = 0;
+    std::uint32_t remaining = 0;        // bytes of the current message still to come
+    bool buffered = false;              // a command or control message, kept in body
+    std::vector<std::uint8_t> body;
+  };
+
+  std::size_t on_version(std::span<const std::uint8_t> bytes);
+  std::size_t on_handshake(std::span<const std::uint8_t> bytes);
+  std::size_t on_header(std::span<const std::uint8_t> bytes);
+  std::size_t on_payload(std::span<const std::uint8_t> bytes);
+  std::size_t header_size() const;
+  std::uint32_t chunk_stream_id() const;
+  void start_chunk();
+  void apply_message_header(chunk_stream& s);
+  void begin_message(chunk_stream& s);
+  void finish_message(chunk_stream& s);
+  void on_set_chunk_size(std::span<const std::uint8_t> body);
+  void on_command(std::span<const std::uint8_t> body);
+  void fail(std::string reason);
+
+  limits limits_;
+  state state_ = state::version;
+  bool handshake_done_ = false;
+  std::size_t handshake_left_ = 0;
+  std::array<std::uint8_t, 18> header_{};  // basic (<= 3) + message (<= 11) + extended timestamp (4)
+  std::size_t header_len_ = 0;
+  std::unordered_map<std::uint32_t, chunk_stream> streams_;  // node-based: current_ stays valid
+  chunk_stream* current_ = nullptr;
+  std::uint32_t chunk_left_ = 0;  // payload bytes left in the current chunk
+  std::uint32_t chunk_size_ = 128;
+  std::uint64_t media_bytes_ = 0;
+  bool media_started_ = false;
+  std::vector<rtmp_event> events_;
+};
+
+}  // namespace cohort::streaming

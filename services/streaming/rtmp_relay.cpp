@@ -1,0 +1,208 @@
+#include "streaming/rtmp_relay.hpp"
+
+#include "streaming/rtmp_parser.hpp"
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <iostream>
+
+namespace cohort::streaming {
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// A free loopback port for the next ffmpeg (it binds it a moment later; the race is local).
+std::uint16_t free_loopback_port(net::io_context& ioc) {
+  tcp::acceptor probe(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  return probe.local_endpoint().port();
+}
+
+class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
+ public:
+  rtmp_session(tcp::socket client, net::io_context& ioc, std::shared_ptr<streaming_hub> hub,
+               std::shared_ptr<std::atomic<std::uint64_t>> refused)
+      : client_(std::move(client)),
+        upstream_(client_.get_executor()),
+        timer_(client_.get_executor()),
+        deadline_(client_.get_executor()),
+        ioc_(ioc),
+        hub_(std::move(hub)),
+        refused_(std::move(refused)) {}
+
+  void start() {
+    port_ = free_loopback_port(ioc_);
+    ingest_id_ = hub_->begin_publish(port_);
+    if (ingest_id_.empty()) return close();
+    // A publisher that has not named a valid key within 15 s is not one.
+    deadline_.expires_after(std::chrono::seconds(15));
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec && !self->authorized_) self->refuse("no publish within 15 s");
+    });
+    connect_upstream(0);
+    read_client();
+  }
+
+ private:
+  // ffmpeg needs a moment to listen: retry every 50 ms for up to 5 s.
+  void connect_upstream(int attempt) {
+    upstream_.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_),
+                            [self = shared_from_this(), attempt](boost::system::error_code ec) {
+                              if (self->closed_) return;
+                              if (!ec) return self->on_upstream_connected();
+                              if (attempt >= 100) return self->refuse("ffmpeg did not start listening");
+                              boost::system::error_code ignored;
+                              self->upstream_.close(ignored);
+                              self->timer_.expires_after(std::chrono::milliseconds(50));
+                              self->timer_.async_wait([self, attempt](boost::system::error_code e) {
+                                if (!e) self->connect_upstream(attempt + 1);
+                              });
+                            });
+  }
+
+  void on_upstream_connected() {
+    upstream_ready_ = true;
+    read_upstream();
+    flush_to_upstream();
+  }
+
+  // Until ffmpeg is reachable the client's bytes (handshake, connect) wait in pending_.
+  void read_client() {
+    if (reading_ || closed_) return;
+    reading_ = true;
+    client_.async_read_some(net::buffer(client_buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+      self->reading_ = false;
+      if (ec || self->closed_) return self->close();
+      const std::string_view bytes(self->client_buf_.data(), n);
+      if (!self->check(bytes)) return;
+      self->pending_.append(bytes);
+      if (self->upstream_ready_) return self->flush_to_upstream();
+      if (self->pending_.size() > (1u << 20)) return self->refuse("too much data before ffmpeg was ready");
+      self->read_client();
+    });
+  }
+
+  // Parses before forwarding: returns false (and closes) when the bytes must not reach ffmpeg.
+  bool check(std::string_view bytes) {
+    for (const auto& event : parser_.feed(bytes)) {
+      if (const auto* p = std::get_if<rtmp_publish>(&event)) {
+        if (authorized_) return refuse("a second publish on one connection"), false;
+        if (!hub_->authorize_publish(ingest_id_, p->stream_name)) return refuse("unknown stream key or already live"), false;
+        authorized_ = true;
+        deadline_.cancel();
+      } else if (std::holds_alternative<rtmp_media_started>(event) && !authorized_) {
+        return refuse("media before publish"), false;
+      } else if (const auto* e = std::get_if<rtmp_error>(&event)) {
+        return refuse("malformed RTMP: " + e->reason), false;
+      }
+    }
+    return true;
+  }
+
+  // One write in flight; the client is read again only when its bytes are out (back-pressure).
+  void flush_to_upstream() {
+    if (!upstream_ready_ || writing_) return;
+    if (pending_.empty()) return read_client();
+    writing_ = true;
+    auto data = std::make_shared<std::string>(std::move(pending_));
+    pending_.clear();
+    net::async_write(upstream_, net::buffer(*data), [self = shared_from_this(), data](boost::system::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec || self->closed_) return self->close();
+      self->flush_to_upstream();
+    });
+  }
+
+  void read_upstream() {
+    upstream_.async_read_some(net::buffer(upstream_buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+      if (ec || self->closed_) return self->close();
+      net::async_write(self->client_, net::buffer(self->upstream_buf_.data(), n),
+                       [self](boost::system::error_code e, std::size_t) {
+                         if (e || self->closed_) return self->close();
+                         self->read_upstream();
+                       });
+    });
+  }
+
+  void refuse(const std::string& why) {
+    if (!closed_) {
+      refused_->fetch_add(1);
+      std::cerr << "cohort: rtmp: closed a connection from " << peer() << ": " << why << "\n";
+    }
+    close();
+  }
+
+  std::string peer() const {
+    boost::system::error_code ec;
+    const auto ep = client_.remote_endpoint(ec);
+    return ec ? std::string("?") : ep.address().to_string();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    client_.close(ec);
+    upstream_.close(ec);
+    timer_.cancel();
+    deadline_.cancel();
+    if (!ingest_id_.empty()) hub_->end_publish(ingest_id_);
+  }
+
+  tcp::socket client_;
+  tcp::socket upstream_;
+  net::steady_timer timer_;
+  net::steady_timer deadline_;
+  net::io_context& ioc_;
+  std::shared_ptr<streaming_hub> hub_;
+  std::shared_ptr<std::atomic<std::uint64_t>> refused_;
+  rtmp_client_parser parser_;
+  std::string ingest_id_;
+  std::uint16_t port_ = 0;
+  std::string pending_;
+  std::array<char, 16 * 1024> client_buf_{};
+  std::array<char, 16 * 1024> upstream_buf_{};
+  bool upstream_ready_ = false;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool authorized_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+rtmp_relay::rtmp_relay(net::io_context& ioc, listen_address listen, std::shared_ptr<streaming_hub> hub)
+    : ioc_(ioc), address_(std::move(listen)), hub_(std::move(hub)), acceptor_(net::make_strand(ioc)) {}
+
+std::uint16_t rtmp_relay::listen() {
+  const tcp::endpoint ep(net::ip::make_address(address_.host), address_.port);
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen();
+  return acceptor_.local_endpoint().port();
+}
+
+void rtmp_relay::start_accepting() { do_accept(); }
+
+void rtmp_relay::stop() {
+  net::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+}
+
+void rtmp_relay::do_accept() {
+  // Each session on its own strand: its two directions never run at once.
+  acceptor_.async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;
+    if (!ec) std::make_shared<rtmp_session>(std::move(socket), ioc_, hub_, refused_)->start();
+    do_accept();
+  });
+}
+
+}  // namespace cohort::streaming

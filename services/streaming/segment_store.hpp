@@ -1,0 +1,79 @@
+// One live stream's HLS in memory: per rendition the init segment, the newest media segments and
+// the latest playlist ffmpeg PUT. Every file is stored once as an immutable shared buffer, so
+// serving hands out the pointer and never copies bytes; eviction only drops the store's
+// reference. Files are keyed by (rendition, name) because ffmpeg's "%v/seg_%05d.m4s" layout
+// repeats names across renditions.
+// Thread-safe: one mutex, held only for map updates (buffers are built and freed outside it).
+#pragma once
+
+#include "streaming/hls_playlist.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cohort::streaming {
+
+class segment_store {
+ public:
+  using buffer = std::shared_ptr<const std::string>;
+
+  // Keeps at most `max_segments` newest media segments per rendition even if ffmpeg's DELETEs
+  // never come, and at most `max_bytes` in all (oldest segment first, across renditions). Init
+  // segments count toward the bytes but are never evicted: every segment needs its init.
+  segment_store(std::size_t max_segments, std::size_t max_bytes);
+
+  // Stores (or replaces) a media segment, then evicts down to the limits. Returns the buffer.
+  buffer put_segment(std::string_view rendition, std::string name, std::string bytes);
+  // Stores the rendition's init segment (EXT-X-MAP); one at a time, a new name replaces the old.
+  buffer put_init(std::string_view rendition, std::string name, std::string bytes);
+  // ffmpeg's DELETE; false when the file was not (or no longer) held.
+  bool remove(std::string_view rendition, std::string_view name);
+  // The stored bytes, or null when unknown or evicted.
+  buffer get(std::string_view rendition, std::string_view name) const;
+
+  // Keeps the latest playlist ffmpeg PUT for the rendition; tracks the discontinuities that
+  // slide out of its window and the largest target duration seen (RFC 8216 forbids lowering it).
+  void update_playlist(std::string_view rendition, media_playlist p);
+  // What to render for the rendition: the latest playlist cut to the newest run of segments the
+  // store holds (a playlist may arrive before its segment, segments get evicted), with the media
+  // and discontinuity sequence moved along. nullopt when nothing is playable: no playlist, its
+  // init segment missing, or none of its segments held.
+  std::optional<media_playlist> current(std::string_view rendition) const;
+
+  std::vector<std::string> renditions() const;
+  std::size_t total_bytes() const;
+
+ private:
+  struct file {
+    buffer bytes;
+    std::uint64_t serial = 0;  // arrival order across the store; 0 marks the init segment
+  };
+  struct rendition_state {
+    std::map<std::string, file, std::less<>> files;
+    std::map<std::uint64_t, std::string> segments_by_age;  // serial -> name, media segments only
+    std::string init_name;
+    std::optional<media_playlist> playlist;
+    std::int64_t discontinuities_before = 0;  // that slid out of the source's window
+    int target_duration = 0;                  // the largest so far
+  };
+
+  rendition_state& state(std::string_view rendition);
+  void erase(rendition_state& r, std::map<std::string, file, std::less<>>::iterator it, std::vector<buffer>& freed);
+  void evict(rendition_state& r, std::vector<buffer>& freed);
+
+  const std::size_t max_segments_;
+  const std::size_t max_bytes_;
+  mutable std::mutex mutex_;
+  std::map<std::string, rendition_state, std::less<>> renditions_;
+  std::size_t total_bytes_ = 0;
+  std::uint64_t next_serial_ = 1;
+};
+
+}  // namespace cohort::streaming

@@ -1,0 +1,486 @@
+#include "streaming/streaming_hub.hpp"
+
+#include "chat/room_state.hpp"
+#include "gateway/auth.hpp"
+#include "registration/registration_store.hpp"
+#include "registration/rfc3339.hpp"
+#include "registration/validation.hpp"
+#include "registration/webinar_store.hpp"
+#include "streaming/stream_keys.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include <sys/wait.h>
+
+#include <fstream>
+#include <iostream>
+
+namespace cohort::streaming {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using http::api_error;
+using http::response;
+using registration::unix_now;
+
+namespace {
+
+constexpr const char* rendition = "";  // one rendition for now (ffmpeg's single media playlist)
+constexpr std::int64_t url_window_seconds = 600;
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+response playlist_response(std::string text) {
+  auto res = response::text(200, std::move(text), "application/vnd.apple.mpegurl");
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  return res;
+}
+
+}  // namespace
+
+struct streaming_hub::live_stream {
+  explicit live_stream(std::size_t window) : store(window * 2 + 4, 256u << 20) {}
+  std::string ingest_id;
+  std::int64_t webinar_id = 0;  // 0 until the publish named a valid key
+  std::optional<int> session;
+  std::int64_t started_at = 0;
+  std::string recording;        // its folder name under recordings/<webinar>/
+  segment_store store;
+  std::mutex m;                 // the recorder (ffmpeg's PUTs may come on several connections)
+  std::unique_ptr<recorder> rec;
+  std::shared_ptr<child_process> ffmpeg;
+  bool announced = false;
+};
+
+streaming_hub::streaming_hub(hub_context ctx) : ctx_(std::move(ctx)), ingest_secret_(http::hex(http::random_bytes(16))) {}
+
+streaming_hub::~streaming_hub() = default;
+
+std::uint16_t streaming_hub::start_ingest() {
+  ingest_routes_ = std::make_unique<http::router>(nullptr, http::authenticator{});
+  auto bind = [this](void (streaming_hub::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
+  ingest_routes_->add(http::verb::put, "/ingest/{ingest}/{secret}/{file}", {}, bind(&streaming_hub::on_ingest_put));
+  ingest_routes_->add(http::verb::del, "/ingest/{ingest}/{secret}/{file}", {}, bind(&streaming_hub::on_ingest_delete));
+  http::server_options o;
+  o.host = "127.0.0.1";  // ffmpeg runs on this machine; nothing else may write a stream
+  o.port = 0;
+  o.body_max_bytes = 64u << 20;
+  o.read_timeout_seconds = 30;
+  o.keepalive_timeout_seconds = 60;
+  ingest_server_ = std::make_unique<http::http_server>(*ctx_.ioc, o, *ingest_routes_, nullptr);
+  ingest_port_ = ingest_server_->listen();
+  ingest_server_->start_accepting();
+  return ingest_port_;
+}
+
+void streaming_hub::stop() {
+  std::vector<std::shared_ptr<live_stream>> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, s] : by_ingest_) all.push_back(s);
+  }
+  for (auto& s : all)
+    if (s->ffmpeg) s->ffmpeg->stop(std::chrono::milliseconds(1000));
+  if (ingest_server_) ingest_server_->stop();
+}
+
+// ---- the relay's side ----
+
+std::string streaming_hub::begin_publish(std::uint16_t rtmp_port) {
+  auto s = std::make_shared<live_stream>(static_cast<std::size_t>(ctx_.ffmpeg.live_segments));
+  s->ingest_id = http::hex(http::random_bytes(8));
+  const auto base = "http://127.0.0.1:" + std::to_string(ingest_port_) + "/ingest/" + s->ingest_id + "/" + ingest_secret_;
+  const auto id = s->ingest_id;
+  try {
+    s->ffmpeg = child_process::start(
+        ctx_.ioc->get_executor(), ffmpeg_hls_command(ctx_.ffmpeg, rtmp_port, base),
+        [id](const std::string& line) { std::cerr << "cohort: ffmpeg " << id << ": " << line << "\n"; },
+        [weak = weak_from_this(), id](int status) {
+          if (auto self = weak.lock()) self->on_ffmpeg_exit(id);
+          if (WIFSIGNALED(status)) std::cerr << "cohort: ffmpeg " << id << " ended by signal " << WTERMSIG(status) << "\n";
+        });
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: streaming: " << e.what() << "\n";
+    return {};
+  }
+  std::lock_guard lock(mutex_);
+  by_ingest_[id] = s;
+  return id;
+}
+
+std::optional<std::int64_t> streaming_hub::authorize_publish(const std::string& ingest_id, const std::string& stream_key) {
+  const auto key = stream_key.substr(0, stream_key.find('?'));  // OBS may append ?query parameters
+  std::optional<std::int64_t> webinar;
+  {
+    auto db = ctx_.readers->acquire();
+    webinar = webinar_by_stream_key(*db, key);
+  }
+  if (!webinar) {
+    std::cerr << "cohort: rtmp: refused a publish with an unknown stream key\n";
+    return std::nullopt;
+  }
+  const auto now = unix_now();
+  const auto session = session_at(*webinar, now);
+  std::shared_ptr<live_stream> s;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = by_ingest_.find(ingest_id);
+    if (it == by_ingest_.end()) return std::nullopt;
+    if (by_webinar_.count(*webinar)) {
+      std::cerr << "cohort: rtmp: refused a second publisher for webinar " << *webinar << "\n";
+      return std::nullopt;
+    }
+    s = it->second;
+    s->webinar_id = *webinar;
+    s->session = session;
+    s->started_at = now;
+    by_webinar_[*webinar] = s;
+  }
+  // A session's publishes share one recording (a dropped and resumed stream continues it);
+  // outside every session's window each publish is an ad-hoc recording of its own.
+  s->recording = session ? std::to_string(*session) : "adhoc-" + std::to_string(now);
+  const auto dir = ctx_.recordings_dir / std::to_string(*webinar) / s->recording;
+  {
+    std::lock_guard lock(s->m);
+    s->rec = std::make_unique<recorder>(dir);
+  }
+  ctx_.writes.writer->submit(
+      [w = *webinar, session, now, name = s->recording](store::database& db) {
+        auto st = db.prepare(
+            "INSERT INTO recordings (webinar_id, session_number, started_at, dir) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (webinar_id, dir) DO UPDATE SET ended_at = NULL");
+        st.bind(1, w).bind(2, session ? std::optional<std::int64_t>(*session) : std::nullopt).bind(3, now).bind(4, name).run();
+      },
+      nullptr);
+  std::cerr << "cohort: rtmp: webinar " << *webinar << " is publishing ("
+            << (session ? "session " + std::to_string(*session) : std::string("ad hoc")) << ")\n";
+  return webinar;
+}
+
+void streaming_hub::end_publish(const std::string& ingest_id) {
+  std::shared_ptr<live_stream> s;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = by_ingest_.find(ingest_id); it != by_ingest_.end()) s = it->second;
+  }
+  if (s && s->ffmpeg) s->ffmpeg->stop();
+}
+
+void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id) {
+  std::shared_ptr<live_stream> s;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = by_ingest_.find(ingest_id);
+    if (it == by_ingest_.end()) return;
+    s = it->second;
+    by_ingest_.erase(it);
+    if (s->webinar_id) by_webinar_.erase(s->webinar_id);
+  }
+  if (!s->webinar_id) return;
+  if (s->announced) announce(*s, false);
+  std::int64_t duration_ms = 0, segments = 0;
+  {
+    std::lock_guard lock(s->m);
+    if (s->rec) duration_ms = s->rec->duration_ms(), segments = s->rec->segments();
+  }
+  ctx_.writes.writer->submit(
+      [w = s->webinar_id, name = s->recording, duration_ms, segments, now = unix_now()](store::database& db) {
+        db.prepare("UPDATE recordings SET ended_at = ?, duration_ms = ?, segments = ? WHERE webinar_id = ? AND dir = ?")
+            .bind(1, now).bind(2, duration_ms).bind(3, segments).bind(4, w).bind(5, name).run();
+      },
+      nullptr);
+  std::cerr << "cohort: rtmp: webinar " << s->webinar_id << " stopped publishing\n";
+}
+
+void streaming_hub::announce(const live_stream& s, bool live) {
+  ctx_.bus->publish_state(s.webinar_id, "stream", chat::stream_frame(live, unix_ms(), s.started_at, s.session));
+}
+
+std::optional<int> streaming_hub::session_at(std::int64_t webinar_id, std::int64_t now) {
+  auto db = ctx_.readers->acquire();
+  const auto w = registration::find_webinar(*db, webinar_id);
+  if (!w) return std::nullopt;
+  std::optional<int> best;
+  std::int64_t best_distance = 0;
+  for (const auto& s : w->sessions) {
+    const auto open = s.starts_at - std::int64_t{ctx_.session_before_minutes} * 60;
+    const auto close = s.ends_at() + std::int64_t{ctx_.session_after_minutes} * 60;
+    if (now < open || now > close) continue;
+    const auto distance = std::llabs(now - s.starts_at);
+    if (!best || distance < best_distance) best = s.number, best_distance = distance;
+  }
+  return best;
+}
+
+// ---- ingest (ffmpeg's PUT / DELETE) ----
+
+std::shared_ptr<streaming_hub::live_stream> streaming_hub::ingest_target(const http::request& req) {
+  if (!http::constant_time_equal(req.params.at(1), ingest_secret_)) throw api_error(403, "forbidden", "bad ingest secret");
+  std::lock_guard lock(mutex_);
+  const auto it = by_ingest_.find(req.params.at(0));
+  if (it == by_ingest_.end()) throw api_error(404, "not_found", "no such publish");
+  // Nothing is published before the relay checked the stream key.
+  if (!it->second->webinar_id) throw api_error(403, "forbidden", "the publish has not been authorized");
+  return it->second;
+}
+
+void streaming_hub::on_ingest_put(http::request& req, http::responder& respond) {
+  auto s = ingest_target(req);
+  const auto& name = req.params.at(2);
+  if (ends_with(name, ".m3u8")) {
+    auto p = parse_media_playlist(req.body);
+    if (!p) throw api_error(400, "bad_request", "not a media playlist");
+    {
+      std::lock_guard lock(s->m);
+      if (s->rec) s->rec->on_playlist(*p);
+    }
+    s->store.update_playlist(rendition, std::move(*p));
+    if (!s->announced && s->store.current(rendition)) {
+      s->announced = true;  // the first playable playlist: the stream is live for viewers
+      announce(*s, true);
+    }
+  } else if (ends_with(name, ".mp4")) {
+    std::lock_guard lock(s->m);
+    if (s->rec) s->rec->put_init(req.body);
+    s->store.put_init(rendition, name, std::move(req.body));
+  } else {
+    std::lock_guard lock(s->m);
+    if (s->rec) s->rec->put_segment(name, req.body);
+    s->store.put_segment(rendition, name, std::move(req.body));
+  }
+  respond(response::no_content());
+}
+
+void streaming_hub::on_ingest_delete(http::request& req, http::responder& respond) {
+  auto s = ingest_target(req);
+  s->store.remove(rendition, req.params.at(2));
+  respond(response::no_content());
+}
+
+// ---- public routes ----
+
+void streaming_hub::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (streaming_hub::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
+  r.add(verb::post, "/api/webinars/{id}/stream-key", {access::organizer, false}, bind(&streaming_hub::rotate_key));
+  r.add(verb::get, "/api/webinars/{id}/stream-key", {access::organizer, false}, bind(&streaming_hub::get_key));
+  r.add(verb::get, "/api/webinars/{id}/stream", {access::anyone, false}, bind(&streaming_hub::status));
+  r.add(verb::get, "/api/webinars/{id}/recordings", {access::anyone, false}, bind(&streaming_hub::recordings));
+  r.add(verb::del, "/api/webinars/{id}/recordings/{recording_id}", {access::organizer, false}, bind(&streaming_hub::delete_recording));
+  r.add(verb::get, "/live/{id}/index.m3u8", {access::anyone, false}, bind(&streaming_hub::playlist));
+  r.add(verb::get, "/live/{id}/{file}", {access::anyone, false}, bind(&streaming_hub::segment));
+  r.add(verb::get, "/replay/{id}/{recording}/{file}", {access::anyone, false}, bind(&streaming_hub::replay_file));
+}
+
+std::string streaming_hub::key_json_url() const { return ctx_.rtmp_public_url; }
+
+void streaming_hub::rotate_key(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  registration::queue_write<std::string>(
+      ctx_.writes, respond, [webinar_id](store::database& db) { return rotate_stream_key(db, webinar_id); },
+      [this](std::string& key) { return response::json(201, json::object{{"rtmp_url", key_json_url()}, {"stream_key", key}}); });
+}
+
+void streaming_hub::get_key(http::request& req, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  const auto key = stream_key_of(*db, req.id_param(0));
+  if (!key) throw registration::not_found_error("this webinar has no stream key yet: POST to create one");
+  respond(response::json(200, json::object{{"rtmp_url", key_json_url()}, {"stream_key", *key}}));
+}
+
+void streaming_hub::status(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  {
+    auto db = ctx_.readers->acquire();
+    if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  }
+  json::object out{{"live", false}, {"started_at", nullptr}, {"session", nullptr}, {"viewers", 0}};
+  std::lock_guard lock(mutex_);
+  if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->announced) {
+    out["live"] = true;
+    out["started_at"] = registration::format_rfc3339(it->second->started_at);
+    if (it->second->session) out["session"] = *it->second->session;
+  }
+  // This node's playlist viewers of the last 30 s.
+  const auto cutoff = std::chrono::steady_clock::now() - std::chrono::seconds(30);
+  auto& seen = viewers_[webinar_id];
+  std::erase_if(seen, [&](const auto& kv) { return kv.second < cutoff; });
+  out["viewers"] = seen.size();
+  respond(response::json(200, out));
+}
+
+void streaming_hub::check_viewer(const http::request& req, std::int64_t webinar_id) {
+  std::string token;
+  if (const auto* t = req.query_param("token")) token = *t;
+  if (token.empty()) token = std::string(req.bearer());
+  const auto who = ctx_.authenticate(token);
+  if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
+  if (who.role == http::identity::kind::organizer) return;
+  if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  auto db = ctx_.readers->acquire();
+  const auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
+  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+}
+
+// One signature per webinar, scope and 10-minute window: every viewer gets the same segment
+// URLs, so a CDN (or an edge) can cache them; a leaked URL stops working within 20 minutes.
+std::string streaming_hub::signed_query(std::int64_t webinar_id, std::string_view scope) const {
+  const auto exp = (unix_now() / url_window_seconds + 2) * url_window_seconds;
+  const auto data = std::string(scope) + "|" + std::to_string(webinar_id) + "|" + std::to_string(exp);
+  return "exp=" + std::to_string(exp) + "&sig=" + http::hex(http::hmac_sha256(ctx_.url_secret, data)).substr(0, 32);
+}
+
+void streaming_hub::check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const {
+  const auto* exp = req.query_param("exp");
+  const auto* sig = req.query_param("sig");
+  if (!exp || !sig) throw api_error(401, "unauthorized", "a signed URL is required: get it from the playlist");
+  std::int64_t e = 0;
+  try {
+    e = std::stoll(*exp);
+  } catch (const std::exception&) {
+    throw api_error(401, "unauthorized", "bad signature");
+  }
+  const auto data = std::string(scope) + "|" + std::to_string(webinar_id) + "|" + std::to_string(e);
+  if (e < unix_now() || !http::constant_time_equal(*sig, http::hex(http::hmac_sha256(ctx_.url_secret, data)).substr(0, 32)))
+    throw api_error(403, "forbidden", "the URL is expired or not signed for this webinar");
+}
+
+void streaming_hub::playlist(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  check_viewer(req, webinar_id);
+  std::optional<media_playlist> p;
+  std::string prefix;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end()) {
+      p = it->second->store.current(rendition);
+      prefix = it->second->ingest_id + "-";
+    }
+    std::string token;
+    if (const auto* t = req.query_param("token")) token = *t;
+    if (token.empty()) token = std::string(req.bearer());
+    viewers_[webinar_id][http::hex(http::sha256(token)).substr(0, 16)] = std::chrono::steady_clock::now();
+  }
+  if (!p) throw registration::not_found_error("the stream is not live");
+  // ffmpeg names files the same in every publish: the publish's id in the URL keeps a cache from
+  // mixing one stream's segments into the next.
+  const auto query = signed_query(webinar_id, "live");
+  respond(playlist_response(render_live(*p, [&](std::string_view uri) { return prefix + std::string(uri) + "?" + query; })));
+}
+
+void streaming_hub::segment(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  check_signature(req, webinar_id, "live");
+  const auto& file = req.params.at(1);
+  const auto dash = file.find('-');
+  segment_store::buffer bytes;
+  if (dash != std::string::npos) {
+    std::lock_guard lock(mutex_);
+    if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->ingest_id == file.substr(0, dash))
+      bytes = it->second->store.get(rendition, file.substr(dash + 1));
+  }
+  if (!bytes) throw registration::not_found_error("no such segment (it may have left the live window)");
+  response res;
+  res.content_type = "video/mp4";
+  res.shared_body = std::move(bytes);
+  res.headers.emplace_back("Cache-Control", "public, max-age=3600, immutable");
+  respond(std::move(res));
+}
+
+void streaming_hub::recordings(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  check_viewer(req, webinar_id);
+  auto db = ctx_.readers->acquire();
+  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  auto st = db->prepare(
+      "SELECT id, session_number, started_at, ended_at, duration_ms, segments, dir FROM recordings"
+      " WHERE webinar_id = ? ORDER BY started_at");
+  st.bind(1, webinar_id);
+  json::array items;
+  while (st.step()) {
+    json::object o{{"id", st.int64(0)},
+                   {"session", st.is_null(1) ? json::value(nullptr) : json::value(st.int64(1))},
+                   {"started_at", registration::format_rfc3339(st.int64(2))},
+                   {"ended_at", st.is_null(3) ? json::value(nullptr) : json::value(registration::format_rfc3339(st.int64(3)))},
+                   {"duration_ms", st.int64(4)},
+                   {"segments", st.int64(5)},
+                   {"playlist", "/replay/" + std::to_string(webinar_id) + "/" + st.text(6) + "/index.m3u8"}};
+    items.push_back(std::move(o));
+  }
+  respond(response::json(200, json::object{{"recordings", std::move(items)}}));
+}
+
+void streaming_hub::delete_recording(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0), recording_id = req.id_param(1);
+  std::string dir;
+  {
+    auto db = ctx_.readers->acquire();
+    auto st = db->prepare("SELECT dir, ended_at FROM recordings WHERE id = ? AND webinar_id = ?");
+    st.bind(1, recording_id).bind(2, webinar_id);
+    if (!st.step()) throw registration::not_found_error("no such recording");
+    if (st.is_null(1)) throw api_error(409, "conflict", "this recording is still live");
+    dir = st.text(0);
+  }
+  registration::queue_write<bool>(
+      ctx_.writes, respond,
+      [recording_id](store::database& db) {
+        db.prepare("DELETE FROM recordings WHERE id = ?").bind(1, recording_id).run();
+        return true;
+      },
+      [path = ctx_.recordings_dir / std::to_string(webinar_id) / dir](bool) {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+        return response::no_content();
+      });
+}
+
+void streaming_hub::replay_file(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  const auto& recording = req.params.at(1);
+  const auto& file = req.params.at(2);
+  const auto dir = ctx_.recordings_dir / std::to_string(webinar_id) / recording;
+  if (file == "index.m3u8") {
+    check_viewer(req, webinar_id);
+    auto p = parse_media_playlist(read_text(dir / "index.m3u8"));
+    if (!p || p->segments.empty()) throw registration::not_found_error("no such recording");
+    const auto query = signed_query(webinar_id, "replay");
+    return respond(playlist_response(render_vod(*p, [&](std::string_view uri) { return std::string(uri) + "?" + query; })));
+  }
+  check_signature(req, webinar_id, "replay");
+  std::error_code ec;
+  const auto path = dir / file;
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw registration::not_found_error("no such file in this recording");
+  response res;
+  res.content_type = "video/mp4";
+  res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", "public, max-age=86400"}};
+  const auto range = http::parse_range(req.range, size);
+  if (range.result == http::byte_range::kind::unsatisfiable) {
+    auto err = http::error_response(416, "range_not_satisfiable", "the file has " + std::to_string(size) + " bytes");
+    err.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+    return respond(std::move(err));
+  }
+  if (range.result == http::byte_range::kind::partial) {
+    res.status = 206;
+    res.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+                                                  std::to_string(size));
+    res.file = http::file_slice{path.string(), range.first, range.last - range.first + 1};
+  } else {
+    res.file = http::file_slice{path.string(), 0, size};
+  }
+  respond(std::move(res));
+}
+
+}  // namespace cohort::streaming

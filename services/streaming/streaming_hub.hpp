@@ -1,0 +1,105 @@
+// Live streaming on the primary. The organizer's encoder publishes RTMP to the relay
+// (rtmp_relay.hpp), which starts one ffmpeg per publish; ffmpeg PUTs fMP4 HLS to a loopback
+// ingest endpoint of this hub (a second HTTP server, its own router, a per-process secret in
+// every URL). The hub keeps each live stream's segments in memory (segment_store), writes the
+// recording, tells every node's room when a stream starts and stops (an x.stream state frame),
+// and serves playlists and segments to registrants:
+//   GET /live/{id}/index.m3u8?token=T      the viewer's token, checked per playlist fetch
+//   GET /live/{id}/{file}?exp=E&sig=S      segments: a signature per webinar and 10-minute window,
+//                                          the same for every viewer, so a CDN can cache them
+//   GET /replay/{id}/{recording_id}/...    recordings, the same way, from disk (Range)
+#pragma once
+
+#include "chat/chat_bus.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/router.hpp"
+#include "registration/api_support.hpp"
+#include "store/reader_pool.hpp"
+#include "streaming/child_process.hpp"
+#include "streaming/ffmpeg_command.hpp"
+#include "streaming/recorder.hpp"
+#include "streaming/segment_store.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace cohort::metrics { struct registry; }
+
+namespace cohort::streaming {
+
+struct hub_context {
+  boost::asio::io_context* ioc = nullptr;
+  registration::write_path writes;
+  store::reader_pool* readers = nullptr;
+  chat::chat_bus* bus = nullptr;
+  http::authenticator authenticate;
+  std::string url_secret;               // signs segment URLs (the token secret)
+  std::filesystem::path recordings_dir; // data/recordings
+  ffmpeg_options ffmpeg;
+  std::string rtmp_public_url;          // what OBS is told, e.g. rtmp://host:1935/live
+  int session_before_minutes = 30;
+  int session_after_minutes = 60;
+  metrics::registry* metrics = nullptr;
+};
+
+class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
+ public:
+  explicit streaming_hub(hub_context ctx);
+  ~streaming_hub();
+
+  // Starts the loopback ingest server; returns its port. Call before the RTMP relay accepts.
+  std::uint16_t start_ingest();
+  void set_rtmp_public_url(std::string url) { ctx_.rtmp_public_url = std::move(url); }
+  void add_routes(http::router& r);
+  // Stops every ffmpeg and the ingest server (server shutdown).
+  void stop();
+
+  // For the relay. A publish begins: ffmpeg is started listening on rtmp_port and writing to a
+  // new ingest id; returns that id (empty if ffmpeg cannot start).
+  std::string begin_publish(std::uint16_t rtmp_port);
+  // The publish named its stream key: the webinar it opens, or nullopt to refuse it (unknown
+  // key, or the webinar already has a live publisher).
+  std::optional<std::int64_t> authorize_publish(const std::string& ingest_id, const std::string& stream_key);
+  // The publisher left (or was refused): ffmpeg is stopped; the stream ends when it exits.
+  void end_publish(const std::string& ingest_id);
+
+ private:
+  struct live_stream;
+  void on_ingest_put(http::request& req, http::responder& respond);
+  void on_ingest_delete(http::request& req, http::responder& respond);
+  std::shared_ptr<live_stream> ingest_target(const http::request& req);
+  void on_ffmpeg_exit(const std::string& ingest_id);
+  void announce(const live_stream& s, bool live);
+  std::optional<int> session_at(std::int64_t webinar_id, std::int64_t now);
+
+  void rotate_key(http::request& req, http::responder& respond);
+  void get_key(http::request& req, http::responder& respond);
+  void status(http::request& req, http::responder& respond);
+  void playlist(http::request& req, http::responder& respond);
+  void segment(http::request& req, http::responder& respond);
+  void recordings(http::request& req, http::responder& respond);
+  void delete_recording(http::request& req, http::responder& respond);
+  void replay_file(http::request& req, http::responder& respond);
+  // A registrant of this webinar (active) or the organizer; throws 401/403.
+  void check_viewer(const http::request& req, std::int64_t webinar_id);
+  std::string signed_query(std::int64_t webinar_id, std::string_view scope) const;
+  void check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const;
+  std::string key_json_url() const;
+
+  hub_context ctx_;
+  std::string ingest_secret_;
+  std::unique_ptr<http::router> ingest_routes_;
+  std::unique_ptr<http::http_server> ingest_server_;
+  std::uint16_t ingest_port_ = 0;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<live_stream>> by_ingest_;
+  std::map<std::int64_t, std::shared_ptr<live_stream>> by_webinar_;
+  std::map<std::int64_t, std::map<std::string, std::chrono::steady_clock::time_point>> viewers_;  // webinar -> token hash -> last fetch
+};
+
+}  // namespace cohort::streaming
