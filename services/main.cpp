@@ -397,7 +397,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   stream_ctx.metrics = &metrics;
   auto streaming_hub = std::make_shared<streaming::streaming_hub>(std::move(stream_ctx));
   streaming_hub->start_ingest();
-  streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub);
+  streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics);
   std::uint16_t rtmp_port = 0;
   try {
     rtmp_port = relay.listen();

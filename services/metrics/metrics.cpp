@@ -111,6 +111,12 @@ std::string registry::render() const {
   out += "# HELP cohort_chat_rejected_total chat.send refused (rate limit, mute, invalid text).\n";
   out += "# TYPE cohort_chat_rejected_total counter\n";
   out += "cohort_chat_rejected_total " + std::to_string(chat_rejected.value()) + "\n";
+  out += "# HELP cohort_rtmp_refused_total RTMP connections closed before any media: unknown key, second publisher, malformed.\n";
+  out += "# TYPE cohort_rtmp_refused_total counter\n";
+  out += "cohort_rtmp_refused_total " + std::to_string(rtmp_refused.value()) + "\n";
+  out += "# HELP cohort_rtmp_publishes_total RTMP publishes accepted (a valid stream key).\n";
+  out += "# TYPE cohort_rtmp_publishes_total counter\n";
+  out += "cohort_rtmp_publishes_total " + std::to_string(rtmp_publishes.value()) + "\n";
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "streaming/rtmp_relay.hpp"
 
+#include "metrics/metrics.hpp"
 #include "streaming/rtmp_parser.hpp"
 
 #include <boost/asio/read.hpp>
@@ -25,16 +26,22 @@ std::uint16_t free_loopback_port(net::io_context& ioc) {
 class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
  public:
   rtmp_session(tcp::socket client, net::io_context& ioc, std::shared_ptr<streaming_hub> hub,
-               std::shared_ptr<std::atomic<std::uint64_t>> refused)
+               metrics::registry* metrics, std::shared_ptr<std::atomic<int>> unchecked)
       : client_(std::move(client)),
         upstream_(client_.get_executor()),
         timer_(client_.get_executor()),
         deadline_(client_.get_executor()),
         ioc_(ioc),
         hub_(std::move(hub)),
-        refused_(std::move(refused)) {}
+        metrics_(metrics),
+        unchecked_(std::move(unchecked)) {}
+
+  // Every connection costs an ffmpeg until its key is checked: only a few may wait at once.
+  static constexpr int max_unchecked = 8;
 
   void start() {
+    counted_ = true;
+    if (unchecked_->fetch_add(1) >= max_unchecked) return refuse("too many connections without a checked key");
     port_ = free_loopback_port(ioc_);
     ingest_id_ = hub_->begin_publish(port_);
     if (ingest_id_.empty()) return close();
@@ -93,6 +100,8 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
         if (authorized_) return refuse("a second publish on one connection"), false;
         if (!hub_->authorize_publish(ingest_id_, p->stream_name)) return refuse("unknown stream key or already live"), false;
         authorized_ = true;
+        if (metrics_) metrics_->rtmp_publishes.add();
+        uncount();
         deadline_.cancel();
       } else if (std::holds_alternative<rtmp_media_started>(event) && !authorized_) {
         return refuse("media before publish"), false;
@@ -130,7 +139,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
 
   void refuse(const std::string& why) {
     if (!closed_) {
-      refused_->fetch_add(1);
+      if (metrics_) metrics_->rtmp_refused.add();
       std::cerr << "cohort: rtmp: closed a connection from " << peer() << ": " << why << "\n";
     }
     close();
@@ -142,9 +151,15 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     return ec ? std::string("?") : ep.address().to_string();
   }
 
+  void uncount() {
+    if (counted_) unchecked_->fetch_sub(1);
+    counted_ = false;
+  }
+
   void close() {
     if (closed_) return;
     closed_ = true;
+    uncount();
     boost::system::error_code ec;
     client_.close(ec);
     upstream_.close(ec);
@@ -159,7 +174,9 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
   net::steady_timer deadline_;
   net::io_context& ioc_;
   std::shared_ptr<streaming_hub> hub_;
-  std::shared_ptr<std::atomic<std::uint64_t>> refused_;
+  metrics::registry* metrics_;
+  std::shared_ptr<std::atomic<int>> unchecked_;
+  bool counted_ = false;
   rtmp_client_parser parser_;
   std::string ingest_id_;
   std::uint16_t port_ = 0;
@@ -175,8 +192,8 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
 
 }  // namespace
 
-rtmp_relay::rtmp_relay(net::io_context& ioc, listen_address listen, std::shared_ptr<streaming_hub> hub)
-    : ioc_(ioc), address_(std::move(listen)), hub_(std::move(hub)), acceptor_(net::make_strand(ioc)) {}
+rtmp_relay::rtmp_relay(net::io_context& ioc, listen_address listen, std::shared_ptr<streaming_hub> hub, metrics::registry* metrics)
+    : ioc_(ioc), address_(std::move(listen)), hub_(std::move(hub)), acceptor_(net::make_strand(ioc)), metrics_(metrics) {}
 
 std::uint16_t rtmp_relay::listen() {
   const tcp::endpoint ep(net::ip::make_address(address_.host), address_.port);
@@ -200,7 +217,7 @@ void rtmp_relay::do_accept() {
   // Each session on its own strand: its two directions never run at once.
   acceptor_.async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
-    if (!ec) std::make_shared<rtmp_session>(std::move(socket), ioc_, hub_, refused_)->start();
+    if (!ec) std::make_shared<rtmp_session>(std::move(socket), ioc_, hub_, metrics_, unchecked_)->start();
     do_accept();
   });
 }

@@ -19,12 +19,11 @@ namespace cohort::streaming {
 
 class rtmp_relay {
  public:
-  rtmp_relay(boost::asio::io_context& ioc, listen_address listen, std::shared_ptr<streaming_hub> hub);
+  rtmp_relay(boost::asio::io_context& ioc, listen_address listen, std::shared_ptr<streaming_hub> hub, metrics::registry* metrics);
   // Binds; returns the port. Throws on failure.
   std::uint16_t listen();
   void start_accepting();
   void stop();
-  std::uint64_t refused() const { return refused_->load(); }
 
  private:
   void do_accept();
@@ -33,7 +32,8 @@ class rtmp_relay {
   listen_address address_;
   std::shared_ptr<streaming_hub> hub_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::shared_ptr<std::atomic<std::uint64_t>> refused_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  metrics::registry* metrics_;
+  std::shared_ptr<std::atomic<int>> unchecked_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace cohort::streaming
