@@ -395,6 +395,11 @@ int serve_primary(const config& cfg, const secrets& keys) {
   stream_ctx.session_before_minutes = cfg.streaming.session_before_minutes;
   stream_ctx.session_after_minutes = cfg.streaming.session_after_minutes;
   stream_ctx.metrics = &metrics;
+  stream_ctx.on_watching = [writes](std::int64_t webinar, std::int64_t registration) {
+    writes.writer->submit([webinar, registration](store::database& db) {
+      drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60);
+    }, nullptr);
+  };
   auto streaming_hub = std::make_shared<streaming::streaming_hub>(std::move(stream_ctx));
   streaming_hub->start_ingest();
   streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics);

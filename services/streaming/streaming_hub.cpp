@@ -321,17 +321,30 @@ void streaming_hub::status(http::request& req, http::responder& respond) {
   respond(response::json(200, out));
 }
 
-void streaming_hub::check_viewer(const http::request& req, std::int64_t webinar_id) {
+void streaming_hub::note_watching(std::int64_t webinar_id, const http::identity& who) {
+  if (who.role != http::identity::kind::registrant || !ctx_.on_watching) return;
+  const auto minute = unix_now() / 60;
+  {
+    std::lock_guard lock(mutex_);
+    auto& last = watching_minute_[{webinar_id, who.registration_id}];
+    if (last == minute) return;
+    last = minute;
+  }
+  ctx_.on_watching(webinar_id, who.registration_id);
+}
+
+http::identity streaming_hub::check_viewer(const http::request& req, std::int64_t webinar_id) {
   std::string token;
   if (const auto* t = req.query_param("token")) token = *t;
   if (token.empty()) token = std::string(req.bearer());
   const auto who = ctx_.authenticate(token);
   if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
-  if (who.role == http::identity::kind::organizer) return;
+  if (who.role == http::identity::kind::organizer) return who;
   if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
   auto db = ctx_.readers->acquire();
   const auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
   if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+  return who;
 }
 
 // One signature per webinar, scope and 10-minute window: every viewer gets the same segment
@@ -359,7 +372,7 @@ void streaming_hub::check_signature(const http::request& req, std::int64_t webin
 
 void streaming_hub::playlist(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
-  check_viewer(req, webinar_id);
+  const auto who = check_viewer(req, webinar_id);
   std::optional<media_playlist> p;
   std::string prefix;
   {
@@ -374,6 +387,7 @@ void streaming_hub::playlist(http::request& req, http::responder& respond) {
     viewers_[webinar_id][http::hex(http::sha256(token)).substr(0, 16)] = std::chrono::steady_clock::now();
   }
   if (!p) throw registration::not_found_error("the stream is not live");
+  note_watching(webinar_id, who);
   // ffmpeg names files the same in every publish: the publish's id in the URL keeps a cache from
   // mixing one stream's segments into the next.
   const auto query = signed_query(webinar_id, "live");

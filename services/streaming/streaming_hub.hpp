@@ -45,6 +45,9 @@ struct hub_context {
   int session_before_minutes = 30;
   int session_after_minutes = 60;
   metrics::registry* metrics = nullptr;
+  // A registrant fetched the live playlist (at most once a minute each): attendance, like
+  // being in the live room.
+  std::function<void(std::int64_t webinar_id, std::int64_t registration_id)> on_watching;
 };
 
 class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
@@ -86,7 +89,8 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   void delete_recording(http::request& req, http::responder& respond);
   void replay_file(http::request& req, http::responder& respond);
   // A registrant of this webinar (active) or the organizer; throws 401/403.
-  void check_viewer(const http::request& req, std::int64_t webinar_id);
+  http::identity check_viewer(const http::request& req, std::int64_t webinar_id);
+  void note_watching(std::int64_t webinar_id, const http::identity& who);
   std::string signed_query(std::int64_t webinar_id, std::string_view scope) const;
   void check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const;
   std::string key_json_url() const;
@@ -100,6 +104,7 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   std::map<std::string, std::shared_ptr<live_stream>> by_ingest_;
   std::map<std::int64_t, std::shared_ptr<live_stream>> by_webinar_;
   std::map<std::int64_t, std::map<std::string, std::chrono::steady_clock::time_point>> viewers_;  // webinar -> token hash -> last fetch
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;  // (webinar, registration) -> last minute reported
 };
 
 }  // namespace cohort::streaming
