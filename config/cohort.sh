@@ -16,8 +16,9 @@ install_missing() {
   for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
-  # Any Node.js >= 18 with npm will do (Debian's, or one already on the machine).
-  if [[ " $* " == *" chromium "* ]] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+  # Any Node.js >= 18 with npm will do (Debian's, or one already on the machine): both commands need
+  # npm for the pages' player (web_assets), the tests for playwright-core too.
+  if ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
     missing+=(nodejs npm)
   fi
   if ((${#missing[@]})); then
@@ -26,6 +27,15 @@ install_missing() {
     [[ $(id -u) -eq 0 ]] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# hls.js from the npm registry (pinned by web/package-lock.json), served by the server as
+# /assets/hls.min.js. Fetched again only when missing or when the lock file changed.
+web_assets() {
+  if [[ ! -f web/assets/hls.min.js || web/package-lock.json -nt web/assets/hls.min.js ]]; then
+    (cd web && npm ci --no-audit --no-fund --loglevel=error) && cp web/node_modules/hls.js/dist/hls.min.js web/assets/hls.min.js ||
+      { echo "cohort: could not install hls.js from the npm registry (web/package-lock.json)" >&2; exit 1; }
   fi
 }
 
@@ -39,12 +49,14 @@ build() {  # build DIR [cmake args...]
 case "${1:-}" in
   run)
     install_missing "${build_packages[@]}" "${run_packages[@]}"
+    web_assets
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=OFF -DCOHORT_SANITIZE=OFF
     shift
     exec build/cohort --demo "$@"
     ;;
   test)
     install_missing "${build_packages[@]}" "${run_packages[@]}" "${test_packages[@]}"
+    web_assets
     exec bash tests/run_all.sh
     ;;
   *)

@@ -123,7 +123,7 @@ test('landing page → register → personal room', async () => {
   // The token leaves the address bar but stays usable on this device.
   assert.ok(!page.url().includes('token'), page.url());
   assert.ok(await page.evaluate((id) => localStorage.getItem(`cohort.token.${id}`), demo.id));
-  assert.ok(await page.getByText('The live video opens here when the session starts.').first().isVisible());
+  await page.locator('#video-slot[data-state="waiting"] #player-screen-text').filter({ hasText: 'The live stream starts here when the session begins' }).waitFor();
   assert.equal(await page.locator('#session-list > li').count(), demo.sessions.length);
   await screenshot(page, 'live-room.png');
 

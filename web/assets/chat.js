@@ -38,8 +38,9 @@ export function adminTokenFromStorage() {
 
 // Binds the chat markup of live.html (ids chat-*) to one room. Returns { destroy() }.
 // The same socket carries bonus drops: onDrops(list) gets hello's full list (again after every
-// reconnect), onDrop(drop) each drop released while connected.
-export function mountChat({ webinarId, token, organizer = false, onDrops = null, onDrop = null }) {
+// reconnect), onDrop(drop) each drop released while connected. onStreamStatus(status) gets each
+// stream.status frame (the live stream started or ended; sent right after hello while live).
+export function mountChat({ webinarId, token, organizer = false, onDrops = null, onDrop = null, onStreamStatus = null }) {
   const $ = (id) => document.getElementById(id);
   const panel = $('chat-slot');
   const log = $('chat-log');
@@ -309,6 +310,7 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
       case 'chat.deleted': removeMessage(msg.id); break;
       case 'presence': setPresence(msg.count); break;
       case 'drop': if (msg.drop && typeof msg.drop === 'object') onDrop?.(msg.drop); break;
+      case 'stream.status': onStreamStatus?.(msg); break;
       case 'error': onServerError(msg); break;
       default: break;
     }

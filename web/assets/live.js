@@ -2,12 +2,16 @@
 // in localStorage for this webinar, shows the registration from GET /api/me and opens the live chat.
 // An organizer (admin token in localStorage `cohort.adminToken`) gets the chat with moderation tools
 // and the bonus drops manager. Registrants get the bonus materials panel, fed by the chat socket.
+// Everyone in the room gets the video area (live stream, then the replay), told by the same socket
+// when the stream starts and stops; the organizer also gets the Stream box (RTMP URL, stream key).
 import { request, idFromPath, NetworkError } from '/assets/api.js';
 import { mountChat, adminTokenFromStorage } from '/assets/chat.js';
 import { mountDropManager } from '/assets/drop-manager.js';
 import { focusRegion } from '/assets/dom.js';
+import { mountPlayer } from '/assets/player.js';
 import { mountRoomDrops } from '/assets/room-drops.js';
 import { renderSessions } from '/assets/sessions.js';
+import { mountStreamManager } from '/assets/stream-manager.js';
 import { storeToken, loadToken, forgetToken } from '/assets/token.js';
 
 const $ = (id) => document.getElementById(id);
@@ -17,6 +21,9 @@ let chat = null;
 let chatToken = null;
 let roomDrops = null; // registrant's bonus materials panel, lives with the chat
 let manager = null; // organizer's drops manager
+let player = null; // the video area, lives with the chat (its socket says when the stream starts)
+let streamBox = null; // organizer's Stream box
+let webinarInfo = { title: '', sessions: [] };
 
 // The chat follows the page: open while the registration is active, closed otherwise. The organizer
 // token, when this browser has one, takes precedence so the moderation tools show.
@@ -28,18 +35,25 @@ function openChat(active) {
   chat = null;
   roomDrops?.destroy();
   roomDrops = null;
+  player?.destroy();
+  player = null;
   chatToken = wanted;
   $('chat-slot').hidden = !wanted;
   if (!wanted) return;
   const organizer = wanted === adminToken;
   // The organizer sees every drop in the manager; a release refreshes its list.
   if (!organizer) roomDrops = mountRoomDrops({ webinarId, token: wanted, registrant: true });
+  player = mountPlayer({ webinarId, token: wanted, sessions: webinarInfo.sessions, title: webinarInfo.title });
   chat = mountChat({
     webinarId,
     token: wanted,
     organizer,
     onDrops: (drops) => (organizer ? manager?.refresh() : roomDrops?.onDrops(drops)),
     onDrop: (drop) => (organizer ? manager?.refresh() : roomDrops?.onDrop(drop)),
+    onStreamStatus: (status) => {
+      player?.onStreamStatus(status);
+      if (organizer) streamBox?.refresh();
+    },
   });
 }
 
@@ -81,6 +95,7 @@ function render(me) {
   }[status] ?? `Hi ${name} — ${title}`;
   $('greeting').textContent = greeting;
   document.title = `${title} — your room — Cohort`;
+  webinarInfo = { title: String(webinar.title ?? ''), sessions: Array.isArray(webinar.sessions) ? webinar.sessions : [] };
 
   const pill = $('status-pill');
   pill.className = `status-pill ${status}`;
@@ -131,8 +146,10 @@ async function loadOrganizerView() {
   document.title = `${title} — organizer room — Cohort`;
   $('status-pill').className = 'status-pill registered';
   $('status-pill').textContent = 'Organizer';
-  $('status-text').textContent = 'You can delete messages and mute or ban participants in the chat, and release bonus drops.';
+  $('status-text').textContent = 'You can stream from OBS, delete messages and mute or ban participants in the chat, and release bonus drops.';
   renderSessions($('session-list'), $('tz-note'), res.data.sessions);
+  webinarInfo = { title, sessions: Array.isArray(res.data.sessions) ? res.data.sessions : [] };
+  if (!streamBox) streamBox = mountStreamManager({ webinarId, token: adminTokenFromStorage() });
   if (!manager) manager = mountDropManager({ webinarId, token: adminTokenFromStorage(), sessions: res.data.sessions });
   $('live-section').hidden = false;
   $('manage-section').hidden = true;

@@ -1,0 +1,214 @@
+// Organizer's "Stream" box of the room page (live.html ids sm-*): the two OBS "Custom" fields — the
+// RTMP URL and the stream key (masked; Show, Copy, and Rotate behind a confirmation) — from
+// GET/POST /api/webinars/{id}/stream-key, and whether the webinar is live with how many watch
+// (GET /api/webinars/{id}/stream, polled every 10 s and whenever the chat socket reports a change).
+import { request, NetworkError } from '/assets/api.js';
+import { focusRegion } from '/assets/dom.js';
+import { parseTime } from '/assets/format.js';
+
+const POLL_MS = 10_000;
+const MASK = '••••••••••••••••';
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+
+// Clipboard API where allowed (https, localhost); a hidden textarea and execCommand elsewhere.
+async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the old way
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch { ok = false; }
+  area.remove();
+  return ok;
+}
+
+export function mountStreamManager({ webinarId, token }) {
+  const $ = (id) => document.getElementById(id);
+  const section = $('stream-manager');
+  const state = $('sm-state');
+  const viewers = $('sm-viewers');
+  const loading = $('sm-loading');
+  const none = $('sm-none');
+  const fields = $('sm-fields');
+  const urlNode = $('sm-url');
+  const keyNode = $('sm-key');
+  const showButton = $('sm-show');
+  const rotateButton = $('sm-rotate');
+  const confirmBox = $('sm-confirm');
+  const status = $('sm-status');
+  const base = `/api/webinars/${encodeURIComponent(webinarId)}`;
+
+  let key = null; // { rtmp_url, stream_key }
+  let shown = false;
+  let pollTimer = null;
+  let destroyed = false;
+  let statusSeq = 0;
+
+  section.hidden = false;
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  function renderKey() {
+    loading.hidden = true;
+    none.hidden = Boolean(key);
+    fields.hidden = !key;
+    if (!key) return;
+    urlNode.textContent = String(key.rtmp_url ?? '');
+    keyNode.replaceChildren();
+    if (shown) {
+      keyNode.textContent = String(key.stream_key ?? '');
+    } else {
+      const dots = document.createElement('span');
+      dots.setAttribute('aria-hidden', 'true');
+      dots.textContent = MASK;
+      const hint = document.createElement('span');
+      hint.className = 'visually-hidden';
+      hint.textContent = 'hidden';
+      keyNode.append(dots, hint);
+    }
+    keyNode.classList.toggle('masked', !shown);
+    showButton.textContent = shown ? 'Hide' : 'Show';
+    showButton.setAttribute('aria-label', shown ? 'Hide the stream key' : 'Show the stream key');
+  }
+
+  async function loadKey() {
+    let res;
+    try {
+      res = await request('GET', `${base}/stream-key`, { token });
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+      loading.textContent = 'We could not reach the server to load the stream key. Please reload the page.';
+      return;
+    }
+    if (destroyed) return;
+    if (res.status === 200 && res.data?.stream_key) key = res.data;
+    else if (res.status === 404) key = null;
+    else {
+      loading.textContent = 'The stream key could not be loaded. Please reload the page.';
+      return;
+    }
+    renderKey();
+  }
+
+  async function createKey(button, doneText) {
+    button.disabled = true;
+    let res = null;
+    try {
+      res = await request('POST', `${base}/stream-key`, { token });
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+    } finally {
+      button.disabled = false;
+    }
+    if (destroyed) return false;
+    if (res && (res.status === 201 || res.status === 200) && res.data?.stream_key) {
+      key = res.data;
+      renderKey();
+      say(doneText);
+      return true;
+    }
+    say('The stream key was not changed because something went wrong. Please try again.');
+    return false;
+  }
+
+  async function copy(text, what) {
+    say((await copyText(text)) ? `${what} copied.` : `${what} could not be copied. Use Show, then select and copy it.`);
+  }
+
+  function openConfirm() {
+    say('');
+    confirmBox.hidden = false;
+    rotateButton.setAttribute('aria-expanded', 'true');
+    focusRegion($('sm-confirm-text'));
+  }
+
+  function closeConfirm(focusBack = true) {
+    confirmBox.hidden = true;
+    rotateButton.setAttribute('aria-expanded', 'false');
+    if (focusBack) rotateButton.focus();
+  }
+
+  async function rotate() {
+    const ok = await createKey($('sm-rotate-yes'), 'New stream key created. Paste it into OBS before you go live again.');
+    if (ok) closeConfirm();
+  }
+
+  function renderStatus(data) {
+    const live = data.live === true;
+    const since = parseTime(data.started_at);
+    const text = live ? (since ? `Live since ${timeFormat.format(since)}` : 'Live') : 'Not live';
+    if (state.textContent !== text) state.textContent = text;
+    state.dataset.live = String(live);
+    const n = Number.isFinite(data.viewers) ? data.viewers : null;
+    viewers.textContent = live && n !== null ? `${n} ${n === 1 ? 'viewer' : 'viewers'}` : '';
+  }
+
+  async function refresh() {
+    const seq = ++statusSeq;
+    try {
+      const res = await request('GET', `${base}/stream`);
+      if (destroyed || seq !== statusSeq) return;
+      if (res.status === 200 && res.data) renderStatus(res.data);
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+    }
+  }
+
+  function schedule() {
+    clearTimeout(pollTimer);
+    if (destroyed) return;
+    pollTimer = setTimeout(async () => {
+      if (document.visibilityState === 'visible') await refresh();
+      schedule();
+    }, POLL_MS);
+  }
+
+  function onVisible() {
+    if (document.visibilityState === 'visible') refresh();
+  }
+
+  const onShow = () => { shown = !shown; renderKey(); };
+  const onCopyUrl = () => key && copy(String(key.rtmp_url ?? ''), 'RTMP URL');
+  const onCopyKey = () => key && copy(String(key.stream_key ?? ''), 'Stream key');
+  const onRotate = () => (confirmBox.hidden ? openConfirm() : closeConfirm());
+  const onCreate = (event) => createKey(event.currentTarget, 'Stream key created. Paste the RTMP URL and the key into OBS.');
+  const onNo = () => closeConfirm();
+  const onKey = (event) => { if (event.key === 'Escape') closeConfirm(); };
+  const handlers = [
+    [showButton, 'click', onShow], [$('sm-copy-url'), 'click', onCopyUrl], [$('sm-copy-key'), 'click', onCopyKey],
+    [rotateButton, 'click', onRotate], [$('sm-rotate-yes'), 'click', rotate], [$('sm-rotate-no'), 'click', onNo],
+    [$('sm-create'), 'click', onCreate], [confirmBox, 'keydown', onKey], [document, 'visibilitychange', onVisible],
+  ];
+  for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
+
+  loadKey();
+  refresh();
+  schedule();
+
+  return {
+    // The chat socket reported a start or stop: the live line (and viewers) now rather than in 10 s.
+    refresh() {
+      refresh();
+      schedule();
+    },
+    destroy() {
+      destroyed = true;
+      clearTimeout(pollTimer);
+      for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
+      section.hidden = true;
+    },
+  };
+}
