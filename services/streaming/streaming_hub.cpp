@@ -185,7 +185,10 @@ void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id) {
     if (it == by_ingest_.end()) return;
     s = it->second;
     by_ingest_.erase(it);
-    if (s->webinar_id) by_webinar_.erase(s->webinar_id);
+    if (s->webinar_id) {
+      by_webinar_.erase(s->webinar_id);
+      if (s->announced) last_stream_[s->webinar_id] = {s->started_at, s->session};
+    }
   }
   if (!s->webinar_id) return;
   if (s->announced) announce(*s, false);
@@ -312,6 +315,9 @@ void streaming_hub::status(http::request& req, http::responder& respond) {
     out["live"] = true;
     out["started_at"] = registration::format_rfc3339(it->second->started_at);
     if (it->second->session) out["session"] = *it->second->session;
+  } else if (auto last = last_stream_.find(webinar_id); last != last_stream_.end()) {
+    out["started_at"] = registration::format_rfc3339(last->second.first);  // the last stream's, as in stream.status
+    if (last->second.second) out["session"] = *last->second.second;
   }
   // This node's playlist viewers of the last 30 s.
   const auto cutoff = std::chrono::steady_clock::now() - std::chrono::seconds(30);

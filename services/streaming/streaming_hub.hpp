@@ -104,7 +104,8 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   std::map<std::string, std::shared_ptr<live_stream>> by_ingest_;
   std::map<std::int64_t, std::shared_ptr<live_stream>> by_webinar_;
   std::map<std::int64_t, std::map<std::string, std::chrono::steady_clock::time_point>> viewers_;  // webinar -> token hash -> last fetch
-  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;  // (webinar, registration) -> last minute reported
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;
+  std::map<std::int64_t, std::pair<std::int64_t, std::optional<int>>> last_stream_;  // webinar -> (started_at, session) of the last one  // (webinar, registration) -> last minute reported
 };
 
 }  // namespace cohort::streaming
