@@ -42,7 +42,7 @@ std::shared_ptr<child_process> child_process::start(boost::asio::any_io_executor
 
 child_process::child_process(private_tag, boost::asio::any_io_executor executor, pid_t pid, int stderr_fd,
                              line_handler on_stderr, exit_handler on_exit)
-    : stderr_(executor, stderr_fd), kill_timer_(executor), pid_(pid), on_stderr_(std::move(on_stderr)), on_exit_(std::move(on_exit)) {}
+    : stderr_(executor, stderr_fd), kill_timer_(executor), patience_timer_(executor), pid_(pid), on_stderr_(std::move(on_stderr)), on_exit_(std::move(on_exit)) {}
 
 child_process::~child_process() {
   if (exited_) return;
@@ -59,6 +59,14 @@ void child_process::stop(std::chrono::milliseconds grace) {
   kill_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (!ec && self && !self->exited_) ::kill(self->pid_, SIGKILL);
+  });
+}
+
+void child_process::stop_after(std::chrono::milliseconds patience) {
+  if (exited_) return;
+  patience_timer_.expires_after(patience);
+  patience_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->stop();
   });
 }
 
@@ -85,6 +93,7 @@ void child_process::on_eof() {
   ::waitpid(pid_, &status, 0);
   exited_ = true;
   kill_timer_.cancel();
+  patience_timer_.cancel();
   if (!partial_.empty() && on_stderr_) on_stderr_(partial_);
   if (auto done = std::move(on_exit_)) done(status);
 }

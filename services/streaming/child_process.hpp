@@ -32,6 +32,9 @@ class child_process : public std::enable_shared_from_this<child_process> {
 
   // SIGTERM now, SIGKILL after `grace` if it has not exited. Safe to call more than once.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  // Lets it finish on its own (ffmpeg uploads its last segment after its input ended); stop()
+  // only if it is still running after `patience`.
+  void stop_after(std::chrono::milliseconds patience);
   pid_t pid() const { return pid_; }
   bool running() const { return !exited_; }
 
@@ -45,6 +48,7 @@ class child_process : public std::enable_shared_from_this<child_process> {
 
   boost::asio::posix::stream_descriptor stderr_;
   boost::asio::steady_timer kill_timer_;
+  boost::asio::steady_timer patience_timer_;
   pid_t pid_;
   line_handler on_stderr_;
   exit_handler on_exit_;

@@ -83,7 +83,8 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     reading_ = true;
     client_.async_read_some(net::buffer(client_buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
       self->reading_ = false;
-      if (ec || self->closed_) return self->close();
+      if (self->closed_) return;
+      if (ec) return self->on_client_done();
       const std::string_view bytes(self->client_buf_.data(), n);
       if (!self->check(bytes)) return;
       self->pending_.append(bytes);
@@ -112,10 +113,23 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     return true;
   }
 
+  // The publisher hung up: what it sent still goes to ffmpeg, then ffmpeg sees the end of its
+  // input and finishes the last segment itself (end_publish gives it time).
+  void on_client_done() {
+    if (!authorized_) return close();
+    client_done_ = true;
+    flush_to_upstream();
+  }
+
   // One write in flight; the client is read again only when its bytes are out (back-pressure).
   void flush_to_upstream() {
     if (!upstream_ready_ || writing_) return;
-    if (pending_.empty()) return read_client();
+    if (pending_.empty()) {
+      if (!client_done_) return read_client();
+      boost::system::error_code ignored;
+      upstream_.shutdown(tcp::socket::shutdown_send, ignored);
+      return;  // read_upstream() ends the session when ffmpeg closes
+    }
     writing_ = true;
     auto data = std::make_shared<std::string>(std::move(pending_));
     pending_.clear();
@@ -129,6 +143,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
   void read_upstream() {
     upstream_.async_read_some(net::buffer(upstream_buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
       if (ec || self->closed_) return self->close();
+      if (self->client_done_) return self->read_upstream();  // nobody to answer any more
       net::async_write(self->client_, net::buffer(self->upstream_buf_.data(), n),
                        [self](boost::system::error_code e, std::size_t) {
                          if (e || self->closed_) return self->close();
@@ -165,7 +180,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     upstream_.close(ec);
     timer_.cancel();
     deadline_.cancel();
-    if (!ingest_id_.empty()) hub_->end_publish(ingest_id_);
+    if (!ingest_id_.empty()) hub_->end_publish(ingest_id_, authorized_);
   }
 
   tcp::socket client_;
@@ -186,6 +201,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
   bool upstream_ready_ = false;
   bool writing_ = false;
   bool reading_ = false;
+  bool client_done_ = false;  // the publisher hung up; flushing what it sent
   bool authorized_ = false;
   bool closed_ = false;
 };

@@ -9,6 +9,7 @@
 #include "streaming/stream_keys.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include <sys/wait.h>
@@ -106,8 +107,13 @@ std::string streaming_hub::begin_publish(std::uint16_t rtmp_port) {
     s->ffmpeg = child_process::start(
         ctx_.ioc->get_executor(), ffmpeg_hls_command(ctx_.ffmpeg, rtmp_port, base),
         [id](const std::string& line) { std::cerr << "cohort: ffmpeg " << id << ": " << line << "\n"; },
-        [weak = weak_from_this(), id](int status) {
-          if (auto self = weak.lock()) self->on_ffmpeg_exit(id);
+        [weak = weak_from_this(), id, executor = ctx_.ioc->get_executor()](int status) {
+          // ffmpeg's last PUTs (final segment, playlist) may still be in the ingest server's
+          // hands when it exits: finish the stream a moment later, so they land in it.
+          auto grace = std::make_shared<boost::asio::steady_timer>(executor, std::chrono::milliseconds(1500));
+          grace->async_wait([weak, id, grace](boost::system::error_code) {
+            if (auto self = weak.lock()) self->on_ffmpeg_exit(id);
+          });
           if (WIFSIGNALED(status)) std::cerr << "cohort: ffmpeg " << id << " ended by signal " << WTERMSIG(status) << "\n";
         });
   } catch (const std::exception& e) {
@@ -168,13 +174,15 @@ std::optional<std::int64_t> streaming_hub::authorize_publish(const std::string& 
   return webinar;
 }
 
-void streaming_hub::end_publish(const std::string& ingest_id) {
+void streaming_hub::end_publish(const std::string& ingest_id, bool graceful) {
   std::shared_ptr<live_stream> s;
   {
     std::lock_guard lock(mutex_);
     if (auto it = by_ingest_.find(ingest_id); it != by_ingest_.end()) s = it->second;
   }
-  if (s && s->ffmpeg) s->ffmpeg->stop();
+  if (!s || !s->ffmpeg) return;
+  if (graceful) s->ffmpeg->stop_after(std::chrono::seconds(10));
+  else s->ffmpeg->stop();
 }
 
 void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id) {
@@ -387,10 +395,12 @@ void streaming_hub::playlist(http::request& req, http::responder& respond) {
       p = it->second->store.current(rendition);
       prefix = it->second->ingest_id + "-";
     }
-    std::string token;
-    if (const auto* t = req.query_param("token")) token = *t;
-    if (token.empty()) token = std::string(req.bearer());
-    viewers_[webinar_id][http::hex(http::sha256(token)).substr(0, 16)] = std::chrono::steady_clock::now();
+    if (p) {
+      std::string token;
+      if (const auto* t = req.query_param("token")) token = *t;
+      if (token.empty()) token = std::string(req.bearer());
+      viewers_[webinar_id][http::hex(http::sha256(token)).substr(0, 16)] = std::chrono::steady_clock::now();
+    }
   }
   if (!p) throw registration::not_found_error("the stream is not live");
   note_watching(webinar_id, who);

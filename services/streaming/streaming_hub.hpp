@@ -68,8 +68,9 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   // The publish named its stream key: the webinar it opens, or nullopt to refuse it (unknown
   // key, or the webinar already has a live publisher).
   std::optional<std::int64_t> authorize_publish(const std::string& ingest_id, const std::string& stream_key);
-  // The publisher left (or was refused): ffmpeg is stopped; the stream ends when it exits.
-  void end_publish(const std::string& ingest_id);
+  // The publisher left: ffmpeg finishes its last segment and exits (stopped if it lingers);
+  // refused: ffmpeg is stopped at once. The stream ends when ffmpeg exits.
+  void end_publish(const std::string& ingest_id, bool graceful);
 
  private:
   struct live_stream;
