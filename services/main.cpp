@@ -91,6 +91,13 @@ chat::room_options room_options_from(const chat_config& c) {
   return o;
 }
 
+// The state frames the database holds for a webinar's room: running mutes, released drops, seen markers.
+std::vector<std::string> room_state_frames(store::database& db, std::int64_t webinar, std::int64_t now) {
+  auto frames = chat::mute_frames(db, webinar, now);
+  for (auto& f : drops::state_frames(db, webinar)) frames.push_back(std::move(f));
+  return frames;
+}
+
 // What the primary's rooms write: the transcript and attendance of every node (writes that the
 // queue cannot take are dropped with a log line; the chat never waits for the database), and
 // the state a room starts from.
@@ -108,9 +115,7 @@ chat::room_records primary_records(const registration::write_path& writes, store
   };
   r.initial_state = [&readers](std::int64_t webinar) {
     auto db = readers.acquire();
-    auto frames = chat::mute_frames(*db, webinar, registration::unix_now());
-    for (auto& f : drops::state_frames(*db, webinar)) frames.push_back(std::move(f));
-    return frames;
+    return room_state_frames(*db, webinar, registration::unix_now());
   };
   return r;
 }
@@ -124,9 +129,7 @@ void republish(store::reader_pool& readers, chat::chat_bus& bus) {
   auto webinars = db->prepare("SELECT id FROM webinars");
   while (webinars.step()) {
     const auto id = webinars.int64(0);
-    auto frames = chat::mute_frames(*db, id, now);
-    for (auto& f : drops::state_frames(*db, id)) frames.push_back(std::move(f));
-    for (auto& f : frames) {
+    for (auto& f : room_state_frames(*db, id, now)) {
       auto field = chat::state_field(boost::json::parse(f).as_object());  // before f is moved from
       bus.publish_state(id, std::move(field), std::move(f));
     }

@@ -305,10 +305,7 @@ void drops_api::upload(http::request& req, http::responder& respond) {
 }
 
 void drops_api::download(http::request& req, http::responder& respond) {
-  std::string token;
-  if (const auto* t = req.query_param("token")) token = *t;
-  if (token.empty()) token = std::string(req.bearer());
-  const auto who = ctx_.authenticate(token);
+  const auto who = ctx_.authenticate(req.token());
   if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
   std::optional<drop_record> d;
   {
@@ -333,22 +330,9 @@ void drops_api::download(http::request& req, http::responder& respond) {
     res.content_type.clear();
     return respond(std::move(res));
   }
-  const auto range = http::parse_range(req.range, size);
-  if (range.result == http::byte_range::kind::unsatisfiable) {
-    auto err = http::error_response(416, "range_not_satisfiable", "the file has " + std::to_string(size) + " bytes");
-    err.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
-    return respond(std::move(err));
-  }
-  if (range.result == http::byte_range::kind::partial) {
-    res.status = 206;
-    res.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
-                                                  std::to_string(size));
-    res.file = http::file_slice{path, range.first, range.last - range.first + 1};
-  } else {
-    res.file = http::file_slice{path, 0, size};
-  }
+  res = http::file_response(path, size, req.range, std::move(res));
   // Opening counts once per person; resumed ranges of the same download add nothing.
-  if (who.role == http::identity::kind::registrant && range.first == 0)
+  if (who.role == http::identity::kind::registrant && res.file && res.file->offset == 0)
     ctx_.writes.writer->submit([drop_id = d->id, r = who.registration_id](store::database& db) { mark_opened(db, drop_id, r, unix_now()); },
                                nullptr);
   respond(std::move(res));

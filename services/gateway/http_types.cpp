@@ -35,6 +35,11 @@ std::string_view request::bearer() const {
   return std::string_view(authorization).substr(scheme.size());
 }
 
+std::string_view request::token() const {
+  if (const auto* t = query_param("token"); t && !t->empty()) return *t;
+  return bearer();
+}
+
 std::int64_t request::id_param(std::size_t i) const {
   std::int64_t v = 0;
   const auto& s = params.at(i);
@@ -93,6 +98,24 @@ byte_range parse_range(std::string_view header, std::uint64_t size) {
   if (!number(first, a) || (!last.empty() && (!number(last, b) || b < a))) return out;
   if (a >= size) return {byte_range::kind::unsatisfiable};
   return {byte_range::kind::partial, a, last.empty() ? size - 1 : std::min(b, size - 1)};
+}
+
+response file_response(std::string path, std::uint64_t size, std::string_view range_header, response base) {
+  const auto range = parse_range(range_header, size);
+  if (range.result == byte_range::kind::unsatisfiable) {
+    auto err = error_response(416, "range_not_satisfiable", "the file has " + std::to_string(size) + " bytes");
+    err.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+    return err;
+  }
+  if (range.result == byte_range::kind::partial) {
+    base.status = 206;
+    base.headers.emplace_back("Content-Range",
+                              "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" + std::to_string(size));
+    base.file = file_slice{std::move(path), range.first, range.last - range.first + 1};
+  } else {
+    base.file = file_slice{std::move(path), 0, size};
+  }
+  return base;
 }
 
 }  // namespace cohort::http

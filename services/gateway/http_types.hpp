@@ -50,6 +50,9 @@ struct request {
   const std::string* query_param(std::string_view name) const;
   // The token of an "Authorization: Bearer <token>" header (scheme case-insensitive); empty if none.
   std::string_view bearer() const;
+  // The token of `?token=` (browsers cannot set headers on WebSockets, media elements or
+  // download links), else the bearer token; empty if neither.
+  std::string_view token() const;
   std::int64_t id_param(std::size_t i) const;  // a {id} the router already checked
 };
 
@@ -82,6 +85,10 @@ struct byte_range {
   std::uint64_t last = 0;  // inclusive
 };
 byte_range parse_range(std::string_view header, std::uint64_t size);
+
+// A file answer for a Range header: `base` (type, headers) with the whole file (200), the slice
+// asked for (206 + Content-Range), or a 416 error naming the size.
+response file_response(std::string path, std::uint64_t size, std::string_view range_header, response base);
 
 // The one error shape: {"error":{"code","message","field"?}}.
 response error_response(unsigned status, std::string_view code, std::string_view message, std::string_view field = {});

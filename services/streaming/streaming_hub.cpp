@@ -295,20 +295,18 @@ void streaming_hub::add_routes(http::router& r) {
   r.add(verb::get, "/replay/{id}/{recording}/{file}", {access::anyone, false}, bind(&streaming_hub::replay_file));
 }
 
-std::string streaming_hub::key_json_url() const { return ctx_.rtmp_public_url; }
-
 void streaming_hub::rotate_key(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   registration::queue_write<std::string>(
       ctx_.writes, respond, [webinar_id](store::database& db) { return rotate_stream_key(db, webinar_id); },
-      [this](std::string& key) { return response::json(201, json::object{{"rtmp_url", key_json_url()}, {"stream_key", key}}); });
+      [this](std::string& key) { return response::json(201, json::object{{"rtmp_url", ctx_.rtmp_public_url}, {"stream_key", key}}); });
 }
 
 void streaming_hub::get_key(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto key = stream_key_of(*db, req.id_param(0));
   if (!key) throw registration::not_found_error("this webinar has no stream key yet: POST to create one");
-  respond(response::json(200, json::object{{"rtmp_url", key_json_url()}, {"stream_key", *key}}));
+  respond(response::json(200, json::object{{"rtmp_url", ctx_.rtmp_public_url}, {"stream_key", *key}}));
 }
 
 void streaming_hub::status(http::request& req, http::responder& respond) {
@@ -348,10 +346,7 @@ void streaming_hub::note_watching(std::int64_t webinar_id, const http::identity&
 }
 
 http::identity streaming_hub::check_viewer(const http::request& req, std::int64_t webinar_id) {
-  std::string token;
-  if (const auto* t = req.query_param("token")) token = *t;
-  if (token.empty()) token = std::string(req.bearer());
-  const auto who = ctx_.authenticate(token);
+  const auto who = ctx_.authenticate(req.token());
   if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
   if (who.role == http::identity::kind::organizer) return who;
   if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
@@ -396,10 +391,7 @@ void streaming_hub::playlist(http::request& req, http::responder& respond) {
       prefix = it->second->ingest_id + "-";
     }
     if (p) {
-      std::string token;
-      if (const auto* t = req.query_param("token")) token = *t;
-      if (token.empty()) token = std::string(req.bearer());
-      viewers_[webinar_id][http::hex(http::sha256(token)).substr(0, 16)] = std::chrono::steady_clock::now();
+      viewers_[webinar_id][http::hex(http::sha256(req.token())).substr(0, 16)] = std::chrono::steady_clock::now();
     }
   }
   if (!p) throw registration::not_found_error("the stream is not live");
@@ -496,21 +488,7 @@ void streaming_hub::replay_file(http::request& req, http::responder& respond) {
   response res;
   res.content_type = "video/mp4";
   res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", "public, max-age=86400"}};
-  const auto range = http::parse_range(req.range, size);
-  if (range.result == http::byte_range::kind::unsatisfiable) {
-    auto err = http::error_response(416, "range_not_satisfiable", "the file has " + std::to_string(size) + " bytes");
-    err.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
-    return respond(std::move(err));
-  }
-  if (range.result == http::byte_range::kind::partial) {
-    res.status = 206;
-    res.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
-                                                  std::to_string(size));
-    res.file = http::file_slice{path.string(), range.first, range.last - range.first + 1};
-  } else {
-    res.file = http::file_slice{path.string(), 0, size};
-  }
-  respond(std::move(res));
+  respond(http::file_response(path.string(), size, req.range, std::move(res)));
 }
 
 }  // namespace cohort::streaming

@@ -94,7 +94,6 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   void note_watching(std::int64_t webinar_id, const http::identity& who);
   std::string signed_query(std::int64_t webinar_id, std::string_view scope) const;
   void check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const;
-  std::string key_json_url() const;
 
   hub_context ctx_;
   std::string ingest_secret_;
