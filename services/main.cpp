@@ -1,5 +1,8 @@
 // cohort: one binary that serves the registration pages and API on the embedded default
 // (SQLite under the data dir, no other service needed).
+#include "accounts/organizer_cli.hpp"
+#include "accounts/session_api.hpp"
+#include "attendance/attendance_api.hpp"
 #include "bus/redis_url.hpp"
 #include "chat/chat_hub.hpp"
 #include "chat/chat_store.hpp"
@@ -28,6 +31,7 @@
 #include <boost/json.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -137,15 +141,26 @@ void republish(store::reader_pool& readers, chat::chat_bus& bus) {
 }
 
 // Registers every route the server has; shared by `serve` and `cohort routes`.
-void add_all_routes(http::router& routes, registration::registration_api& api, chat::chat_hub& chat, drops::drops_api& drops,
-                    streaming::streaming_hub& streaming, const fs::path& web_root, std::function<bool()> ready,
-                    const metrics::registry& metrics) {
+// The primary's APIs besides the registration API, for add_all_routes.
+struct feature_apis {
+  accounts::session_api& sessions;
+  chat::chat_hub& chat;
+  drops::drops_api& drops;
+  streaming::streaming_hub& streaming;
+  attendance::attendance_api& attendance;
+};
+
+void add_all_routes(http::router& routes, registration::registration_api& api, const feature_apis& more, const fs::path& web_root,
+                    std::function<bool()> ready, const metrics::registry& metrics) {
+  auto& [sessions, chat, drops, streaming, attendance] = more;
   http::add_ops_routes(routes, ready, metrics);
+  sessions.add_routes(routes);
   streaming.add_routes(routes);  // before the pages: /live/{id}/index.m3u8 is more specific than nothing, /live/{id} stays a page
   http::add_static_routes(routes, web_root);
   api.add_routes(routes);
   chat.add_routes(routes);
   drops.add_routes(routes);
+  attendance.add_routes(routes);
 }
 
 // What OBS is told: the configured URL, else rtmp://<public host or listen host>:<port>/live.
@@ -289,7 +304,10 @@ int serve_edge(const config& cfg, const secrets& keys) {
   metrics::registry metrics;
   const int threads = io_threads(cfg);
   net::io_context ioc(threads);
-  auto authenticate = [&](std::string_view bearer) { return http::authenticate(bearer, keys.admin_token, tokens); };
+  // No database here, so no console sessions: an organizer uses the admin token on an edge.
+  auto authenticate = [&](const http::request&, std::string_view token) {
+    return http::authenticate(token, keys.admin_token, tokens);
+  };
   http::router routes(&metrics, authenticate);
   http::http_server server(ioc, server_options_from(cfg), routes, &metrics);
   std::uint16_t port = 0;
@@ -347,7 +365,13 @@ int serve_primary(const config& cfg, const secrets& keys) {
 
   const int threads = io_threads(cfg);
   net::io_context ioc(threads);
-  auto authenticate = [&](std::string_view bearer) { return http::authenticate(bearer, keys.admin_token, tokens); };
+  // A token when one is given (automation, registrants), else the console's session cookie.
+  std::unique_ptr<accounts::session_api> sessions;  // made once the bound port gives the allowed origins
+  auto authenticate = [&](const http::request& req, std::string_view token) {
+    if (!token.empty()) return http::authenticate(token, keys.admin_token, tokens);
+    if (auto who = sessions->from_cookie(req)) return *who;
+    return http::identity{};
+  };
   http::router routes(&metrics, authenticate);
   auto options = server_options_from(cfg);
   options.upload_dir = fresh_upload_dir(data_dir).string();
@@ -365,6 +389,9 @@ int serve_primary(const config& cfg, const secrets& keys) {
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   auto post_to_io = [&ioc](std::function<void()> task) { net::post(ioc, std::move(task)); };
   const registration::write_path writes{&writer, post_to_io};
+  sessions = std::make_unique<accounts::session_api>(accounts::session_context{
+      writes, &readers, std::int64_t{cfg.auth.session_hours} * 3600, cfg.auth.login_attempts_per_minute,
+      public_url.rfind("https://", 0) == 0, allowed_origins(cfg, port)});
   auto bus = make_bus(cfg, ioc);
   if (!bus) return 2;
   chat::chat_hub chat({&ioc, bus.get(), writes, &readers, false, authenticate, allowed_origins(cfg, port), &metrics,
@@ -420,7 +447,8 @@ int serve_primary(const config& cfg, const secrets& keys) {
                    [&readers, &bus] { republish(readers, *bus); }});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);
-  add_all_routes(routes, api, chat, drops_api, *streaming_hub, web_root, [&ready, &bus] { return ready && bus->available(); },
+  attendance::attendance_api attendance_api({&readers, cfg.attendance.min_minutes});
+  add_all_routes(routes, api, {*sessions, chat, drops_api, *streaming_hub, attendance_api}, web_root, [&ready, &bus] { return ready && bus->available(); },
                  metrics);
   server.start_accepting();
   relay.start_accepting();
@@ -476,10 +504,21 @@ int main(int argc, char* argv[]) {
     chat::chat_hub chat({});
     drops::drops_api drops({});
     streaming::streaming_hub streaming({});
+    accounts::session_api sessions({});
+    attendance::attendance_api attendance({});
     http::router routes(&metrics, {});
-    add_all_routes(routes, api, chat, drops, streaming, "web", [] { return false; }, metrics);
-    for (const auto& line : routes.describe()) std::cout << line << "\n";
+    add_all_routes(routes, api, {sessions, chat, drops, streaming, attendance}, "web", [] { return false; }, metrics);
+    for (const auto& line : routes.describe(cl.action == "access")) std::cout << line << "\n";
     return 0;
+  }
+  if (cl.command == "organizer") {
+    try {
+      return accounts::run_organizer_command({cl.cfg.storage.data_dir, cl.action, cl.email}, std::cin, ::isatty(STDIN_FILENO) != 0,
+                                             std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "cohort: " << e.what() << "\n";
+      return 1;
+    }
   }
   try {
     return serve(cl.cfg);

@@ -97,7 +97,7 @@ std::pair<chat_identity, std::int64_t> chat_hub::admit_on_edge(const http::ident
 http::upgrade_result chat_hub::upgrade(http::request& req) {
   http::upgrade_result out;
   try {
-    const auto who = ctx_.authenticate(req.token());
+    const auto who = ctx_.authenticate(req, req.token());
     if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
     if (!origin_allowed(req.origin)) throw api_error(403, "forbidden", "this Origin may not open the chat");
     const auto since = parse_int(req.query_param("since"));

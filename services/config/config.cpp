@@ -121,6 +121,8 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "storage.reader_connections") { auto v = read_int(node, key); check_range(key, v, 1, 64); cfg.storage.reader_connections = int(v); }
       else if (key == "auth.admin_token") cfg.auth.admin_token = read_value<std::string>(node, key);
       else if (key == "auth.token_secret") cfg.auth.token_secret = read_value<std::string>(node, key);
+      else if (key == "auth.session_hours") { auto v = read_int(node, key); check_range(key, v, 1, 720); cfg.auth.session_hours = int(v); }
+      else if (key == "auth.login_attempts_per_minute") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.auth.login_attempts_per_minute = int(v); }
       else if (key == "chat.flood_messages") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.chat.flood_messages = int(v); }
       else if (key == "chat.flood_window_ms") { auto v = read_int(node, key); check_range(key, v, 100, 600000); cfg.chat.flood_window_ms = int(v); }
       else if (key == "chat.flood_block_seconds") { auto v = read_int(node, key); check_range(key, v, 0, 86400); cfg.chat.flood_block_seconds = int(v); }
@@ -188,10 +190,17 @@ void validate(const config& cfg) {
     fail("auth.admin_token", "must be at least 16 characters");
   if (!cfg.auth.token_secret.empty() && cfg.auth.token_secret.size() < 32)
     fail("auth.token_secret", "must be at least 32 characters");
+  check_range("auth.session_hours", cfg.auth.session_hours, 1, 720);
+  check_range("auth.login_attempts_per_minute", cfg.auth.login_attempts_per_minute, 1, 1000);
 }
 
 command_line parse_command_line(int argc, const char* const argv[]) {
-  po::options_description opts("Usage: cohort [routes] [options]\nOptions");
+  po::options_description opts(
+      "Usage: cohort [options]                      run the server\n"
+      "       cohort routes [access]                list the HTTP routes [and who may call them]\n"
+      "       cohort organizer add --email E        create a console account (password from the prompt or stdin)\n"
+      "       cohort organizer password --email E   set a new password (ends its sessions)\n"
+      "       cohort organizer list | remove --email E\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(), "TOML configuration file (see config/cohort.toml)")
@@ -204,13 +213,14 @@ command_line parse_command_line(int argc, const char* const argv[]) {
       ("role", po::value<std::string>(), "primary (default) or edge (server.role)")
       ("rtmp", po::value<std::string>(), "HOST:PORT where OBS publishes (streaming.rtmp_listen)")
       ("primary", po::value<std::string>(), "edge: the primary's base URL (server.primary_url)")
-      ("demo", "seed the demo webinar series when the database has none");
+      ("demo", "seed the demo webinar series when the database has none")
+      ("email", po::value<std::string>(), "organizer commands: the account's email");
   po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>(), "");
+  hidden.add_options()("command", po::value<std::string>(), "")("action", po::value<std::string>(), "");
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
-  pos.add("command", 1);
+  pos.add("command", 1).add("action", 1);
 
   po::variables_map vm;
   try {
@@ -227,9 +237,22 @@ command_line parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("help")) { out.command = "help"; return out; }
   if (vm.count("command")) {
     out.command = vm["command"].as<std::string>();
-    if (out.command != "serve" && out.command != "routes")
-      throw config_error("command line: unknown command \"" + out.command + "\" (serve, routes)");
+    if (out.command != "serve" && out.command != "routes" && out.command != "organizer")
+      throw config_error("command line: unknown command \"" + out.command + "\" (serve, routes, organizer)");
   }
+  if (vm.count("action")) out.action = vm["action"].as<std::string>();
+  if (out.command == "organizer") {
+    static const std::set<std::string> actions{"add", "password", "list", "remove"};
+    if (!actions.count(out.action))
+      throw config_error("command line: organizer needs one of add, password, list, remove (got \"" + out.action + "\")");
+    if (out.action != "list" && !vm.count("email"))
+      throw config_error("command line: organizer " + out.action + " needs --email");
+  } else if (out.command == "routes" && (out.action.empty() || out.action == "access")) {
+    // `cohort routes access` adds who may call each route
+  } else if (!out.action.empty()) {
+    throw config_error("command line: unexpected argument \"" + out.action + "\" (see --help)");
+  }
+  if (vm.count("email")) out.email = vm["email"].as<std::string>();
 
   config& cfg = out.cfg;
   if (vm.count("config")) {

@@ -44,6 +44,8 @@ struct storage_config {
 struct auth_config {
   std::string admin_token;            // empty = env COHORT_ADMIN_TOKEN, else generated in data_dir
   std::string token_secret;           // empty = generated in data_dir (edge nodes will share it)
+  int session_hours = 12;             // an organizer's console login lasts this long
+  int login_attempts_per_minute = 5;  // failed logins per account and per IP before 429
 };
 
 struct chat_config {
@@ -100,7 +102,9 @@ class config_error : public std::runtime_error {
 // What the command line asked for besides the configuration itself.
 struct command_line {
   config cfg;
-  std::string command = "serve";      // serve | routes | help
+  std::string command = "serve";      // serve | routes | organizer | help
+  std::string action;                 // organizer: add | password | list | remove
+  std::string email;                  // organizer add/password/remove
   std::string help_text;
 };
 

@@ -305,7 +305,7 @@ void drops_api::upload(http::request& req, http::responder& respond) {
 }
 
 void drops_api::download(http::request& req, http::responder& respond) {
-  const auto who = ctx_.authenticate(req.token());
+  const auto who = ctx_.authenticate(req, req.token());
   if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
   std::optional<drop_record> d;
   {

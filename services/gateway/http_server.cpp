@@ -309,6 +309,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     request_.origin = std::string(msg[bhttp::field::origin]);
     request_.range = std::string(msg[bhttp::field::range]);
     request_.if_none_match = std::string(msg[bhttp::field::if_none_match]);
+    request_.cookie = std::string(msg[bhttp::field::cookie]);
+    beast::error_code peer_ec;
+    const auto peer = stream_.socket().remote_endpoint(peer_ec);
+    if (!peer_ec) request_.remote_address = peer.address().to_string();
     if constexpr (std::is_same_v<Body, bhttp::string_body>) {
       request_.body = std::move(msg.body());
     } else {

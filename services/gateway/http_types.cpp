@@ -40,6 +40,19 @@ std::string_view request::token() const {
   return bearer();
 }
 
+std::string_view request::cookie_value(std::string_view name) const {
+  std::string_view rest = cookie;
+  while (!rest.empty()) {
+    const auto end = rest.find(';');
+    auto pair = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+  }
+  return {};
+}
+
 std::int64_t request::id_param(std::size_t i) const {
   std::int64_t v = 0;
   const auto& s = params.at(i);

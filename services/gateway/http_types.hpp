@@ -27,6 +27,8 @@ struct identity {
   std::int64_t webinar_id = 0;
   std::string token_nonce_hash;  // registrant: SHA-256 of the token's secret part, checked against the store
   std::string name;              // registrant: the name signed into the token (may be empty in old tokens)
+  std::int64_t organizer_id = 0; // organizer: the console account (0: the admin token)
+  bool via_session = false;      // organizer: proved by the console's session cookie, not a token
 };
 
 struct request {
@@ -40,6 +42,8 @@ struct request {
   std::string origin;                     // Origin header, empty when absent
   std::string range;                      // Range header, empty when absent
   std::string if_none_match;              // If-None-Match header, empty when absent
+  std::string cookie;                     // Cookie header, empty when absent
+  std::string remote_address;             // the peer's IP address (for per-IP limits)
   std::string body;
   std::string body_file;                  // upload routes: the body, spooled to this file (removed after the answer unless moved)
   bool body_framed = false;               // Content-Length or chunked was present
@@ -53,6 +57,8 @@ struct request {
   // The token of `?token=` (browsers cannot set headers on WebSockets, media elements or
   // download links), else the bearer token; empty if neither.
   std::string_view token() const;
+  // The value of cookie `name` in the Cookie header; empty if absent.
+  std::string_view cookie_value(std::string_view name) const;
   std::int64_t id_param(std::size_t i) const;  // a {id} the router already checked
 };
 

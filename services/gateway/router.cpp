@@ -135,7 +135,7 @@ void router::dispatch(request& req, responder respond) const {
 void router::check_and_run(const route& r, request& req, responder& respond) const {
   if (auth_) {
     try {
-      req.who = auth_(req.bearer());
+      req.who = auth_(req, req.bearer());
     } catch (const api_error&) {
       // A stale token on a public route (e.g. the landing page's API calls) is just anonymous.
       if (r.options.who != access::anyone) throw;
@@ -162,9 +162,14 @@ void router::check_and_run(const route& r, request& req, responder& respond) con
   r.run(req, respond);
 }
 
-std::vector<std::string> router::describe() const {
+std::vector<std::string> router::describe(bool with_access) const {
   std::vector<std::string> out;
-  for (const auto& r : routes_) out.push_back(std::string(to_string(r.method)) + " " + r.pattern);
+  for (const auto& r : routes_) {
+    auto line = std::string(to_string(r.method)) + " " + r.pattern;
+    if (with_access)
+      line += r.options.who == access::organizer ? " organizer" : r.options.who == access::registrant ? " registrant" : " anyone";
+    out.push_back(std::move(line));
+  }
   return out;
 }
 

@@ -25,9 +25,10 @@ struct route_options {
 // Answers through the responder, or moves it into an async operation; may throw api_error
 // before it has moved the responder.
 using handler = std::function<void(request&, responder&)>;
-// Turns a bearer token (may be empty) into an identity; kind::anonymous for an empty token.
-// Throws api_error(401) for a token that is present but invalid.
-using authenticator = std::function<identity(std::string_view bearer)>;
+// Who is calling: `token` (bearer or ?token=, as the caller's route takes it; may be empty),
+// else the request's organizer session cookie, else kind::anonymous. Throws api_error(401) for
+// a token that is present but invalid, 403 for a cookie on a cross-site state change.
+using authenticator = std::function<identity(const request& req, std::string_view token)>;
 
 class router {
  public:
@@ -49,8 +50,9 @@ class router {
   // True when (method, path) names an upload route, so the server spools its body to disk.
   bool takes_file(verb method, const std::vector<std::string>& segments) const;
 
-  // "METHOD /pattern" for every route, for `cohort routes` and the OpenAPI coverage test.
-  std::vector<std::string> describe() const;
+  // "METHOD /pattern" for every route, for `cohort routes` and the OpenAPI coverage test;
+  // with_access adds who may call it (anyone | organizer | registrant), for the access tests.
+  std::vector<std::string> describe(bool with_access = false) const;
 
  private:
   struct route {

@@ -197,6 +197,8 @@ void registration_api::add_routes(http::router& r) {
   r.add(verb::post, "/api/webinars/{id}/registrations", {access::anyone, true}, bind(&registration_api::create_signup));
   r.add(verb::get, "/api/webinars/{id}/registrations", {access::organizer, false}, bind(&registration_api::list_registrations));
   r.add(verb::get, "/api/webinars/{id}/registrations.csv", {access::organizer, false}, bind(&registration_api::export_csv));
+  r.add(verb::del, "/api/webinars/{id}/registrations/{registration_id}", {access::organizer, false},
+        bind(&registration_api::cancel_for));
   r.add(verb::get, "/api/me", {access::registrant, false}, bind(&registration_api::get_me));
   r.add(verb::del, "/api/me", {access::registrant, false}, bind(&registration_api::cancel_me));
 }
@@ -293,6 +295,27 @@ void registration_api::cancel_me(http::request& req, http::responder& respond) {
       });
 }
 
+// The organizer cancels someone's registration (a phone call, a duplicate): the same effects as
+// the registrant's own cancellation, including the waitlist's promotion and the closed chat.
+void registration_api::cancel_for(http::request& req, http::responder& respond) {
+  struct cancelled {
+    std::int64_t webinar;
+    std::string token_hash;
+  };
+  write<cancelled>(
+      respond,
+      [webinar = req.id_param(0), id = req.id_param(1)](store::database& db) {
+        auto hash = token_hash_of(db, webinar, id);
+        if (hash.empty()) throw not_found_error("webinar " + std::to_string(webinar) + " has no registration " + std::to_string(id));
+        cancel_registration(db, id, unix_now());
+        return cancelled{webinar, std::move(hash)};
+      },
+      [this, id = req.id_param(1)](cancelled& c) {
+        if (ctx_.on_cancelled) ctx_.on_cancelled(c.webinar, id, c.token_hash);
+        return response::no_content();
+      });
+}
+
 void registration_api::list_registrations(http::request& req, http::responder& respond) {
   int limit = 100;
   std::int64_t after = 0;
@@ -315,7 +338,9 @@ void registration_api::list_registrations(http::request& req, http::responder& r
   auto db = ctx_.readers->acquire();
   const auto id = req.id_param(0);
   load_webinar(*db, id);
-  const auto page = registration::list_registrations(*db, id, status, after, limit);
+  std::string search;
+  if (const auto* v = req.query_param("q")) search = optional_text(*v, "q", 200);
+  const auto page = registration::list_registrations(*db, id, status, after, limit, search);
   json::array items;
   for (const auto& r : page.items) items.push_back(registration_json(r));
   json::object out{{"registrations", std::move(items)}, {"total", page.total}, {"next_after", nullptr}};

@@ -45,6 +45,7 @@ class registration_api {
   void create_signup(http::request& req, http::responder& respond);
   void get_me(http::request& req, http::responder& respond);
   void cancel_me(http::request& req, http::responder& respond);
+  void cancel_for(http::request& req, http::responder& respond);
   void list_registrations(http::request& req, http::responder& respond);
   void export_csv(http::request& req, http::responder& respond);
 

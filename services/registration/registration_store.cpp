@@ -103,22 +103,33 @@ int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_
 }
 
 registration_page list_registrations(store::database& db, std::int64_t webinar_id, const std::string& status_filter,
-                                     std::int64_t after_id, int limit) {
+                                     std::int64_t after_id, int limit, const std::string& search) {
   registration_page page;
   limit = std::max(limit, 1);
   const bool all = status_filter.empty();
-  auto st = db.prepare(std::string(select_registration) +
-                       " WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
-  st.bind(1, webinar_id).bind(2, status_filter).bind(3, after_id).bind(4, limit + 1);
+  // lower() folds ASCII only, as email_key does; names in other scripts match as typed.
+  constexpr const char* matches =
+      " AND (?5 = '' OR instr(lower(name), lower(?5)) > 0 OR instr(name, ?5) > 0 OR instr(email_key, lower(?5)) > 0)";
+  auto st = db.prepare(std::string(select_registration) + " WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2) AND id > ?3" +
+                       matches + " ORDER BY id LIMIT ?4");
+  st.bind(1, webinar_id).bind(2, status_filter).bind(3, after_id).bind(4, limit + 1).bind(5, search);
   while (st.step()) page.items.push_back(read_row(st));
   if (page.items.size() > static_cast<std::size_t>(limit)) {
     page.items.pop_back();
     page.next_after = page.items.back().id;
   }
-  page.total = scalar(db.prepare("SELECT count(*) FROM registrations WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2)")
-                                    .bind(1, webinar_id)
-                                    .bind(2, all ? std::string() : status_filter));
+  page.total = scalar(db.prepare(std::string("SELECT count(*) FROM registrations WHERE webinar_id = ?1 AND (?2 = '' OR status = ?2)") +
+                                 matches)
+                          .bind(1, webinar_id)
+                          .bind(2, all ? std::string() : status_filter)
+                          .bind(5, search));
   return page;
+}
+
+std::string token_hash_of(store::database& db, std::int64_t webinar_id, std::int64_t registration_id) {
+  auto st = db.prepare("SELECT token_hash FROM registrations WHERE id = ? AND webinar_id = ?");
+  st.bind(1, registration_id).bind(2, webinar_id);
+  return st.step() ? st.text(0) : std::string();
 }
 
 void for_each_registration(store::database& db, std::int64_t webinar_id,

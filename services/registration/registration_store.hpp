@@ -56,8 +56,12 @@ registration_record cancel_registration(store::database& db, std::int64_t regist
 // Fills free seats from the waitlist, oldest first. Returns how many were promoted.
 int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now);
 
+// `search` (may be empty): a case-insensitive substring of the name or the email.
 registration_page list_registrations(store::database& db, std::int64_t webinar_id, const std::string& status_filter,
-                                     std::int64_t after_id, int limit);
+                                     std::int64_t after_id, int limit, const std::string& search = {});
+// The stored SHA-256 of a registration's token secret (what cancellation revokes); empty when
+// the webinar has no such registration.
+std::string token_hash_of(store::database& db, std::int64_t webinar_id, std::int64_t registration_id);
 void for_each_registration(store::database& db, std::int64_t webinar_id,
                            const std::function<void(const registration_record&)>& visit);
 

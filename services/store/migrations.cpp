@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 4> steps{
+constexpr std::array<const char*, 6> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -132,6 +132,56 @@ CREATE TABLE recordings (
   UNIQUE (webinar_id, dir)
 );
 CREATE INDEX recordings_by_webinar ON recordings (webinar_id, session_number);
+)sql",
+    // 5: organizer accounts for the console (argon2id password hashes) and their login
+    // sessions, kept server-side by the SHA-256 of the cookie so a logout or a removed
+    // account ends them at once.
+    R"sql(
+CREATE TABLE organizers (
+  id            INTEGER PRIMARY KEY,
+  email         TEXT NOT NULL,
+  email_key     TEXT NOT NULL UNIQUE,        -- lower-cased, for lookups
+  password_hash TEXT NOT NULL,               -- libsodium crypto_pwhash_str (argon2id)
+  created_at    INTEGER NOT NULL
+);
+CREATE TABLE organizer_sessions (
+  id_hash      TEXT PRIMARY KEY,             -- hex SHA-256 of the cookie value
+  organizer_id INTEGER NOT NULL REFERENCES organizers(id) ON DELETE CASCADE,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX organizer_sessions_expiry ON organizer_sessions (expires_at);
+)sql",
+    // 6: email. The outbox holds every message to send, rendered when it is queued (in the
+    // transaction of the event that causes it) so every retry sends the same bytes and
+    // Message-ID; dedupe_key makes each message once-only, also across restarts. email_prefs
+    // holds a registrant's one-click unsubscribe and drop-notice opt-out.
+    R"sql(
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  message_id      TEXT NOT NULL UNIQUE,        -- "<unique@host>", the same on every retry
+  dedupe_key      TEXT NOT NULL UNIQUE,        -- e.g. confirm:<registration>, reminder:<registration>:<session>:24h
+  kind            TEXT NOT NULL,               -- the template: confirmation, reminder, drop, ...
+  webinar_id      INTEGER,                     -- no foreign keys: mail about a deleted series still goes out
+  registration_id INTEGER,
+  to_addr         TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  mime            TEXT NOT NULL,               -- the complete RFC 5322 message
+  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  sent_at         INTEGER
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'queued';
+CREATE INDEX outbox_by_webinar ON outbox (webinar_id, id);
+CREATE TABLE email_prefs (
+  registration_id INTEGER PRIMARY KEY REFERENCES registrations(id) ON DELETE CASCADE,
+  unsubscribed_at INTEGER,                     -- set once by the one-click link; never cleared by it
+  drop_notices    INTEGER NOT NULL DEFAULT 1,
+  updated_at      INTEGER NOT NULL
+);
 )sql",
 };
 

@@ -346,7 +346,7 @@ void streaming_hub::note_watching(std::int64_t webinar_id, const http::identity&
 }
 
 http::identity streaming_hub::check_viewer(const http::request& req, std::int64_t webinar_id) {
-  const auto who = ctx_.authenticate(req.token());
+  const auto who = ctx_.authenticate(req, req.token());
   if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
   if (who.role == http::identity::kind::organizer) return who;
   if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");

@@ -308,7 +308,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55};
   cfg.limits = {1111, 2222, 33, 44};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
-  cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed"};
+  cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed", 99, 99};
   cfg.bus.redis_url = "redis://changed.example:1";
   cfg.chat = {9, 999, 99, 99, 9, 99999};
   cohort::apply_toml(cfg, text, "config/cohort.toml");
@@ -339,9 +339,11 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(batch_max == defaults.storage.batch_max);
   CHECK(reader_connections == defaults.storage.reader_connections);
 
-  const auto& [admin_token, token_secret] = cfg.auth;
+  const auto& [admin_token, token_secret, session_hours, login_attempts_per_minute] = cfg.auth;
   CHECK(admin_token == defaults.auth.admin_token);
   CHECK(token_secret == defaults.auth.token_secret);
+  CHECK(session_hours == defaults.auth.session_hours);
+  CHECK(login_attempts_per_minute == defaults.auth.login_attempts_per_minute);
 
   const auto& [redis_url] = cfg.bus;
   CHECK(redis_url == defaults.bus.redis_url);
@@ -401,8 +403,9 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
     ++checked;
   }
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the six chat
-  // settings, the drop file limit, the attendance minutes and four streaming settings
-  CHECK(checked == 21);
+  // settings, the drop file limit, the attendance minutes, four streaming settings and the two
+  // login settings
+  CHECK(checked == 23);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {

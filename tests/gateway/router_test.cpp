@@ -50,7 +50,7 @@ request make_request(verb method, const std::string& path) {
 }
 
 // Tokens the fake authenticator knows.
-identity fake_auth(std::string_view bearer) {
+identity fake_auth(const request&, std::string_view bearer) {
   identity who;
   if (bearer.empty()) return who;
   if (bearer == "admin-token") {

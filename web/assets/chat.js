@@ -1,5 +1,6 @@
 // Live chat panel of the room page: one WebSocket to /ws (chat contract v1), the message log in seq
-// order, a one-line send box, and — with the organizer token — Delete / Mute / Ban controls.
+// order, a one-line send box, and — for the organizer (admin token, or no token and the console's
+// session cookie) — Delete / Mute / Ban controls.
 // Reconnects with jittered exponential backoff and catches up with since=<last seq>&epoch=<epoch>,
 // so a dropped connection costs no messages and shows none twice.
 import { request, NetworkError } from '/assets/api.js';
@@ -265,7 +266,10 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
   // ---- connection ----
 
   function socketUrl() {
-    const params = new URLSearchParams({ token });
+    // Without a token (an organizer signed in to the console) the upgrade request carries the
+    // session cookie instead, so the query has no token at all.
+    const params = new URLSearchParams();
+    if (token) params.set('token', token);
     if (organizer) params.set('webinar', String(webinarId));
     if (lastSeq !== null && epoch) {
       params.set('since', String(lastSeq));

@@ -53,6 +53,7 @@ function openedText(n) {
   return count === 1 ? 'Opened by 1 person' : `Opened by ${count} people`;
 }
 
+// `token` is the admin token; without one the requests go with the console's session cookie.
 export function mountDropManager({ webinarId, token, sessions }) {
   const $ = (id) => document.getElementById(id);
   const section = $('drop-manager');
@@ -73,6 +74,7 @@ export function mountDropManager({ webinarId, token, sessions }) {
   let editing = null; // the organizer drop being edited
   let busy = false;
   let loadSeq = 0;
+  let destroyed = false;
 
   section.hidden = false;
   for (const select of [$('dm-session'), $('dm-audience-session')]) {
@@ -143,7 +145,7 @@ export function mountDropManager({ webinarId, token, sessions }) {
     } catch (err) {
       if (!(err instanceof NetworkError)) throw err;
     }
-    if (mine !== loadSeq) return;
+    if (destroyed || mine !== loadSeq) return;
     if (!res || res.status !== 200 || !Array.isArray(res.data?.drops)) {
       listStatus.textContent = res ? 'The drops could not be loaded. Reload the page to try again.' : 'We could not reach the server to load the drops.';
       listStatus.hidden = false;
@@ -322,7 +324,8 @@ export function mountDropManager({ webinarId, token, sessions }) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       xhr.open('PUT', `/api/webinars/${webinarId}/drops/${dropId}/file?filename=${encodeURIComponent(file.name)}`);
-      xhr.setRequestHeader('authorization', `Bearer ${token}`);
+      // Without a token the console's session cookie authenticates (same origin, sent by default).
+      if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
       xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
       xhr.setRequestHeader('accept', 'application/json');
       xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable && e.total) showProgress(e.loaded / e.total); });
@@ -464,15 +467,26 @@ export function mountDropManager({ webinarId, token, sessions }) {
     cancelEdit.hidden = true;
   }
 
-  form.addEventListener('submit', onSubmit);
-  form.addEventListener('change', (e) => { if (e.target.name === 'release' || e.target.name === 'audience') syncChoices(); });
-  cancelEdit.addEventListener('click', () => {
+  const onChange = (e) => { if (e.target.name === 'release' || e.target.name === 'audience') syncChoices(); };
+  const onCancelEdit = () => {
     stopEdit();
     say('Editing cancelled.');
     focusRegion($('dm-form-heading'));
-  });
+  };
+  form.addEventListener('submit', onSubmit);
+  form.addEventListener('change', onChange);
+  cancelEdit.addEventListener('click', onCancelEdit);
   resetForm();
   refresh();
 
-  return { refresh };
+  return {
+    refresh() { if (!destroyed) refresh(); },
+    // The console mounts a manager per series: the old one stops listening and loading.
+    destroy() {
+      destroyed = true;
+      form.removeEventListener('submit', onSubmit);
+      form.removeEventListener('change', onChange);
+      cancelEdit.removeEventListener('click', onCancelEdit);
+    },
+  };
 }

@@ -1,7 +1,8 @@
 // Personal room page (/live/{id}#token=...): takes the registrant token out of the URL, keeps it
 // in localStorage for this webinar, shows the registration from GET /api/me and opens the live chat.
-// An organizer (admin token in localStorage `cohort.adminToken`) gets the chat with moderation tools
-// and the bonus drops manager. Registrants get the bonus materials panel, fed by the chat socket.
+// An organizer (admin token in localStorage `cohort.adminToken`, or — with no registrant token on
+// this device — signed in to the console, proved by its session cookie) gets the chat with
+// moderation tools and the bonus drops manager. Registrants get the bonus materials panel, fed by the chat socket.
 // Everyone in the room gets the video area (live stream, then the replay), told by the same socket
 // when the stream starts and stops; the organizer also gets the Stream box (RTMP URL, stream key).
 import { request, idFromPath, NetworkError } from '/assets/api.js';
@@ -18,35 +19,42 @@ const $ = (id) => document.getElementById(id);
 const webinarId = idFromPath('live');
 let token = null;
 let chat = null;
-let chatToken = null;
 let roomDrops = null; // registrant's bonus materials panel, lives with the chat
 let manager = null; // organizer's drops manager
 let player = null; // the video area, lives with the chat (its socket says when the stream starts)
 let streamBox = null; // organizer's Stream box
 let webinarInfo = { title: '', sessions: [] };
+// Signed in to the console: the organizer view, every request with the session cookie (no token).
+let organizerBySession = false;
+let chatKey = null;
+
+// The organizer's token for the API: the admin token, or undefined for the session cookie.
+const organizerToken = () => adminTokenFromStorage() || undefined;
 
 // The chat follows the page: open while the registration is active, closed otherwise. The organizer
-// token, when this browser has one, takes precedence so the moderation tools show.
+// token, when this browser has one, takes precedence so the moderation tools show; an organizer
+// signed in to the console has no token at all (wanted is '' then: the cookie goes instead).
 function openChat(active) {
   const adminToken = adminTokenFromStorage();
-  const wanted = active ? (adminToken || token) : null;
-  if (chat && chatToken === wanted) return;
+  const organizer = Boolean(adminToken) || organizerBySession;
+  const wanted = active ? (organizer ? (adminToken || '') : token) : null;
+  const key = wanted === null ? null : `${organizer ? 'organizer' : 'registrant'}:${wanted}`;
+  if (chat && chatKey === key) return;
   chat?.destroy();
   chat = null;
   roomDrops?.destroy();
   roomDrops = null;
   player?.destroy();
   player = null;
-  chatToken = wanted;
-  $('chat-slot').hidden = !wanted;
-  if (!wanted) return;
-  const organizer = wanted === adminToken;
+  chatKey = key;
+  $('chat-slot').hidden = key === null;
+  if (key === null) return;
   // The organizer sees every drop in the manager; a release refreshes its list.
   if (!organizer) roomDrops = mountRoomDrops({ webinarId, token: wanted, registrant: true });
   player = mountPlayer({ webinarId, token: wanted, sessions: webinarInfo.sessions, title: webinarInfo.title });
   chat = mountChat({
     webinarId,
-    token: wanted,
+    token: wanted || undefined,
     organizer,
     onDrops: (drops) => (organizer ? manager?.refresh() : roomDrops?.onDrops(drops)),
     onDrop: (drop) => (organizer ? manager?.refresh() : roomDrops?.onDrop(drop)),
@@ -123,6 +131,17 @@ function render(me) {
   openChat(active);
 }
 
+// No registrant token on this device: is this browser signed in to the organizer console?
+async function signedInAsOrganizer() {
+  try {
+    const res = await request('GET', '/api/session');
+    return res.status === 200 && Boolean(res.data?.organizer);
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    return null; // unknown: the server could not be reached
+  }
+}
+
 // No registrant token on this device, but the organizer's: the room with the chat and its tools.
 async function loadOrganizerView() {
   let res;
@@ -147,10 +166,16 @@ async function loadOrganizerView() {
   $('status-pill').className = 'status-pill registered';
   $('status-pill').textContent = 'Organizer';
   $('status-text').textContent = 'You can stream from OBS, delete messages and mute or ban participants in the chat, and release bonus drops.';
+  if (organizerBySession) {
+    const back = document.createElement('a');
+    back.href = `/console#series=${encodeURIComponent(webinarId)}`;
+    back.textContent = 'Back to the organizer console';
+    $('status-text').append(' ', back);
+  }
   renderSessions($('session-list'), $('tz-note'), res.data.sessions);
   webinarInfo = { title, sessions: Array.isArray(res.data.sessions) ? res.data.sessions : [] };
-  if (!streamBox) streamBox = mountStreamManager({ webinarId, token: adminTokenFromStorage() });
-  if (!manager) manager = mountDropManager({ webinarId, token: adminTokenFromStorage(), sessions: res.data.sessions });
+  if (!streamBox) streamBox = mountStreamManager({ webinarId, token: organizerToken() });
+  if (!manager) manager = mountDropManager({ webinarId, token: organizerToken(), sessions: res.data.sessions });
   $('live-section').hidden = false;
   $('manage-section').hidden = true;
   $('page-status').hidden = true;
@@ -167,11 +192,22 @@ async function loadRegistration() {
   const fromHash = takeTokenFromHash();
   if (fromHash) storeToken(webinarId, fromHash);
   token = fromHash || loadToken(webinarId);
+  if (token) organizerBySession = false;
   if (!token && adminTokenFromStorage()) {
     await loadOrganizerView();
     return;
   }
   if (!token) {
+    const signedIn = await signedInAsOrganizer();
+    if (signedIn === null) {
+      $('page-status').textContent = 'We could not reach the server. Please check your connection and reload the page.';
+      return;
+    }
+    if (signedIn) {
+      organizerBySession = true;
+      await loadOrganizerView();
+      return;
+    }
     showNoAccess('This page needs your personal join link. Open the link you received when you registered, or register on the webinar page.');
     return;
   }

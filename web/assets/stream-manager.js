@@ -33,6 +33,7 @@ async function copyText(text) {
   return ok;
 }
 
+// `token` is the admin token; without one the requests go with the console's session cookie.
 export function mountStreamManager({ webinarId, token }) {
   const $ = (id) => document.getElementById(id);
   const section = $('stream-manager');

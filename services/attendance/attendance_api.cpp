@@ -1,0 +1,83 @@
+#include "attendance/attendance_api.hpp"
+
+#include "attendance/attendance_report.hpp"
+#include "registration/api_support.hpp"
+#include "registration/rfc3339.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+namespace cohort::attendance {
+namespace json = boost::json;
+using http::api_error;
+using http::response;
+
+namespace {
+
+int session_param(const http::request& req) {
+  const auto* v = req.query_param("session");
+  if (!v) return 0;
+  int n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size() || n < 1 || n > 1000)
+    throw api_error(400, "bad_request", "session must be a session number (1, 2, ...)", "session");
+  return n;
+}
+
+json::value time_or_null(const std::optional<std::int64_t>& t) {
+  return t ? json::value(registration::format_rfc3339(*t)) : json::value(nullptr);
+}
+
+json::object to_json(const report& r) {
+  json::array people;
+  for (const auto& row : r.registrants)
+    people.push_back(json::object{{"registration_id", row.registration_id},
+                                  {"name", row.name},
+                                  {"email", row.email},
+                                  {"status", row.status},
+                                  {"joined_at", time_or_null(row.joined_at)},
+                                  {"left_at", time_or_null(row.left_at)},
+                                  {"minutes", row.minutes},
+                                  {"attended", row.attended}});
+  json::array viewers;
+  for (std::size_t i = 0; i < r.viewers.size(); ++i)
+    viewers.push_back(json::object{{"at", registration::format_rfc3339(r.starts_at + static_cast<std::int64_t>(i) * 60)},
+                                   {"count", r.viewers[i]}});
+  return {{"webinar_id", r.webinar_id},
+          {"session",
+           json::object{{"number", r.session_number},
+                        {"starts_at", registration::format_rfc3339(r.starts_at)},
+                        {"ends_at", registration::format_rfc3339(r.ends_at)}}},
+          {"min_minutes", r.min_minutes},
+          {"registrants", std::move(people)},
+          {"viewers", std::move(viewers)}};
+}
+
+}  // namespace
+
+void attendance_api::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (attendance_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
+  r.add(verb::get, "/api/webinars/{id}/attendance", {access::organizer, false}, bind(&attendance_api::report_json));
+  r.add(verb::get, "/api/webinars/{id}/attendance.csv", {access::organizer, false}, bind(&attendance_api::report_csv));
+}
+
+void attendance_api::report_json(http::request& req, http::responder& respond) {
+  const int session = session_param(req);
+  auto db = ctx_.readers->acquire();
+  respond(response::json(200, to_json(build_report(*db, req.id_param(0), session, ctx_.min_minutes, registration::unix_now()))));
+}
+
+void attendance_api::report_csv(http::request& req, http::responder& respond) {
+  const int session = session_param(req);
+  auto db = ctx_.readers->acquire();
+  const auto r = build_report(*db, req.id_param(0), session, ctx_.min_minutes, registration::unix_now());
+  auto res = response::text(200, attendance::report_csv(r), "text/csv; charset=utf-8");
+  res.headers.emplace_back("Content-Disposition", "attachment; filename=\"webinar-" + std::to_string(r.webinar_id) + "-session-" +
+                                                      std::to_string(r.session_number) + "-attendance.csv\"");
+  respond(std::move(res));
+}
+
+}  // namespace cohort::attendance

@@ -1,0 +1,272 @@
+// Organizer console (/console): sign in with email and password (session cookie, no token on the
+// page), the webinar series list with create/edit/move/delete, and per series the tabs Registrants,
+// Stream, Bonus drops, Chat, Recordings and Attendance. The selected series and tab are kept in the
+// address (#series=ID&tab=NAME) so a reload or a link from the live room comes back to them.
+//
+// Stable hooks for browser tests (data-testid; the element ids are stable too):
+//   sign-in:   login-email, login-password, login-submit, login-error (alert region),
+//              signed-in-as, logout
+//   series:    series-new, series-list, series-item (data-series-id), detail-title, detail-signup,
+//              series-edit, series-delete, series-delete-confirm,
+//              detail-sessions, session-move, session-move-at, session-move-save
+//   form:      series-title, series-description, series-capacity, series-mode-keep,
+//              series-mode-weekly, series-weekly-first, series-weekly-count, series-weekly-duration,
+//              series-mode-dates, series-add-date, series-date, series-date-duration,
+//              series-save, series-cancel
+//   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance
+//   panels:    registrant-search, registrant-status, registrants-table, registrant-row
+//              (data-id, data-status), registrant-cancel, registrant-cancel-confirm,
+//              registrants-summary, registrants-empty, registrants-more, registrants-csv;
+//              open-live-room, chat-live-room, chat-csv; recordings-list, recording-item,
+//              recording-delete; attendance-session, attendance-table, attendance-row,
+//              attendance-summary, attendance-chart, attendance-csv
+//   The Stream and Bonus drops panels reuse the live room's ids (sm-*, dm-*).
+import { focusRegion } from '/assets/dom.js';
+import { mountDropManager } from '/assets/drop-manager.js';
+import { mountStreamManager } from '/assets/stream-manager.js';
+import { onUnauthorized } from '/assets/console-common.js';
+import { mountLogin, currentSession, signOut } from '/assets/console-login.js';
+import { mountSeries } from '/assets/console-series.js';
+import { mountRegistrants } from '/assets/console-registrants.js';
+import { mountRecordings } from '/assets/console-recordings.js';
+import { mountAttendance } from '/assets/console-attendance.js';
+
+const $ = (id) => document.getElementById(id);
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance'];
+
+let signedIn = false;
+let activeTab = 'registrants';
+let webinar = null; // the selected series
+let streamBox = null; // { manager, webinarId }
+let dropBox = null; // { manager, webinarId, sessionsKey }
+
+function announce(text) {
+  const region = $('console-announce');
+  // Same text twice in a row is still announced.
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+// ---- address ----
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const id = params.get('series');
+  const tab = params.get('tab');
+  return { id: id && /^[1-9]\d{0,15}$/.test(id) ? id : null, tab: TABS.includes(tab) ? tab : null };
+}
+
+function writeHash() {
+  const hash = webinar ? `#series=${webinar.id}&tab=${activeTab}` : '';
+  if (location.hash !== hash) history.replaceState(history.state, '', `${location.pathname}${location.search}${hash}`);
+}
+
+// ---- stream and drops: the live room's managers, mounted on a fresh copy of their markup ----
+
+function mountFromTemplate(slotId, templateId) {
+  const slot = $(slotId);
+  slot.replaceChildren($(templateId).content.cloneNode(true));
+}
+
+function unmountManagers() {
+  streamBox?.manager.destroy();
+  streamBox = null;
+  dropBox?.manager.destroy?.();
+  dropBox = null;
+  $('stream-slot').replaceChildren();
+  $('drops-slot').replaceChildren();
+}
+
+function showStream(w) {
+  $('stream-live-link').href = `/live/${w.id}`;
+  if (streamBox && String(streamBox.webinarId) === String(w.id)) {
+    streamBox.manager.refresh();
+    return;
+  }
+  streamBox?.manager.destroy();
+  mountFromTemplate('stream-slot', 'tpl-stream-manager');
+  streamBox = { webinarId: w.id, manager: mountStreamManager({ webinarId: w.id }) };
+}
+
+const sessionsKey = (w) => JSON.stringify((w.sessions ?? []).map((s) => [s.number, s.starts_at]));
+
+function showDrops(w) {
+  // The manager's session pickers are filled once: a changed schedule gets a new manager.
+  if (dropBox && String(dropBox.webinarId) === String(w.id) && dropBox.sessionsKey === sessionsKey(w)) {
+    dropBox.manager.refresh();
+    return;
+  }
+  dropBox?.manager.destroy?.();
+  mountFromTemplate('drops-slot', 'tpl-drop-manager');
+  dropBox = { webinarId: w.id, sessionsKey: sessionsKey(w), manager: mountDropManager({ webinarId: w.id, sessions: w.sessions }) };
+}
+
+function showChat(w) {
+  $('chat-live-link').href = `/live/${w.id}`;
+  $('chat-csv').href = `/api/webinars/${w.id}/chat.csv`;
+}
+
+// ---- panels and tabs ----
+
+const registrants = mountRegistrants({ announce, onChanged: () => series.refreshSelected() });
+const recordings = mountRecordings({ announce });
+const attendance = mountAttendance();
+
+const panels = {
+  registrants: (w) => registrants.show(w),
+  stream: showStream,
+  drops: showDrops,
+  chat: showChat,
+  recordings: (w) => recordings.show(w),
+  attendance: (w) => attendance.show(w),
+};
+
+function tabButtons() {
+  return TABS.map((name) => $(`tab-${name}`));
+}
+
+function activate(name, { focus = false } = {}) {
+  if (!TABS.includes(name)) name = 'registrants';
+  activeTab = name;
+  for (const button of tabButtons()) {
+    const on = button.dataset.tab === name;
+    button.setAttribute('aria-selected', String(on));
+    button.tabIndex = on ? 0 : -1;
+    $(button.getAttribute('aria-controls')).hidden = !on;
+  }
+  if (focus) $(`tab-${name}`).focus();
+  if (webinar) panels[name](webinar);
+  writeHash();
+}
+
+$('series-tabs').addEventListener('click', (e) => {
+  const button = e.target.closest('[role="tab"]');
+  if (button) activate(button.dataset.tab);
+});
+
+// Arrow keys move between tabs (and show them), Home/End jump to the ends.
+$('series-tabs').addEventListener('keydown', (e) => {
+  const i = TABS.indexOf(activeTab);
+  let next = null;
+  if (e.key === 'ArrowRight' || e.key === 'ArrowDown') next = TABS[(i + 1) % TABS.length];
+  else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') next = TABS[(i - 1 + TABS.length) % TABS.length];
+  else if (e.key === 'Home') next = TABS[0];
+  else if (e.key === 'End') next = TABS[TABS.length - 1];
+  if (next === null) return;
+  e.preventDefault();
+  activate(next, { focus: true });
+});
+
+// ---- series ----
+
+function resetPanels() {
+  registrants.reset();
+  recordings.reset();
+  attendance.reset();
+  unmountManagers();
+}
+
+const series = mountSeries({
+  announce,
+  onSelect(w) {
+    if (!webinar || String(webinar.id) !== String(w.id)) resetPanels();
+    webinar = w;
+    activate(activeTab);
+  },
+  onChange(w) {
+    webinar = w;
+    // The panels that show sessions follow the new schedule.
+    if (activeTab === 'drops' || activeTab === 'attendance') panels[activeTab](w);
+  },
+  onDeleted() {
+    webinar = null;
+    resetPanels();
+    writeHash();
+    document.title = 'Organizer console — Cohort';
+  },
+});
+
+// ---- signing in and out ----
+
+const login = mountLogin({
+  onSignedIn: async (session) => {
+    await enterConsole(session);
+    focusRegion($('series-heading'));
+  },
+});
+
+async function enterConsole(session) {
+  signedIn = true;
+  login.hide();
+  $('console-status').hidden = true;
+  $('console-retry-row').hidden = true;
+  $('signed-in-as').textContent = `Signed in as ${String(session.organizer?.email ?? '')}`;
+  $('account').hidden = false;
+  $('console-view').hidden = false;
+  document.title = 'Organizer console — Cohort';
+  await series.loadList();
+  const { id, tab } = readHash();
+  if (tab) activeTab = tab;
+  if (id) await series.select(id);
+}
+
+function leaveConsole(message) {
+  signedIn = false;
+  webinar = null;
+  resetPanels();
+  series.reset();
+  $('account').hidden = true;
+  $('console-view').hidden = true;
+  $('console-status').hidden = true;
+  login.show(message);
+}
+
+// Any API call answered 401: the session expired or was ended elsewhere.
+onUnauthorized(() => {
+  if (!signedIn) return;
+  leaveConsole('Your session has ended. Please sign in again.');
+});
+
+$('logout').addEventListener('click', async () => {
+  const button = $('logout');
+  button.disabled = true;
+  const ok = await signOut();
+  button.disabled = false;
+  if (!ok) {
+    announce('Signing out did not work because the server could not be reached. Please try again.');
+    return;
+  }
+  history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+  leaveConsole('You are signed out.');
+});
+
+async function start() {
+  $('console-status').hidden = false;
+  $('console-status').textContent = 'Checking whether you are signed in…';
+  $('console-retry-row').hidden = true;
+  const session = await currentSession();
+  if (session === null) {
+    $('console-status').textContent = 'We could not reach the server. Please check your connection and try again.';
+    $('console-retry-row').hidden = false;
+    return;
+  }
+  if (!session) {
+    $('console-status').hidden = true;
+    login.show();
+    return;
+  }
+  await enterConsole(session);
+}
+
+$('console-retry').addEventListener('click', start);
+window.addEventListener('hashchange', () => {
+  if (!signedIn) return;
+  const { id, tab } = readHash();
+  if (id && (!webinar || String(webinar.id) !== id)) {
+    if (tab) activeTab = tab;
+    series.select(id);
+  } else if (tab && tab !== activeTab) {
+    activate(tab);
+  }
+});
+start();
