@@ -79,10 +79,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
     msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
     throw config_error(msg.str());
   }
-  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance", "streaming"};
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance", "streaming", "email"};
   for (auto&& [section_key, section_node] : doc) {
     std::string section{section_key.str()};
-    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance, streaming)");
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance, streaming, email)");
     auto* table = section_node.as_table();
     if (!table) fail(section, "must be a table");
     for (auto&& [k, node] : *table) {
@@ -130,6 +130,25 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "chat.history_hours") { auto v = read_int(node, key); check_range(key, v, 1, 720); cfg.chat.history_hours = int(v); }
       else if (key == "chat.ws_queue_max_bytes") { auto v = read_int(node, key); check_range(key, v, 65536, 64 << 20); cfg.chat.ws_queue_max_bytes = int(v); }
       else if (key == "bus.redis_url") cfg.bus.redis_url = read_value<std::string>(node, key);
+      else if (key == "email.smtp_host") cfg.email.smtp_host = read_value<std::string>(node, key);
+      else if (key == "email.smtp_port") { auto v = read_int(node, key); check_range(key, v, 1, 65535); cfg.email.smtp_port = int(v); }
+      else if (key == "email.smtp_tls") cfg.email.smtp_tls = read_value<std::string>(node, key);
+      else if (key == "email.smtp_username") cfg.email.smtp_username = read_value<std::string>(node, key);
+      else if (key == "email.smtp_password") cfg.email.smtp_password = read_value<std::string>(node, key);
+      else if (key == "email.from_name") cfg.email.from_name = read_value<std::string>(node, key);
+      else if (key == "email.from_address") cfg.email.from_address = read_value<std::string>(node, key);
+      else if (key == "email.templates_dir") cfg.email.templates_dir = read_value<std::string>(node, key);
+      else if (key == "email.retry_first_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.email.retry_first_seconds = int(v); }
+      else if (key == "email.reminder_minutes") {
+        auto* list = node.as_array();
+        if (!list) fail(key, "must be a list of minutes such as [1440, 60]");
+        cfg.email.reminder_minutes.clear();
+        for (auto&& item : *list) {
+          const auto v = read_int(item, key);
+          check_range(key, v, 1, 43200);
+          cfg.email.reminder_minutes.push_back(int(v));
+        }
+      }
       else fail(key, "is not a known setting");
     }
   }
@@ -191,6 +210,12 @@ void validate(const config& cfg) {
   if (!cfg.auth.token_secret.empty() && cfg.auth.token_secret.size() < 32)
     fail("auth.token_secret", "must be at least 32 characters");
   check_range("auth.session_hours", cfg.auth.session_hours, 1, 720);
+  check_range("email.smtp_port", cfg.email.smtp_port, 1, 65535);
+  check_range("email.retry_first_seconds", cfg.email.retry_first_seconds, 1, 3600);
+  if (cfg.email.smtp_tls != "starttls" && cfg.email.smtp_tls != "tls" && cfg.email.smtp_tls != "none")
+    fail("email.smtp_tls", "must be \"starttls\", \"tls\" or \"none\" (got \"" + cfg.email.smtp_tls + "\")");
+  if (cfg.email.reminder_minutes.size() > 10) fail("email.reminder_minutes", "takes at most 10 reminders");
+  for (int m : cfg.email.reminder_minutes) check_range("email.reminder_minutes", m, 1, 43200);
   check_range("auth.login_attempts_per_minute", cfg.auth.login_attempts_per_minute, 1, 1000);
 }
 

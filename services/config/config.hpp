@@ -80,6 +80,19 @@ struct streaming_config {
   int session_after_minutes = 60;    // ... and this long after its end
 };
 
+struct email_config {
+  std::string smtp_host;              // empty = write .eml files under data_dir/outbox (nothing is sent)
+  int smtp_port = 587;
+  std::string smtp_tls = "starttls";  // starttls (required) | tls (implicit, port 465) | none (loopback relays only)
+  std::string smtp_username;          // empty = no AUTH
+  std::string smtp_password;          // prefer env COHORT_SMTP_PASSWORD
+  std::string from_name = "Cohort";
+  std::string from_address;           // empty = webinars@<host of the public URL>
+  std::string templates_dir;          // empty = config/email next to the build folder
+  std::vector<int> reminder_minutes{1440, 60};  // before each session
+  int retry_first_seconds = 30;       // first retry delay; doubles up to an hour
+};
+
 struct config {
   server_config server;
   chat_config chat;
@@ -90,6 +103,7 @@ struct config {
   drops_config drops;
   attendance_config attendance;
   streaming_config streaming;
+  email_config email;
   bool demo = false;                  // seed the demo series on first start
 };
 

@@ -51,9 +51,7 @@ void drop_scheduler::do_release() {
   releasing_ = true;
   auto released = std::make_shared<std::vector<released_drop>>();
   const bool queued = ctx_.writer->submit(
-      [released, min_minutes = ctx_.attended_min_minutes](store::database& db) {
-        *released = release_due(db, registration::unix_now(), min_minutes);
-      },
+      [released, self = shared_from_this()](store::database& db) { *released = self->release_in(db, registration::unix_now()); },
       [self = shared_from_this(), released](std::exception_ptr ep) {
         if (ep) {
           try {
@@ -80,7 +78,6 @@ void drop_scheduler::announce(std::vector<released_drop> drops) {
 // misses the announcement still finds it in the state it loads (Redis, or the database).
 void drop_scheduler::publish(const released_drop& d) {
   ctx_.bus->publish_state(d.webinar_id, "drop:" + std::to_string(d.drop_id), d.frame);
-  if (ctx_.on_released) ctx_.on_released(d);
 }
 
 void drop_scheduler::on_released(std::vector<released_drop> drops, bool failed) {

@@ -26,8 +26,8 @@ struct scheduler_context {
   store::reader_pool* readers = nullptr;
   chat::chat_bus* bus = nullptr;
   int attended_min_minutes = 5;
-  // Told about every release after it committed: the hook for the email outbox (drop notices).
-  std::function<void(const released_drop&)> on_released;
+  // Runs inside each release's transaction: the email outbox queues drop notices here.
+  release_hook in_release;
 };
 
 class drop_scheduler : public std::enable_shared_from_this<drop_scheduler> {
@@ -42,6 +42,10 @@ class drop_scheduler : public std::enable_shared_from_this<drop_scheduler> {
   // released by that same write, so its answer already says "released").
   void announce(std::vector<released_drop> drops);
   int attended_min_minutes() const { return ctx_.attended_min_minutes; }
+  // In the writer: release_due with this schedule's attendance rule and release hook.
+  std::vector<released_drop> release_in(store::database& db, std::int64_t now) const {
+    return release_due(db, now, ctx_.attended_min_minutes, ctx_.in_release);
+  }
 
  private:
   void do_arm();

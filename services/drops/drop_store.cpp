@@ -217,7 +217,7 @@ std::optional<std::int64_t> next_due(store::database& db) {
   return st.optional_int64(0);
 }
 
-std::vector<released_drop> release_due(store::database& db, std::int64_t now, int min_minutes) {
+std::vector<released_drop> release_due(store::database& db, std::int64_t now, int min_minutes, const release_hook& in_release) {
   std::vector<std::int64_t> due;
   {
     auto st = db.prepare(std::string("SELECT d.id FROM drops d WHERE d.released_at IS NULL AND ") + effective_sql +
@@ -228,9 +228,11 @@ std::vector<released_drop> release_due(store::database& db, std::int64_t now, in
   std::vector<released_drop> out;
   for (auto id : due) {
     auto d = *find_drop(db, id);
+    std::optional<std::vector<std::int64_t>> audience;
     if (d.audience != audience_kind::all) {
+      audience = audience_of(db, d.webinar_id, d.audience, audience_session_of(d).value_or(0), min_minutes);
       json::array ids;
-      for (auto r : audience_of(db, d.webinar_id, d.audience, audience_session_of(d).value_or(0), min_minutes)) ids.push_back(r);
+      for (auto r : *audience) ids.push_back(r);
       d.audience_ids = json::serialize(ids);
     }
     auto st = db.prepare("UPDATE drops SET released_at = ?, audience_ids = ? WHERE id = ? AND released_at IS NULL");
@@ -238,7 +240,8 @@ std::vector<released_drop> release_due(store::database& db, std::int64_t now, in
     st.bind(1, now).bind(3, id).run();
     if (db.changes() == 0) continue;
     d.released_at = now;
-    out.push_back(released_drop{d.webinar_id, d.id, drop_frame(d)});
+    out.push_back(released_drop{d.webinar_id, d.id, drop_frame(d), d.title, d.body, std::move(audience)});
+    if (in_release) in_release(db, out.back());
   }
   return out;
 }

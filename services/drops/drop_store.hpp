@@ -80,11 +80,16 @@ struct released_drop {
   std::int64_t webinar_id = 0;
   std::int64_t drop_id = 0;
   std::string frame;  // the x.drop state frame (see chat/room_state.hpp)
+  std::string title;
+  std::string body;
+  std::optional<std::vector<std::int64_t>> audience;  // attended/missed: who it went to; nullopt: everyone
 };
+// Runs inside the release's transaction for each drop released (the email outbox's drop notices).
+using release_hook = std::function<void(store::database&, const released_drop&)>;
 // Marks every due drop released (fixing the audience of attended/missed drops from the
 // attendance so far) and returns them; a drop already released is never returned again. Run
 // it in the single writer: the mark is the release, the bus only announces it.
-std::vector<released_drop> release_due(store::database& db, std::int64_t now, int min_minutes);
+std::vector<released_drop> release_due(store::database& db, std::int64_t now, int min_minutes, const release_hook& in_release = {});
 
 // The state frames a live room starts from: released drops and seen markers.
 std::vector<std::string> state_frames(store::database& db, std::int64_t webinar_id);

@@ -179,9 +179,9 @@ void drops_api::create(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   registration::queue_write<changed_drop>(
       ctx_.writes, respond,
-      [webinar_id, in = std::move(in), now, min = min_minutes()](store::database& db) {
+      [webinar_id, in = std::move(in), now, scheduler = ctx_.scheduler, min = min_minutes()](store::database& db) {
         const auto id = insert_drop(db, webinar_id, in, now);
-        auto released = release_due(db, now, min);
+        auto released = scheduler ? scheduler->release_in(db, now) : release_due(db, now, min);
         return changed_drop{load_drop(db, webinar_id, id), std::move(released)};
       },
       [this](changed_drop& c) {
@@ -195,10 +195,10 @@ void drops_api::patch(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0), drop_id = req.id_param(1);
   registration::queue_write<changed_drop>(
       ctx_.writes, respond,
-      [webinar_id, drop_id, p = std::move(p), min = min_minutes()](store::database& db) {
+      [webinar_id, drop_id, p = std::move(p), scheduler = ctx_.scheduler, min = min_minutes()](store::database& db) {
         const auto now = unix_now();
         update_drop(db, webinar_id, drop_id, p, now);
-        auto released = release_due(db, now, min);
+        auto released = scheduler ? scheduler->release_in(db, now) : release_due(db, now, min);
         return changed_drop{load_drop(db, webinar_id, drop_id), std::move(released)};
       },
       [this](changed_drop& c) {

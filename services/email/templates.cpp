@@ -56,7 +56,7 @@ void check_variables(const std::filesystem::path& path, std::string_view name, s
 
 const std::vector<std::string_view>& template_variables(std::string_view name) {
   static const std::map<std::string_view, std::vector<std::string_view>> table{
-      {"confirmation", {"name", "webinar_title", "sessions", "join_url", "unsubscribe_url"}},
+      {"confirmation", {"name", "webinar_title", "sessions", "join_url", "cancel_url", "unsubscribe_url"}},
       {"waitlisted", {"name", "webinar_title", "sessions", "unsubscribe_url"}},
       {"promoted", {"name", "webinar_title", "sessions", "join_url", "unsubscribe_url"}},
       {"rescheduled", {"name", "webinar_title", "sessions", "join_url", "unsubscribe_url"}},

@@ -27,7 +27,7 @@ class template_error : public std::runtime_error {
 using template_vars = std::map<std::string, std::string, std::less<>>;
 
 // Every template, and the variables each may use.
-//   confirmation  name webinar_title sessions join_url unsubscribe_url
+//   confirmation  name webinar_title sessions join_url cancel_url unsubscribe_url
 //   waitlisted    name webinar_title sessions unsubscribe_url
 //   promoted      name webinar_title sessions join_url unsubscribe_url
 //   rescheduled   name webinar_title sessions join_url unsubscribe_url

@@ -181,7 +181,11 @@ json::object me_json(store::database& db, const registration_record& r) {
 
 template <class Result, class Work, class Finish>
 void registration_api::write(http::responder& respond, Work work, Finish finish) {
-  queue_write<Result>(write_path{ctx_.writer, ctx_.post_to_io}, respond, std::move(work), std::move(finish));
+  auto notify = [this, finish = std::move(finish)](Result& r) mutable {
+    if (ctx_.mail.queued) ctx_.mail.queued();
+    return finish(r);
+  };
+  queue_write<Result>(write_path{ctx_.writer, ctx_.post_to_io}, respond, std::move(work), std::move(notify));
 }
 
 void registration_api::add_routes(http::router& r) {
@@ -231,8 +235,12 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
   auto patch = read_webinar_patch(req.json);
   write<webinar>(
       respond,
-      [id = req.id_param(0), patch = std::move(patch)](store::database& db) mutable {
-        update_webinar(db, id, std::move(patch), unix_now());
+      [id = req.id_param(0), patch = std::move(patch), mail = &ctx_.mail](store::database& db) mutable {
+        const bool moved = patch.sessions.has_value();
+        std::vector<std::int64_t> promoted;
+        update_webinar(db, id, std::move(patch), unix_now(), &promoted);
+        if (moved && mail->rescheduled) mail->rescheduled(db, id);
+        mail->promoted_all(db, promoted);
         return load_webinar(db, id);
       },
       [this](webinar& w) {
@@ -259,8 +267,10 @@ void registration_api::create_signup(http::request& req, http::responder& respon
   const auto webinar_id = req.id_param(0);
   write<signup_outcome>(
       respond,
-      [webinar_id, input = std::move(input), tokens = ctx_.tokens](store::database& db) {
-        return registration::create_signup(db, webinar_id, input, *tokens, unix_now());
+      [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &ctx_.mail](store::database& db) {
+        auto out = registration::create_signup(db, webinar_id, input, *tokens, unix_now());
+        if (out.created && mail->signed_up) mail->signed_up(db, out.id, out.token);
+        return out;
       },
       [this, webinar_id](signup_outcome& out) {
         if (!out.created) return response::json(200, json::object{{"status", "already_registered"}});
@@ -281,13 +291,25 @@ void registration_api::get_me(http::request& req, http::responder& respond) {
   respond(response::json(200, me_json(*db, *me)));
 }
 
+// In the writer: cancels, promotes from the waitlist, and queues the mail both cause.
+registration_record registration_api::cancel_with_mail(store::database& db, std::int64_t registration_id) const {
+  auto status = db.prepare("SELECT status FROM registrations WHERE id = ?");
+  status.bind(1, registration_id);
+  const bool was_active = status.step() && status.text(0) != "cancelled";
+  std::vector<std::int64_t> promoted;
+  auto after = cancel_registration(db, registration_id, unix_now(), &promoted);
+  if (was_active && ctx_.mail.cancelled) ctx_.mail.cancelled(db, registration_id);
+  ctx_.mail.promoted_all(db, promoted);
+  return after;
+}
+
 void registration_api::cancel_me(http::request& req, http::responder& respond) {
   write<json::object>(
       respond,
-      [who = req.who](store::database& db) {
-        if (!find_by_token(db, who.registration_id, who.token_nonce_hash))
-          throw api_error(401, "unauthorized", "this registration no longer exists");
-        return me_json(db, cancel_registration(db, who.registration_id, unix_now()));
+      [who = req.who, this](store::database& db) {
+        const auto before = find_by_token(db, who.registration_id, who.token_nonce_hash);
+        if (!before) throw api_error(401, "unauthorized", "this registration no longer exists");
+        return me_json(db, cancel_with_mail(db, before->id));
       },
       [this, who = req.who](json::object& me) {
         if (ctx_.on_cancelled) ctx_.on_cancelled(me.at("webinar_id").to_number<std::int64_t>(), who.registration_id, who.token_nonce_hash);
@@ -304,10 +326,10 @@ void registration_api::cancel_for(http::request& req, http::responder& respond) 
   };
   write<cancelled>(
       respond,
-      [webinar = req.id_param(0), id = req.id_param(1)](store::database& db) {
+      [webinar = req.id_param(0), id = req.id_param(1), this](store::database& db) {
         auto hash = token_hash_of(db, webinar, id);
         if (hash.empty()) throw not_found_error("webinar " + std::to_string(webinar) + " has no registration " + std::to_string(id));
-        cancel_registration(db, id, unix_now());
+        cancel_with_mail(db, id);
         return cancelled{webinar, std::move(hash)};
       },
       [this, id = req.id_param(1)](cancelled& c) {

@@ -6,15 +6,33 @@
 
 #include "gateway/auth.hpp"
 #include "gateway/router.hpp"
+#include "registration/registration_store.hpp"
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
 
 #include <functional>
+#include <vector>
 #include <string>
 
 namespace cohort::metrics { struct registry; }
 
 namespace cohort::registration {
+
+// Mail about registrations, queued inside the transaction of the event that causes it (the
+// email outbox): each hook runs in the single writer before COMMIT, so a mail exists exactly
+// when its event does. Empty hooks: no mail.
+struct mail_hooks {
+  std::function<void(store::database&, std::int64_t registration_id, const std::string& token)> signed_up;
+  std::function<void(store::database&, std::int64_t registration_id)> promoted;
+  std::function<void(store::database&, std::int64_t registration_id)> cancelled;
+  std::function<void(store::database&, std::int64_t webinar_id)> rescheduled;  // sessions changed
+  std::function<void()> queued;  // after a commit: mail may be waiting (wakes the sender)
+
+  void promoted_all(store::database& db, const std::vector<std::int64_t>& ids) const {
+    if (promoted)
+      for (auto id : ids) promoted(db, id);
+  }
+};
 
 struct api_context {
   store::sqlite_writer* writer = nullptr;
@@ -29,6 +47,7 @@ struct api_context {
   // its sockets; the drop schedule follows moved sessions). Empty: nobody listens.
   std::function<void(std::int64_t webinar_id, std::int64_t registration_id, const std::string& token_nonce_hash)> on_cancelled;
   std::function<void(std::int64_t webinar_id)> on_webinar_changed;
+  mail_hooks mail;
 };
 
 class registration_api {
@@ -46,6 +65,7 @@ class registration_api {
   void get_me(http::request& req, http::responder& respond);
   void cancel_me(http::request& req, http::responder& respond);
   void cancel_for(http::request& req, http::responder& respond);
+  registration_record cancel_with_mail(store::database& db, std::int64_t registration_id) const;
   void list_registrations(http::request& req, http::responder& respond);
   void export_csv(http::request& req, http::responder& respond);
 

@@ -75,31 +75,37 @@ std::optional<registration_record> find_by_token(store::database& db, std::int64
   return read_row(st);
 }
 
-registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now) {
+registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
+                                        std::vector<std::int64_t>* promoted) {
   auto st = db.prepare(std::string(select_registration) + " WHERE id = ?");
   st.bind(1, registration_id);
   if (!st.step()) throw not_found_error("no registration " + std::to_string(registration_id));
   auto record = read_row(st);
   if (record.status == "cancelled") return record;
   db.prepare("UPDATE registrations SET status = 'cancelled', updated_at = ? WHERE id = ?").bind(1, now).bind(2, registration_id).run();
-  if (record.status == "registered") promote_waitlisted(db, record.webinar_id, now);
+  if (record.status == "registered") {
+    auto ids = promote_waitlisted(db, record.webinar_id, now);
+    if (promoted) *promoted = std::move(ids);
+  }
   record.status = "cancelled";
   return record;
 }
 
-int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now) {
+std::vector<std::int64_t> promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now) {
+  std::vector<std::int64_t> ids;
   auto cap = db.prepare("SELECT capacity FROM webinars WHERE id = ?");
   cap.bind(1, webinar_id);
-  if (!cap.step()) return 0;
+  if (!cap.step()) return ids;
   const auto capacity = cap.optional_int64(0);
   const auto registered = capacity ? registered_up_to(db, webinar_id, *capacity) : 0;
   auto st = db.prepare(
       "UPDATE registrations SET status = 'registered', updated_at = ?1 WHERE id IN ("
-      " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' ORDER BY id LIMIT ?3)");
+      " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' ORDER BY id LIMIT ?3) RETURNING id");
   // Unlimited capacity admits the whole waitlist (-1 is SQLite's "no limit").
   st.bind(1, now).bind(2, webinar_id).bind(3, capacity ? std::max<std::int64_t>(0, *capacity - registered) : -1);
-  st.run();
-  return db.changes();
+  while (st.step()) ids.push_back(st.int64(0));
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 registration_page list_registrations(store::database& db, std::int64_t webinar_id, const std::string& status_filter,

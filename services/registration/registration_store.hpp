@@ -52,9 +52,11 @@ std::optional<registration_record> find_by_token(store::database& db, std::int64
                                                  const std::string& nonce_hash);
 // Cancels (idempotent) and, when a seat was freed, promotes the oldest waitlisted registrant.
 // Returns the updated record; throws not_found_error.
-registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now);
-// Fills free seats from the waitlist, oldest first. Returns how many were promoted.
-int promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now);
+// `promoted` (optional) receives the ids moved up from the waitlist.
+registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
+                                        std::vector<std::int64_t>* promoted = nullptr);
+// Fills free seats from the waitlist, oldest first. Returns the promoted ids.
+std::vector<std::int64_t> promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now);
 
 // `search` (may be empty): a case-insensitive substring of the name or the email.
 registration_page list_registrations(store::database& db, std::int64_t webinar_id, const std::string& status_filter,

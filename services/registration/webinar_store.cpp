@@ -95,7 +95,8 @@ std::vector<webinar> list_webinars(store::database& db, std::int64_t now) {
   return all;
 }
 
-void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, std::int64_t now) {
+void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, std::int64_t now,
+                    std::vector<std::int64_t>* promoted) {
   if (!find_webinar(db, id)) throw not_found_error("no webinar " + std::to_string(id));
   if (patch.title) db.prepare("UPDATE webinars SET title = ? WHERE id = ?").bind(1, *patch.title).bind(2, id).run();
   if (patch.description)
@@ -106,7 +107,10 @@ void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, s
     insert_sessions(db, id, std::move(*patch.sessions));
   }
   db.prepare("UPDATE webinars SET updated_at = ? WHERE id = ?").bind(1, now).bind(2, id).run();
-  if (patch.capacity) promote_waitlisted(db, id, now);
+  if (patch.capacity) {
+    auto ids = promote_waitlisted(db, id, now);
+    if (promoted) *promoted = std::move(ids);
+  }
 }
 
 void delete_webinar(store::database& db, std::int64_t id) {

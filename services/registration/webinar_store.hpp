@@ -53,7 +53,9 @@ std::optional<webinar> find_webinar(store::database& db, std::int64_t id);
 // Upcoming first (soonest next session), then past ones (most recent first).
 std::vector<webinar> list_webinars(store::database& db, std::int64_t now);
 // Throws not_found_error. Raising the capacity promotes waitlisted registrants.
-void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, std::int64_t now);
+// `promoted` (optional) receives the ids a raised capacity moved up from the waitlist.
+void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, std::int64_t now,
+                    std::vector<std::int64_t>* promoted = nullptr);
 // Throws not_found_error. Sessions and registrations go with it.
 void delete_webinar(store::database& db, std::int64_t id);
 std::int64_t count_webinars(store::database& db);

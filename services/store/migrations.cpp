@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 6> steps{
+constexpr std::array<const char*, 7> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -182,6 +182,16 @@ CREATE TABLE email_prefs (
   drop_notices    INTEGER NOT NULL DEFAULT 1,
   updated_at      INTEGER NOT NULL
 );
+)sql",
+    // 7: what later emails need: each registrant's join link (their token, sealed under a key
+    // derived from the token secret, so a copy of the database alone opens no room) and the
+    // series' calendar SEQUENCE, raised whenever its sessions change.
+    R"sql(
+CREATE TABLE registration_links (
+  registration_id INTEGER PRIMARY KEY REFERENCES registrations(id) ON DELETE CASCADE,
+  sealed          BLOB NOT NULL              -- nonce || XSalsa20-Poly1305(token)
+);
+ALTER TABLE webinars ADD COLUMN ics_sequence INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -311,6 +311,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed", 99, 99};
   cfg.bus.redis_url = "redis://changed.example:1";
   cfg.chat = {9, 999, 99, 99, 9, 99999};
+  cfg.email = {"changed.example", 25, "none", "u", "p", "N", "a@changed.example", "/changed", {5}, 9};
   cohort::apply_toml(cfg, text, "config/cohort.toml");
 
   const config defaults;
@@ -373,9 +374,23 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(history_hours == defaults.chat.history_hours);
   CHECK(ws_queue_max_bytes == defaults.chat.ws_queue_max_bytes);
 
+  const auto& [smtp_host, smtp_port, smtp_tls, smtp_username, smtp_password, from_name, from_address, templates_dir,
+               reminder_minutes, retry_first_seconds] = cfg.email;
+  CHECK(smtp_host == defaults.email.smtp_host);
+  CHECK(smtp_port == defaults.email.smtp_port);
+  CHECK(smtp_tls == defaults.email.smtp_tls);
+  CHECK(smtp_username == defaults.email.smtp_username);
+  CHECK(smtp_password == defaults.email.smtp_password);
+  CHECK(from_name == defaults.email.from_name);
+  CHECK(from_address == defaults.email.from_address);
+  CHECK(templates_dir == defaults.email.templates_dir);
+  CHECK(reminder_minutes == defaults.email.reminder_minutes);
+  CHECK(retry_first_seconds == defaults.email.retry_first_seconds);
+
   // demo is a command-line switch only, not a TOML setting.
-  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, streaming, demo] = defaults;
-  (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth, (void)drops, (void)attendance, (void)streaming;
+  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, streaming, email, demo] = defaults;
+  (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth, (void)drops, (void)attendance, (void)streaming,
+      (void)email;
   CHECK_FALSE(demo);
 }
 
@@ -404,8 +419,8 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
   }
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the six chat
   // settings, the drop file limit, the attendance minutes, four streaming settings and the two
-  // login settings
-  CHECK(checked == 23);
+  // login settings, the SMTP port and the first retry delay
+  CHECK(checked == 25);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {

@@ -165,7 +165,7 @@ struct harness {
     ctx.writer = &writer;
     ctx.readers = &readers;
     ctx.bus = &on;
-    ctx.on_released = [this](const released_drop& d) {
+    ctx.in_release = [this](cohort::store::database&, const released_drop& d) {
       std::lock_guard lock(released_mutex);
       released_hook.push_back(d);
     };

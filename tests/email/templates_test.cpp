@@ -27,6 +27,7 @@ template_vars all_variables() {
           {"webinar_title", "Infant massage"},
           {"sessions", "Session 1: Thu 15 Jan 2026, 10:00 UTC\nSession 2: Thu 22 Jan 2026, 10:00 UTC"},
           {"join_url", "https://cohort.example.org/join?token=a&b=c"},
+          {"cancel_url", "https://cohort.example.org/join?token=a&cancel=1"},
           {"unsubscribe_url", "https://cohort.example.org/unsubscribe?t=x"},
           {"session_number", "3"},
           {"session_start", "Thu 15 Jan 2026, 10:00 UTC"},

@@ -65,12 +65,17 @@ function openChat(active) {
   });
 }
 
+// The cancel link in the confirmation email is the join link plus "&cancel=1".
+let cancelAsked = false;
+
 // The token must not linger in the address bar, history or a shared screenshot.
 function takeTokenFromHash() {
   const hash = location.hash.startsWith('#') ? location.hash.slice(1) : location.hash;
   if (!hash) return null;
-  const fromHash = new URLSearchParams(hash).get('token');
+  const params = new URLSearchParams(hash);
+  const fromHash = params.get('token');
   if (fromHash === null) return null;
+  cancelAsked = params.get('cancel') === '1';
   history.replaceState(history.state, '', location.pathname + location.search);
   return fromHash.trim() || null;
 }
@@ -230,6 +235,7 @@ async function loadRegistration() {
     return;
   }
   render(res.data);
+  if (cancelAsked && !$('cancel-area').hidden) openConfirm();
 }
 
 function openConfirm() {

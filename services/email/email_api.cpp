@@ -1,0 +1,114 @@
+#include "email/email_api.hpp"
+
+#include "email/outbox_store.hpp"
+#include "registration/rfc3339.hpp"
+#include "registration/validation.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+namespace cohort::email {
+namespace json = boost::json;
+using http::api_error;
+using http::response;
+using registration::format_rfc3339;
+
+namespace {
+
+json::value time_or_null(const std::optional<std::int64_t>& t) {
+  return t ? json::value(format_rfc3339(*t)) : json::value(nullptr);
+}
+
+json::object preferences_json(store::database& db, std::int64_t registration_id) {
+  return {{"unsubscribed", is_unsubscribed(db, registration_id)}, {"drop_notices", wants_drop_notices(db, registration_id)}};
+}
+
+}  // namespace
+
+void email_api::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (email_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
+  r.add(verb::post, "/api/unsubscribe", {access::anyone, false}, bind(&email_api::unsubscribe));
+  r.add(verb::get, "/api/me/email", {access::registrant, false}, bind(&email_api::get_preferences));
+  r.add(verb::put, "/api/me/email", {access::registrant, true}, bind(&email_api::put_preferences));
+  r.add(verb::get, "/api/webinars/{id}/emails", {access::organizer, false}, bind(&email_api::list));
+  r.add(verb::get, "/api/emails/{email_id}/message", {access::organizer, false}, bind(&email_api::message));
+}
+
+// A mail client posts "List-Unsubscribe=One-Click" here; the page /unsubscribe posts with no
+// body. Either way the signed registration id is the whole authority.
+void email_api::unsubscribe(http::request& req, http::responder& respond) {
+  const auto* r = req.query_param("r");
+  const auto* sig = req.query_param("sig");
+  std::int64_t id = 0;
+  if (r) {
+    auto [p, ec] = std::from_chars(r->data(), r->data() + r->size(), id);
+    if (ec != std::errc{} || p != r->data() + r->size()) id = 0;
+  }
+  if (id <= 0 || !sig || !ctx_.mail || !ctx_.mail->unsubscribe_signature_ok(id, *sig))
+    throw api_error(403, "forbidden", "this unsubscribe link is not valid (copy the whole link from the email)");
+  registration::queue_write<json::object>(
+      ctx_.writes, respond,
+      [id](store::database& db) {
+        auto exists = db.prepare("SELECT 1 FROM registrations WHERE id = ?");
+        exists.bind(1, id);
+        if (!exists.step()) throw registration::not_found_error("this registration no longer exists");
+        email::unsubscribe(db, id, registration::unix_now());
+        return preferences_json(db, id);
+      },
+      [](json::object& prefs) { return response::json(200, prefs); });
+}
+
+void email_api::get_preferences(http::request& req, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  respond(response::json(200, preferences_json(*db, req.who.registration_id)));
+}
+
+void email_api::put_preferences(http::request& req, http::responder& respond) {
+  const auto* v = req.json.if_contains("drop_notices");
+  if (!v || !v->is_bool()) throw registration::validation_error("drop_notices", "drop_notices must be true or false");
+  registration::queue_write<json::object>(
+      ctx_.writes, respond,
+      [id = req.who.registration_id, on = v->get_bool()](store::database& db) {
+        set_drop_notices(db, id, on, registration::unix_now());
+        return preferences_json(db, id);
+      },
+      [](json::object& prefs) { return response::json(200, prefs); });
+}
+
+void email_api::list(http::request& req, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  const auto webinar_id = req.id_param(0);
+  json::array items;
+  for (const auto& e : list_outbox(*db, webinar_id))
+    items.push_back(json::object{{"id", e.id},
+                                 {"kind", e.kind},
+                                 {"to", e.to_addr},
+                                 {"subject", e.subject},
+                                 {"state", to_string(e.state)},
+                                 {"attempts", e.attempts},
+                                 {"last_error", e.last_error ? json::value(*e.last_error) : json::value(nullptr)},
+                                 {"next_attempt_at", e.state == outbox_state::queued ? json::value(format_rfc3339(e.next_attempt_at))
+                                                                                       : json::value(nullptr)},
+                                 {"created_at", format_rfc3339(e.created_at)},
+                                 {"sent_at", time_or_null(e.sent_at)},
+                                 {"registration_id", e.registration_id ? json::value(*e.registration_id) : json::value(nullptr)}});
+  const auto counts = count_by_state(*db, webinar_id);
+  respond(response::json(200, json::object{{"transport", ctx_.transport},
+                                           {"outbox_dir", ctx_.transport == "files" ? json::value(ctx_.outbox_dir) : json::value(nullptr)},
+                                           {"counts", json::object{{"queued", counts.queued}, {"sent", counts.sent}, {"failed", counts.failed}}},
+                                           {"emails", std::move(items)}}));
+}
+
+// The message as it is (or was) sent, for the organizer to read.
+void email_api::message(http::request& req, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  auto st = db->prepare("SELECT mime FROM outbox WHERE id = ?");
+  st.bind(1, req.id_param(0));
+  if (!st.step()) throw registration::not_found_error("no email " + std::to_string(req.id_param(0)));
+  respond(response::text(200, st.text(0), "text/plain; charset=utf-8"));
+}
+
+}  // namespace cohort::email

@@ -1,0 +1,67 @@
+// What Cohort mails, and when: turns registration and drop events into outbox rows. Every
+// function here runs inside the single writer's transaction of the event that causes the mail
+// (registration::mail_hooks, drops::release_hook, the reminder sweep), so a mail exists exactly
+// when its event committed, and its dedupe key makes it once-only — also across restarts.
+//
+// Links in later mails (reminders, promotions, drop notices) need the registrant's token, which
+// the database otherwise keeps only as a hash: the signup seals it (libsodium secretbox under a
+// key derived from the token secret) into registration_links.
+#pragma once
+
+#include "email/mime.hpp"
+#include "email/templates.hpp"
+#include "store/sqlite.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cohort::email {
+
+struct mailer_options {
+  std::string public_url;  // base of every link, no trailing slash
+  mailbox from;
+  std::string host;        // the domain of Message-IDs and calendar UIDs
+  std::string link_secret; // the token secret: seals join links, signs unsubscribe links
+  std::vector<std::int64_t> reminder_offsets_seconds{24 * 3600, 3600};
+};
+
+class mailer {
+ public:
+  mailer(mailer_options options, template_set templates);
+
+  // Registration events (registration::mail_hooks).
+  void signed_up(store::database& db, std::int64_t registration_id, const std::string& token, std::int64_t now) const;
+  void promoted(store::database& db, std::int64_t registration_id, std::int64_t now) const;
+  void cancelled(store::database& db, std::int64_t registration_id, std::int64_t now) const;
+  // The series' sessions changed: an updated invitation (same UIDs, higher SEQUENCE) to everyone registered.
+  void rescheduled(store::database& db, std::int64_t webinar_id, std::int64_t now) const;
+  // A released drop: a notice to its audience (nullopt: everyone registered) who still want them.
+  void drop_released(store::database& db, std::int64_t webinar_id, std::int64_t drop_id, const std::string& title,
+                     const std::string& body, const std::optional<std::vector<std::int64_t>>& audience, std::int64_t now) const;
+  // Queues every reminder due at `now` (see reminders_due); returns how many were new.
+  int queue_reminders(store::database& db, std::int64_t now) const;
+
+  // The one-click unsubscribe link of a registrant, and its check.
+  std::string unsubscribe_url(std::int64_t registration_id) const;
+  bool unsubscribe_signature_ok(std::int64_t registration_id, std::string_view signature) const;
+
+ private:
+  struct recipient;
+  std::optional<recipient> load(store::database& db, std::int64_t registration_id) const;
+  void queue(store::database& db, const recipient& r, std::string_view kind, const std::string& dedupe_key,
+             template_vars vars, std::optional<attachment> calendar, std::int64_t now) const;
+  attachment invitation(const recipient& r, bool cancel, std::int64_t now) const;
+  std::string join_url(const recipient& r) const;
+  std::string cancel_url(const recipient& r) const;
+  std::string seal(const std::string& token) const;
+  std::optional<std::string> unseal(const std::string& sealed) const;
+
+  mailer_options options_;
+  template_set templates_;
+  std::string seal_key_;    // 32 bytes, from the link secret
+  std::string unsub_key_;   // HMAC key for unsubscribe links
+};
+
+}  // namespace cohort::email

@@ -1,0 +1,165 @@
+#include "email/outbox_sender.hpp"
+
+#include "email/mime.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+namespace cohort::email {
+namespace {
+
+constexpr std::chrono::milliseconds queue_full_pause{50};
+constexpr std::chrono::milliseconds error_pause{1000};
+
+outbox_sender::options checked(outbox_sender::options o) {
+  if (!o.writer) throw std::invalid_argument("outbox_sender: writer is required");
+  if (o.batch < 1) throw std::invalid_argument("outbox_sender: batch must be at least 1");
+  if (o.idle_poll <= std::chrono::milliseconds::zero())
+    throw std::invalid_argument("outbox_sender: idle_poll must be positive");
+  // Caught here, not per message: smtp_sender would refuse every message as permanently failed.
+  if (o.smtp && !is_valid_address(o.envelope_from))
+    throw std::invalid_argument("outbox_sender: envelope_from must be a plain address, got \"" + o.envelope_from +
+                                "\"");
+  return o;
+}
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+outbox_sender::outbox_sender(options opts)
+    : opts_(checked(std::move(opts))), db_(opts_.db_path, store::open_options{.read_only = true}) {
+  if (opts_.smtp) smtp_.emplace(*opts_.smtp);
+  else eml_.emplace(opts_.eml_dir);
+}
+
+outbox_sender::~outbox_sender() { stop(); }
+
+void outbox_sender::start() {
+  if (thread_.joinable()) throw std::logic_error("outbox_sender: already started");
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+    woken_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void outbox_sender::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void outbox_sender::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void outbox_sender::run() {
+  while (!stopping()) {
+    try {
+      const auto due = next_due(db_, now(), opts_.batch);
+      for (const auto& entry : due) {
+        const auto result = deliver(entry);
+        const auto state = record(entry, result);
+        if (!state) return;  // stopped before the result could be recorded: the row stays due
+        report(entry, *state, result);
+        if (stopping()) return;
+      }
+      if (static_cast<int>(due.size()) == opts_.batch) continue;  // a full batch: more may be due
+      pause_until(next_pass());
+    } catch (...) {
+      std::cerr << "cohort: email sender: " << describe(std::current_exception()) << "; trying again in "
+                << error_pause.count() << " ms\n";
+      pause_for(error_pause);
+    }
+  }
+}
+
+send_result outbox_sender::deliver(const outbox_entry& entry) {
+  if (smtp_) return smtp_->send(opts_.envelope_from, entry.to_addr, entry.mime);
+  // Named by row and Message-ID, so delivering the row again replaces its file.
+  return eml_->deliver(std::to_string(entry.id) + "-" + entry.message_id, entry.mime);
+}
+
+std::optional<outbox_state> outbox_sender::record(const outbox_entry& entry, const send_result& result) {
+  // The delivery has happened; only its record is missing. Retrying the record (not the whole
+  // pass) keeps a transient write failure from sending the message twice.
+  for (;;) {
+    const auto at = now();
+    auto state = outbox_state::queued;
+    auto done = std::make_shared<std::promise<std::exception_ptr>>();
+    auto committed = done->get_future();
+    // The references stay valid: this thread waits for the completion before leaving the scope.
+    const bool submitted = opts_.writer->submit(
+        [this, &entry, &result, &state, at](store::database& db) {
+          state = record_attempt(db, entry, result, opts_.policy, at);
+        },
+        [done](std::exception_ptr error) { done->set_value(error); });
+    if (submitted) {
+      const auto error = committed.get();
+      if (!error) return state;
+      std::cerr << "cohort: email " << entry.id << ": cannot record the attempt: " << describe(error)
+                << "; trying again in " << error_pause.count() << " ms\n";
+    }
+    if (!pause_for(submitted ? error_pause : queue_full_pause)) return std::nullopt;
+  }
+}
+
+void outbox_sender::report(const outbox_entry& entry, outbox_state state, const send_result& result) {
+  // One line per final state; addresses but never the message.
+  if (state == outbox_state::sent) std::cerr << "cohort: email " << entry.id << " to " << entry.to_addr << " sent\n";
+  if (state == outbox_state::failed)
+    std::cerr << "cohort: email " << entry.id << " to " << entry.to_addr << " failed: " << result.error << "\n";
+  if (opts_.on_result) opts_.on_result(entry, state);
+}
+
+std::chrono::steady_clock::time_point outbox_sender::next_pass() {
+  std::chrono::milliseconds wait = opts_.idle_poll;
+  if (const auto at = next_due_at(db_))
+    wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(std::max<std::int64_t>(0, *at - now())));
+  return std::chrono::steady_clock::now() + wait;
+}
+
+// Both return false once stop() was called. wake() also ends the pause: a wake() that came while
+// a pass was running makes the next pass start at once, so no enqueued message waits a full sleep.
+bool outbox_sender::pause_until(std::chrono::steady_clock::time_point until) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_until(lock, until, [this] { return stopping_ || woken_; });
+  woken_ = false;
+  return !stopping_;
+}
+
+bool outbox_sender::pause_for(std::chrono::milliseconds duration) {
+  return pause_until(std::chrono::steady_clock::now() + duration);
+}
+
+bool outbox_sender::stopping() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+std::int64_t outbox_sender::now() const {
+  return opts_.clock ? opts_.clock() : static_cast<std::int64_t>(std::time(nullptr));
+}
+
+}  // namespace cohort::email
