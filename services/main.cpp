@@ -211,6 +211,9 @@ email_parts make_email(const config& cfg, const std::string& public_url, const s
   so.eml_dir = fs::path(cfg.storage.data_dir) / "outbox";
   so.envelope_from = envelope_from;
   so.policy.first_delay_seconds = c.retry_first_seconds;
+  so.compose = [m = out.mailer.get()](store::database& db, const email::outbox_entry& e) {
+    return m->compose(db, e, registration::unix_now());
+  };
   if (!c.smtp_host.empty()) {
     email::smtp_config smtp;
     smtp.host = c.smtp_host;

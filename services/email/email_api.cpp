@@ -105,10 +105,14 @@ void email_api::list(http::request& req, http::responder& respond) {
 // The message as it is (or was) sent, for the organizer to read.
 void email_api::message(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
-  auto st = db->prepare("SELECT mime FROM outbox WHERE id = ?");
-  st.bind(1, req.id_param(0));
-  if (!st.step()) throw registration::not_found_error("no email " + std::to_string(req.id_param(0)));
-  respond(response::text(200, st.text(0), "text/plain; charset=utf-8"));
+  const auto entry = find_entry(*db, req.id_param(0));
+  if (!entry) throw registration::not_found_error("no email " + std::to_string(req.id_param(0)));
+  if (!entry->mime.empty() || !ctx_.mail) return respond(response::text(200, entry->mime, "text/plain; charset=utf-8"));
+  try {
+    respond(response::text(200, ctx_.mail->compose(*db, *entry, registration::unix_now()).mime, "text/plain; charset=utf-8"));
+  } catch (const std::runtime_error& e) {
+    throw api_error(409, "conflict", std::string("this email cannot be shown: ") + e.what());
+  }
 }
 
 }  // namespace cohort::email

@@ -6,9 +6,11 @@
 #include "gateway/auth.hpp"
 #include "registration/webinar_store.hpp"
 
+#include <boost/json.hpp>
 #include <sodium.h>
 
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 namespace cohort::email {
@@ -47,6 +49,23 @@ std::string session_lines(const registration::webinar& w) {
   return out;
 }
 
+// Title, description and sessions only: find_webinar also counts the seats, which costs a scan
+// of the registrations on every signup in the writer (the hot path).
+std::optional<registration::webinar> series(store::database& db, std::int64_t webinar_id) {
+  auto& w = db.cached("SELECT title, description FROM webinars WHERE id = ?");
+  w.bind(1, webinar_id);
+  if (!w.step()) return std::nullopt;
+  registration::webinar out;
+  out.id = webinar_id;
+  out.title = w.text(0);
+  out.description = w.text(1);
+  w.reset();
+  auto& s = db.cached("SELECT number, starts_at, duration_minutes FROM sessions WHERE webinar_id = ? ORDER BY number");
+  s.bind(1, webinar_id);
+  while (s.step()) out.sessions.push_back({static_cast<int>(s.int64(0)), s.int64(1), static_cast<int>(s.int64(2))});
+  return out;
+}
+
 std::string derive(std::string_view secret, std::string_view purpose) {
   return http::hmac_sha256(secret, purpose);  // 32 bytes
 }
@@ -81,7 +100,7 @@ std::optional<std::string> mailer::unseal(const std::string& sealed) const {
 }
 
 std::optional<mailer::recipient> mailer::load(store::database& db, std::int64_t registration_id) const {
-  auto st = db.prepare(
+  auto& st = db.cached(
       "SELECT r.name, r.email, r.status, r.webinar_id, w.ics_sequence, l.sealed FROM registrations r"
       " JOIN webinars w ON w.id = r.webinar_id LEFT JOIN registration_links l ON l.registration_id = r.id WHERE r.id = ?");
   st.bind(1, registration_id);
@@ -94,7 +113,8 @@ std::optional<mailer::recipient> mailer::load(store::database& db, std::int64_t 
   const auto webinar_id = st.int64(3);
   r.sequence = st.int64(4);
   if (!st.is_null(5)) r.token = unseal(st.text(5)).value_or("");
-  auto w = registration::find_webinar(db, webinar_id);
+  st.reset();
+  auto w = series(db, webinar_id);
   if (!w) return std::nullopt;
   r.webinar = std::move(*w);
   return r;
@@ -108,17 +128,23 @@ std::string mailer::join_url(const recipient& r) const {
 // The room page opens its cancel dialog for #cancel.
 std::string mailer::cancel_url(const recipient& r) const { return r.token.empty() ? join_url(r) : join_url(r) + "&cancel=1"; }
 
+std::string mailer::signature(std::int64_t registration_id) const {
+  return http::base64url(http::hmac_sha256(unsub_key_, std::to_string(registration_id))).substr(0, 22);
+}
+
 std::string mailer::unsubscribe_url(std::int64_t registration_id) const {
-  const auto id = std::to_string(registration_id);
-  return options_.public_url + "/unsubscribe?r=" + id + "&sig=" + http::base64url(http::hmac_sha256(unsub_key_, id)).substr(0, 22);
+  return options_.public_url + "/unsubscribe?r=" + std::to_string(registration_id) + "&sig=" + signature(registration_id);
 }
 
-bool mailer::unsubscribe_signature_ok(std::int64_t registration_id, std::string_view signature) const {
-  const auto expected = http::base64url(http::hmac_sha256(unsub_key_, std::to_string(registration_id))).substr(0, 22);
-  return http::constant_time_equal(expected, signature);
+std::string mailer::one_click_url(std::int64_t registration_id) const {
+  return options_.public_url + "/api/unsubscribe?r=" + std::to_string(registration_id) + "&sig=" + signature(registration_id);
 }
 
-attachment mailer::invitation(const recipient& r, bool cancel, std::int64_t now) const {
+bool mailer::unsubscribe_signature_ok(std::int64_t registration_id, std::string_view sig) const {
+  return http::constant_time_equal(signature(registration_id), sig);
+}
+
+attachment mailer::invitation(const recipient& r, bool cancel, std::int64_t sequence, std::int64_t now) const {
   ics_calendar cal;
   cal.method = cancel ? ics_method::cancel : ics_method::request;
   cal.stamp = now;
@@ -127,74 +153,115 @@ attachment mailer::invitation(const recipient& r, bool cancel, std::int64_t now)
   cal.attendee_name = r.name;
   cal.attendee_email = r.email;
   for (const auto& s : r.webinar.sessions)
-    cal.events.push_back({session_uid(r.webinar.id, s.number, options_.host), static_cast<int>(r.sequence + (cancel ? 1 : 0)),
-                          s.starts_at, s.ends_at(), r.webinar.title + " (session " + std::to_string(s.number) + ")",
-                          r.webinar.description, cancel ? std::string() : join_url(r)});
+    cal.events.push_back({session_uid(r.webinar.id, s.number, options_.host), static_cast<int>(sequence), s.starts_at, s.ends_at(),
+                          r.webinar.title + " (session " + std::to_string(s.number) + ")", r.webinar.description,
+                          cancel ? std::string() : join_url(r)});
   return {cancel ? "cancel.ics" : "invite.ics", ics_content_type(cal.method), render_ics(cal)};
 }
 
-void mailer::queue(store::database& db, const recipient& r, std::string_view kind, const std::string& dedupe_key,
-                   template_vars vars, std::optional<attachment> calendar, std::int64_t now) const {
-  vars["name"] = r.name;
-  vars["webinar_title"] = r.webinar.title;
-  vars["unsubscribe_url"] = unsubscribe_url(r.id);
+bool mailer::queue(store::database& db, std::int64_t registration_id, std::string_view kind, const std::string& dedupe_key,
+                   const std::string& args, std::int64_t now) const {
+  auto& st = db.cached("SELECT email, webinar_id FROM registrations WHERE id = ?");
+  st.bind(1, registration_id);
+  if (!st.step()) return false;
+  outbox_message m;
+  m.to_addr = st.text(0);
+  m.webinar_id = st.int64(1);
+  st.reset();
+  m.registration_id = registration_id;
+  m.kind = std::string(kind);
+  m.dedupe_key = dedupe_key;
+  m.args = args;
+  m.message_id = make_message_id(dedupe_key + "." + http::hex(http::random_bytes(6)), options_.host);
+  return enqueue(db, m, now);
+}
+
+composed_mail mailer::compose(store::database& db, const outbox_entry& entry, std::int64_t now) const {
+  if (!entry.registration_id) throw std::runtime_error("no recipient");
+  const auto r = load(db, *entry.registration_id);
+  if (!r) throw std::runtime_error("the registration no longer exists");
+  // Queued before a cancellation or an unsubscribe that came first: not sent (shown as failed, with why).
+  if (r->status == "cancelled" && entry.kind != "cancelled") throw std::runtime_error("the registration was cancelled");
+  if ((entry.kind == "reminder" || entry.kind == "drop") && is_unsubscribed(db, r->id))
+    throw std::runtime_error("the registrant unsubscribed");
+  const auto args = boost::json::parse(entry.args).as_object();
+  auto int_arg = [&](std::string_view key) { return args.at(key).to_number<std::int64_t>(); };
+  auto text_arg = [&](std::string_view key) { return std::string(args.at(key).as_string()); };
+  template_vars vars{{"name", r->name}, {"webinar_title", r->webinar.title}, {"unsubscribe_url", unsubscribe_url(r->id)}};
+  std::optional<attachment> calendar;
+  const auto& kind = entry.kind;
+  if (kind == "confirmation" || kind == "promoted" || kind == "rescheduled" || kind == "waitlisted") {
+    vars["sessions"] = session_lines(r->webinar);
+    if (kind != "waitlisted") {
+      vars["join_url"] = join_url(*r);
+      calendar = invitation(*r, false, kind == "rescheduled" ? int_arg("sequence") : r->sequence, now);
+    }
+    if (kind == "confirmation") vars["cancel_url"] = cancel_url(*r);
+  } else if (kind == "cancelled") {
+    calendar = invitation(*r, true, r->sequence + 1, now);
+  } else if (kind == "reminder") {
+    const auto starts_at = int_arg("starts_at");
+    vars["session_number"] = std::to_string(int_arg("session"));
+    vars["session_start"] = utc_text(starts_at);
+    vars["starts_in"] = time_left_text(std::max<std::int64_t>(60, starts_at - now));
+    vars["join_url"] = join_url(*r);
+  } else if (kind == "drop") {
+    vars["drop_title"] = text_arg("title");
+    vars["drop_body"] = text_arg("body");
+    vars["materials_url"] = options_.public_url + "/materials/" + std::to_string(r->webinar.id) + (r->token.empty() ? "" : "#token=" + r->token);
+  } else {
+    throw std::runtime_error("unknown kind of email \"" + kind + "\"");
+  }
   const auto text = templates_.render(kind, vars);
   mail_message m;
   m.from = options_.from;
-  m.to = {r.name, r.email};
+  m.to = {r->name, r->email};
   m.subject = text.subject;
   m.text_body = text.text;
   m.html_body = text.html;
   if (calendar) m.attachments.push_back(std::move(*calendar));
-  m.headers = unsubscribe_headers(unsubscribe_url(r.id));
-  m.message_id = make_message_id(dedupe_key + "." + http::hex(http::random_bytes(6)), options_.host);
-  m.date = now;
-  enqueue(db, {m.message_id, dedupe_key, std::string(kind), r.webinar.id, r.id, r.email, m.subject, render_mime(m)}, now);
+  m.headers = unsubscribe_headers(one_click_url(r->id));
+  m.message_id = entry.message_id;
+  m.date = entry.created_at;
+  return {m.subject, render_mime(m)};
 }
 
 void mailer::signed_up(store::database& db, std::int64_t registration_id, const std::string& token, std::int64_t now) const {
   const auto sealed = seal(token);
-  db.prepare("INSERT OR REPLACE INTO registration_links (registration_id, sealed) VALUES (?, ?)")
+  db.cached("INSERT OR REPLACE INTO registration_links (registration_id, sealed) VALUES (?, ?)")
       .bind(1, registration_id)
       .bind_blob(2, sealed.data(), sealed.size())
       .run();
-  auto r = load(db, registration_id);
-  if (!r) return;
+  auto& st = db.cached("SELECT status FROM registrations WHERE id = ?");
+  st.bind(1, registration_id);
+  if (!st.step()) return;
+  const bool registered = st.text(0) == "registered";
+  st.reset();
   const auto id = std::to_string(registration_id);
-  if (r->status == "registered")
-    queue(db, *r, "confirmation", "confirm:" + id,
-          {{"sessions", session_lines(r->webinar)}, {"join_url", join_url(*r)}, {"cancel_url", cancel_url(*r)}},
-          invitation(*r, false, now), now);
-  else
-    queue(db, *r, "waitlisted", "waitlisted:" + id, {{"sessions", session_lines(r->webinar)}}, std::nullopt, now);
+  if (registered) queue(db, registration_id, "confirmation", "confirm:" + id, "{}", now);
+  else queue(db, registration_id, "waitlisted", "waitlisted:" + id, "{}", now);
 }
 
 void mailer::promoted(store::database& db, std::int64_t registration_id, std::int64_t now) const {
-  auto r = load(db, registration_id);
-  if (!r) return;
-  queue(db, *r, "promoted", "promoted:" + std::to_string(registration_id),
-        {{"sessions", session_lines(r->webinar)}, {"join_url", join_url(*r)}}, invitation(*r, false, now), now);
+  queue(db, registration_id, "promoted", "promoted:" + std::to_string(registration_id), "{}", now);
 }
 
 void mailer::cancelled(store::database& db, std::int64_t registration_id, std::int64_t now) const {
-  auto r = load(db, registration_id);
-  if (!r) return;
-  // A registrant may cancel, register again and cancel again: each cancellation is its own mail.
-  queue(db, *r, "cancelled", "cancelled:" + std::to_string(registration_id), {}, invitation(*r, true, now), now);
+  queue(db, registration_id, "cancelled", "cancelled:" + std::to_string(registration_id), "{}", now);
 }
 
 void mailer::rescheduled(store::database& db, std::int64_t webinar_id, std::int64_t now) const {
   db.prepare("UPDATE webinars SET ics_sequence = ics_sequence + 1 WHERE id = ?").bind(1, webinar_id).run();
+  auto seq = db.prepare("SELECT ics_sequence FROM webinars WHERE id = ?");
+  seq.bind(1, webinar_id);
+  if (!seq.step()) return;
+  const auto sequence = std::to_string(seq.int64(0));
   std::vector<std::int64_t> ids;
   auto st = db.prepare("SELECT id FROM registrations WHERE webinar_id = ? AND status = 'registered' ORDER BY id");
   st.bind(1, webinar_id);
   while (st.step()) ids.push_back(st.int64(0));
-  for (auto id : ids) {
-    auto r = load(db, id);
-    if (!r) continue;
-    queue(db, *r, "rescheduled", "rescheduled:" + std::to_string(id) + ":" + std::to_string(r->sequence),
-          {{"sessions", session_lines(r->webinar)}, {"join_url", join_url(*r)}}, invitation(*r, false, now), now);
-  }
+  for (auto id : ids)
+    queue(db, id, "rescheduled", "rescheduled:" + std::to_string(id) + ":" + sequence, "{\"sequence\":" + sequence + "}", now);
 }
 
 void mailer::drop_released(store::database& db, std::int64_t webinar_id, std::int64_t drop_id, const std::string& title,
@@ -208,19 +275,16 @@ void mailer::drop_released(store::database& db, std::int64_t webinar_id, std::in
     st.bind(1, webinar_id);
     while (st.step()) ids.push_back(st.int64(0));
   }
+  const auto args = boost::json::serialize(boost::json::object{{"title", title}, {"body", body}});
   for (auto id : ids) {
     if (is_unsubscribed(db, id) || !wants_drop_notices(db, id)) continue;
-    auto r = load(db, id);
-    if (!r || r->status == "cancelled") continue;
-    const auto materials = options_.public_url + "/materials/" + std::to_string(webinar_id) + (r->token.empty() ? "" : "#token=" + r->token);
-    queue(db, *r, "drop", "drop:" + std::to_string(drop_id) + ":" + std::to_string(id),
-          {{"drop_title", title}, {"drop_body", body}, {"materials_url", materials}}, std::nullopt, now);
+    queue(db, id, "drop", "drop:" + std::to_string(drop_id) + ":" + std::to_string(id), args, now);
   }
 }
 
 int mailer::queue_reminders(store::database& db, std::int64_t now) const {
-  std::int64_t horizon = 0;
-  for (auto o : options_.reminder_offsets_seconds) horizon = std::max(horizon, o);
+  std::int64_t horizon = 0, last = std::numeric_limits<std::int64_t>::max();
+  for (auto o : options_.reminder_offsets_seconds) horizon = std::max(horizon, o), last = std::min(last, o);
   // Series with a session starting within the longest reminder offset.
   std::vector<std::int64_t> webinars;
   auto st = db.prepare("SELECT DISTINCT webinar_id FROM sessions WHERE starts_at > ? AND starts_at <= ?");
@@ -228,36 +292,27 @@ int mailer::queue_reminders(store::database& db, std::int64_t now) const {
   while (st.step()) webinars.push_back(st.int64(0));
   int queued = 0;
   for (auto webinar_id : webinars) {
-    const auto w = registration::find_webinar(db, webinar_id);
+    const auto w = series(db, webinar_id);
     if (!w) continue;
     std::vector<reminder_session> sessions;
     for (const auto& s : w->sessions) sessions.push_back({s.number, s.starts_at});
     const auto due = reminders_due(sessions, options_.reminder_offsets_seconds, now);
     if (due.empty()) continue;
-    std::vector<std::int64_t> ids;
-    auto people = db.prepare("SELECT id FROM registrations WHERE webinar_id = ? AND status = 'registered' ORDER BY id");
+    auto people = db.prepare("SELECT id, created_at FROM registrations WHERE webinar_id = ? AND status = 'registered' ORDER BY id");
     people.bind(1, webinar_id);
-    while (people.step()) ids.push_back(people.int64(0));
-    for (auto id : ids) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> registrants;
+    while (people.step()) registrants.emplace_back(people.int64(0), people.int64(1));
+    for (const auto& [id, registered_at] : registrants) {
       if (is_unsubscribed(db, id)) continue;
-      std::optional<recipient> r;
       for (const auto& d : due) {
-        const auto key = reminder_dedupe_key(id, d.session, d.offset_seconds);
-        auto exists = db.prepare("SELECT 1 FROM outbox WHERE dedupe_key = ?");
-        exists.bind(1, key);
-        if (exists.step()) continue;
-        if (!r) r = load(db, id);
-        if (!r) break;
-        const auto* s = &w->sessions.front();
-        for (const auto& x : w->sessions)
-          if (x.number == d.session) s = &x;
-        queue(db, *r, "reminder", key,
-              {{"session_number", std::to_string(d.session)},
-               {"session_start", utc_text(s->starts_at)},
-               {"starts_in", time_left_text(s->starts_at - now)},
-               {"join_url", join_url(*r)}},
-              std::nullopt, now);
-        ++queued;
+        // Someone who registered after an early reminder fell due just got the confirmation;
+        // the last reminder before the session always goes out.
+        if (registered_at > d.due_at && d.offset_seconds != last) continue;
+        const auto starts_at = d.due_at + d.offset_seconds;
+        // The start time is part of the key: a postponed session is reminded of again.
+        const auto key = reminder_dedupe_key(id, d.session, d.offset_seconds) + "@" + std::to_string(starts_at);
+        const auto args = "{\"session\":" + std::to_string(d.session) + ",\"starts_at\":" + std::to_string(starts_at) + "}";
+        if (queue(db, id, "reminder", key, args, now)) ++queued;
       }
     }
   }

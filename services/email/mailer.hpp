@@ -1,7 +1,9 @@
-// What Cohort mails, and when: turns registration and drop events into outbox rows. Every
-// function here runs inside the single writer's transaction of the event that causes the mail
+// What Cohort mails, and when: turns registration and drop events into outbox rows. The event
+// functions run inside the single writer's transaction of the event that causes the mail
 // (registration::mail_hooks, drops::release_hook, the reminder sweep), so a mail exists exactly
-// when its event committed, and its dedupe key makes it once-only — also across restarts.
+// when its event committed, and its dedupe key makes it once-only — also across restarts. They
+// only insert a small row (kind + args): compose() writes the message itself on the sender's
+// thread, so a signup costs the writer one short insert, not a MIME message and a calendar.
 //
 // Links in later mails (reminders, promotions, drop notices) need the registrant's token, which
 // the database otherwise keeps only as a hash: the signup seals it (libsodium secretbox under a
@@ -9,6 +11,7 @@
 #pragma once
 
 #include "email/mime.hpp"
+#include "email/outbox_store.hpp"
 #include "email/templates.hpp"
 #include "store/sqlite.hpp"
 
@@ -43,16 +46,24 @@ class mailer {
   // Queues every reminder due at `now` (see reminders_due); returns how many were new.
   int queue_reminders(store::database& db, std::int64_t now) const;
 
-  // The one-click unsubscribe link of a registrant, and its check.
+  // The message of a queued row (outbox_sender::options::compose), from the database as it is
+  // now; `now` is the time of composing. Throws when the registration is gone.
+  composed_mail compose(store::database& db, const outbox_entry& entry, std::int64_t now) const;
+
+  // A registrant's unsubscribe page (in the message body) and the one-click URL mail clients
+  // POST to (RFC 8058, the List-Unsubscribe header); the same signature.
   std::string unsubscribe_url(std::int64_t registration_id) const;
+  std::string one_click_url(std::int64_t registration_id) const;
   bool unsubscribe_signature_ok(std::int64_t registration_id, std::string_view signature) const;
 
  private:
   struct recipient;
   std::optional<recipient> load(store::database& db, std::int64_t registration_id) const;
-  void queue(store::database& db, const recipient& r, std::string_view kind, const std::string& dedupe_key,
-             template_vars vars, std::optional<attachment> calendar, std::int64_t now) const;
-  attachment invitation(const recipient& r, bool cancel, std::int64_t now) const;
+  // Inserts the row for `kind` to the registration's email; false when its dedupe key exists.
+  bool queue(store::database& db, std::int64_t registration_id, std::string_view kind, const std::string& dedupe_key,
+             const std::string& args, std::int64_t now) const;
+  attachment invitation(const recipient& r, bool cancel, std::int64_t sequence, std::int64_t now) const;
+  std::string signature(std::int64_t registration_id) const;
   std::string join_url(const recipient& r) const;
   std::string cancel_url(const recipient& r) const;
   std::string seal(const std::string& token) const;

@@ -2,6 +2,9 @@
 
 #include "email/mime.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <ctime>
 #include <future>
@@ -75,12 +78,16 @@ void outbox_sender::stop() {
 }
 
 void outbox_sender::run() {
+  // Mail is background work: under load, requests (signups) get the CPU first. Linux gives each
+  // thread its own nice value; failing to lower it changes nothing else.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   while (!stopping()) {
     try {
       const auto due = next_due(db_, now(), opts_.batch);
-      for (const auto& entry : due) {
-        const auto result = deliver(entry);
-        const auto state = record(entry, result);
+      for (auto entry : due) {
+        std::optional<composed_mail> composed;
+        const auto result = attempt(entry, composed);
+        const auto state = record(entry, result, composed);
         if (!state) return;  // stopped before the result could be recorded: the row stays due
         report(entry, *state, result);
         if (stopping()) return;
@@ -95,13 +102,29 @@ void outbox_sender::run() {
   }
 }
 
+// Composes the message if the row has none yet, then delivers it.
+send_result outbox_sender::attempt(outbox_entry& entry, std::optional<composed_mail>& composed) {
+  if (entry.mime.empty()) {
+    if (!opts_.compose) return {send_outcome::permanent, 0, "the message was queued without content"};
+    try {
+      composed = opts_.compose(db_, entry);
+    } catch (const std::exception& e) {
+      return {send_outcome::permanent, 0, std::string("cannot compose the message: ") + e.what()};
+    }
+    entry.mime = composed->mime;
+    entry.subject = composed->subject;
+  }
+  return deliver(entry);
+}
+
 send_result outbox_sender::deliver(const outbox_entry& entry) {
   if (smtp_) return smtp_->send(opts_.envelope_from, entry.to_addr, entry.mime);
   // Named by row and Message-ID, so delivering the row again replaces its file.
   return eml_->deliver(std::to_string(entry.id) + "-" + entry.message_id, entry.mime);
 }
 
-std::optional<outbox_state> outbox_sender::record(const outbox_entry& entry, const send_result& result) {
+std::optional<outbox_state> outbox_sender::record(const outbox_entry& entry, const send_result& result,
+                                                  const std::optional<composed_mail>& composed) {
   // The delivery has happened; only its record is missing. Retrying the record (not the whole
   // pass) keeps a transient write failure from sending the message twice.
   for (;;) {
@@ -111,7 +134,8 @@ std::optional<outbox_state> outbox_sender::record(const outbox_entry& entry, con
     auto committed = done->get_future();
     // The references stay valid: this thread waits for the completion before leaving the scope.
     const bool submitted = opts_.writer->submit(
-        [this, &entry, &result, &state, at](store::database& db) {
+        [this, &entry, &result, &composed, &state, at](store::database& db) {
+          if (composed) store_composed(db, entry.id, *composed);
           state = record_attempt(db, entry, result, opts_.policy, at);
         },
         [done](std::exception_ptr error) { done->set_value(error); });

@@ -44,6 +44,9 @@ class outbox_sender {
     // read and its new state (queued again, sent or failed). For metrics; must not block long.
     std::function<void(const outbox_entry&, outbox_state)> on_result;
     std::function<std::int64_t()> clock;     // unix seconds; empty: std::time
+    // Composes a row queued without its message (mime empty), on the sender's read connection;
+    // the result is stored with the attempt. Throwing fails the row (it cannot be composed).
+    std::function<composed_mail(store::database&, const outbox_entry&)> compose;
   };
 
   // Opens the read connection and the transport (creating eml_dir). Throws std::invalid_argument
@@ -65,7 +68,9 @@ class outbox_sender {
  private:
   void run();
   send_result deliver(const outbox_entry& entry);
-  std::optional<outbox_state> record(const outbox_entry& entry, const send_result& result);
+  std::optional<outbox_state> record(const outbox_entry& entry, const send_result& result,
+                                     const std::optional<composed_mail>& composed);
+  send_result attempt(outbox_entry& entry, std::optional<composed_mail>& composed);
   void report(const outbox_entry& entry, outbox_state state, const send_result& result);
   std::chrono::steady_clock::time_point next_pass();
   bool pause_until(std::chrono::steady_clock::time_point until);

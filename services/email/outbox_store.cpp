@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* select_entry =
     "SELECT id, message_id, dedupe_key, kind, webinar_id, registration_id, to_addr, subject, state, attempts,"
-    " next_attempt_at, last_error, created_at, sent_at";
+    " next_attempt_at, last_error, created_at, sent_at, args";
 
 outbox_state parse_state(const std::string& s) {
   if (s == "sent") return outbox_state::sent;
@@ -15,7 +15,7 @@ outbox_state parse_state(const std::string& s) {
   return outbox_state::queued;
 }
 
-// Reads the columns of select_entry; mime, when selected, is column 14.
+// Reads the columns of select_entry; mime, when selected, is column 15.
 outbox_entry read_entry(const store::statement& st, bool with_mime) {
   outbox_entry e;
   e.id = st.int64(0);
@@ -32,7 +32,8 @@ outbox_entry read_entry(const store::statement& st, bool with_mime) {
   if (!st.is_null(11)) e.last_error = st.text(11);
   e.created_at = st.int64(12);
   e.sent_at = st.optional_int64(13);
-  if (with_mime) e.mime = st.text(14);
+  e.args = st.text(14);
+  if (with_mime) e.mime = st.text(15);
   return e;
 }
 
@@ -50,7 +51,7 @@ bool enqueue(store::database& db, const outbox_message& m, std::int64_t now) {
   // Only a dedupe_key conflict is expected; a repeated message_id is a caller bug and throws.
   auto& st = db.cached(
       "INSERT INTO outbox (message_id, dedupe_key, kind, webinar_id, registration_id, to_addr, subject, mime,"
-      " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING");
+      " next_attempt_at, created_at, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING");
   st.bind(1, m.message_id)
       .bind(2, m.dedupe_key)
       .bind(3, m.kind)
@@ -61,8 +62,13 @@ bool enqueue(store::database& db, const outbox_message& m, std::int64_t now) {
       .bind(8, m.mime)
       .bind(9, now)
       .bind(10, now)
+      .bind(11, m.args)
       .run();
   return db.changes() == 1;
+}
+
+void store_composed(store::database& db, std::int64_t id, const composed_mail& mail) {
+  db.prepare("UPDATE outbox SET subject = ? WHERE id = ? AND subject = ''").bind(1, mail.subject).bind(2, id).run();
 }
 
 std::vector<outbox_entry> next_due(store::database& db, std::int64_t now, int limit) {
@@ -128,6 +134,13 @@ outbox_state record_attempt(store::database& db, const outbox_entry& e, const se
   }
   mark_failed(db, e.id, "gave up after " + std::to_string(failures) + " attempts: " + r.error);
   return outbox_state::failed;
+}
+
+std::optional<outbox_entry> find_entry(store::database& db, std::int64_t id) {
+  auto st = db.prepare(std::string(select_entry) + ", mime FROM outbox WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_entry(st, true);
 }
 
 std::vector<outbox_entry> list_outbox(store::database& db, std::int64_t webinar_id, int limit) {

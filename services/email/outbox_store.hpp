@@ -33,8 +33,15 @@ struct outbox_message {
   std::optional<std::int64_t> webinar_id;
   std::optional<std::int64_t> registration_id;
   std::string to_addr;     // the envelope recipient
-  std::string subject;     // for the organizer's view
-  std::string mime;        // render_mime(...)
+  std::string subject;     // for the organizer's view; empty until composed
+  std::string mime;        // render_mime(...), or empty: composed by the sender from kind + args
+  std::string args = "{}"; // JSON: what the composer needs besides the registration (drop, session...)
+};
+
+// A message composed when it is first sent (see outbox_sender::options::compose).
+struct composed_mail {
+  std::string subject;
+  std::string mime;
 };
 
 struct outbox_entry {
@@ -46,7 +53,8 @@ struct outbox_entry {
   std::optional<std::int64_t> registration_id;
   std::string to_addr;
   std::string subject;
-  std::string mime;  // filled by next_due only (list_outbox leaves it empty)
+  std::string mime;  // filled by next_due only (list_outbox leaves it empty); empty: not composed yet
+  std::string args = "{}";
   outbox_state state = outbox_state::queued;
   int attempts = 0;
   std::int64_t next_attempt_at = 0;
@@ -69,10 +77,18 @@ bool mark_sent(store::database& db, std::int64_t id, std::int64_t now);
 bool mark_retry(store::database& db, std::int64_t id, std::int64_t next_attempt_at, std::string_view error);
 bool mark_failed(store::database& db, std::int64_t id, std::string_view error);
 
+// Records the subject of a composed message for the organizer's view. The message itself is not
+// stored: it is composed again for a retry (same Message-ID and content; only MIME boundaries
+// and the calendar's DTSTAMP differ), which keeps the writer's work per signup small.
+void store_composed(store::database& db, std::int64_t id, const composed_mail& mail);
+
 // Records one attempt's result: sent, failed (permanent, or the policy gives up), or queued
 // again at the next backoff time (jitter seeded by the row id). Returns the row's new state.
 outbox_state record_attempt(store::database& db, const outbox_entry& entry, const send_result& result,
                             const retry_policy& policy, std::int64_t now);
+
+// One row with its stored message (empty when composed at send time); nullopt when unknown.
+std::optional<outbox_entry> find_entry(store::database& db, std::int64_t id);
 
 // The organizer's view of a series' mail, newest first (mime left empty).
 std::vector<outbox_entry> list_outbox(store::database& db, std::int64_t webinar_id, int limit = 500);

@@ -185,13 +185,16 @@ CREATE TABLE email_prefs (
 )sql",
     // 7: what later emails need: each registrant's join link (their token, sealed under a key
     // derived from the token secret, so a copy of the database alone opens no room) and the
-    // series' calendar SEQUENCE, raised whenever its sessions change.
+    // series' calendar SEQUENCE, raised whenever its sessions change. Outbox rows are now
+    // composed by the sender on each attempt (off the writer's hot path): `args` holds what the
+    // event knew; `mime` stays empty.
     R"sql(
 CREATE TABLE registration_links (
   registration_id INTEGER PRIMARY KEY REFERENCES registrations(id) ON DELETE CASCADE,
   sealed          BLOB NOT NULL              -- nonce || XSalsa20-Poly1305(token)
 );
 ALTER TABLE webinars ADD COLUMN ics_sequence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN args TEXT NOT NULL DEFAULT '{}';
 )sql",
 };
 

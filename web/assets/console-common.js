@@ -11,6 +11,11 @@ export function onUnauthorized(fn) {
   unauthorized = fn;
 }
 
+// For a call made without api() (a text answer) that was answered 401.
+export function signedOut() {
+  unauthorized?.();
+}
+
 // { status, data } for any answer, null when the server could not be reached. No token is sent,
 // so the browser's HttpOnly session cookie authenticates (same origin).
 export async function api(method, path, body) {

@@ -1,7 +1,8 @@
 // Console "Registrants" panel: a table of the series' registrations, searchable by name or email
 // (`q`, case-insensitive substring, asked of the server as you type), filtered by status, paged
 // with "Show more" (`after` = next_after); a Cancel button per active registration (asks first;
-// the server promotes the first waitlisted person); the CSV export link.
+// the server promotes the first waitlisted person); the CSV export link. `onLoaded` runs after every
+// (re)load, so the series' counts follow; `poll()` reloads quietly when that disturbs nobody.
 import { el, clear, focusRegion } from '/assets/dom.js';
 import { shortDateTime } from '/assets/format.js';
 import { api, problem } from '/assets/console-common.js';
@@ -11,7 +12,7 @@ const PAGE = 100;
 const SEARCH_DELAY_MS = 300;
 const STATUS_TEXT = { registered: 'Registered', waitlisted: 'Waitlisted', cancelled: 'Cancelled' };
 
-export function mountRegistrants({ announce, onChanged }) {
+export function mountRegistrants({ announce, onLoaded }) {
   const search = $('reg-search');
   const statusSelect = $('reg-status');
   const rows = $('reg-rows');
@@ -26,6 +27,8 @@ export function mountRegistrants({ announce, onChanged }) {
   let loadSeq = 0;
   let searchTimer = null;
   let shown = 0;
+  let pages = 0; // pages shown: "Show more" was used when > 1
+  let lastJson = '';
 
   function query(after) {
     const params = new URLSearchParams({ limit: String(PAGE) });
@@ -105,7 +108,6 @@ export function mountRegistrants({ announce, onChanged }) {
       }
       announce(waitlisted ? `${name} was taken off the waitlist.` : `${name}’s registration was cancelled.`);
       await load();
-      onChanged?.();
       focusRegion($('reg-heading'));
     });
     button.hidden = true;
@@ -114,10 +116,11 @@ export function mountRegistrants({ announce, onChanged }) {
     focusRegion(text);
   }
 
-  async function load({ append = false } = {}) {
+  // quiet: a background refresh (nothing re-drawn when nothing changed, errors not shown).
+  async function load({ append = false, quiet = false } = {}) {
     if (!webinar) return;
     const mine = ++loadSeq;
-    if (!append) {
+    if (!append && !quiet) {
       table.setAttribute('aria-busy', 'true');
     }
     more.disabled = true;
@@ -126,22 +129,29 @@ export function mountRegistrants({ announce, onChanged }) {
     table.removeAttribute('aria-busy');
     more.disabled = false;
     if (!res || res.status !== 200 || !Array.isArray(res.data?.registrations)) {
-      if (res?.status === 401) return;
+      if (res?.status === 401 || quiet) return;
       summary.textContent = problem(res, 'The registrants could not be loaded');
       return;
     }
+    onLoaded?.();
     const list = res.data.registrations;
     if (!append) {
+      const json = JSON.stringify(res.data);
+      if (quiet && json === lastJson) return;
+      lastJson = json;
       clear(rows);
       shown = 0;
+      pages = 0;
     }
+    pages += 1;
     rows.append(...list.map(row));
     shown += list.length;
     nextAfter = res.data.next_after ?? null;
     const total = Number.isFinite(res.data.total) ? res.data.total : shown;
     const filter = filterText();
     const noun = total === 1 ? 'registrant' : 'registrants';
-    summary.textContent = total === 0 ? '' : `${total} ${noun}${filter ? ` ${filter}` : ''}${shown < total ? ` — showing ${shown}` : ''}.`;
+    const text = total === 0 ? '' : `${total} ${noun}${filter ? ` ${filter}` : ''}${shown < total ? ` — showing ${shown}` : ''}.`;
+    if (summary.textContent !== text) summary.textContent = text; // a live region: only news
     table.hidden = shown === 0;
     empty.hidden = shown > 0;
     if (shown === 0) renderEmpty();
@@ -183,8 +193,18 @@ export function mountRegistrants({ announce, onChanged }) {
       csv.href = `/api/webinars/${w.id}/registrations.csv`;
       load();
     },
+    // The periodic refresh: the table is reloaded only when that moves nobody's place (first page
+    // only, no cancel question open, the keyboard not in the table); the counts always follow.
+    poll() {
+      if (!webinar) return;
+      const busy = pages > 1 || rows.querySelector('.reg-confirm') || table.contains(document.activeElement) || more.contains(document.activeElement);
+      if (busy) onLoaded?.();
+      else load({ quiet: true });
+    },
     reset() {
       webinar = null;
+      lastJson = '';
+      pages = 0;
       loadSeq += 1;
       clearTimeout(searchTimer);
       search.value = '';

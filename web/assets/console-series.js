@@ -26,6 +26,8 @@ function nextText(w) {
   return `All ${sessions.length === 1 ? 'sessions' : `${sessions.length} sessions`} held`;
 }
 
+const listCountsText = (w) => `${w.registered ?? 0} registered${w.waitlisted ? `, ${w.waitlisted} waitlisted` : ''}`;
+
 const sessionInput = (s) => ({ starts_at: s.starts_at, duration_minutes: s.duration_minutes });
 
 export function mountSeries({ announce, onSelect, onChange, onDeleted }) {
@@ -64,7 +66,7 @@ export function mountSeries({ announce, onSelect, onChange, onDeleted }) {
       },
       el('span', { class: 'series-item-title' }, String(w.title ?? '')),
       el('span', { class: 'series-item-meta' }, nextText(w)),
-      el('span', { class: 'series-item-meta' }, `${w.registered ?? 0} registered${w.waitlisted ? `, ${w.waitlisted} waitlisted` : ''}`));
+      el('span', { class: 'series-item-meta series-item-counts' }, listCountsText(w)));
       button.addEventListener('click', () => select(w.id, { focus: true }));
       list.append(el('li', {}, button));
     }
@@ -520,17 +522,25 @@ export function mountSeries({ announce, onSelect, onChange, onDeleted }) {
     $('detail-copy-status').textContent = ok ? 'Signup link copied.' : 'The link could not be copied. Select it and copy it by hand.';
   });
 
-  // Counts changed elsewhere (a registration cancelled): header and list, without reloading panels.
+  // Counts changed elsewhere (people registered, a registration cancelled): the header and the
+  // list entry, changed in place (the list keeps the keyboard focus), without reloading panels.
+  // Only the counts: a schedule changed by someone else shows when the series is opened again.
   async function refreshSelected() {
     if (!selected) return;
     const id = selected.id;
     const res = await api('GET', `/api/webinars/${id}`);
     if (!res || res.status !== 200 || !res.data || !selected || String(selected.id) !== String(id)) return;
-    selected = res.data;
+    const fresh = res.data;
+    for (const key of ['registered', 'waitlisted', 'capacity', 'seats_left']) selected[key] = fresh[key];
     const i = webinars.findIndex((w) => String(w.id) === String(id));
-    if (i >= 0) webinars[i] = selected;
-    renderList();
-    $('detail-meta').textContent = countsText(selected);
+    if (i >= 0) {
+      for (const key of ['registered', 'waitlisted', 'capacity', 'seats_left', 'next_session_at']) webinars[i][key] = fresh[key];
+      const item = list.querySelector(`[data-series-id="${CSS.escape(String(id))}"] .series-item-counts`);
+      const text = listCountsText(webinars[i]);
+      if (item && item.textContent !== text) item.textContent = text;
+    }
+    const meta = countsText(selected);
+    if ($('detail-meta').textContent !== meta) $('detail-meta').textContent = meta;
   }
 
   return {

@@ -1,7 +1,10 @@
 // Organizer console (/console): sign in with email and password (session cookie, no token on the
 // page), the webinar series list with create/edit/move/delete, and per series the tabs Registrants,
-// Stream, Bonus drops, Chat, Recordings and Attendance. The selected series and tab are kept in the
-// address (#series=ID&tab=NAME) so a reload or a link from the live room comes back to them.
+// Stream, Bonus drops, Chat, Recordings, Attendance and Email. The selected series and tab are kept
+// in the address (#series=ID&tab=NAME) so a reload or a link from the live room comes back to them.
+// While the page is visible, the open series' counts (and the open Registrants, Bonus drops or
+// Email panel) are refreshed every 15 s; the drop list is also reloaded just after the earliest
+// scheduled release, so "Scheduled" turns into "Released" without a reload.
 //
 // Stable hooks for browser tests (data-testid; the element ids are stable too):
 //   sign-in:   login-email, login-password, login-submit, login-error (alert region),
@@ -13,13 +16,17 @@
 //              series-mode-weekly, series-weekly-first, series-weekly-count, series-weekly-duration,
 //              series-mode-dates, series-add-date, series-date, series-date-duration,
 //              series-save, series-cancel
-//   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance
+//   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance,
+//              tab-email
 //   panels:    registrant-search, registrant-status, registrants-table, registrant-row
 //              (data-id, data-status), registrant-cancel, registrant-cancel-confirm,
 //              registrants-summary, registrants-empty, registrants-more, registrants-csv;
 //              open-live-room, chat-live-room, chat-csv; recordings-list, recording-item,
 //              recording-delete; attendance-session, attendance-table, attendance-row,
-//              attendance-summary, attendance-chart, attendance-csv
+//              attendance-summary, attendance-chart, attendance-csv;
+//              email-summary, email-transport, email-filter, email-refresh, email-empty,
+//              email-table, email-row (data-id, data-state), email-view (the row's View button),
+//              email-dialog, email-source (the <pre>), email-view-close, email-more
 //   The Stream and Bonus drops panels reuse the live room's ids (sm-*, dm-*).
 import { focusRegion } from '/assets/dom.js';
 import { mountDropManager } from '/assets/drop-manager.js';
@@ -30,15 +37,22 @@ import { mountSeries } from '/assets/console-series.js';
 import { mountRegistrants } from '/assets/console-registrants.js';
 import { mountRecordings } from '/assets/console-recordings.js';
 import { mountAttendance } from '/assets/console-attendance.js';
+import { mountEmail } from '/assets/console-email.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance'];
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'email'];
+const POLL_MS = 15_000;
+// After a drop's release time the list is reloaded this much later (the server releases on time).
+const RELEASE_GRACE_MS = 1_500;
+// A release further ahead is looked at again after this long (setTimeout's range, and a moved session).
+const RELEASE_MAX_WAIT_MS = 3_600_000;
 
 let signedIn = false;
 let activeTab = 'registrants';
 let webinar = null; // the selected series
 let streamBox = null; // { manager, webinarId }
-let dropBox = null; // { manager, webinarId, sessionsKey }
+let dropBox = null; // { manager, webinarId, sessionsKey, observer, timer }
+let pollTimer = null;
 
 function announce(text) {
   const region = $('console-announce');
@@ -71,8 +85,7 @@ function mountFromTemplate(slotId, templateId) {
 function unmountManagers() {
   streamBox?.manager.destroy();
   streamBox = null;
-  dropBox?.manager.destroy?.();
-  dropBox = null;
+  unmountDrops();
   $('stream-slot').replaceChildren();
   $('drops-slot').replaceChildren();
 }
@@ -90,15 +103,60 @@ function showStream(w) {
 
 const sessionsKey = (w) => JSON.stringify((w.sessions ?? []).map((s) => [s.number, s.starts_at]));
 
+function unmountDrops() {
+  if (!dropBox) return;
+  dropBox.observer.disconnect();
+  clearTimeout(dropBox.timer);
+  dropBox.manager.destroy?.();
+  dropBox = null;
+}
+
+// Reloading re-draws the list: not while the keyboard is on one of its buttons (a pending
+// "Confirm delete" lives there), nor while the drops are not on screen.
+function dropsRefreshable() {
+  if (!dropBox || activeTab !== 'drops' || document.hidden) return false;
+  const list = document.getElementById('dm-list');
+  return !(list && list.contains(document.activeElement));
+}
+
+// One timer for the earliest drop still shown as scheduled: the list reloads just after its
+// release time. Called whenever the manager re-draws its list (a MutationObserver sees it).
+function armReleaseTimer() {
+  if (!dropBox) return;
+  clearTimeout(dropBox.timer);
+  dropBox.timer = null;
+  const now = Date.now();
+  let earliest = Infinity;
+  for (const time of document.querySelectorAll('#dm-list > li.scheduled .dm-when time[datetime]')) {
+    const at = Date.parse(time.getAttribute('datetime'));
+    if (Number.isFinite(at) && at + RELEASE_GRACE_MS > now && at < earliest) earliest = at;
+  }
+  if (earliest === Infinity) return; // nothing ahead; a release already due is left to the 15 s poll
+  const box = dropBox;
+  const due = () => {
+    if (box !== dropBox) return;
+    box.timer = null;
+    if (dropsRefreshable()) box.manager.refresh(); // the re-drawn list arms the next one
+    // Focus in the list: try again shortly. Another tab or a hidden page: showing the tab or
+    // the page again reloads the list anyway.
+    else if (activeTab === 'drops' && !document.hidden) box.timer = setTimeout(due, 5_000);
+  };
+  box.timer = setTimeout(due, Math.min(earliest + RELEASE_GRACE_MS - now, RELEASE_MAX_WAIT_MS));
+}
+
 function showDrops(w) {
   // The manager's session pickers are filled once: a changed schedule gets a new manager.
   if (dropBox && String(dropBox.webinarId) === String(w.id) && dropBox.sessionsKey === sessionsKey(w)) {
     dropBox.manager.refresh();
     return;
   }
-  dropBox?.manager.destroy?.();
+  unmountDrops();
   mountFromTemplate('drops-slot', 'tpl-drop-manager');
-  dropBox = { webinarId: w.id, sessionsKey: sessionsKey(w), manager: mountDropManager({ webinarId: w.id, sessions: w.sessions }) };
+  const observer = new MutationObserver(armReleaseTimer);
+  observer.observe(document.getElementById('dm-list'), { childList: true, subtree: true, characterData: true });
+  dropBox = {
+    webinarId: w.id, sessionsKey: sessionsKey(w), observer, timer: null, manager: mountDropManager({ webinarId: w.id, sessions: w.sessions }),
+  };
 }
 
 function showChat(w) {
@@ -108,9 +166,11 @@ function showChat(w) {
 
 // ---- panels and tabs ----
 
-const registrants = mountRegistrants({ announce, onChanged: () => series.refreshSelected() });
+// Every (re)load of the registrants also refreshes the series' counts in the header and list.
+const registrants = mountRegistrants({ announce, onLoaded: () => series.refreshSelected() });
 const recordings = mountRecordings({ announce });
 const attendance = mountAttendance();
+const email = mountEmail({ announce });
 
 const panels = {
   registrants: (w) => registrants.show(w),
@@ -119,7 +179,42 @@ const panels = {
   chat: showChat,
   recordings: (w) => recordings.show(w),
   attendance: (w) => attendance.show(w),
+  email: (w) => email.show(w),
 };
+
+// ---- keeping the open series current ----
+
+function poll() {
+  if (!signedIn || !webinar || document.hidden) return;
+  if (activeTab === 'registrants') {
+    registrants.poll(); // refreshes the counts when it reloads
+    return;
+  }
+  series.refreshSelected();
+  if (activeTab === 'drops' && dropsRefreshable()) dropBox.manager.refresh();
+  else if (activeTab === 'email') email.poll();
+}
+
+function startPolling() {
+  stopPolling();
+  pollTimer = setInterval(poll, POLL_MS);
+}
+
+function stopPolling() {
+  clearInterval(pollTimer);
+  pollTimer = null;
+}
+
+// No requests from a tab in the background; on coming back, catch up at once.
+document.addEventListener('visibilitychange', () => {
+  if (!signedIn) return;
+  if (document.hidden) {
+    stopPolling();
+    return;
+  }
+  poll();
+  startPolling();
+});
 
 function tabButtons() {
   return TABS.map((name) => $(`tab-${name}`));
@@ -163,6 +258,7 @@ function resetPanels() {
   registrants.reset();
   recordings.reset();
   attendance.reset();
+  email.reset();
   unmountManagers();
 }
 
@@ -204,6 +300,7 @@ async function enterConsole(session) {
   $('account').hidden = false;
   $('console-view').hidden = false;
   document.title = 'Organizer console — Cohort';
+  if (!document.hidden) startPolling();
   await series.loadList();
   const { id, tab } = readHash();
   if (tab) activeTab = tab;
@@ -212,6 +309,7 @@ async function enterConsole(session) {
 
 function leaveConsole(message) {
   signedIn = false;
+  stopPolling();
   webinar = null;
   resetPanels();
   series.reset();

@@ -1,8 +1,9 @@
 // "My materials" page (/materials/{id}[#token=...]): every bonus drop released to this registrant,
 // newest first, with a New badge for the ones not seen yet. Once they are on screen the seen marker
 // moves, so the badges show this one time. Token handling is the room page's: from the URL hash
-// (then removed from the address bar) or this device's localStorage.
-import { request, idFromPath, NetworkError } from '/assets/api.js';
+// (then removed from the address bar) or this device's localStorage. Below the list, the email
+// preference: a checkbox for drop notices (GET/PUT /api/me/email), saved as it is changed.
+import { request, idFromPath, errorOf, NetworkError } from '/assets/api.js';
 import { adminTokenFromStorage } from '/assets/chat.js';
 import { createDropList, markSeen } from '/assets/drops.js';
 import { viewerTimeZone } from '/assets/format.js';
@@ -42,6 +43,61 @@ function showNoAccess(message, { toRoom = false } = {}) {
 function unreachable() {
   $('page-status').textContent = 'We could not reach the server. Please check your connection and reload the page.';
 }
+
+// ---- email preference ----
+
+let prefsToken = null;
+
+function showPrefs(prefs) {
+  const box = $('drop-notices');
+  const unsubscribed = prefs.unsubscribed === true;
+  box.checked = !unsubscribed && prefs.drop_notices !== false;
+  // The one-click unsubscribe stops reminders and drop notices for good: nothing to switch on.
+  box.disabled = unsubscribed;
+  $('email-unsubscribed').hidden = !unsubscribed;
+  box.setAttribute('aria-describedby', unsubscribed ? 'email-unsubscribed' : 'email-prefs-hint');
+  $('email-prefs-hint').hidden = unsubscribed;
+  $('email-prefs').hidden = false;
+}
+
+async function loadPrefs(token) {
+  prefsToken = token;
+  let res;
+  try {
+    res = await request('GET', '/api/me/email', { token });
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    return; // the page works without it
+  }
+  if (token !== prefsToken) return;
+  if (res.status === 200 && res.data && typeof res.data === 'object') showPrefs(res.data);
+  else $('email-prefs').hidden = true;
+}
+
+$('drop-notices').addEventListener('change', async () => {
+  const box = $('drop-notices');
+  const status = $('email-prefs-status');
+  const wanted = box.checked;
+  box.disabled = true;
+  status.textContent = 'Saving…';
+  let res = null;
+  try {
+    res = await request('PUT', '/api/me/email', { token: prefsToken, body: { drop_notices: wanted } });
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+  }
+  box.disabled = false;
+  if (res && res.status === 200 && res.data && typeof res.data === 'object') {
+    showPrefs(res.data);
+    if (res.data.unsubscribed === true) status.textContent = 'Not saved: you unsubscribed from reminder and drop emails for this series.';
+    else status.textContent = res.data.drop_notices ? 'Saved: we will email you when new bonus materials are released.' : 'Saved: no more emails about new bonus materials.';
+    return;
+  }
+  box.checked = !wanted;
+  if (!res) status.textContent = 'Not saved: we could not reach the server. Please try again.';
+  else if (res.status === 401 || res.status === 403) status.textContent = 'Not saved: we do not recognise your personal link any more. Open the link from your registration email again.';
+  else status.textContent = `Not saved: ${String(errorOf(res.data).message || 'something went wrong').replace(/[.\s]+$/, '')}. Please try again.`;
+});
 
 async function load() {
   if (!webinarId) {
@@ -101,6 +157,7 @@ async function load() {
   $('page-status').hidden = true;
   $('no-access').hidden = true;
   $('materials').hidden = false;
+  loadPrefs(token);
   // After rendering: this visit shows the badges, the next one does not.
   if (list.hasUnseen) requestAnimationFrame(() => markSeen(webinarId, token, list.newestReleasedAt));
 }
