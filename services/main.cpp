@@ -524,7 +524,8 @@ int serve_primary(const config& cfg, const secrets& keys) {
   stream_ctx.authenticate = authenticate;
   stream_ctx.url_secret = keys.token_secret;
   stream_ctx.recordings_dir = data_dir / "recordings";
-  stream_ctx.ffmpeg = {cfg.streaming.ffmpeg, cfg.streaming.video == "h264", cfg.streaming.segment_seconds, cfg.streaming.live_segments};
+  stream_ctx.ffmpeg = {cfg.streaming.ffmpeg, cfg.streaming.video == "h264", cfg.streaming.video == "auto",
+                       cfg.streaming.segment_seconds, cfg.streaming.live_segments, cfg.streaming.extra_360p};
   stream_ctx.session_before_minutes = cfg.streaming.session_before_minutes;
   stream_ctx.session_after_minutes = cfg.streaming.session_after_minutes;
   stream_ctx.metrics = &metrics;
@@ -533,6 +534,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
       drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60);
     }, nullptr);
   };
+  stream_ctx.present_in_room = [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); };
   auto streaming_hub = std::make_shared<streaming::streaming_hub>(std::move(stream_ctx));
   streaming_hub->start_ingest();
   streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics);

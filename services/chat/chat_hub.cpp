@@ -31,6 +31,43 @@ std::optional<std::int64_t> parse_int(const std::string* text) {
 
 }  // namespace
 
+// Who the rooms reported present, per webinar: registration id -> when the last report came.
+struct chat_hub::presence_log {
+  static constexpr std::chrono::minutes keep{5};
+  mutable std::mutex m;
+  std::map<std::int64_t, std::map<std::int64_t, std::chrono::steady_clock::time_point>> seen;
+
+  void note(std::int64_t webinar_id, const std::vector<std::int64_t>& ids) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(m);
+    auto& w = seen[webinar_id];
+    std::erase_if(w, [cutoff = now - keep](const auto& kv) { return kv.second < cutoff; });
+    for (const auto id : ids) w[id] = now;
+  }
+};
+
+chat_hub::chat_hub(hub_context ctx) : ctx_(std::move(ctx)), presence_(std::make_shared<presence_log>()) {
+  // The primary's rooms hand every node's presence reports to the attendance writer; keep a
+  // copy of who was seen when, for the live stream's viewer count.
+  if (auto write = std::move(ctx_.records.attendance)) {
+    ctx_.records.attendance = [write = std::move(write), log = presence_](std::int64_t webinar_id, std::vector<std::int64_t> ids,
+                                                                          std::int64_t minute) {
+      log->note(webinar_id, ids);
+      write(webinar_id, std::move(ids), minute);
+    };
+  }
+}
+
+std::vector<std::int64_t> chat_hub::recently_present(std::int64_t webinar_id, std::chrono::seconds window) const {
+  const auto cutoff = std::chrono::steady_clock::now() - window;
+  std::vector<std::int64_t> out;
+  std::lock_guard lock(presence_->m);
+  if (const auto w = presence_->seen.find(webinar_id); w != presence_->seen.end())
+    for (const auto& [id, at] : w->second)
+      if (at >= cutoff) out.push_back(id);
+  return out;
+}
+
 bool chat_hub::origin_allowed(const std::string& origin) const {
   if (origin.empty()) return true;  // not a browser: nothing to protect against cross-site use
   for (const auto& allowed : ctx_.allowed_origins)

@@ -12,6 +12,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -36,7 +39,7 @@ struct hub_context {
 
 class chat_hub {
  public:
-  explicit chat_hub(hub_context ctx) : ctx_(std::move(ctx)) {}
+  explicit chat_hub(hub_context ctx);
 
   // For GET /ws with upgrade headers; see proto/ for the protocol.
   http::upgrade_result upgrade(http::request& req);
@@ -48,6 +51,10 @@ class chat_hub {
   void revoked(std::vector<std::string> entries, bool complete);
   // A registration was cancelled: its token stops working on every node, its sockets close.
   void registration_cancelled(std::int64_t webinar_id, std::int64_t registration_id, std::string_view token_nonce_hash);
+  // The registration ids a room on any node reported present (x.present: a second after they
+  // joined, then each minute while they stay) within `window` before now. Primary only: its
+  // rooms hear every node's reports (empty elsewhere). Thread-safe.
+  std::vector<std::int64_t> recently_present(std::int64_t webinar_id, std::chrono::seconds window) const;
 
  private:
   std::shared_ptr<chat_room> room(std::int64_t webinar_id);
@@ -63,7 +70,10 @@ class chat_hub {
   // The registration id in the body, checked to belong to this webinar.
   std::int64_t registration_in_body(http::request& req);
 
+  struct presence_log;
+
   hub_context ctx_;
+  std::shared_ptr<presence_log> presence_;  // shared with the rooms' attendance callback
   std::mutex rooms_mutex_;
   std::unordered_map<std::int64_t, std::shared_ptr<chat_room>> rooms_;
   mutable std::mutex revoked_mutex_;

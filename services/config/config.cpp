@@ -105,6 +105,7 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "streaming.rtmp_public_url") cfg.streaming.rtmp_public_url = read_value<std::string>(node, key);
       else if (key == "streaming.ffmpeg") cfg.streaming.ffmpeg = read_value<std::string>(node, key);
       else if (key == "streaming.video") cfg.streaming.video = read_value<std::string>(node, key);
+      else if (key == "streaming.extra_360p") cfg.streaming.extra_360p = read_value<bool>(node, key);
       else if (key == "streaming.segment_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 6); cfg.streaming.segment_seconds = int(v); }
       else if (key == "streaming.live_segments") { auto v = read_int(node, key); check_range(key, v, 3, 60); cfg.streaming.live_segments = int(v); }
       else if (key == "streaming.session_before_minutes") { auto v = read_int(node, key); check_range(key, v, 0, 1440); cfg.streaming.session_before_minutes = int(v); }
@@ -177,8 +178,8 @@ void validate(const config& cfg) {
   }
   check_range("drops.file_max_bytes", static_cast<std::int64_t>(cfg.drops.file_max_bytes), 1024, 4ll << 30);
   check_range("attendance.min_minutes", cfg.attendance.min_minutes, 1, 600);
-  if (cfg.streaming.video != "copy" && cfg.streaming.video != "h264")
-    fail("streaming.video", "must be \"copy\" or \"h264\" (got \"" + cfg.streaming.video + "\")");
+  if (cfg.streaming.video != "auto" && cfg.streaming.video != "copy" && cfg.streaming.video != "h264")
+    fail("streaming.video", "must be \"auto\", \"copy\" or \"h264\" (got \"" + cfg.streaming.video + "\")");
   if (cfg.streaming.ffmpeg.empty()) fail("streaming.ffmpeg", "must name the ffmpeg program");
   if (!cfg.streaming.rtmp_public_url.empty() && cfg.streaming.rtmp_public_url.rfind("rtmp://", 0) != 0)
     fail("streaming.rtmp_public_url", "must start with rtmp:// (got \"" + cfg.streaming.rtmp_public_url + "\")");

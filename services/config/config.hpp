@@ -73,11 +73,14 @@ struct streaming_config {
   listen_address rtmp_listen{"127.0.0.1", 1935};  // where OBS publishes; 0.0.0.0:1935 in production
   std::string rtmp_public_url;       // what the organizer is told to put in OBS; empty = derived
   std::string ffmpeg = "ffmpeg";     // the program that turns RTMP into HLS
-  std::string video = "copy";        // copy (H.264 from OBS passes through) | h264 (transcode)
+  // auto: browser-playable H.264 (8-bit 4:2:0) passes through, anything else is transcoded |
+  // copy: always pass through | h264: always transcode (the output is always yuv420p when transcoded)
+  std::string video = "auto";
   int segment_seconds = 1;           // HLS segment length
   int live_segments = 6;             // segments per live playlist (and kept in memory)
   int session_before_minutes = 30;   // a publish this long before a session's start belongs to it ...
   int session_after_minutes = 60;    // ... and this long after its end
+  bool extra_360p = false;           // also a 640x360 transcode, with a master playlist (more CPU)
 };
 
 struct email_config {

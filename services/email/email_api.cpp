@@ -81,6 +81,8 @@ void email_api::put_preferences(http::request& req, http::responder& respond) {
 void email_api::list(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto webinar_id = req.id_param(0);
+  // One snapshot for the rows and the counts, so the summary matches the table.
+  store::transaction snapshot(*db, "BEGIN");
   json::array items;
   for (const auto& e : list_outbox(*db, webinar_id))
     items.push_back(json::object{{"id", e.id},

@@ -194,11 +194,11 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
     vars["sessions"] = session_lines(r->webinar);
     if (kind != "waitlisted") {
       vars["join_url"] = join_url(*r);
-      calendar = invitation(*r, false, kind == "rescheduled" ? int_arg("sequence") : r->sequence, now);
+      calendar = invitation(*r, false, kind == "rescheduled" ? int_arg("sequence") : r->sequence, entry.created_at);
     }
     if (kind == "confirmation") vars["cancel_url"] = cancel_url(*r);
   } else if (kind == "cancelled") {
-    calendar = invitation(*r, true, r->sequence + 1, now);
+    calendar = invitation(*r, true, r->sequence + 1, entry.created_at);
   } else if (kind == "reminder") {
     const auto starts_at = int_arg("starts_at");
     vars["session_number"] = std::to_string(int_arg("session"));

@@ -47,7 +47,9 @@ class mailer {
   int queue_reminders(store::database& db, std::int64_t now) const;
 
   // The message of a queued row (outbox_sender::options::compose), from the database as it is
-  // now; `now` is the time of composing. Throws when the registration is gone.
+  // now; `now` is the time of composing (a reminder's "starts in"); Date and the calendar's
+  // DTSTAMP are the row's queue time, so composing twice gives the same bytes. Throws when the
+  // registration is gone, cancelled, or (reminders, drop notices) unsubscribed.
   composed_mail compose(store::database& db, const outbox_entry& entry, std::int64_t now) const;
 
   // A registrant's unsubscribe page (in the message body) and the one-click URL mail clients

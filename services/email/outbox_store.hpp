@@ -78,8 +78,9 @@ bool mark_retry(store::database& db, std::int64_t id, std::int64_t next_attempt_
 bool mark_failed(store::database& db, std::int64_t id, std::string_view error);
 
 // Records the subject of a composed message for the organizer's view. The message itself is not
-// stored: it is composed again for a retry (same Message-ID and content; only MIME boundaries
-// and the calendar's DTSTAMP differ), which keeps the writer's work per signup small.
+// stored: it is composed again for a retry — the same bytes (Date and DTSTAMP are the queue
+// time), unless the database changed meanwhile or a reminder's "starts in" moved on — which
+// keeps the writer's work per signup small.
 void store_composed(store::database& db, std::int64_t id, const composed_mail& mail);
 
 // Records one attempt's result: sent, failed (permanent, or the policy gives up), or queued

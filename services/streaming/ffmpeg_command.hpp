@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cohort::streaming {
@@ -11,9 +12,20 @@ namespace cohort::streaming {
 struct ffmpeg_options {
   std::string program = "ffmpeg";
   bool transcode = false;  // false: H.264 passes through (segments cut at the encoder's keyframes)
+  // With transcode false: passthrough only for what browsers play (8-bit 4:2:0 H.264); the relay
+  // reads the first video message and has any other input transcoded (streaming.video = "auto").
+  bool per_input = false;
   int segment_seconds = 1;
   int live_segments = 6;
+  // A second rendition, 640x360 (libx264, yuv420p, 800 kbit/s), beside the main one. The files
+  // then name their rendition: main.m3u8 / 360p.m3u8, main-seg_00001.m4s, init_0.mp4 (main) and
+  // init_1.mp4 (360p); see rendition_of_file.
+  bool extra_360p = false;
 };
+
+// The rendition an ingested file belongs to: "" with one rendition, else "main" or "360p"
+// (empty when the name fits neither).
+std::string rendition_of_file(const ffmpeg_options& o, std::string_view file);
 
 // rtmp_port: where this ffmpeg listens for the relayed publish. ingest_base: the URL prefix its
 // files go to, e.g. "http://127.0.0.1:PORT/ingest/ID/SECRET" (no trailing slash).

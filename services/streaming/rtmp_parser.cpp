@@ -11,6 +11,11 @@ constexpr std::uint8_t rtmp_version = 3;
 constexpr std::size_t handshake_bytes = 2 * 1536;  // C1 + C2; C0 is read on its own
 constexpr std::size_t message_header_size[4] = {11, 7, 3, 0};
 constexpr std::uint32_t extended_timestamp = 0xFFFFFF;
+// Enough of the first video message to name the codec and an H.264 sequence header's profile:
+// byte 0 (frame type, codec id), 1 (AVCPacketType), 2-4 (composition time), then the
+// AVCDecoderConfigurationRecord: 5 (version), 6 (profile_idc). Enhanced RTMP: byte 0 has the
+// top bit, 1-4 are the FourCC.
+constexpr std::size_t video_head_bytes = 7;
 
 enum message_type : std::uint8_t {
   set_chunk_size = 1,
@@ -288,6 +293,33 @@ void rtmp_client_parser::begin_message(chunk_stream& s) {
     media_started_ = true;
     events_.emplace_back(std::in_place_type<rtmp_media_started>, s.type_id, s.timestamp);
   }
+  if (s.type_id == video && !video_reported_ && !video_probe_) {
+    video_probe_ = &s;
+    if (s.remaining == 0) report_video_format();
+  }
+}
+
+void rtmp_client_parser::report_video_format() {
+  rtmp_video_format f;
+  const auto& h = video_head_;
+  if (!h.empty() && (h[0] & 0x80)) {
+    if (h.size() >= 5) f.fourcc.assign(h.begin() + 1, h.begin() + 5);
+  } else if (!h.empty()) {
+    f.codec_id = h[0] & 0x0F;
+    if (f.codec_id == 7 && h.size() >= 7 && h[1] == 0) f.avc_profile = h[6];
+  }
+  video_reported_ = true;
+  video_probe_ = nullptr;
+  video_head_ = {};
+  events_.emplace_back(std::move(f));
+}
+
+bool browser_playable(const rtmp_video_format& f) {
+  if (f.codec_id != 7 && f.fourcc != "avc1") return false;
+  switch (f.avc_profile) {
+    case -1: case 66: case 77: case 88: case 100: return true;
+    default: return false;  // 110 High 10, 122 High 4:2:2, 244 High 4:4:4, 44 CAVLC 4:4:4, ...
+  }
 }
 
 std::size_t rtmp_client_parser::on_payload(std::span<const std::uint8_t> bytes) {
@@ -297,9 +329,14 @@ std::size_t rtmp_client_parser::on_payload(std::span<const std::uint8_t> bytes) 
     s.body.insert(s.body.end(), bytes.begin(), bytes.begin() + n);
   } else {
     media_bytes_ += n;
+    if (video_probe_ == &s) {
+      const auto take = std::min(n, video_head_bytes - video_head_.size());
+      video_head_.insert(video_head_.end(), bytes.begin(), bytes.begin() + take);
+    }
   }
   s.remaining -= n;
   chunk_left_ -= n;
+  if (video_probe_ == &s && (video_head_.size() == video_head_bytes || s.remaining == 0)) report_video_format();
   if (chunk_left_ == 0) {
     state_ = state::header;
     if (s.remaining == 0) finish_message(s);

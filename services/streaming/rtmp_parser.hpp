@@ -44,12 +44,27 @@ struct rtmp_media_started {
   std::uint32_t timestamp = 0;
 };
 
+// What the first video message carries, read from its first bytes (FLV VIDEODATA), reported
+// once, before its payload is complete: the codec, and for an H.264 sequence header (which
+// encoders send first) the profile, which tells 4:2:2, 4:4:4 and 10-bit apart from what browsers play.
+struct rtmp_video_format {
+  std::uint8_t codec_id = 0;  // FLV CodecID: 7 H.264, 12 HEVC (a common extension), 2 Sorenson...; 0 when enhanced
+  std::string fourcc;         // Enhanced RTMP (the first byte's top bit): "hvc1", "av01", "vp09", "avc1"
+  int avc_profile = -1;       // profile_idc of an H.264 sequence header; -1 when the message is not one
+};
+
+// H.264 in a profile every browser decodes (Baseline, Main, Extended, High: 8-bit 4:2:0), so
+// it may pass through untouched. An H.264 stream that starts without a sequence header is
+// trusted as well (nothing tells otherwise).
+bool browser_playable(const rtmp_video_format& f);
+
 // The parser stopped; it ignores every later byte.
 struct rtmp_error {
   std::string reason;
 };
 
-using rtmp_event = std::variant<rtmp_connect, rtmp_publish, rtmp_stream_announce, rtmp_media_started, rtmp_error>;
+using rtmp_event = std::variant<rtmp_connect, rtmp_publish, rtmp_stream_announce, rtmp_media_started, rtmp_video_format,
+                                rtmp_error>;
 
 class rtmp_client_parser {
  public:
@@ -99,6 +114,7 @@ class rtmp_client_parser {
   void on_set_chunk_size(std::span<const std::uint8_t> body);
   void on_command(std::span<const std::uint8_t> body);
   void fail(std::string reason);
+  void report_video_format();
 
   limits limits_;
   state state_ = state::version;
@@ -112,6 +128,10 @@ class rtmp_client_parser {
   std::uint32_t chunk_size_ = 128;
   std::uint64_t media_bytes_ = 0;
   bool media_started_ = false;
+  // The first video message's leading bytes, until rtmp_video_format is reported.
+  const chunk_stream* video_probe_ = nullptr;
+  bool video_reported_ = false;
+  std::vector<std::uint8_t> video_head_;
   std::vector<rtmp_event> events_;
 };
 

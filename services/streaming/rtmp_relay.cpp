@@ -45,6 +45,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     port_ = free_loopback_port(ioc_);
     ingest_id_ = hub_->begin_publish(port_);
     if (ingest_id_.empty()) return close();
+    recording_ = hub_->checks_video();
     // A publisher that has not named a valid key within 15 s is not one.
     deadline_.expires_after(std::chrono::seconds(15));
     deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -77,6 +78,31 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     flush_to_upstream();
   }
 
+  // streaming.video = "auto": ffmpeg starts in passthrough (it must answer the handshake before
+  // any media flows). The client's bytes are kept from the start until its first video message
+  // shows the codec; when that is not browser-playable H.264, a transcoding ffmpeg takes over:
+  // it is fed the same bytes from the start, so it reaches the same state as the first (which
+  // had no media to write yet) and answers the same; its answers are dropped, the client already
+  // has them. Waits for a write in flight to the first ffmpeg to finish.
+  void begin_switch() {
+    recording_ = false;
+    switching_ = true;
+    if (!writing_) do_switch();
+  }
+
+  void do_switch() {
+    switching_ = false;
+    pending_ = std::exchange(log_, {});
+    upstream_ready_ = false;
+    ++upstream_generation_;  // the old socket's handlers end quietly
+    boost::system::error_code ignored;
+    upstream_.close(ignored);
+    discard_upstream_ = true;
+    port_ = free_loopback_port(ioc_);
+    if (!hub_->transcode_instead(ingest_id_, port_)) return refuse("could not start a transcoding ffmpeg");
+    connect_upstream(0);
+  }
+
   // Until ffmpeg is reachable the client's bytes (handshake, connect) wait in pending_.
   void read_client() {
     if (reading_ || closed_) return;
@@ -87,6 +113,15 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
       if (ec) return self->on_client_done();
       const std::string_view bytes(self->client_buf_.data(), n);
       if (!self->check(bytes)) return;
+      if (self->recording_) {
+        self->log_.append(bytes);
+        if (self->switch_wanted_) return self->begin_switch();  // the log holds these bytes too
+        if (self->video_seen_ || self->log_.size() > max_log_bytes) {
+          if (!self->video_seen_) std::cerr << "cohort: rtmp: no video in the first 4 MB: passing the input through\n";
+          self->recording_ = false;
+          self->log_ = {};
+        }
+      }
       self->pending_.append(bytes);
       if (self->upstream_ready_) return self->flush_to_upstream();
       if (self->pending_.size() > (1u << 20)) return self->refuse("too much data before ffmpeg was ready");
@@ -99,13 +134,20 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     for (const auto& event : parser_.feed(bytes)) {
       if (const auto* p = std::get_if<rtmp_publish>(&event)) {
         if (authorized_) return refuse("a second publish on one connection"), false;
-        if (!hub_->authorize_publish(ingest_id_, p->stream_name)) return refuse("unknown stream key or already live"), false;
+        const auto webinar = hub_->authorize_publish(ingest_id_, p->stream_name);
+        if (!webinar) return refuse("unknown stream key or already live"), false;
         authorized_ = true;
+        webinar_ = *webinar;
         if (metrics_) metrics_->rtmp_publishes.add();
         uncount();
         deadline_.cancel();
       } else if (std::holds_alternative<rtmp_media_started>(event) && !authorized_) {
         return refuse("media before publish"), false;
+      } else if (const auto* v = std::get_if<rtmp_video_format>(&event); v && recording_) {
+        video_seen_ = true;
+        switch_wanted_ = !browser_playable(*v);
+        std::cerr << "cohort: rtmp: webinar " << webinar_ << " sends " << describe(*v)
+                  << (switch_wanted_ ? ": transcoding to H.264 yuv420p\n" : ": passing it through\n");
       } else if (const auto* e = std::get_if<rtmp_error>(&event)) {
         return refuse("malformed RTMP: " + e->reason), false;
       }
@@ -136,20 +178,32 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     net::async_write(upstream_, net::buffer(*data), [self = shared_from_this(), data](boost::system::error_code ec, std::size_t) {
       self->writing_ = false;
       if (ec || self->closed_) return self->close();
+      if (self->switching_) return self->do_switch();
       self->flush_to_upstream();
     });
   }
 
   void read_upstream() {
-    upstream_.async_read_some(net::buffer(upstream_buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+    const auto generation = upstream_generation_;
+    // A replacing ffmpeg's answers are dropped, into a buffer of their own: a write of the
+    // first one's to the client may still be in flight from upstream_buf_.
+    const auto buf = discard_upstream_ ? net::buffer(discard_buf_) : net::buffer(upstream_buf_);
+    upstream_.async_read_some(buf, [self = shared_from_this(), generation](boost::system::error_code ec, std::size_t n) {
+      if (generation != self->upstream_generation_) return;  // a replaced ffmpeg's socket
       if (ec || self->closed_) return self->close();
-      if (self->client_done_) return self->read_upstream();  // nobody to answer any more
+      if (self->client_done_ || self->discard_upstream_) return self->read_upstream();  // nobody to answer
       net::async_write(self->client_, net::buffer(self->upstream_buf_.data(), n),
-                       [self](boost::system::error_code e, std::size_t) {
+                       [self, generation](boost::system::error_code e, std::size_t) {
                          if (e || self->closed_) return self->close();
-                         self->read_upstream();
+                         if (generation == self->upstream_generation_) self->read_upstream();
                        });
     });
+  }
+
+  static std::string describe(const rtmp_video_format& v) {
+    if (!v.fourcc.empty()) return "video " + v.fourcc + " (enhanced RTMP)";
+    if (v.codec_id != 7) return "video with FLV codec id " + std::to_string(v.codec_id);
+    return v.avc_profile < 0 ? std::string("H.264") : "H.264 profile " + std::to_string(v.avc_profile);
   }
 
   void refuse(const std::string& why) {
@@ -198,6 +252,16 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
   std::string pending_;
   std::array<char, 16 * 1024> client_buf_{};
   std::array<char, 16 * 1024> upstream_buf_{};
+  std::array<char, 4 * 1024> discard_buf_{};
+  static constexpr std::size_t max_log_bytes = 4u << 20;
+  std::int64_t webinar_ = 0;
+  bool recording_ = false;         // keeping the client's bytes in log_ until its first video
+  std::string log_;
+  bool video_seen_ = false;
+  bool switch_wanted_ = false;     // its video is not browser-playable: transcode
+  bool switching_ = false;         // waiting for a write to the first ffmpeg to finish
+  bool discard_upstream_ = false;  // the ffmpeg now upstream took over: its answers are not the client's
+  std::uint64_t upstream_generation_ = 0;
   bool upstream_ready_ = false;
   bool writing_ = false;
   bool reading_ = false;

@@ -1,8 +1,29 @@
 #include "streaming/segment_store.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace cohort::streaming {
+
+namespace {
+
+// FNV-1a, 64 bits: an ETag only has to tell contents apart, not resist anyone.
+std::uint64_t fnv1a(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace
+
+std::shared_ptr<const segment_store::header_list> segment_store::headers_for(std::string_view bytes) {
+  char etag[40];
+  std::snprintf(etag, sizeof etag, "\"%016llx-%zx\"", static_cast<unsigned long long>(fnv1a(bytes)), bytes.size());
+  return std::make_shared<const header_list>(header_list{
+      {"Content-Type", "video/mp4"}, {"Cache-Control", "public, max-age=3600, immutable"}, {"ETag", etag}});
+}
+
+const std::string& segment_store::served_file::etag() const { return headers->back().second; }
 
 segment_store::segment_store(std::size_t max_segments, std::size_t max_bytes)
     : max_segments_(max_segments), max_bytes_(max_bytes) {}
@@ -39,6 +60,7 @@ void segment_store::evict(rendition_state& r, std::vector<buffer>& freed) {
 }
 
 segment_store::buffer segment_store::put_segment(std::string_view rendition, std::string name, std::string bytes) {
+  auto headers = headers_for(bytes);
   auto stored = std::make_shared<const std::string>(std::move(bytes));
   std::vector<buffer> freed;
   std::lock_guard lock(mutex_);
@@ -46,13 +68,14 @@ segment_store::buffer segment_store::put_segment(std::string_view rendition, std
   if (auto it = r.files.find(name); it != r.files.end()) erase(r, it, freed);
   const auto serial = next_serial_++;
   r.segments_by_age.emplace(serial, name);
-  r.files.emplace(std::move(name), file{stored, serial});
+  r.files.emplace(std::move(name), file{stored, std::move(headers), serial});
   total_bytes_ += stored->size();
   evict(r, freed);
   return stored;
 }
 
 segment_store::buffer segment_store::put_init(std::string_view rendition, std::string name, std::string bytes) {
+  auto headers = headers_for(bytes);
   auto stored = std::make_shared<const std::string>(std::move(bytes));
   std::vector<buffer> freed;
   std::lock_guard lock(mutex_);
@@ -60,7 +83,7 @@ segment_store::buffer segment_store::put_init(std::string_view rendition, std::s
   if (auto it = r.files.find(r.init_name); !r.init_name.empty() && it != r.files.end()) erase(r, it, freed);
   if (auto it = r.files.find(name); it != r.files.end()) erase(r, it, freed);
   r.init_name = name;
-  r.files.emplace(std::move(name), file{stored, 0});
+  r.files.emplace(std::move(name), file{stored, std::move(headers), 0});
   total_bytes_ += stored->size();
   evict(r, freed);
   return stored;
@@ -83,6 +106,15 @@ segment_store::buffer segment_store::get(std::string_view rendition, std::string
   if (r == renditions_.end()) return nullptr;
   const auto it = r->second.files.find(name);
   return it == r->second.files.end() ? nullptr : it->second.bytes;
+}
+
+segment_store::served_file segment_store::find(std::string_view rendition, std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  const auto r = renditions_.find(rendition);
+  if (r == renditions_.end()) return {};
+  const auto it = r->second.files.find(name);
+  if (it == r->second.files.end()) return {};
+  return {it->second.bytes, it->second.headers};
 }
 
 void segment_store::update_playlist(std::string_view rendition, media_playlist p) {

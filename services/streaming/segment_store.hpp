@@ -1,7 +1,8 @@
 // One live stream's HLS in memory: per rendition the init segment, the newest media segments and
-// the latest playlist ffmpeg PUT. Every file is stored once as an immutable shared buffer, so
-// serving hands out the pointer and never copies bytes; eviction only drops the store's
-// reference. Files are keyed by (rendition, name) because ffmpeg's "%v/seg_%05d.m4s" layout
+// the latest playlist ffmpeg PUT. Every file is stored once as an immutable shared buffer, with
+// its response headers (type, immutable caching, ETag) built at the same moment, so serving
+// hands out two pointers and never copies bytes or formats a header; eviction only drops the
+// store's references. Files are keyed by (rendition, name) because ffmpeg's "%v/seg_%05d.m4s" layout
 // repeats names across renditions.
 // Thread-safe: one mutex, held only for map updates (buffers are built and freed outside it).
 #pragma once
@@ -16,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cohort::streaming {
@@ -23,6 +25,18 @@ namespace cohort::streaming {
 class segment_store {
  public:
   using buffer = std::shared_ptr<const std::string>;
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+
+  // A file as served: its bytes and the headers every answer with it carries. Both immutable.
+  struct served_file {
+    buffer bytes;
+    std::shared_ptr<const header_list> headers;  // Content-Type, Cache-Control, ETag
+    const std::string& etag() const;             // the ETag value, quotes included
+    explicit operator bool() const { return bytes != nullptr; }
+  };
+  // The headers for `bytes`; the ETag is a hash of the content, so a file stored again with the
+  // same bytes keeps its ETag.
+  static std::shared_ptr<const header_list> headers_for(std::string_view bytes);
 
   // Keeps at most `max_segments` newest media segments per rendition even if ffmpeg's DELETEs
   // never come, and at most `max_bytes` in all (oldest segment first, across renditions). Init
@@ -37,6 +51,8 @@ class segment_store {
   bool remove(std::string_view rendition, std::string_view name);
   // The stored bytes, or null when unknown or evicted.
   buffer get(std::string_view rendition, std::string_view name) const;
+  // The stored bytes with their prebuilt headers; empty when unknown or evicted.
+  served_file find(std::string_view rendition, std::string_view name) const;
 
   // Keeps the latest playlist ffmpeg PUT for the rendition; tracks the discontinuities that
   // slide out of its window and the largest target duration seen (RFC 8216 forbids lowering it).
@@ -53,6 +69,7 @@ class segment_store {
  private:
   struct file {
     buffer bytes;
+    std::shared_ptr<const header_list> headers;
     std::uint64_t serial = 0;  // arrival order across the store; 0 marks the init segment
   };
   struct rendition_state {

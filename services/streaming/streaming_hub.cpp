@@ -14,6 +14,7 @@
 
 #include <sys/wait.h>
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 
@@ -26,7 +27,6 @@ using registration::unix_now;
 
 namespace {
 
-constexpr const char* rendition = "";  // one rendition for now (ffmpeg's single media playlist)
 constexpr std::int64_t url_window_seconds = 600;
 
 std::int64_t unix_ms() {
@@ -40,6 +40,22 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// For URIs in a playlist: everything but unreserved characters percent-encoded.
+std::string url_encode(std::string_view s) {
+  static constexpr char hex_digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex_digits[c >> 4];
+      out += hex_digits[c & 15];
+    }
+  }
+  return out;
 }
 
 response playlist_response(std::string text) {
@@ -61,6 +77,7 @@ struct streaming_hub::live_stream {
   std::mutex m;                 // the recorder (ffmpeg's PUTs may come on several connections)
   std::unique_ptr<recorder> rec;
   std::shared_ptr<child_process> ffmpeg;
+  std::uint64_t generation = 0;  // of `ffmpeg`: the exit of one it replaced ends nothing
   bool announced = false;
 };
 
@@ -86,36 +103,43 @@ std::uint16_t streaming_hub::start_ingest() {
 }
 
 void streaming_hub::stop() {
-  std::vector<std::shared_ptr<live_stream>> all;
+  std::vector<std::shared_ptr<child_process>> all;
   {
     std::lock_guard lock(mutex_);
-    for (auto& [id, s] : by_ingest_) all.push_back(s);
+    for (auto& [id, s] : by_ingest_)
+      if (s->ffmpeg) all.push_back(s->ffmpeg);
   }
-  for (auto& s : all)
-    if (s->ffmpeg) s->ffmpeg->stop(std::chrono::milliseconds(1000));
+  for (auto& f : all) f->stop(std::chrono::milliseconds(1000));
   if (ingest_server_) ingest_server_->stop();
 }
 
 // ---- the relay's side ----
 
+std::shared_ptr<child_process> streaming_hub::start_ffmpeg(const std::string& id, std::uint16_t rtmp_port, bool transcode,
+                                                           std::uint64_t generation) {
+  const auto base = "http://127.0.0.1:" + std::to_string(ingest_port_) + "/ingest/" + id + "/" + ingest_secret_;
+  auto options = ctx_.ffmpeg;
+  options.transcode = options.transcode || transcode;
+  return child_process::start(
+      ctx_.ioc->get_executor(), ffmpeg_hls_command(options, rtmp_port, base),
+      [id](const std::string& line) { std::cerr << "cohort: ffmpeg " << id << ": " << line << "\n"; },
+      [weak = weak_from_this(), id, generation, executor = ctx_.ioc->get_executor()](int status) {
+        // ffmpeg's last PUTs (final segment, playlist) may still be in the ingest server's
+        // hands when it exits: finish the stream a moment later, so they land in it.
+        auto grace = std::make_shared<boost::asio::steady_timer>(executor, std::chrono::milliseconds(1500));
+        grace->async_wait([weak, id, generation, grace](boost::system::error_code) {
+          if (auto self = weak.lock()) self->on_ffmpeg_exit(id, generation);
+        });
+        if (WIFSIGNALED(status)) std::cerr << "cohort: ffmpeg " << id << " ended by signal " << WTERMSIG(status) << "\n";
+      });
+}
+
 std::string streaming_hub::begin_publish(std::uint16_t rtmp_port) {
   auto s = std::make_shared<live_stream>(static_cast<std::size_t>(ctx_.ffmpeg.live_segments));
   s->ingest_id = http::hex(http::random_bytes(8));
-  const auto base = "http://127.0.0.1:" + std::to_string(ingest_port_) + "/ingest/" + s->ingest_id + "/" + ingest_secret_;
   const auto id = s->ingest_id;
   try {
-    s->ffmpeg = child_process::start(
-        ctx_.ioc->get_executor(), ffmpeg_hls_command(ctx_.ffmpeg, rtmp_port, base),
-        [id](const std::string& line) { std::cerr << "cohort: ffmpeg " << id << ": " << line << "\n"; },
-        [weak = weak_from_this(), id, executor = ctx_.ioc->get_executor()](int status) {
-          // ffmpeg's last PUTs (final segment, playlist) may still be in the ingest server's
-          // hands when it exits: finish the stream a moment later, so they land in it.
-          auto grace = std::make_shared<boost::asio::steady_timer>(executor, std::chrono::milliseconds(1500));
-          grace->async_wait([weak, id, grace](boost::system::error_code) {
-            if (auto self = weak.lock()) self->on_ffmpeg_exit(id);
-          });
-          if (WIFSIGNALED(status)) std::cerr << "cohort: ffmpeg " << id << " ended by signal " << WTERMSIG(status) << "\n";
-        });
+    s->ffmpeg = start_ffmpeg(id, rtmp_port, false, 0);
   } catch (const std::exception& e) {
     std::cerr << "cohort: streaming: " << e.what() << "\n";
     return {};
@@ -123,6 +147,32 @@ std::string streaming_hub::begin_publish(std::uint16_t rtmp_port) {
   std::lock_guard lock(mutex_);
   by_ingest_[id] = s;
   return id;
+}
+
+bool streaming_hub::transcode_instead(const std::string& ingest_id, std::uint16_t rtmp_port) {
+  std::shared_ptr<live_stream> s;
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = by_ingest_.find(ingest_id);
+    if (it == by_ingest_.end()) return false;
+    s = it->second;
+    generation = ++s->generation;  // from now on, the old ffmpeg's exit is not the stream's end
+  }
+  std::shared_ptr<child_process> next;
+  try {
+    next = start_ffmpeg(ingest_id, rtmp_port, true, generation);
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: streaming: " << e.what() << "\n";
+    return false;
+  }
+  std::shared_ptr<child_process> old;
+  {
+    std::lock_guard lock(mutex_);
+    old = std::exchange(s->ffmpeg, std::move(next));
+  }
+  if (old) old->stop(std::chrono::milliseconds(500));
+  return true;
 }
 
 std::optional<std::int64_t> streaming_hub::authorize_publish(const std::string& ingest_id, const std::string& stream_key) {
@@ -175,22 +225,22 @@ std::optional<std::int64_t> streaming_hub::authorize_publish(const std::string& 
 }
 
 void streaming_hub::end_publish(const std::string& ingest_id, bool graceful) {
-  std::shared_ptr<live_stream> s;
+  std::shared_ptr<child_process> ffmpeg;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = by_ingest_.find(ingest_id); it != by_ingest_.end()) s = it->second;
+    if (auto it = by_ingest_.find(ingest_id); it != by_ingest_.end()) ffmpeg = it->second->ffmpeg;
   }
-  if (!s || !s->ffmpeg) return;
-  if (graceful) s->ffmpeg->stop_after(std::chrono::seconds(10));
-  else s->ffmpeg->stop();
+  if (!ffmpeg) return;
+  if (graceful) ffmpeg->stop_after(std::chrono::seconds(10));
+  else ffmpeg->stop();
 }
 
-void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id) {
+void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id, std::uint64_t generation) {
   std::shared_ptr<live_stream> s;
   {
     std::lock_guard lock(mutex_);
     const auto it = by_ingest_.find(ingest_id);
-    if (it == by_ingest_.end()) return;
+    if (it == by_ingest_.end() || it->second->generation != generation) return;
     s = it->second;
     by_ingest_.erase(it);
     if (s->webinar_id) {
@@ -249,25 +299,27 @@ std::shared_ptr<streaming_hub::live_stream> streaming_hub::ingest_target(const h
 void streaming_hub::on_ingest_put(http::request& req, http::responder& respond) {
   auto s = ingest_target(req);
   const auto& name = req.params.at(2);
+  const auto rendition = rendition_of_file(ctx_.ffmpeg, name);
+  const bool main = rendition == main_rendition();  // the only one recorded
   if (ends_with(name, ".m3u8")) {
     auto p = parse_media_playlist(req.body);
     if (!p) throw api_error(400, "bad_request", "not a media playlist");
-    {
+    if (main) {
       std::lock_guard lock(s->m);
       if (s->rec) s->rec->on_playlist(*p);
     }
     s->store.update_playlist(rendition, std::move(*p));
-    if (!s->announced && s->store.current(rendition)) {
+    if (main && !s->announced && s->store.current(rendition)) {
       s->announced = true;  // the first playable playlist: the stream is live for viewers
       announce(*s, true);
     }
   } else if (ends_with(name, ".mp4")) {
     std::lock_guard lock(s->m);
-    if (s->rec) s->rec->put_init(req.body);
+    if (s->rec && main) s->rec->put_init(req.body);
     s->store.put_init(rendition, name, std::move(req.body));
   } else {
     std::lock_guard lock(s->m);
-    if (s->rec) s->rec->put_segment(name, req.body);
+    if (s->rec && main) s->rec->put_segment(name, req.body);
     s->store.put_segment(rendition, name, std::move(req.body));
   }
   respond(response::no_content());
@@ -275,7 +327,7 @@ void streaming_hub::on_ingest_put(http::request& req, http::responder& respond) 
 
 void streaming_hub::on_ingest_delete(http::request& req, http::responder& respond) {
   auto s = ingest_target(req);
-  s->store.remove(rendition, req.params.at(2));
+  s->store.remove(rendition_of_file(ctx_.ffmpeg, req.params.at(2)), req.params.at(2));
   respond(response::no_content());
 }
 
@@ -316,6 +368,14 @@ void streaming_hub::status(http::request& req, http::responder& respond) {
     if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
   }
   json::object out{{"live", false}, {"started_at", nullptr}, {"session", nullptr}, {"viewers", 0}};
+  bool live = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = by_webinar_.find(webinar_id);
+    live = it != by_webinar_.end() && it->second->announced;
+  }
+  // Asked outside the hub's lock: the chat side has its own.
+  const auto present = live && ctx_.present_in_room ? ctx_.present_in_room(webinar_id) : std::vector<std::int64_t>{};
   std::lock_guard lock(mutex_);
   if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->announced) {
     out["live"] = true;
@@ -325,11 +385,14 @@ void streaming_hub::status(http::request& req, http::responder& respond) {
     out["started_at"] = registration::format_rfc3339(last->second.first);  // the last stream's, as in stream.status
     if (last->second.second) out["session"] = *last->second.second;
   }
-  // This node's playlist viewers of the last 30 s.
-  const auto cutoff = std::chrono::steady_clock::now() - std::chrono::seconds(30);
-  auto& seen = viewers_[webinar_id];
-  std::erase_if(seen, [&](const auto& kv) { return kv.second < cutoff; });
-  out["viewers"] = seen.size();
+  // Playlist viewers of the last 30 s (the primary serves every playlist) and, while live, the
+  // registrants in the live room on any node, each person once.
+  if (auto v = viewers_.find(webinar_id); v != viewers_.end()) {
+    out["viewers"] = v->second.count(present, std::chrono::steady_clock::now());
+    if (v->second.empty()) viewers_.erase(v);
+  } else {
+    out["viewers"] = viewer_tally().count(present, {});
+  }
   respond(response::json(200, out));
 }
 
@@ -380,6 +443,12 @@ void streaming_hub::check_signature(const http::request& req, std::int64_t webin
 }
 
 void streaming_hub::playlist(http::request& req, http::responder& respond) {
+  if (ctx_.ffmpeg.extra_360p) return master_playlist(req, respond);
+  media_playlist_for(req, respond, main_rendition());
+}
+
+// One rendition's live playlist, for a viewer with a token.
+void streaming_hub::media_playlist_for(http::request& req, http::responder& respond, const std::string& rendition) {
   const auto webinar_id = req.id_param(0);
   const auto who = check_viewer(req, webinar_id);
   std::optional<media_playlist> p;
@@ -390,9 +459,7 @@ void streaming_hub::playlist(http::request& req, http::responder& respond) {
       p = it->second->store.current(rendition);
       prefix = it->second->ingest_id + "-";
     }
-    if (p) {
-      viewers_[webinar_id][http::hex(http::sha256(req.token())).substr(0, 16)] = std::chrono::steady_clock::now();
-    }
+    if (p) note_viewer(webinar_id, who, req);
   }
   if (!p) throw registration::not_found_error("the stream is not live");
   note_watching(webinar_id, who);
@@ -402,22 +469,70 @@ void streaming_hub::playlist(http::request& req, http::responder& respond) {
   respond(playlist_response(render_live(*p, [&](std::string_view uri) { return prefix + std::string(uri) + "?" + query; })));
 }
 
+// With two renditions, index.m3u8 lists them; players poll the one they chose, with the
+// viewer's token (it is how a viewer is counted), so the URIs carry it.
+void streaming_hub::master_playlist(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  const auto who = check_viewer(req, webinar_id);
+  std::vector<rendition_info> variants;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->store.current(main_rendition())) {
+      const auto& store = it->second->store;
+      for (const std::string r : {"main", "360p"}) {
+        const auto p = store.current(r);
+        if (!p) continue;
+        // The peak bit rate of the segments held (ffmpeg cannot know a passed-through one's).
+        double peak = 0;
+        for (const auto& seg : p->segments)
+          if (const auto bytes = store.get(r, seg.uri); bytes && seg.duration > 0)
+            peak = std::max(peak, double(bytes->size()) * 8 / seg.duration);
+        rendition_info v{r + ".m3u8", std::max<std::int64_t>(std::int64_t(peak), 1), 0, 0, ""};
+        if (r == "360p") v.width = 640, v.height = 360;
+        variants.push_back(std::move(v));
+      }
+      note_viewer(webinar_id, who, req);
+    }
+  }
+  if (variants.empty()) throw registration::not_found_error("the stream is not live");
+  note_watching(webinar_id, who);
+  const auto token = url_encode(req.token());
+  respond(playlist_response(render_master(variants, [&](std::string_view uri) { return std::string(uri) + "?token=" + token; })));
+}
+
+// Under mutex_.
+void streaming_hub::note_viewer(std::int64_t webinar_id, const http::identity& who, const http::request& req) {
+  auto key = who.role == http::identity::kind::registrant ? viewer_tally::viewer(who.registration_id)
+                                                          : viewer_tally::viewer(http::hex(http::sha256(req.token())).substr(0, 16));
+  viewers_[webinar_id].fetched(std::move(key), std::chrono::steady_clock::now());
+}
+
 void streaming_hub::segment(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
-  check_signature(req, webinar_id, "live");
   const auto& file = req.params.at(1);
+  if (ctx_.ffmpeg.extra_360p && ends_with(file, ".m3u8")) {
+    const auto rendition = rendition_of_file(ctx_.ffmpeg, file);
+    if (rendition.empty()) throw registration::not_found_error("no such rendition");
+    return media_playlist_for(req, respond, rendition);
+  }
+  check_signature(req, webinar_id, "live");
   const auto dash = file.find('-');
-  segment_store::buffer bytes;
+  segment_store::served_file f;
   if (dash != std::string::npos) {
     std::lock_guard lock(mutex_);
     if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->ingest_id == file.substr(0, dash))
-      bytes = it->second->store.get(rendition, file.substr(dash + 1));
+      f = it->second->store.find(rendition_of_file(ctx_.ffmpeg, file.substr(dash + 1)), file.substr(dash + 1));
   }
-  if (!bytes) throw registration::not_found_error("no such segment (it may have left the live window)");
+  if (!f) throw registration::not_found_error("no such segment (it may have left the live window)");
+  // The headers were built when the segment arrived: copy the small list, share the bytes.
   response res;
-  res.content_type = "video/mp4";
-  res.shared_body = std::move(bytes);
-  res.headers.emplace_back("Cache-Control", "public, max-age=3600, immutable");
+  res.content_type.clear();  // it is in the prebuilt list
+  res.headers = *f.headers;
+  if (req.if_none_match == f.etag()) {
+    res.status = 304;
+    return respond(std::move(res));
+  }
+  res.shared_body = std::move(f.bytes);
   respond(std::move(res));
 }
 

@@ -4,7 +4,9 @@
 // every URL). The hub keeps each live stream's segments in memory (segment_store), writes the
 // recording, tells every node's room when a stream starts and stops (an x.stream state frame),
 // and serves playlists and segments to registrants:
-//   GET /live/{id}/index.m3u8?token=T      the viewer's token, checked per playlist fetch
+//   GET /live/{id}/index.m3u8?token=T      the viewer's token, checked per playlist fetch; with
+//                                          streaming.extra_360p a master playlist naming
+//   GET /live/{id}/{main|360p}.m3u8?token=T  each rendition's playlist, checked the same way
 //   GET /live/{id}/{file}?exp=E&sig=S      segments: a signature per webinar and 10-minute window,
 //                                          the same for every viewer, so a CDN can cache them
 //   GET /replay/{id}/{recording_id}/...    recordings, the same way, from disk (Range)
@@ -19,6 +21,7 @@
 #include "streaming/ffmpeg_command.hpp"
 #include "streaming/recorder.hpp"
 #include "streaming/segment_store.hpp"
+#include "streaming/viewer_tally.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -48,6 +51,9 @@ struct hub_context {
   // A registrant fetched the live playlist (at most once a minute each): attendance, like
   // being in the live room.
   std::function<void(std::int64_t webinar_id, std::int64_t registration_id)> on_watching;
+  // The registrants present in the webinar's live room on any node lately (the primary's rooms
+  // hear every node's reports): counted as viewers while the stream is live. May be empty.
+  std::function<std::vector<std::int64_t>(std::int64_t webinar_id)> present_in_room;
 };
 
 class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
@@ -65,6 +71,13 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   // For the relay. A publish begins: ffmpeg is started listening on rtmp_port and writing to a
   // new ingest id; returns that id (empty if ffmpeg cannot start).
   std::string begin_publish(std::uint16_t rtmp_port);
+  // The relay must read the first video message and call transcode_instead when it is not
+  // browser-playable (streaming.video = "auto").
+  bool checks_video() const { return ctx_.ffmpeg.per_input && !ctx_.ffmpeg.transcode; }
+  // Replaces the publish's ffmpeg (passthrough, which has seen the handshake and the commands,
+  // no output yet) with a transcoding one listening on rtmp_port, to which the relay replays the
+  // client's bytes from the start. False when it cannot start (the publish should end).
+  bool transcode_instead(const std::string& ingest_id, std::uint16_t rtmp_port);
   // The publish named its stream key: the webinar it opens, or nullopt to refuse it (unknown
   // key, or the webinar already has a live publisher).
   std::optional<std::int64_t> authorize_publish(const std::string& ingest_id, const std::string& stream_key);
@@ -77,7 +90,9 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   void on_ingest_put(http::request& req, http::responder& respond);
   void on_ingest_delete(http::request& req, http::responder& respond);
   std::shared_ptr<live_stream> ingest_target(const http::request& req);
-  void on_ffmpeg_exit(const std::string& ingest_id);
+  std::shared_ptr<child_process> start_ffmpeg(const std::string& ingest_id, std::uint16_t rtmp_port, bool transcode,
+                                              std::uint64_t generation);
+  void on_ffmpeg_exit(const std::string& ingest_id, std::uint64_t generation);
   void announce(const live_stream& s, bool live);
   std::optional<int> session_at(std::int64_t webinar_id, std::int64_t now);
 
@@ -85,6 +100,10 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   void get_key(http::request& req, http::responder& respond);
   void status(http::request& req, http::responder& respond);
   void playlist(http::request& req, http::responder& respond);
+  void master_playlist(http::request& req, http::responder& respond);
+  void media_playlist_for(http::request& req, http::responder& respond, const std::string& rendition);
+  void note_viewer(std::int64_t webinar_id, const http::identity& who, const http::request& req);
+  std::string main_rendition() const { return ctx_.ffmpeg.extra_360p ? "main" : ""; }
   void segment(http::request& req, http::responder& respond);
   void recordings(http::request& req, http::responder& respond);
   void delete_recording(http::request& req, http::responder& respond);
@@ -103,9 +122,9 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<live_stream>> by_ingest_;
   std::map<std::int64_t, std::shared_ptr<live_stream>> by_webinar_;
-  std::map<std::int64_t, std::map<std::string, std::chrono::steady_clock::time_point>> viewers_;  // webinar -> token hash -> last fetch
-  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;
-  std::map<std::int64_t, std::pair<std::int64_t, std::optional<int>>> last_stream_;  // webinar -> (started_at, session) of the last one  // (webinar, registration) -> last minute reported
+  std::map<std::int64_t, viewer_tally> viewers_;  // webinar -> its playlist fetchers
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;  // (webinar, registration) -> last minute reported
+  std::map<std::int64_t, std::pair<std::int64_t, std::optional<int>>> last_stream_;  // webinar -> (started_at, session) of the last one
 };
 
 }  // namespace cohort::streaming

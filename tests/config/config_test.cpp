@@ -305,7 +305,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.server.primary_url = "http://changed.example";
   cfg.drops.file_max_bytes = 12345;
   cfg.attendance.min_minutes = 77;
-  cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55};
+  cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55, true};
   cfg.limits = {1111, 2222, 33, 44};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed", 99, 99};
@@ -355,7 +355,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(min_minutes == defaults.attendance.min_minutes);
 
   const auto& [rtmp_listen, rtmp_public_url, ffmpeg, video, segment_seconds, live_segments, session_before_minutes,
-               session_after_minutes] = cfg.streaming;
+               session_after_minutes, extra_360p] = cfg.streaming;
   CHECK(rtmp_listen.host == defaults.streaming.rtmp_listen.host);
   CHECK(rtmp_listen.port == defaults.streaming.rtmp_listen.port);
   CHECK(rtmp_public_url == defaults.streaming.rtmp_public_url);
@@ -365,6 +365,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(live_segments == defaults.streaming.live_segments);
   CHECK(session_before_minutes == defaults.streaming.session_before_minutes);
   CHECK(session_after_minutes == defaults.streaming.session_after_minutes);
+  CHECK(extra_360p == defaults.streaming.extra_360p);
 
   const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes] = cfg.chat;
   CHECK(flood_messages == defaults.chat.flood_messages);
@@ -448,4 +449,17 @@ TEST_CASE("an edge node needs Redis, the primary's URL and the shared token secr
   const auto cl = parse({"--config", secret.path(), "--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"});
   CHECK(cl.cfg.server.role == "edge");
   CHECK(cl.cfg.server.primary_url == "http://p:8080");
+}
+
+TEST_CASE("streaming.video is auto, copy or h264, auto by default", "[config]") {
+  CHECK(config{}.streaming.video == "auto");
+  for (const std::string v : {"auto", "copy", "h264"}) {
+    config cfg;
+    cohort::apply_toml(cfg, "[streaming]\nvideo = \"" + v + "\"\n", "t.toml");
+    CHECK(cfg.streaming.video == v);
+    CHECK_NOTHROW(cohort::validate(cfg));
+  }
+  config cfg;
+  cfg.streaming.video = "hevc";
+  CHECK_THROWS_WITH(cohort::validate(cfg), Contains("streaming.video") && Contains("auto"));
 }

@@ -23,6 +23,9 @@ struct describe {
   std::string operator()(const rtmp_media_started& e) const {
     return "media " + std::to_string(e.type_id) + " @" + std::to_string(e.timestamp);
   }
+  std::string operator()(const rtmp_video_format& e) const {
+    return "video " + (e.fourcc.empty() ? std::to_string(e.codec_id) : e.fourcc) + " " + std::to_string(e.avc_profile);
+  }
   std::string operator()(const rtmp_error& e) const { return "error " + e.reason; }
 };
 
@@ -176,7 +179,8 @@ std::vector<std::string> key_check_events(const std::vector<std::string>& events
 }
 
 const std::vector<std::string> ffmpeg_publish_events = {
-    "connect live", "releaseStream SECRETKEY123", "FCPublish SECRETKEY123", "publish SECRETKEY123 live", "media"};
+    "connect live", "releaseStream SECRETKEY123", "FCPublish SECRETKEY123", "publish SECRETKEY123 live", "media",
+    "video 7 100"};  // libx264's yuv420p default: High
 
 }  // namespace
 
@@ -233,7 +237,7 @@ TEST_CASE("chunk stream ids in the 2- and 3-byte forms keep their own state whil
       }
       bytes += join(chunks(0, command(publish_cmd("K")).on(two_byte)));
       CHECK(parse(bytes) ==
-            std::vector<std::string>{"media 9 @40", "connect live " + std::string(300, 't'), "publish K live"});
+            std::vector<std::string>{"media 9 @40", "video 6 -1", "connect live " + std::string(300, 't'), "publish K live"});
     }
   }
 }
@@ -256,7 +260,7 @@ TEST_CASE("type 1, 2 and 3 headers reuse the length, type and timestamp delta of
   bytes += join(chunks(0, command(be(128, 4), 1).on(6).at(1000)));  // a control message
   bytes += join(chunks(1, media(9, std::string(10, 'v')).at(33)));
   CHECK(parse(bytes) == std::vector<std::string>{"connect live rtmp://h/live", "FCPublish AAAA", "FCPublish BBBB",
-                                                 "FCPublish CCCC", "publish KEY live", "media 9 @1033"});
+                                                 "FCPublish CCCC", "publish KEY live", "media 9 @1033", "video 6 -1"});
 }
 
 TEST_CASE("a type 3 header starting a message adds the last delta to the timestamp", "[streaming]") {
@@ -279,7 +283,8 @@ TEST_CASE("extended timestamps are read on every header that needs them, type 3 
   bytes += join(chunks(0, media(9, std::string(300, 'v')).on(7).at(0x12345678)));
   bytes += join(chunks(0, command(publish_cmd("AFTER"))));
   CHECK(parse(bytes) == std::vector<std::string>{"connect live " + std::string(300, 'x'), "publish KEY live",
-                                                 "publish KEZ live", "media 9 @305419896", "publish AFTER live"});
+                                                 "publish KEZ live", "media 9 @305419896", "video 6 -1",
+                                                 "publish AFTER live"});
 }
 
 TEST_CASE("Set Chunk Size applies to the chunks after it, on every chunk stream", "[streaming]") {
@@ -290,7 +295,7 @@ TEST_CASE("Set Chunk Size applies to the chunks after it, on every chunk stream"
   bytes += set_chunk_size(4096);
   bytes += basic_header(3, 6) + video[0].substr(12 + 128);  // the rest in one chunk
   bytes += join(chunks(0, command(connect_cmd("live", std::string(3000, 'u'))), 4096));
-  CHECK(parse(bytes) == std::vector<std::string>{"media 9 @0", "connect live " + std::string(3000, 'u')});
+  CHECK(parse(bytes) == std::vector<std::string>{"media 9 @0", "video 6 -1", "connect live " + std::string(3000, 'u')});
   rtmp_client_parser p;
   p.feed(bytes);
   CHECK(p.chunk_size() == 4096);
@@ -351,7 +356,7 @@ TEST_CASE("malformed input ends in an error and the parser ignores everything af
     for (std::uint32_t csid = 3; csid < 3 + 65; ++csid) bytes += join(chunks(0, media(9, "v").on(csid)));
     const auto events = parse(bytes);
     CHECK(has_error(events, "more than 64 chunk streams"));
-    CHECK(events.size() == 2);  // media started, then the error at the 65th
+    CHECK(events.size() == 3);  // media started, its codec ('v': 6), then the error at the 65th
   }
   SECTION("an AMF value cut short inside a complete message") {
     const std::string cut_string = amf_str("connect") + std::string("\x02\x00\x0A", 3) + "abc";  // 10 bytes promised
@@ -385,16 +390,72 @@ TEST_CASE("media is counted, never buffered: 10 MB of video keeps memory small",
   std::string slice;
   for (std::uint32_t sent = 0; sent < size;) {
     slice.clear();
+    const bool first = sent == 0;
     while (slice.size() < 64 * 1024 && sent < size) {
       const std::uint32_t n = std::min<std::uint32_t>(128, size - sent);
       slice += sent == 0 ? std::string(n, 'v') : chunk.substr(0, 1 + n);
       sent += n;
     }
-    CHECK(p.feed(slice).empty());
+    // The first bytes name the codec ('v': codec id 6), once; the rest is only counted.
+    CHECK(lines(p.feed(slice)) == (first ? std::vector<std::string>{"video 6 -1"} : std::vector<std::string>{}));
     max_buffered = std::max(max_buffered, p.buffered_bytes());
   }
   CHECK(max_buffered < 70 * 1024);
   CHECK(p.media_bytes() == size);
   CHECK_FALSE(p.failed());
   CHECK(lines(p.feed(join(chunks(0, command(publish_cmd("K")))))) == std::vector<std::string>{"publish K live"});
+}
+
+namespace {
+
+// An FLV video tag body: the first byte (frame type 1 = key, codec id), then `rest`.
+std::string video_tag(std::uint8_t first, std::string rest) { return std::string(1, static_cast<char>(first)) + rest; }
+// An H.264 sequence header: AVCPacketType 0, composition time 0, AVCDecoderConfigurationRecord.
+std::string avc_sequence_header(std::uint8_t profile) {
+  return video_tag(0x17, std::string("\0\0\0\0\x01", 5) + static_cast<char>(profile) + std::string("\x00\x1f\xff\xe1", 4));
+}
+
+std::vector<std::string> after_publish(const std::vector<std::string>& media_messages) {
+  std::string bytes = handshake() + join(chunks(0, command(connect_cmd("live", "rtmp://h/live")))) +
+                      join(chunks(0, command(publish_cmd("K"))));
+  bool first = true;
+  for (const auto& m : media_messages) {
+    bytes += join(chunks(first ? 0 : 1, media(9, m)));
+    first = false;
+  }
+  auto events = parse(bytes);
+  return {events.begin() + 2, events.end()};  // after connect and publish
+}
+
+}  // namespace
+
+TEST_CASE("the first video message names its codec and H.264 profile, once, however it is split", "[streaming]") {
+  CHECK(after_publish({avc_sequence_header(100), avc_sequence_header(244)}) ==
+        std::vector<std::string>{"media 9 @0", "video 7 100"});
+  CHECK(after_publish({avc_sequence_header(244)}) == std::vector<std::string>{"media 9 @0", "video 7 244"});
+  // An H.264 frame (AVCPacketType 1) first: no profile to read.
+  CHECK(after_publish({video_tag(0x27, std::string("\x01\0\0\0\0\0\0\x10", 8))}) ==
+        std::vector<std::string>{"media 9 @0", "video 7 -1"});
+  CHECK(after_publish({video_tag(0x1C, std::string(300, 'h'))}) == std::vector<std::string>{"media 9 @0", "video 12 -1"});
+  // A message shorter than the bytes looked at is reported when it ends.
+  CHECK(after_publish({video_tag(0x17, "")}) == std::vector<std::string>{"media 9 @0", "video 7 -1"});
+  CHECK(after_publish({""}) == std::vector<std::string>{"media 9 @0", "video 0 -1"});
+  // Enhanced RTMP: the top bit, a packet type, then the FourCC.
+  CHECK(after_publish({video_tag(0x90, "hvc1" + std::string(40, '\0'))}) == std::vector<std::string>{"media 9 @0", "video hvc1 -1"});
+}
+
+TEST_CASE("only 8-bit 4:2:0 H.264 plays in every browser as it is", "[streaming]") {
+  for (const int profile : {-1, 66, 77, 88, 100}) {
+    INFO(profile);
+    CHECK(browser_playable({7, "", profile}));
+  }
+  for (const int profile : {110, 122, 244, 44}) {
+    INFO(profile);
+    CHECK_FALSE(browser_playable({7, "", profile}));
+  }
+  CHECK(browser_playable({0, "avc1", -1}));
+  CHECK_FALSE(browser_playable({12, "", -1}));   // HEVC
+  CHECK_FALSE(browser_playable({0, "hvc1", -1}));
+  CHECK_FALSE(browser_playable({0, "av01", -1}));
+  CHECK_FALSE(browser_playable({2, "", -1}));    // Sorenson H.263
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -246,4 +247,39 @@ TEST_CASE("concurrent writers and readers see whole segments", "[streaming][stor
   writer.join();
   CHECK(store.total_bytes() <= 4 * 1010 + 4);
   (void)seen;
+}
+
+TEST_CASE("a stored file carries response headers built once, when it was stored", "[streaming][store]") {
+  segment_store store(6, 1 << 20);
+  store.put_init("0", "init.mp4", "init bytes");
+  const auto put = store.put_segment("0", seg(1), std::string(1000, 'x'));
+  const auto a = store.find("0", seg(1));
+  const auto b = store.find("0", seg(1));
+  REQUIRE(a);
+  CHECK(a.bytes == put);
+  CHECK(a.headers.get() == b.headers.get());  // the same list every time, not rebuilt per answer
+  const segment_store::header_list expected_prefix{{"Content-Type", "video/mp4"},
+                                                   {"Cache-Control", "public, max-age=3600, immutable"}};
+  REQUIRE(a.headers->size() == 3);
+  CHECK(std::equal(expected_prefix.begin(), expected_prefix.end(), a.headers->begin()));
+  CHECK(a.headers->back().first == "ETag");
+  CHECK(a.etag() == a.headers->back().second);
+  CHECK(a.etag().front() == '"');
+  CHECK(a.etag().back() == '"');
+
+  // The ETag follows the content: other bytes, another tag; the same bytes again, the same tag.
+  const auto init = store.find("0", "init.mp4");
+  REQUIRE(init);
+  CHECK(init.etag() != a.etag());
+  store.put_segment("0", seg(2), std::string(1000, 'y'));
+  CHECK(store.find("0", seg(2)).etag() != a.etag());
+  store.put_segment("0", seg(3), std::string(1000, 'x'));
+  CHECK(store.find("0", seg(3)).etag() == a.etag());
+
+  // Evicted or unknown: nothing, and the caller's copy stays valid.
+  CHECK(store.remove("0", seg(1)));
+  CHECK_FALSE(store.find("0", seg(1)));
+  CHECK_FALSE(store.find("1", seg(2)));
+  CHECK(*a.bytes == std::string(1000, 'x'));
+  CHECK(a.headers->size() == 3);
 }

@@ -2,12 +2,16 @@
 // stream keys (create / get / rotate, auth) and refused publishes (unknown or rotated key, a second publisher),
 // the signed live HLS playlist and segments (ffprobe reads them), GET /stream, stream.status over /ws, the
 // recording on disk (VOD playlist, Range, resume after a second publish in the same session, DELETE), ad-hoc
-// recordings outside every session's window, and a clean SIGTERM while a publish runs (no ffmpeg left behind).
+// recordings outside every session's window, per-input video handling (4:2:0 H.264 passes through, 4:4:4 is
+// transcoded), segment ETags and 304s, viewers as playlist fetchers united with live-room presence, the
+// streaming.extra_360p master playlist, and a clean SIGTERM while a publish runs (no ffmpeg left behind).
 // Every server WebSocket message is checked against proto/ws/*.schema.json by tests/support/ws.mjs.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, api } from '../support/server.mjs';
 import { assertError, sleep } from '../support/http.mjs';
@@ -81,12 +85,13 @@ async function newKey(webinarId, s = server) {
   return res.body.stream_key;
 }
 
-// Spawns an ffmpeg publisher (test pattern + sine, H.264/AAC in FLV) for `seconds`.
+// Spawns an ffmpeg publisher (test pattern + sine, H.264/AAC in FLV) for `seconds`; pixFmt yuv444p makes
+// libx264 send High 4:4:4 (profile 244), which browsers do not play.
 // Returns { proc, exited: Promise<{code, signal, ms}>, stderr(), running, kill() }.
-function publish(key, seconds, s = server) {
+function publish(key, seconds, s = server, { pixFmt = 'yuv420p', size = '640x360' } = {}) {
   const url = `rtmp://127.0.0.1:${rtmpPort(s)}/live/${key}`;
-  const proc = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine', '-t', String(seconds), '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'veryfast',
+  const proc = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
+    '-f', 'lavfi', '-i', 'sine', '-t', String(seconds), '-pix_fmt', pixFmt, '-c:v', 'libx264', '-preset', 'veryfast',
     '-tune', 'zerolatency', '-g', '30', '-c:a', 'aac', '-f', 'flv', url], { stdio: ['ignore', 'ignore', 'pipe'] });
   const t0 = Date.now();
   let stderr = '';
@@ -255,9 +260,12 @@ test('live: playlist appears, ffprobe plays it, signed segments, auth, /stream, 
   const cancelled = await register(w.id);
   const cancel = await api(server, 'DELETE', '/api/me', { token: cancelled.token });
   assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+  const roomOnly = await register(w.id);      // has the live room open, never fetches the playlist
+  const playlistOnly = await register(w.id);  // fetches the playlist, no room open
   const key = await newKey(w.id);
   Object.assign(live, { w, person, stranger, key, seconds: 10 });
 
+  await join(roomOnly.token, 'room only');
   const watcher = await join(person.token, 'watcher');
   live.watcher = watcher;
   clients.delete(watcher);  // kept open for the next test, which closes it
@@ -332,6 +340,13 @@ test('live: playlist appears, ffprobe plays it, signed segments, auth, /stream, 
     assert.match(r.headers.get('content-type') ?? '', /^video\/mp4\b/);
     assert.equal(r.headers.get('cache-control'), 'public, max-age=3600, immutable');
     assert.ok(r.bytes.length > 100, `${u.pathname}: ${r.bytes.length} bytes`);
+    const etag = r.headers.get('etag') ?? '';
+    assert.match(etag, /^"[0-9a-f]{16}-[0-9a-f]+"$/, `${u.pathname}: ETag`);
+    assert.equal((await get(u.href)).headers.get('etag'), etag, 'the same ETag on every answer');
+    const again = await get(u.href, { 'if-none-match': etag });
+    assert.equal(again.status, 304, `${u.pathname} with If-None-Match: its ETag`);
+    assert.equal(again.bytes.length, 0);
+    assert.equal(again.headers.get('etag'), etag);
   }
 
   // ffprobe plays the live playlist through the signed URIs.
@@ -346,7 +361,12 @@ test('live: playlist appears, ffprobe plays it, signed segments, auth, /stream, 
   assert.equal(st.live, true, JSON.stringify(st));
   assert.equal(st.session, 1);
   assert.equal(st.started_at, started.started_at);
-  assert.ok(Number.isInteger(st.viewers) && st.viewers >= 1, `viewers >= 1: ${JSON.stringify(st)}`);
+  // Viewers: playlist fetchers of the last 30 s united with live-room presence, each person once. The
+  // watcher (person) did both, roomOnly only joined, playlistOnly only fetches, and the organizer's token fetched.
+  assert.equal((await get(playlistUrl(w.id, playlistOnly.token))).status, 200);
+  assert.ok(Number.isInteger(st.viewers), JSON.stringify(st));
+  const viewers = (await streamStatus(w.id)).viewers;
+  assert.equal(viewers, 4, `viewers: person (room + playlist), room only, playlist only, organizer; got ${viewers}`);
 
   // The second publisher.
   const { ex, firstRunning } = await secondDone;
@@ -478,7 +498,8 @@ test('after the stream: stream.status false, playlist 404, recording (VOD, Range
   for (const [r, secs, what] of strict) await keepsLastSegment(t, r, secs, what);
 });
 
-test('ad hoc: publishes outside every session window record with session null (three webinars at once)', async (t) => {
+test('ad hoc: publishes outside every session window record with session null (three webinars at once); per input, '
+  + '4:2:0 H.264 passes through and 4:4:4 H.264 is transcoded to yuv420p', async (t) => {
   const SECONDS = 4;
   const setups = await Promise.all([0, 1, 2].map(async () => {
     const w = await newWebinar();  // sessions in 2036
@@ -487,8 +508,15 @@ test('ad hoc: publishes outside every session window record with session null (t
   }));
   const [first] = setups;
   const watcher = await join(first.person.token, 'ad-hoc watcher');
-  for (const x of setups) x.pub = publish(x.key, SECONDS);
+  const [, , fourFourFour] = setups;
+  for (const x of setups) x.pub = publish(x.key, SECONDS, server, { pixFmt: x === fourFourFour ? 'yuv444p' : 'yuv420p' });
   await Promise.all(setups.map((x) => waitForPlaylist(x.w.id, x.person.token, 10_000)));
+  // streaming.video = "auto" (the default): the relay reads each publish's first video message.
+  for (const x of setups) {
+    const line = x === fourFourFour ? 'sends H.264 profile 244: transcoding to H.264 yuv420p' : 'sends H.264 profile 100: passing it through';
+    assert.ok(server.stderr.includes(`rtmp: webinar ${x.w.id} ${line}`), `"webinar ${x.w.id} ${line}" in the log:\n${server.stderr.slice(-3000)}`);
+  }
+
   const started = await watcher.next(isStatus(true), 5000);
   assert.equal(started.session, null, JSON.stringify(started));
   for (const x of setups) {
@@ -516,11 +544,71 @@ test('ad hoc: publishes outside every session window record with session null (t
     assert.match(vod.text, /#EXT-X-PLAYLIST-TYPE:VOD/);
     assert.match(vod.text, /#EXT-X-ENDLIST\s*$/);
     recs.push(rec);
+    if (x === fourFourFour) {
+      const probe = await ffprobe(`${server.url}${rec.playlist}?token=${encodeURIComponent(x.person.token)}`, 'stream=codec_name,pix_fmt,width,height');
+      const video = probe.streams.find((v) => v.codec_name === 'h264');
+      assert.deepEqual(video && { pix_fmt: video.pix_fmt, width: video.width, height: video.height },
+        { pix_fmt: 'yuv420p', width: 640, height: 360 }, `4:4:4 input, transcoded: ${JSON.stringify(probe)}`);
+      assert.ok(probe.streams.some((v) => v.codec_name === 'aac'), `an aac stream: ${JSON.stringify(probe)}`);
+    }
   }
   await t.test(`each of the three ${SECONDS} s publishes keeps its last segment`, () => {
     assert.deepEqual(recs.map((r) => r.duration_ms >= SECONDS * 1000 - 100), [true, true, true],
       `duration_ms: ${recs.map((r) => r.duration_ms).join(', ')}`);
   });
+});
+
+test('streaming.extra_360p: index.m3u8 is a master playlist of the main rendition and a 640x360 transcode, both playable', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cohort-360p-'));
+  const cfg = path.join(dir, 'cohort.toml');
+  writeFileSync(cfg, '[streaming]\nextra_360p = true\n');
+  const s = await startServer({ args: ['--config', cfg] });
+  extraServers.push(s);
+  const w = await liveNowWebinar(s);
+  const person = await register(w.id, s);
+  const key = await newKey(w.id, s);
+  const pub = publish(key, 8, s, { size: '854x480' });
+
+  // The 360p rendition may be listed a moment after the main one.
+  const deadline = Date.now() + 15_000;
+  let master;
+  for (;;) {
+    master = await get(playlistUrl(w.id, person.token, s));
+    if (master.status === 200 && master.text.includes('360p.m3u8')) break;
+    assert.ok(Date.now() < deadline, `no master playlist with both renditions: ${master.status} ${master.text}\n${s.stderr.slice(-2000)}`);
+    await sleep(200);
+  }
+  assert.equal(master.headers.get('cache-control'), 'no-cache');
+  const variants = [...master.text.matchAll(/#EXT-X-STREAM-INF:([^\n]*)\n([^\n]+)/g)].map((m) => ({ attrs: m[1], uri: m[2] }));
+  assert.deepEqual(variants.map((v) => v.uri.split('?')[0]), ['main.m3u8', '360p.m3u8'], master.text);
+  for (const v of variants) assert.match(v.attrs, /^BANDWIDTH=[1-9]\d*\b/, master.text);
+  assert.match(variants[1].attrs, /RESOLUTION=640x360/);
+
+  // Each rendition's playlist needs the token, like index.m3u8; its segments are signed and served from memory.
+  for (const v of variants) {
+    const url = new URL(v.uri, playlistUrl(w.id, person.token, s));
+    assertError(await get(new URL(url.pathname, url).href), 401, 'unauthorized', undefined, `${url.pathname} without a token`);
+    const media = await get(url.href);
+    assert.equal(media.status, 200, `${url.pathname}: ${media.text}`);
+    assert.match(media.text, /#EXT-X-MAP:URI="[0-9a-f]+-init_[01]\.mp4\?exp=/);
+    const seg = playlistUris(media.text, url.href).find((u) => /\.m4s$/.test(u.pathname));
+    const r = await get(seg.href);
+    assert.equal(r.status, 200, `${seg.pathname}: ${r.text.slice(0, 200)}`);
+    assert.match(r.headers.get('content-type') ?? '', /^video\/mp4\b/);
+  }
+
+  // ffprobe reads the master: both variants, H.264 yuv420p, the main at the input's size.
+  const probe = await ffprobe(playlistUrl(w.id, person.token, s), 'stream=codec_name,pix_fmt,width,height');
+  const videos = probe.streams.filter((x) => x.codec_name === 'h264').map((x) => `${x.width}x${x.height} ${x.pix_fmt}`).sort();
+  assert.deepEqual(videos, ['640x360 yuv420p', '854x480 yuv420p'], JSON.stringify(probe));
+  assert.equal((await streamStatus(w.id, s)).viewers, 1, 'one person, however many playlists it fetched');
+
+  const ex = await pub.exited;
+  assert.equal(ex.code, 0, `publisher finished cleanly: ${JSON.stringify(ex)} ${pub.stderr()}`);
+  await s.stop();
+  s.cleanup();
+  extraServers.splice(extraServers.indexOf(s), 1);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('SIGTERM while a publish runs: the server exits 0 within 5 s and leaves no ffmpeg behind', async () => {

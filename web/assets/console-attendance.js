@@ -1,6 +1,7 @@
 // Console "Attendance" panel: pick a session, see who joined (first seen, last seen, minutes, and
 // whether that reached the series' min_minutes), how many registrants watched minute by minute as a
 // small inline SVG chart drawn here (no chart library), and the CSV export of the same table.
+// Each attended registrant's row links to a printable certificate (/certificate, new tab).
 import { el, clear } from '/assets/dom.js';
 import { shortDateTime, parseTime, zoneName } from '/assets/format.js';
 import { api, problem } from '/assets/console-common.js';
@@ -148,17 +149,34 @@ export function mountAttendance() {
     }
   }
 
-  function row(r, sessionStart) {
+  // The printable certificate of an attended registrant (certificate.html), in a new tab.
+  function certificateLink(r, sessionNumber) {
+    if (!webinar || !sessionNumber || r.registration_id === undefined || r.registration_id === null) return null;
+    const query = new URLSearchParams({ webinar: String(webinar.id), session: String(sessionNumber), registration: String(r.registration_id) });
+    return el('a', {
+      href: `/certificate?${query}`,
+      target: '_blank',
+      rel: 'noopener',
+      class: 'att-certificate',
+      'aria-label': `Certificate of attendance for ${String(r.name ?? '')} (opens in a new tab)`,
+      'data-testid': 'attendance-certificate',
+    }, 'Certificate');
+  }
+
+  function row(r, sessionStart, sessionNumber) {
     const attended = r.attended === true;
     const minutes = Number.isFinite(r.minutes) ? r.minutes : 0;
     const time = (iso) => (parseTime(iso) ? el('time', { datetime: iso, title: shortDateTime(iso) }, clockText(iso, sessionStart)) : el('span', { class: 'muted' }, '—'));
+    const pill = el('span', { class: `status-pill ${attended ? 'registered' : 'cancelled'}` }, attended ? 'Yes' : 'No');
+    const certificate = attended ? certificateLink(r, sessionNumber) : null;
     return el('tr', { 'data-testid': 'attendance-row', dataset: { id: String(r.registration_id ?? '') } },
       el('th', { scope: 'row', 'data-label': 'Name' }, String(r.name ?? '')),
       el('td', { 'data-label': 'Email', class: 'reg-email' }, String(r.email ?? '')),
       el('td', { 'data-label': 'Joined' }, time(r.joined_at)),
       el('td', { 'data-label': 'Left' }, time(r.left_at)),
       el('td', { 'data-label': 'Minutes', class: 'num-cell' }, String(minutes)),
-      el('td', { 'data-label': 'Attended' }, el('span', { class: `status-pill ${attended ? 'registered' : 'cancelled'}` }, attended ? 'Yes' : 'No')));
+      // One child for the cell (the phone layout puts a cell's children in a grid): pill, link.
+      el('td', { 'data-label': 'Attended' }, certificate ? el('span', { class: 'nowrap' }, pill, ' ', certificate) : pill));
   }
 
   function clearResults() {
@@ -216,7 +234,8 @@ export function mountAttendance() {
     }
 
     if (registrants.length) {
-      rows.append(...registrants.map((r) => row(r, start)));
+      const sessionNumber = Number.isFinite(session.number) ? session.number : picker.value;
+      rows.append(...registrants.map((r) => row(r, start, sessionNumber)));
       table.hidden = false;
     } else {
       empty.textContent = 'No registrants for this series yet.';

@@ -23,7 +23,7 @@
 //              registrants-summary, registrants-empty, registrants-more, registrants-csv;
 //              open-live-room, chat-live-room, chat-csv; recordings-list, recording-item,
 //              recording-delete; attendance-session, attendance-table, attendance-row,
-//              attendance-summary, attendance-chart, attendance-csv;
+//              attendance-summary, attendance-chart, attendance-csv, attendance-certificate;
 //              email-summary, email-transport, email-filter, email-refresh, email-empty,
 //              email-table, email-row (data-id, data-state), email-view (the row's View button),
 //              email-dialog, email-source (the <pre>), email-view-close, email-more
