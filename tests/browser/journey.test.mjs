@@ -423,14 +423,24 @@ test('issue 6: organizer and therapist, from the CLI account to the attendance r
       await consolePage.getByTestId('attendance-table').waitFor({ timeout: 5000 });
       if (!(await row.count())) return false;
       const cells = await row.locator('th, td').allInnerTexts();
-      return Number(cells[4]) >= 1 && cells[5] === 'Yes' ? cells : false;
+      return Number(cells[4]) >= 1 && cells[5].trim().startsWith('Yes') ? cells : false;
     }, { timeoutMs: 20_000, everyMs: 1000 });
     const cells = (await row.locator('th, td').allInnerTexts()).map((s) => s.trim());
     assert.equal(cells[0], THERAPIST.name);
     assert.equal(cells[1], THERAPIST.email);
     assert.match(cells[2], /^\d{1,2}:\d{2}\s?(AM|PM)$/, `joined: ${cells[2]}`);
     assert.ok(Number(cells[4]) >= 1, `minutes: ${cells[4]}`);
-    assert.equal(cells[5], 'Yes');
+    assert.match(cells[5], /^Yes\b/);
+    // An attended row links to the printable certificate.
+    const certificate = row.getByTestId('attendance-certificate');
+    assert.match(await certificate.getAttribute('href'), new RegExp(`^/certificate\\?webinar=${seriesId}&session=1&registration=\\d+$`));
+    const certPage = await consolePage.context().newPage();
+    await certPage.goto(server.url + (await certificate.getAttribute('href')));
+    await certPage.getByTestId('certificate').waitFor({ timeout: 10_000 });
+    assert.equal((await certPage.getByTestId('certificate-name').innerText()).trim(), THERAPIST.name);
+    assert.match(await certPage.getByTestId('certificate').innerText(), /Certificate of attendance/i);
+    await screenshot(certPage, 'certificate');
+    await certPage.close();
     // Only registrants are in the report: the organizer's own presence is not.
     assert.equal(await consolePage.getByTestId('attendance-row').count(), 1);
     assert.match(await consolePage.getByTestId('attendance-summary').innerText(), /^1 of 1 registrant attended session 1 \(1 minute or more\)/);
