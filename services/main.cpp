@@ -71,6 +71,8 @@ std::string load_or_create_secret(const fs::path& file, bool& created) {
   return value;
 }
 
+// A folder of the repository (web/, config/email/) next to the build folder the binary is in,
+// when it holds `probe`; else the same folder under the working directory.
 fs::path beside_build(const fs::path& relative, const fs::path& probe) {
   std::error_code ec;
   const auto exe = fs::read_symlink("/proc/self/exe", ec);
@@ -78,14 +80,13 @@ fs::path beside_build(const fs::path& relative, const fs::path& probe) {
   return fs::current_path() / relative;
 }
 
-fs::path default_web_root() {
-  std::error_code ec;
-  const auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto beside_build = exe.parent_path().parent_path() / "web";
-    if (fs::exists(beside_build / "index.html")) return beside_build;
-  }
-  return fs::current_path() / "web";
+fs::path default_web_root() { return beside_build("web", "index.html"); }
+
+// The host of a validated http(s):// URL, without port or path.
+std::string url_host(const std::string& url) {
+  const auto start = url.find("://") + 3;
+  const auto end = url.find_first_of(":/", start);
+  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
 std::string base_url(const listen_address& listen, std::uint16_t port) {
@@ -184,8 +185,7 @@ struct email_parts {
 };
 
 std::string mail_host(const std::string& public_url) {
-  const auto start = public_url.find("://") + 3;
-  const auto host = public_url.substr(start, public_url.find_first_of(":/", start) - start);
+  const auto host = url_host(public_url);
   const bool named = host.find('.') != std::string::npos && host.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos;
   return named ? host : "localhost";
 }
@@ -253,12 +253,7 @@ void sweep_reminders(net::steady_timer& timer, store::sqlite_writer& writer, con
 std::string rtmp_url_for(const config& cfg, std::uint16_t port) {
   if (!cfg.streaming.rtmp_public_url.empty()) return cfg.streaming.rtmp_public_url;
   std::string host = cfg.streaming.rtmp_listen.host;
-  if (!cfg.server.public_url.empty()) {
-    const auto& url = cfg.server.public_url;
-    const auto start = url.find("://") + 3;
-    const auto end = url.find_first_of(":/", start);
-    host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  }
+  if (!cfg.server.public_url.empty()) host = url_host(cfg.server.public_url);
   if (host == "0.0.0.0" || host == "::") host = "localhost";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   return "rtmp://" + host + ":" + std::to_string(port) + "/live";

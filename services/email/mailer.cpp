@@ -311,6 +311,13 @@ int mailer::queue_reminders(store::database& db, std::int64_t now) const {
         const auto starts_at = d.due_at + d.offset_seconds;
         // The start time is part of the key: a postponed session is reminded of again.
         const auto key = reminder_dedupe_key(id, d.session, d.offset_seconds) + "@" + std::to_string(starts_at);
+        // A reminder stays due until its session starts: every sweep meets it again, so the
+        // common case (already queued) is one index lookup, not a message id and an insert.
+        auto& queued_already = db.cached("SELECT 1 FROM outbox WHERE dedupe_key = ?");
+        queued_already.bind(1, key);
+        const bool exists = queued_already.step();
+        queued_already.reset();
+        if (exists) continue;
         const auto args = "{\"session\":" + std::to_string(d.session) + ",\"starts_at\":" + std::to_string(starts_at) + "}";
         if (queue(db, id, "reminder", key, args, now)) ++queued;
       }

@@ -4,6 +4,8 @@
 import { request, errorOf, NetworkError } from '/assets/api.js';
 import { viewerTimeZone } from '/assets/format.js';
 
+export { copyText } from '/assets/dom.js';
+
 let unauthorized = null;
 
 // Called once by console.js: what to do when the server says the session is gone.
@@ -108,27 +110,4 @@ export function twoStep(button, { label, confirmLabel, ariaLabel, confirmAriaLab
   });
   button.addEventListener('blur', reset);
   button.addEventListener('keydown', (e) => { if (e.key === 'Escape') reset(); });
-}
-
-// Copies text; Clipboard API where allowed (https, localhost), a hidden textarea elsewhere.
-export async function copyText(text) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // fall through to the old way
-  }
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.setAttribute('readonly', '');
-  area.style.position = 'fixed';
-  area.style.opacity = '0';
-  document.body.append(area);
-  area.select();
-  let ok = false;
-  try { ok = document.execCommand('copy'); } catch { ok = false; }
-  area.remove();
-  return ok;
 }

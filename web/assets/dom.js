@@ -26,3 +26,26 @@ export function focusRegion(node) {
   if (!node.hasAttribute('tabindex')) node.setAttribute('tabindex', '-1');
   node.focus();
 }
+
+// Copies text; Clipboard API where allowed (https, localhost), a hidden textarea elsewhere.
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the old way
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch { ok = false; }
+  area.remove();
+  return ok;
+}

@@ -3,35 +3,12 @@
 // GET/POST /api/webinars/{id}/stream-key, and whether the webinar is live with how many watch
 // (GET /api/webinars/{id}/stream, polled every 10 s and whenever the chat socket reports a change).
 import { request, NetworkError } from '/assets/api.js';
-import { focusRegion } from '/assets/dom.js';
+import { focusRegion, copyText } from '/assets/dom.js';
 import { parseTime } from '/assets/format.js';
 
 const POLL_MS = 10_000;
 const MASK = '••••••••••••••••';
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-
-// Clipboard API where allowed (https, localhost); a hidden textarea and execCommand elsewhere.
-async function copyText(text) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // fall through to the old way
-  }
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.setAttribute('readonly', '');
-  area.style.position = 'fixed';
-  area.style.opacity = '0';
-  document.body.append(area);
-  area.select();
-  let ok = false;
-  try { ok = document.execCommand('copy'); } catch { ok = false; }
-  area.remove();
-  return ok;
-}
 
 // `token` is the admin token; without one the requests go with the console's session cookie.
 export function mountStreamManager({ webinarId, token }) {
