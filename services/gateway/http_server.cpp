@@ -170,7 +170,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
       // Bytes already in the socket are a request the client finished sending: answer it too.
       beast::error_code ec;
       const bool arriving = self->stream_.socket().available(ec) > 0;
-      if (!self->busy_ && !self->request_started_ && !arriving) self->do_close();
+      // Cancel rather than close: the reactor may already have read a request whose handler is
+      // queued behind this one; a cancel leaves that completion as it is, and the handler answers
+      // it (do_read closes afterwards). A read still waiting ends with operation_aborted → close.
+      if (!self->busy_ && !self->request_started_ && !arriving) self->stream_.cancel();
     });
   }
 

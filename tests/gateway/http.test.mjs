@@ -423,11 +423,12 @@ async function classifiedSignup(url, webinarId, email, conn) {
   if (!conn) {
     try { conn = await RawConn.open(url); } catch (e) { return { kind: 'refused', email, detail: e.code }; }
   }
+  const before = conn.received;
   try {
     conn.send('POST', `/api/webinars/${webinarId}/registrations`, { body: { name: 'Term', email, consent: true }, headers: { Connection: 'close' } });
     return { kind: 'response', email, res: await conn.readResponse(8000) };
   } catch (e) {
-    return { kind: conn.received === 0 ? 'dropped' : 'garbled', email, detail: e.message };
+    return { kind: conn.received === before ? 'dropped' : 'garbled', email, detail: e.message };
   } finally { conn.destroy(); }
 }
 
@@ -469,9 +470,14 @@ test('SIGTERM during a burst: no truncated or garbled answer, requests already s
     const kept = await RawConn.open(s.url);
     kept.send('GET', '/healthz');
     assert.equal((await kept.readResponse()).status, 200);
-    // Connections the server has accepted; their requests are written just before the signal.
-    const ready = await Promise.all(Array.from({ length: 10 }, () => RawConn.open(s.url)));
-    await sleep(100);
+    // Connections the server has accepted (each answered one request, so none waits in the listen
+    // backlog, which a stopping server may reset); their next requests are written just before the signal.
+    const ready = await Promise.all(Array.from({ length: 10 }, async () => {
+      const conn = await RawConn.open(s.url);
+      conn.send('GET', '/healthz');
+      assert.equal((await conn.readResponse()).status, 200);
+      return conn;
+    }));
 
     const burst = Array.from({ length: 30 }, (_, i) => classifiedSignup(s.url, w.id, `burst${i}@example.com`));
     await sleep(10);
