@@ -5,8 +5,7 @@
 #include "attendance/attendance_api.hpp"
 #include "bus/redis_url.hpp"
 #include "email/email_api.hpp"
-#include "email/mailer.hpp"
-#include "email/outbox_sender.hpp"
+#include "email/email_service.hpp"
 #include "chat/chat_hub.hpp"
 #include "chat/chat_store.hpp"
 #include "drops/drop_store.hpp"
@@ -174,79 +173,6 @@ void add_all_routes(http::router& routes, registration::registration_api& api, c
   drops.add_routes(routes);
   attendance.add_routes(routes);
   email.add_routes(routes);
-}
-
-// The email side of the primary: what to mail (mailer, hooked into the registration and drop
-// transactions), the sender that drains the outbox, and the reminder sweep.
-struct email_parts {
-  std::unique_ptr<email::mailer> mailer;
-  std::unique_ptr<email::outbox_sender> sender;
-  std::string transport, outbox_dir;
-};
-
-std::string mail_host(const std::string& public_url) {
-  const auto host = url_host(public_url);
-  const bool named = host.find('.') != std::string::npos && host.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos;
-  return named ? host : "localhost";
-}
-
-// Throws (with a message naming what is wrong) when the templates or the relay settings are unusable.
-email_parts make_email(const config& cfg, const std::string& public_url, const std::string& link_secret,
-                       store::sqlite_writer& writer) {
-  const auto& c = cfg.email;
-  email_parts out;
-  email::mailer_options o;
-  o.public_url = public_url;
-  o.host = mail_host(public_url);
-  o.from = {c.from_name, c.from_address.empty() ? "webinars@" + o.host : c.from_address};
-  o.link_secret = link_secret;
-  o.reminder_offsets_seconds.clear();
-  for (int m : c.reminder_minutes) o.reminder_offsets_seconds.push_back(std::int64_t{m} * 60);
-  const auto templates_dir = c.templates_dir.empty() ? beside_build("config/email", "confirmation.txt") : fs::path(c.templates_dir);
-  const auto envelope_from = o.from.address;
-  out.mailer = std::make_unique<email::mailer>(std::move(o), email::template_set::load(templates_dir));
-  email::outbox_sender::options so;
-  so.db_path = (fs::path(cfg.storage.data_dir) / "cohort.db").string();
-  so.writer = &writer;
-  so.eml_dir = fs::path(cfg.storage.data_dir) / "outbox";
-  so.envelope_from = envelope_from;
-  so.policy.first_delay_seconds = c.retry_first_seconds;
-  so.compose = [m = out.mailer.get()](store::database& db, const email::outbox_entry& e) {
-    return m->compose(db, e, registration::unix_now());
-  };
-  if (!c.smtp_host.empty()) {
-    email::smtp_config smtp;
-    smtp.host = c.smtp_host;
-    smtp.port = c.smtp_port;
-    smtp.tls = c.smtp_tls == "tls" ? email::smtp_tls::implicit : c.smtp_tls == "none" ? email::smtp_tls::none : email::smtp_tls::starttls;
-    smtp.username = c.smtp_username;
-    smtp.password = c.smtp_password;
-    if (smtp.password.empty())
-      if (const char* env = std::getenv("COHORT_SMTP_PASSWORD")) smtp.password = env;
-    so.smtp = smtp;
-  }
-  out.transport = so.smtp ? "smtp" : "files";
-  out.outbox_dir = fs::absolute(so.eml_dir).lexically_normal().string();
-  out.sender = std::make_unique<email::outbox_sender>(std::move(so));
-  return out;
-}
-
-// Queues the reminders that fell due, now and every 30 s (reminders are once-only by key, so a
-// sweep that runs twice, or after a restart, sends nothing twice).
-void sweep_reminders(net::steady_timer& timer, store::sqlite_writer& writer, const email_parts& mail) {
-  writer.submit([m = mail.mailer.get()](store::database& db) { m->queue_reminders(db, registration::unix_now()); },
-                [s = mail.sender.get()](std::exception_ptr ep) {
-                  if (!ep) return s->wake();
-                  try {
-                    std::rethrow_exception(ep);
-                  } catch (const std::exception& e) {
-                    std::cerr << "cohort: reminder sweep failed: " << e.what() << "\n";
-                  }
-                });
-  timer.expires_after(std::chrono::seconds(30));
-  timer.async_wait([&timer, &writer, &mail](boost::system::error_code ec) {
-    if (!ec) sweep_reminders(timer, writer, mail);
-  });
 }
 
 // What OBS is told: the configured URL, else rtmp://<public host or listen host>:<port>/live.
@@ -477,9 +403,11 @@ int serve_primary(const config& cfg, const secrets& keys) {
   if (!bus) return 2;
   chat::chat_hub chat({&ioc, bus.get(), writes, &readers, false, authenticate, allowed_origins(cfg, port), &metrics,
                        room_options_from(cfg.chat), primary_records(writes, readers)});
-  email_parts mail;
+  std::unique_ptr<email::email_service> mail;
   try {
-    mail = make_email(cfg, public_url, keys.token_secret, writer);
+    mail = std::make_unique<email::email_service>(
+        email::email_service_options{cfg.email, data_dir, beside_build("config/email", "confirmation.txt"), public_url, keys.token_secret},
+        writer, ioc);
   } catch (const std::exception& e) {
     std::cerr << "config: email: " << e.what() << "\n";
     return 2;
@@ -494,14 +422,8 @@ int serve_primary(const config& cfg, const secrets& keys) {
   api_ctx.on_cancelled = [&chat](std::int64_t webinar, std::int64_t registration, const std::string& nonce_hash) {
     chat.registration_cancelled(webinar, registration, nonce_hash);
   };
-  const auto* m = mail.mailer.get();
-  api_ctx.mail.signed_up = [m](store::database& db, std::int64_t id, const std::string& token) {
-    m->signed_up(db, id, token, registration::unix_now());
-  };
-  api_ctx.mail.promoted = [m](store::database& db, std::int64_t id) { m->promoted(db, id, registration::unix_now()); };
-  api_ctx.mail.cancelled = [m](store::database& db, std::int64_t id) { m->cancelled(db, id, registration::unix_now()); };
-  api_ctx.mail.rescheduled = [m](store::database& db, std::int64_t webinar) { m->rescheduled(db, webinar, registration::unix_now()); };
-  api_ctx.mail.queued = [s = mail.sender.get()] { s->wake(); };
+  api_ctx.mail = mail->registration_hooks();
+  const auto* m = &mail->mailer();
   const drops::file_store files(data_dir / "files");
   auto scheduler = std::make_shared<drops::drop_scheduler>(drops::scheduler_context{
       &ioc, &writer, &readers, bus.get(), cfg.attendance.min_minutes, [m](store::database& db, const drops::released_drop& d) {
@@ -548,15 +470,13 @@ int serve_primary(const config& cfg, const secrets& keys) {
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);
   attendance::attendance_api attendance_api({&readers, cfg.attendance.min_minutes});
-  email::email_api email_api({writes, &readers, mail.mailer.get(), mail.transport, mail.outbox_dir});
+  email::email_api email_api({writes, &readers, m, mail->transport(), mail->outbox_dir()});
   add_all_routes(routes, api, {*sessions, chat, drops_api, *streaming_hub, attendance_api, email_api}, web_root, [&ready, &bus] { return ready && bus->available(); },
                  metrics);
   server.start_accepting();
   relay.start_accepting();
   scheduler->start();  // releases what fell due while the server was down
-  mail.sender->start();
-  net::steady_timer reminders(ioc);
-  sweep_reminders(reminders, writer, mail);
+  mail->start();
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
   std::cout << "cohort: rtmp ingest on rtmp://" << cfg.streaming.rtmp_listen.host << ":" << rtmp_port << "/live\n";
@@ -566,9 +486,9 @@ int serve_primary(const config& cfg, const secrets& keys) {
   run_until_signal(ioc, threads, server, *bus, [&] {
     relay.stop();
     streaming_hub->stop();
-    reminders.cancel();
+    mail->cancel_sweeps();
   });
-  mail.sender->stop();
+  mail->stop();
   writer.stop();
   std::cout << "cohort: stopped" << std::endl;
   return 0;

@@ -177,6 +177,7 @@ bool mailer::queue(store::database& db, std::int64_t registration_id, std::strin
 }
 
 composed_mail mailer::compose(store::database& db, const outbox_entry& entry, std::int64_t now) const {
+  if (entry.kind == "series_cancelled") return compose_series_cancelled(entry);
   if (!entry.registration_id) throw std::runtime_error("no recipient");
   const auto r = load(db, *entry.registration_id);
   if (!r) throw std::runtime_error("the registration no longer exists");
@@ -224,6 +225,63 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
   m.message_id = entry.message_id;
   m.date = entry.created_at;
   return {m.subject, render_mime(m)};
+}
+
+// Everything comes from the row: the registration and the series are deleted by now. No
+// unsubscribe link either (there is nothing left to unsubscribe from).
+composed_mail mailer::compose_series_cancelled(const outbox_entry& entry) const {
+  const auto args = boost::json::parse(entry.args).as_object();
+  recipient r;
+  r.name = std::string(args.at("name").as_string());
+  r.email = entry.to_addr;
+  r.webinar.id = entry.webinar_id.value_or(0);
+  r.webinar.title = std::string(args.at("title").as_string());
+  r.webinar.description = std::string(args.at("description").as_string());
+  for (const auto& v : args.at("sessions").as_array()) {
+    const auto& s = v.as_array();
+    r.webinar.sessions.push_back({static_cast<int>(s.at(0).to_number<std::int64_t>()), s.at(1).to_number<std::int64_t>(),
+                                  static_cast<int>(s.at(2).to_number<std::int64_t>())});
+  }
+  mail_message m;
+  m.from = options_.from;
+  m.to = {r.name, r.email};
+  const auto text = templates_.render(entry.kind, {{"name", r.name}, {"webinar_title", r.webinar.title}, {"sessions", session_lines(r.webinar)}});
+  m.subject = text.subject;
+  m.text_body = text.text;
+  m.html_body = text.html;
+  // Only the registered were sent an invitation to take back out of their calendars.
+  if (args.at("registered").as_bool())
+    m.attachments.push_back(invitation(r, true, args.at("sequence").to_number<std::int64_t>(), entry.created_at));
+  m.message_id = entry.message_id;
+  m.date = entry.created_at;
+  return {m.subject, render_mime(m)};
+}
+
+void mailer::series_cancelled(store::database& db, std::int64_t webinar_id, std::int64_t now) const {
+  const auto w = series(db, webinar_id);
+  if (!w) return;
+  auto seq = db.prepare("SELECT ics_sequence FROM webinars WHERE id = ?");
+  seq.bind(1, webinar_id);
+  if (!seq.step()) return;
+  const auto sequence = seq.int64(0) + 1;
+  boost::json::array sessions;
+  for (const auto& s : w->sessions) sessions.push_back(boost::json::array{s.number, s.starts_at, s.duration_minutes});
+  auto st = db.prepare("SELECT id, name, email, status FROM registrations WHERE webinar_id = ? AND status <> 'cancelled' ORDER BY id");
+  st.bind(1, webinar_id);
+  while (st.step()) {
+    const auto id = st.int64(0);
+    const boost::json::object args{{"name", st.text(1)},        {"title", w->title},   {"description", w->description},
+                                   {"sessions", sessions},      {"sequence", sequence}, {"registered", st.text(3) == "registered"}};
+    outbox_message m;
+    m.to_addr = st.text(2);
+    m.webinar_id = webinar_id;
+    m.registration_id = id;
+    m.kind = "series_cancelled";
+    m.dedupe_key = "series_cancelled:" + std::to_string(id);
+    m.args = boost::json::serialize(args);
+    m.message_id = make_message_id(m.dedupe_key + "." + http::hex(http::random_bytes(6)), options_.host);
+    enqueue(db, m, now);
+  }
 }
 
 void mailer::signed_up(store::database& db, std::int64_t registration_id, const std::string& token, std::int64_t now) const {

@@ -40,6 +40,10 @@ class mailer {
   void cancelled(store::database& db, std::int64_t registration_id, std::int64_t now) const;
   // The series' sessions changed: an updated invitation (same UIDs, higher SEQUENCE) to everyone registered.
   void rescheduled(store::database& db, std::int64_t webinar_id, std::int64_t now) const;
+  // The series is about to be deleted (called in the deleting transaction, before the rows go):
+  // everyone registered or waitlisted is told, the registered with a calendar cancellation. The
+  // row carries what the message needs (name, title, sessions), since nothing is left to read.
+  void series_cancelled(store::database& db, std::int64_t webinar_id, std::int64_t now) const;
   // A released drop: a notice to its audience (nullopt: everyone registered) who still want them.
   void drop_released(store::database& db, std::int64_t webinar_id, std::int64_t drop_id, const std::string& title,
                      const std::string& body, const std::optional<std::vector<std::int64_t>>& audience, std::int64_t now) const;
@@ -65,6 +69,7 @@ class mailer {
   bool queue(store::database& db, std::int64_t registration_id, std::string_view kind, const std::string& dedupe_key,
              const std::string& args, std::int64_t now) const;
   attachment invitation(const recipient& r, bool cancel, std::int64_t sequence, std::int64_t now) const;
+  composed_mail compose_series_cancelled(const outbox_entry& entry) const;
   std::string signature(std::int64_t registration_id) const;
   std::string join_url(const recipient& r) const;
   std::string cancel_url(const recipient& r) const;

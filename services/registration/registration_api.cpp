@@ -252,7 +252,8 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
 void registration_api::delete_webinar(http::request& req, http::responder& respond) {
   write<bool>(
       respond,
-      [id = req.id_param(0)](store::database& db) {
+      [id = req.id_param(0), mail = &ctx_.mail](store::database& db) {
+        if (mail->series_deleted) mail->series_deleted(db, id);
         registration::delete_webinar(db, id);
         return true;
       },

@@ -26,6 +26,7 @@ struct mail_hooks {
   std::function<void(store::database&, std::int64_t registration_id)> promoted;
   std::function<void(store::database&, std::int64_t registration_id)> cancelled;
   std::function<void(store::database&, std::int64_t webinar_id)> rescheduled;  // sessions changed
+  std::function<void(store::database&, std::int64_t webinar_id)> series_deleted;  // before its rows go
   std::function<void()> queued;  // after a commit: mail may be waiting (wakes the sender)
 
   void promoted_all(store::database& db, const std::vector<std::int64_t>& ids) const {

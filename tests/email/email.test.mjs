@@ -528,3 +528,37 @@ scenario('without smtp_host a signup writes one .eml file under <data-dir>/outbo
   assertError(await api(server, 'GET', `/api/emails/${row.id}/message`), 401);
   assertError(await api(server, 'GET', `/api/webinars/${webinar.id}/emails`, { token: ada.token }), 403);
 });
+
+// --- series deleted --------------------------------------------------------------------------------------------------
+
+scenario('deleting a series mails everyone still signed up: the registered a calendar CANCEL for every session, the waitlisted a notice', async (h) => {
+  const smtp = await h.smtp();
+  const server = await h.server({ smtpPort: smtp.port });
+  const webinar = await createWebinar(server, {
+    title: 'Series to be cancelled', capacity: 1,
+    sessions: [{ starts_at: '2036-07-01T18:00:00Z', duration_minutes: 60 }, { starts_at: '2036-07-08T18:00:00Z', duration_minutes: 45 }],
+  });
+  const ada = await register(server, webinar.id, 'Ada Lovelace', uniqueEmail('ada'));
+  const bob = await register(server, webinar.id, 'Bob Brown', uniqueEmail('bob'), 'waitlisted');
+  const cy = await register(server, webinar.id, 'Cy Young', uniqueEmail('cy'), 'waitlisted');
+  const cancel = await api(server, 'DELETE', '/api/me', { token: cy.token });
+  assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+  await outboxSettled(server, webinar.id, 4);  // Ada's confirmation, two waitlist mails, Cy's cancellation
+  await mailTo(smtp, cy.email, /cancelled/i);
+
+  const del = await api(server, 'DELETE', `/api/webinars/${webinar.id}`, { token: server.adminToken });
+  assert.equal(del.status, 204, JSON.stringify(del.body));
+
+  const toAda = await mailTo(smtp, ada.email, /^Cancelled: Series to be cancelled$/);
+  checkInvitation(toAda, { method: 'CANCEL', webinar, sequence: 1, attendee: ada.email });
+  assert.equal(parseIcs(calendarPart(toAda).text()).events[0].STATUS, 'CANCELLED');
+  const adaText = textPart(toAda).text();
+  assert.ok(adaText.includes('Ada Lovelace') && adaText.includes('Session 2:'), `greets and lists the sessions:\n${adaText}`);
+  const toBob = await mailTo(smtp, bob.email, /^Cancelled: Series to be cancelled$/);
+  assert.equal(calendarPart(toBob), undefined, 'no calendar for someone who was never invited');
+  // Cy cancelled before: nothing more for her; and each message exactly once.
+  await sleep(500);
+  assert.equal(to(cy.email)(smtp.messages()).filter((m) => /^Cancelled:/.test(m.subject)).length, 0);
+  assert.equal(to(ada.email)(smtp.messages()).filter((m) => /^Cancelled:/.test(m.subject)).length, 1);
+  assert.equal(to(bob.email)(smtp.messages()).filter((m) => /^Cancelled:/.test(m.subject)).length, 1);
+});

@@ -1,6 +1,7 @@
 #include "email/mailer.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "mime_reader.hpp"
 #include "email/outbox_store.hpp"
 #include "gateway/auth.hpp"
 #include "registration/registration_store.hpp"
@@ -29,6 +30,17 @@ fs::path shipped_templates() {
   const char* dir = std::getenv("COHORT_SOURCE_DIR");
   const fs::path root = dir ? fs::path(dir) : fs::path(__FILE__).parent_path().parent_path().parent_path();
   return root / "config" / "email";
+}
+
+// The decoded calendar attachment of a message (empty without one).
+std::string calendar_of(const std::string& mime) {
+  using namespace cohort::email::testing;
+  const auto top = parse_entity(mime);
+  for (const auto& raw : split_multipart(top.body, boundary_of(top.header("Content-Type").value_or("")))) {
+    const auto part = parse_entity(raw);
+    if (part.header("Content-Type").value_or("").rfind("text/calendar", 0) == 0) return base64_decode(part.body);
+  }
+  return {};
 }
 
 struct fixture {
@@ -204,4 +216,31 @@ TEST_CASE("a mail queued before a cancellation is not composed", "[email][mailer
   for (const auto& e : next_due(f.db, t0 + day, 100)) {
     if (e.kind == "drop") CHECK_THROWS_WITH(f.mail.compose(f.db, e, t0), Catch::Contains("cancelled"));
   }
+}
+
+TEST_CASE("a deleted series tells everyone still signed up, the registered with a calendar cancellation", "[email][mailer]") {
+  fixture f(1);
+  f.signup("Maya", "maya@example.org");
+  f.signup("Ben", "ben@example.org");  // waitlisted
+  const auto ada = f.signup("Ada", "ada@example.org");  // waitlisted too
+  cohort::registration::cancel_registration(f.db, ada.id, t0 + hour);  // already told; not again
+  f.mail.series_cancelled(f.db, f.webinar, t0 + 2 * hour);
+  f.mail.series_cancelled(f.db, f.webinar, t0 + 2 * hour);  // a retried transaction: still once
+  cohort::registration::delete_webinar(f.db, f.webinar);
+  CHECK(f.kinds_to("maya@example.org") == std::vector<std::string>{"confirmation", "series_cancelled"});
+  CHECK(f.kinds_to("ben@example.org") == std::vector<std::string>{"waitlisted", "series_cancelled"});
+  CHECK(f.kinds_to("ada@example.org") == std::vector<std::string>{"waitlisted"});
+
+  // Composed after the rows are gone, from what the outbox row kept.
+  const auto maya = f.mime_of("series_cancelled", "maya@example.org");
+  CHECK(maya.find("Subject: Cancelled: Infant massage, week by week") != std::string::npos);
+  CHECK(maya.find("Hi Maya") != std::string::npos);
+  CHECK(maya.find("Content-Type: text/calendar; method=CANCEL") != std::string::npos);
+  const auto ics = calendar_of(maya);
+  CHECK(ics.find("STATUS:CANCELLED") != std::string::npos);
+  CHECK(ics.find("SEQUENCE:1") != std::string::npos);  // above the invitation's 0
+  CHECK(maya.find("List-Unsubscribe") == std::string::npos);
+  const auto ben = f.mime_of("series_cancelled", "ben@example.org");
+  CHECK(ben.find("Hi Ben") != std::string::npos);
+  CHECK(ben.find("text/calendar") == std::string::npos);  // he had no invitation to cancel
 }

@@ -93,7 +93,9 @@ TEST_CASE("every shipped template loads and renders with no missing variable", "
     CHECK(out.text.rfind("Hi Maya <O'Brien> & Co,", 0) == 0);  // the subject line is not in the body
     CHECK(out.html.find("Maya &lt;O&#39;Brien&gt; &amp; Co") != std::string::npos);
     CHECK(out.html.find("<O'Brien>") == std::string::npos);
-    // Every message offers the one-click unsubscribe link in both parts.
+    // Every message offers the one-click unsubscribe link in both parts, but the last one of a
+    // deleted series (nothing is left to unsubscribe from).
+    if (name == "series_cancelled") continue;
     CHECK(out.text.find("https://cohort.example.org/unsubscribe?t=x") != std::string::npos);
     CHECK(out.html.find("https://cohort.example.org/unsubscribe?t=x") != std::string::npos);
   }

@@ -243,7 +243,8 @@ export function mountSeries({ announce, onSelect, onChange, onDeleted }) {
   function openDeleteConfirm() {
     const n = (selected.registered ?? 0) + (selected.waitlisted ?? 0);
     const people = n === 0 ? 'Its' : n === 1 ? 'Its 1 active registration,' : `Its ${n} active registrations,`;
-    $('series-delete-text').textContent = `Delete “${String(selected.title ?? '')}”? ${people} chat transcript, bonus drops and recordings are deleted with it. This cannot be undone.`;
+    const told = n === 0 ? '' : n === 1 ? ' The registrant is emailed that the series is cancelled.' : ` All ${n} are emailed that the series is cancelled.`;
+    $('series-delete-text').textContent = `Delete “${String(selected.title ?? '')}”? ${people} chat transcript, bonus drops and recordings are deleted with it.${told} This cannot be undone.`;
     $('series-delete-box').hidden = false;
     $('series-delete').setAttribute('aria-expanded', 'true');
     $('series-delete-error').textContent = '';
