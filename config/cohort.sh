@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 build_packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libhiredis-dev libsodium-dev catch2
   libcurl4-openssl-dev)
-run_packages=(ffmpeg)  # the server runs ffmpeg for live streaming
+run_packages=(ffmpeg tzdata)  # the server runs ffmpeg for live streaming; tzdata gives session times in a registrant's zone
 test_packages=(sqlite3 chromium libwebsockets-dev redis-server python3-aiosmtpd)
 
 # apt only when something is missing, so a second run starts at once.

@@ -4,6 +4,7 @@
 #include "email/outbox_store.hpp"
 #include "email/reminders.hpp"
 #include "gateway/auth.hpp"
+#include "registration/time_zone.hpp"
 #include "registration/webinar_store.hpp"
 
 #include <boost/json.hpp>
@@ -23,27 +24,31 @@ struct mailer::recipient {
   registration::webinar webinar;
   std::int64_t sequence = 0;  // the series' calendar SEQUENCE
   std::string token;          // empty when no link was sealed (registered before email existed)
+  std::string time_zone;      // empty: not known (UTC)
 };
 
 namespace {
 
-// "Thu 3 Dec 2026, 18:00 UTC": a registrant's zone is not known, so UTC, named (the calendar
-// invitation shows every session in the reader's own zone).
-std::string utc_text(std::int64_t t, const char* format = "%a %e %b %Y, %H:%M UTC") {
-  const std::time_t tt = static_cast<std::time_t>(t);
+// "Thu 3 Dec 2026, 12:00 CST" in the registrant's zone (the signup page sends the browser's),
+// else "Thu 3 Dec 2026, 18:00 UTC"; the calendar invitation shows every session in the
+// reader's own zone anyway.
+std::string local_text(std::int64_t t, const std::string& zone_name) {
+  const auto zone = zone_name.empty() ? nullptr : registration::time_zone::find(zone_name);
+  const auto local = zone ? zone->at(t) : registration::time_zone::local_time{0, "UTC"};
+  const std::time_t tt = static_cast<std::time_t>(t + local.utc_offset_seconds);
   std::tm tm{};
   ::gmtime_r(&tt, &tm);
   char buf[64];
-  std::string out(buf, std::strftime(buf, sizeof buf, format, &tm));
+  std::string out(buf, std::strftime(buf, sizeof buf, "%a %e %b %Y, %H:%M ", &tm));
   if (auto double_space = out.find("  "); double_space != std::string::npos) out.erase(double_space, 1);
-  return out;
+  return out + local.abbreviation;
 }
 
-std::string session_lines(const registration::webinar& w) {
+std::string session_lines(const registration::webinar& w, const std::string& zone) {
   std::string out;
   for (const auto& s : w.sessions) {
     if (!out.empty()) out += "\n";
-    out += "Session " + std::to_string(s.number) + ": " + utc_text(s.starts_at) + " (" + std::to_string(s.duration_minutes) +
+    out += "Session " + std::to_string(s.number) + ": " + local_text(s.starts_at, zone) + " (" + std::to_string(s.duration_minutes) +
            " min)";
   }
   return out;
@@ -101,7 +106,7 @@ std::optional<std::string> mailer::unseal(const std::string& sealed) const {
 
 std::optional<mailer::recipient> mailer::load(store::database& db, std::int64_t registration_id) const {
   auto& st = db.cached(
-      "SELECT r.name, r.email, r.status, r.webinar_id, w.ics_sequence, l.sealed FROM registrations r"
+      "SELECT r.name, r.email, r.status, r.webinar_id, w.ics_sequence, l.sealed, r.time_zone FROM registrations r"
       " JOIN webinars w ON w.id = r.webinar_id LEFT JOIN registration_links l ON l.registration_id = r.id WHERE r.id = ?");
   st.bind(1, registration_id);
   if (!st.step()) return std::nullopt;
@@ -113,6 +118,7 @@ std::optional<mailer::recipient> mailer::load(store::database& db, std::int64_t 
   const auto webinar_id = st.int64(3);
   r.sequence = st.int64(4);
   if (!st.is_null(5)) r.token = unseal(st.text(5)).value_or("");
+  r.time_zone = st.text(6);
   st.reset();
   auto w = series(db, webinar_id);
   if (!w) return std::nullopt;
@@ -192,7 +198,7 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
   std::optional<attachment> calendar;
   const auto& kind = entry.kind;
   if (kind == "confirmation" || kind == "promoted" || kind == "rescheduled" || kind == "waitlisted") {
-    vars["sessions"] = session_lines(r->webinar);
+    vars["sessions"] = session_lines(r->webinar, r->time_zone);
     if (kind != "waitlisted") {
       vars["join_url"] = join_url(*r);
       calendar = invitation(*r, false, kind == "rescheduled" ? int_arg("sequence") : r->sequence, entry.created_at);
@@ -203,7 +209,7 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
   } else if (kind == "reminder") {
     const auto starts_at = int_arg("starts_at");
     vars["session_number"] = std::to_string(int_arg("session"));
-    vars["session_start"] = utc_text(starts_at);
+    vars["session_start"] = local_text(starts_at, r->time_zone);
     vars["starts_in"] = time_left_text(std::max<std::int64_t>(60, starts_at - now));
     vars["join_url"] = join_url(*r);
   } else if (kind == "drop") {
@@ -234,6 +240,7 @@ composed_mail mailer::compose_series_cancelled(const outbox_entry& entry) const 
   recipient r;
   r.name = std::string(args.at("name").as_string());
   r.email = entry.to_addr;
+  if (const auto* zone = args.if_contains("time_zone")) r.time_zone = std::string(zone->as_string());
   r.webinar.id = entry.webinar_id.value_or(0);
   r.webinar.title = std::string(args.at("title").as_string());
   r.webinar.description = std::string(args.at("description").as_string());
@@ -245,7 +252,7 @@ composed_mail mailer::compose_series_cancelled(const outbox_entry& entry) const 
   mail_message m;
   m.from = options_.from;
   m.to = {r.name, r.email};
-  const auto text = templates_.render(entry.kind, {{"name", r.name}, {"webinar_title", r.webinar.title}, {"sessions", session_lines(r.webinar)}});
+  const auto text = templates_.render(entry.kind, {{"name", r.name}, {"webinar_title", r.webinar.title}, {"sessions", session_lines(r.webinar, r.time_zone)}});
   m.subject = text.subject;
   m.text_body = text.text;
   m.html_body = text.html;
@@ -266,12 +273,14 @@ void mailer::series_cancelled(store::database& db, std::int64_t webinar_id, std:
   const auto sequence = seq.int64(0) + 1;
   boost::json::array sessions;
   for (const auto& s : w->sessions) sessions.push_back(boost::json::array{s.number, s.starts_at, s.duration_minutes});
-  auto st = db.prepare("SELECT id, name, email, status FROM registrations WHERE webinar_id = ? AND status <> 'cancelled' ORDER BY id");
+  auto st = db.prepare(
+      "SELECT id, name, email, status, time_zone FROM registrations WHERE webinar_id = ? AND status <> 'cancelled' ORDER BY id");
   st.bind(1, webinar_id);
   while (st.step()) {
     const auto id = st.int64(0);
     const boost::json::object args{{"name", st.text(1)},        {"title", w->title},   {"description", w->description},
-                                   {"sessions", sessions},      {"sequence", sequence}, {"registered", st.text(3) == "registered"}};
+                                   {"sessions", sessions},      {"sequence", sequence}, {"registered", st.text(3) == "registered"},
+                                   {"time_zone", st.text(4)}};
     outbox_message m;
     m.to_addr = st.text(2);
     m.webinar_id = webinar_id;

@@ -5,6 +5,7 @@
 #include "registration/csv.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
+#include "registration/time_zone.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -124,6 +125,11 @@ signup_input read_signup(const json::object& body) {
   in.email = trim(email);
   in.email_key = std::move(*key);
   in.profession = optional_text(string_member(body, "profession", "profession", false), "profession", 200);
+  // The browser's zone (Intl), for times in mail. One this server's tz database does not know
+  // is dropped (UTC is used), never a reason to refuse the signup.
+  const auto zone = string_member(body, "time_zone", "time_zone", false);
+  if (zone.size() > 64) throw validation_error("time_zone", "time_zone must be an IANA zone name such as America/Chicago");
+  if (!zone.empty() && time_zone::find(zone)) in.time_zone = zone;
   const auto* consent = member(body, "consent");
   if (!consent || !consent->is_bool() || !consent->get_bool())
     throw validation_error("consent", "consent must be true to register");
@@ -162,7 +168,8 @@ json::object registration_json(const registration_record& r) {
                       {"email", r.email},
                       {"profession", r.profession},
                       {"status", r.status},
-                      {"created_at", format_rfc3339(r.created_at)}};
+                      {"created_at", format_rfc3339(r.created_at)},
+                      {"time_zone", r.time_zone.empty() ? json::value(nullptr) : json::value(r.time_zone)}};
 }
 
 webinar load_webinar(store::database& db, std::int64_t id) {

@@ -8,10 +8,10 @@ namespace cohort::registration {
 namespace {
 
 constexpr const char* select_registration =
-    "SELECT id, webinar_id, name, email, profession, status, created_at FROM registrations";
+    "SELECT id, webinar_id, name, email, profession, status, created_at, time_zone FROM registrations";
 
 registration_record read_row(const store::statement& st) {
-  return registration_record{st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.int64(6)};
+  return registration_record{st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.int64(6), st.text(7)};
 }
 
 std::int64_t scalar(store::statement& st) {
@@ -51,8 +51,8 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
   const auto id = scalar(db.cached("SELECT coalesce(max(id), 0) + 1 FROM registrations"));
   auto issued = tokens.issue(id, webinar_id, input.name);
   db.cached(
-        "INSERT INTO registrations (id, webinar_id, name, email, email_key, profession, status, token_hash, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        "INSERT INTO registrations (id, webinar_id, name, email, email_key, profession, status, token_hash, created_at, updated_at,"
+        " time_zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, id)
       .bind(2, webinar_id)
       .bind(3, input.name)
@@ -63,6 +63,7 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
       .bind_blob(8, issued.nonce_hash.data(), issued.nonce_hash.size())
       .bind(9, now)
       .bind(10, now)
+      .bind(11, input.time_zone)
       .run();
   return signup_outcome{true, id, status, std::move(issued.token)};
 }

@@ -18,6 +18,7 @@ struct signup_input {
   std::string email;      // as typed (trimmed)
   std::string email_key;  // see email_key()
   std::string profession;
+  std::string time_zone;  // a zone time_zone::find knows, or empty
 };
 
 struct signup_outcome {
@@ -35,6 +36,7 @@ struct registration_record {
   std::string profession;
   std::string status;
   std::int64_t created_at = 0;
+  std::string time_zone;  // empty: not known
 };
 
 struct registration_page {

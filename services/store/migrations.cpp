@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 7> steps{
+constexpr std::array<const char*, 8> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -195,6 +195,11 @@ CREATE TABLE registration_links (
 );
 ALTER TABLE webinars ADD COLUMN ics_sequence INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN args TEXT NOT NULL DEFAULT '{}';
+)sql",
+    // 8: the registrant's time zone (IANA name from the signup page; '' = not known), so mail
+    // gives session times in it instead of UTC.
+    R"sql(
+ALTER TABLE registrations ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -562,3 +562,36 @@ scenario('deleting a series mails everyone still signed up: the registered a cal
   assert.equal(to(ada.email)(smtp.messages()).filter((m) => /^Cancelled:/.test(m.subject)).length, 1);
   assert.equal(to(bob.email)(smtp.messages()).filter((m) => /^Cancelled:/.test(m.subject)).length, 1);
 });
+
+// --- the registrant's time zone --------------------------------------------------------------------------------------
+
+scenario('session times in mail are in the zone the signup page sent (DST included), else UTC; a zone the server does not know is ignored', async (h) => {
+  const smtp = await h.smtp();
+  const server = await h.server({ smtpPort: smtp.port });
+  // One session in Chicago's summer (CDT, UTC-5) and one in its winter (CST, UTC-6).
+  const webinar = await createWebinar(server, {
+    title: 'Zones', sessions: [{ starts_at: '2036-06-01T18:07:00Z', duration_minutes: 60 }, { starts_at: '2036-12-07T18:07:00Z', duration_minutes: 60 }],
+  });
+  const signup = async (name, email, timeZone) => {
+    const res = await api(server, 'POST', `/api/webinars/${webinar.id}/registrations`,
+      { body: { name, email, consent: true, ...(timeZone === undefined ? {} : { time_zone: timeZone }) } });
+    return res;
+  };
+  const wrongType = await signup('Typo', uniqueEmail('typo'), 42);
+  assertError(wrongType, 422, 'validation_failed', 'time_zone');
+
+  const chicago = { name: 'Chi', email: uniqueEmail('chi') };
+  const unknown = { name: 'Mars', email: uniqueEmail('mars') };
+  const none = { name: 'None', email: uniqueEmail('none') };
+  const a = await signup(chicago.name, chicago.email, 'America/Chicago');
+  const b = await signup(unknown.name, unknown.email, 'Mars/Olympus_Mons');
+  const c = await signup(none.name, none.email);
+  for (const r of [a, b, c]) assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.equal((await api(server, 'GET', '/api/me', { token: a.body.token })).body.time_zone, 'America/Chicago');
+  assert.equal((await api(server, 'GET', '/api/me', { token: b.body.token })).body.time_zone, null);
+
+  const lines = async (who) => textPart(await mailTo(smtp, who.email, /registered/i)).text().split(/\r?\n/).filter((l) => l.startsWith('Session '));
+  assert.deepEqual(await lines(chicago), ['Session 1: Sun 1 Jun 2036, 13:07 CDT (60 min)', 'Session 2: Sun 7 Dec 2036, 12:07 CST (60 min)']);
+  assert.deepEqual(await lines(unknown), ['Session 1: Sun 1 Jun 2036, 18:07 UTC (60 min)', 'Session 2: Sun 7 Dec 2036, 18:07 UTC (60 min)']);
+  assert.deepEqual(await lines(none), await lines(unknown));
+});

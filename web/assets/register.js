@@ -153,6 +153,9 @@ async function submit(event) {
     profession: $('profession').value,
     consent: $('consent').checked,
   };
+  // So the emails give session times in the reader's zone (the server ignores one it does not know).
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) body.time_zone = zone;
   submitButton.disabled = true;
   form.setAttribute('aria-busy', 'true');
   const label = submitButton.textContent;
