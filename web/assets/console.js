@@ -75,19 +75,15 @@ function writeHash() {
   if (location.hash !== hash) history.replaceState(history.state, '', `${location.pathname}${location.search}${hash}`);
 }
 
-// ---- stream and drops: the live room's managers, mounted on a fresh copy of their markup ----
+// ---- stream and drops: the live room's managers, each mounted afresh into its slot per series ----
 
-function mountFromTemplate(slotId, templateId) {
-  const slot = $(slotId);
-  slot.replaceChildren($(templateId).content.cloneNode(true));
-}
+// Like the other panels' headings: h3, under the series' h2 (the room page has them at h2).
+const MANAGER_HEADING_LEVEL = 3;
 
 function unmountManagers() {
   streamBox?.manager.destroy();
   streamBox = null;
   unmountDrops();
-  $('stream-slot').replaceChildren();
-  $('drops-slot').replaceChildren();
 }
 
 function showStream(w) {
@@ -97,8 +93,8 @@ function showStream(w) {
     return;
   }
   streamBox?.manager.destroy();
-  mountFromTemplate('stream-slot', 'tpl-stream-manager');
-  streamBox = { webinarId: w.id, manager: mountStreamManager({ webinarId: w.id }) };
+  const manager = mountStreamManager($('stream-slot'), { webinarId: w.id, headingLevel: MANAGER_HEADING_LEVEL });
+  streamBox = { webinarId: w.id, manager };
 }
 
 const sessionsKey = (w) => JSON.stringify((w.sessions ?? []).map((s) => [s.number, s.starts_at]));
@@ -151,12 +147,11 @@ function showDrops(w) {
     return;
   }
   unmountDrops();
-  mountFromTemplate('drops-slot', 'tpl-drop-manager');
+  const manager = mountDropManager($('drops-slot'), { webinarId: w.id, sessions: w.sessions, headingLevel: MANAGER_HEADING_LEVEL });
+  // Attached before the list's first drawing: the manager loads it asynchronously.
   const observer = new MutationObserver(armReleaseTimer);
   observer.observe(document.getElementById('dm-list'), { childList: true, subtree: true, characterData: true });
-  dropBox = {
-    webinarId: w.id, sessionsKey: sessionsKey(w), observer, timer: null, manager: mountDropManager({ webinarId: w.id, sessions: w.sessions }),
-  };
+  dropBox = { webinarId: w.id, sessionsKey: sessionsKey(w), observer, timer: null, manager };
 }
 
 function showChat(w) {

@@ -1,8 +1,9 @@
-// Organizer's "Bonus drops" section of the room page (live.html ids dm-*): every drop of the webinar
-// with its state, effective release time, audience and opened count; a form that creates a drop or
-// edits a scheduled one (release now / at a local date and time / relative to a session, audience,
-// optional file upload with progress); delete for scheduled drops. API errors go next to their field
-// (error.field) with focus moved there, or into a form-level alert.
+// Organizer's "Bonus drops" section (ids dm-*), on the live room page and in the console's Bonus
+// drops tab: every drop of the webinar with its state, effective release time, audience and opened
+// count; a form that creates a drop or edits a scheduled one (release now / at a local date and
+// time / relative to a session, audience, optional file upload with progress); delete for scheduled
+// drops. API errors go next to their field (error.field) with focus moved there, or into a
+// form-level alert. The section's markup lives here only; the page gives an empty slot.
 import { request, errorOf, NetworkError } from '/assets/api.js';
 import { el, clear, focusRegion } from '/assets/dom.js';
 import { shortDateTime, parseTime, viewerTimeZone } from '/assets/format.js';
@@ -53,10 +54,111 @@ function openedText(n) {
   return count === 1 ? 'Opened by 1 person' : `Opened by ${count} people`;
 }
 
+// The manager as a detached <section>, its heading at `level` and the form's one below. Static
+// markup only: nothing from the server is parsed as HTML.
+function dropSection(level) {
+  const h = `h${level}`;
+  const hForm = `h${level + 1}`;
+  const template = document.createElement('template');
+  template.innerHTML = `
+<section id="drop-manager" class="drop-manager" aria-labelledby="dm-heading">
+  <${h} id="dm-heading">Bonus drops</${h}>
+  <p id="dm-list-status" class="loading" role="status">Loading drops…</p>
+  <p id="dm-empty" class="drops-empty" hidden>No drops yet. Create the first one below.</p>
+  <ol id="dm-list" class="dm-list" aria-labelledby="dm-heading"></ol>
+  <p id="dm-status" class="dm-status" role="status"></p>
+
+  <form id="dm-form" class="card dm-form" novalidate aria-labelledby="dm-form-heading">
+    <${hForm} id="dm-form-heading" tabindex="-1">New drop</${hForm}>
+    <div class="field">
+      <label for="dm-title">Title</label>
+      <input id="dm-title" name="title" type="text" required maxlength="200" autocomplete="off">
+      <span id="dm-title-error" class="field-error"></span>
+    </div>
+    <div class="field">
+      <label for="dm-body">Text <span class="optional">(optional)</span></label>
+      <textarea id="dm-body" name="body" rows="5" maxlength="5000" aria-describedby="dm-body-hint"></textarea>
+      <span id="dm-body-hint" class="hint">**bold**, *italic*, lines starting with “- ” for a list, [link text](https://…)</span>
+      <span id="dm-body-error" class="field-error"></span>
+    </div>
+    <div class="field">
+      <label for="dm-url">Link <span class="optional">(optional)</span></label>
+      <input id="dm-url" name="url" type="url" inputmode="url" maxlength="2000" placeholder="https://" autocomplete="off">
+      <span id="dm-url-error" class="field-error"></span>
+    </div>
+    <div class="field">
+      <label for="dm-file">File <span class="optional">(optional)</span></label>
+      <input id="dm-file" name="file" type="file" aria-describedby="dm-file-hint">
+      <span id="dm-file-hint" class="hint">Registrants get a download link. Choosing a file for a drop that has one replaces it.</span>
+      <span id="dm-file-error" class="field-error"></span>
+    </div>
+
+    <fieldset class="field choice" id="dm-release">
+      <legend>Release</legend>
+      <div class="radio"><input type="radio" name="release" id="dm-release-now" value="now" checked><label for="dm-release-now">Now</label></div>
+      <div class="radio"><input type="radio" name="release" id="dm-release-at" value="at"><label for="dm-release-at">At a date and time</label></div>
+      <div class="choice-detail" id="dm-at-fields" hidden>
+        <label for="dm-at">Date and time</label>
+        <input id="dm-at" name="release_at" type="datetime-local" aria-describedby="dm-at-zone">
+        <span id="dm-at-zone" class="hint"></span>
+      </div>
+      <div class="radio"><input type="radio" name="release" id="dm-release-session" value="session"><label for="dm-release-session">Relative to a session</label></div>
+      <div class="choice-detail" id="dm-session-fields" hidden>
+        <div class="inline-fields">
+          <div>
+            <label for="dm-offset">Minutes</label>
+            <input id="dm-offset" name="offset_minutes" type="number" inputmode="numeric" min="0" max="10080" step="1" value="0">
+          </div>
+          <div>
+            <label for="dm-offset-dir">Before or after</label>
+            <select id="dm-offset-dir" name="offset_direction" aria-describedby="dm-offset-hint">
+              <option value="after">after</option>
+              <option value="before">before</option>
+            </select>
+          </div>
+          <div>
+            <label for="dm-session">Session</label>
+            <select id="dm-session" name="session"></select>
+          </div>
+        </div>
+        <span id="dm-offset-hint" class="hint">Counted from the session's start.</span>
+      </div>
+      <span id="dm-release-error" class="field-error"></span>
+    </fieldset>
+
+    <fieldset class="field choice" id="dm-audience">
+      <legend>Audience</legend>
+      <div class="radio"><input type="radio" name="audience" id="dm-audience-all" value="all" checked><label for="dm-audience-all">Everyone registered</label></div>
+      <div class="radio"><input type="radio" name="audience" id="dm-audience-attended" value="attended"><label for="dm-audience-attended">Those who attended a session</label></div>
+      <div class="radio"><input type="radio" name="audience" id="dm-audience-missed" value="missed"><label for="dm-audience-missed">Those who missed a session</label></div>
+      <div class="choice-detail" id="dm-audience-fields" hidden>
+        <label for="dm-audience-session">Which session</label>
+        <select id="dm-audience-session" name="audience_session"></select>
+      </div>
+      <span id="dm-audience-error" class="field-error"></span>
+    </fieldset>
+
+    <div id="dm-progress-row" class="dm-progress" hidden>
+      <label for="dm-progress">Uploading the file</label>
+      <progress id="dm-progress" max="100" value="0"></progress>
+    </div>
+    <p id="dm-form-error" class="notice error" role="alert" tabindex="-1" hidden></p>
+    <div class="actions">
+      <button type="submit" id="dm-submit" class="button">Create drop</button>
+      <button type="button" id="dm-cancel-edit" class="button secondary" hidden>Cancel editing</button>
+    </div>
+  </form>
+</section>`;
+  return template.content.firstElementChild;
+}
+
+// Puts a fresh section into `slot` (replacing whatever was there) and runs it; destroy() removes it.
 // `token` is the admin token; without one the requests go with the console's session cookie.
-export function mountDropManager({ webinarId, token, sessions }) {
-  const $ = (id) => document.getElementById(id);
-  const section = $('drop-manager');
+// `headingLevel`: 2 on the room page, 3 in a console tab panel.
+export function mountDropManager(slot, { webinarId, token, sessions, headingLevel = 2 }) {
+  const section = dropSection(headingLevel === 3 ? 3 : 2);
+  slot.replaceChildren(section);
+  const $ = (id) => section.querySelector(`#${id}`);
   const listNode = $('dm-list');
   const listStatus = $('dm-list-status');
   const status = $('dm-status');
@@ -76,7 +178,6 @@ export function mountDropManager({ webinarId, token, sessions }) {
   let loadSeq = 0;
   let destroyed = false;
 
-  section.hidden = false;
   for (const select of [$('dm-session'), $('dm-audience-session')]) {
     clear(select).append(...sessionList.map((s) => el('option', { value: String(s.number) }, s.label)));
   }
@@ -487,6 +588,7 @@ export function mountDropManager({ webinarId, token, sessions }) {
       form.removeEventListener('submit', onSubmit);
       form.removeEventListener('change', onChange);
       cancelEdit.removeEventListener('click', onCancelEdit);
+      section.remove();
     },
   };
 }

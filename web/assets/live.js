@@ -179,8 +179,8 @@ async function loadOrganizerView() {
   }
   renderSessions($('session-list'), $('tz-note'), res.data.sessions);
   webinarInfo = { title, sessions: Array.isArray(res.data.sessions) ? res.data.sessions : [] };
-  if (!streamBox) streamBox = mountStreamManager({ webinarId, token: organizerToken() });
-  if (!manager) manager = mountDropManager({ webinarId, token: organizerToken(), sessions: res.data.sessions });
+  if (!streamBox) streamBox = mountStreamManager($('stream-manager-slot'), { webinarId, token: organizerToken() });
+  if (!manager) manager = mountDropManager($('drop-manager-slot'), { webinarId, token: organizerToken(), sessions: res.data.sessions });
   $('live-section').hidden = false;
   $('manage-section').hidden = true;
   $('page-status').hidden = true;

@@ -1,7 +1,8 @@
-// Organizer's "Stream" box of the room page (live.html ids sm-*): the two OBS "Custom" fields — the
-// RTMP URL and the stream key (masked; Show, Copy, and Rotate behind a confirmation) — from
-// GET/POST /api/webinars/{id}/stream-key, and whether the webinar is live with how many watch
-// (GET /api/webinars/{id}/stream, polled every 10 s and whenever the chat socket reports a change).
+// Organizer's "Stream" box (ids sm-*), on the live room page and in the console's Stream tab: the
+// two OBS "Custom" fields — the RTMP URL and the stream key (masked; Show, Copy, and Rotate behind
+// a confirmation) — from GET/POST /api/webinars/{id}/stream-key, and whether the webinar is live
+// with how many watch (GET /api/webinars/{id}/stream, polled every 10 s and whenever the chat
+// socket reports a change). The box's markup lives here only; the page gives an empty slot.
 import { request, NetworkError } from '/assets/api.js';
 import { focusRegion, copyText } from '/assets/dom.js';
 import { parseTime } from '/assets/format.js';
@@ -10,10 +11,62 @@ const POLL_MS = 10_000;
 const MASK = '••••••••••••••••';
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 
+// The box as a detached <section>, its heading at `level`. Static markup only: nothing from the
+// server is parsed as HTML.
+function streamSection(level) {
+  const h = `h${level}`;
+  const template = document.createElement('template');
+  template.innerHTML = `
+<section id="stream-manager" class="stream-manager" aria-labelledby="sm-heading">
+  <${h} id="sm-heading">Stream</${h}>
+  <p class="sm-live"><span id="sm-state" class="sm-state" role="status" data-live="false">Not live</span> <span id="sm-viewers" class="sm-viewers"></span></p>
+  <div class="card sm-card">
+    <p class="hint sm-hint">In OBS: Settings → Stream, Service “Custom…”, then paste the server and the stream key below. The room goes live as soon as OBS starts streaming.</p>
+    <p id="sm-loading" class="loading">Loading the stream key…</p>
+    <div id="sm-none" hidden>
+      <p>This webinar has no stream key yet.</p>
+      <button type="button" id="sm-create" class="button">Create a stream key</button>
+    </div>
+    <dl id="sm-fields" class="sm-fields" hidden>
+      <div class="sm-row">
+        <dt>Server (RTMP URL)</dt>
+        <dd>
+          <code id="sm-url" class="sm-value"></code>
+          <span class="sm-actions"><button type="button" id="sm-copy-url" class="chat-tool" aria-label="Copy the RTMP URL">Copy</button></span>
+        </dd>
+      </div>
+      <div class="sm-row">
+        <dt>Stream key</dt>
+        <dd>
+          <code id="sm-key" class="sm-value masked"></code>
+          <span class="sm-actions">
+            <button type="button" id="sm-show" class="chat-tool" aria-controls="sm-key">Show</button>
+            <button type="button" id="sm-copy-key" class="chat-tool" aria-label="Copy the stream key">Copy</button>
+            <button type="button" id="sm-rotate" class="chat-tool danger" aria-expanded="false" aria-controls="sm-confirm" aria-label="Rotate the stream key">Rotate</button>
+          </span>
+        </dd>
+      </div>
+    </dl>
+    <div id="sm-confirm" class="notice confirm" hidden>
+      <p id="sm-confirm-text" tabindex="-1">Rotate the stream key? The current key stops working the next time OBS connects (a stream that is running goes on), so you will need to paste the new key into OBS.</p>
+      <div class="actions">
+        <button type="button" id="sm-rotate-yes" class="button danger">Yes, rotate the key</button>
+        <button type="button" id="sm-rotate-no" class="button secondary">Keep the current key</button>
+      </div>
+    </div>
+    <p id="sm-status" class="sm-status" role="status"></p>
+  </div>
+</section>`;
+  return template.content.firstElementChild;
+}
+
+// Puts a fresh box into `slot` (replacing whatever was there) and runs it; destroy() removes it.
 // `token` is the admin token; without one the requests go with the console's session cookie.
-export function mountStreamManager({ webinarId, token }) {
-  const $ = (id) => document.getElementById(id);
-  const section = $('stream-manager');
+// `headingLevel`: 2 on the room page, 3 in a console tab panel.
+export function mountStreamManager(slot, { webinarId, token, headingLevel = 2 }) {
+  const section = streamSection(headingLevel === 3 ? 3 : 2);
+  slot.replaceChildren(section);
+  const $ = (id) => section.querySelector(`#${id}`);
   const state = $('sm-state');
   const viewers = $('sm-viewers');
   const loading = $('sm-loading');
@@ -32,8 +85,6 @@ export function mountStreamManager({ webinarId, token }) {
   let pollTimer = null;
   let destroyed = false;
   let statusSeq = 0;
-
-  section.hidden = false;
 
   function say(text) {
     status.textContent = text;
@@ -186,7 +237,7 @@ export function mountStreamManager({ webinarId, token }) {
       destroyed = true;
       clearTimeout(pollTimer);
       for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
-      section.hidden = true;
+      section.remove();
     },
   };
 }
