@@ -91,6 +91,12 @@ void chat_hub::registration_cancelled(std::int64_t webinar_id, std::int64_t regi
   room(webinar_id)->cancelled(registration_id);
 }
 
+void chat_hub::registration_waitlisted(std::string_view token_nonce_hash) { ctx_.bus->revoke(waitlist_entry(token_nonce_hash)); }
+
+void chat_hub::registrations_seated(const std::vector<std::string>& token_nonce_hashes) {
+  for (const auto& hash : token_nonce_hashes) ctx_.bus->revoke(seated_entry(hash));
+}
+
 std::shared_ptr<chat_room> chat_hub::room(std::int64_t webinar_id) {
   std::lock_guard lock(rooms_mutex_);
   auto& slot = rooms_[webinar_id];
@@ -112,6 +118,7 @@ std::pair<chat_identity, std::int64_t> chat_hub::admit_on_primary(const http::id
   auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
   if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
   if (webinar_param && *webinar_param != me->webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  if (me->status == "waitlisted") throw api_error(403, "waitlisted", registration::waitlisted_message);
   if (is_banned(*db, me->webinar_id, me->id)) throw api_error(403, "forbidden", "you have been removed from this chat");
   return {chat_identity{me->id, me->name, "registrant"}, me->webinar_id};
 }
@@ -126,6 +133,8 @@ std::pair<chat_identity, std::int64_t> chat_hub::admit_on_edge(const http::ident
   }
   if (is_revoked(token_entry(who.token_nonce_hash))) throw api_error(401, "unauthorized", "this registration is not active");
   if (webinar_param && *webinar_param != who.webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  if (is_revoked(waitlist_entry(who.token_nonce_hash)) && !is_revoked(seated_entry(who.token_nonce_hash)))
+    throw api_error(403, "waitlisted", registration::waitlisted_message);
   if (is_revoked(ban_entry(who.webinar_id, who.registration_id)))
     throw api_error(403, "forbidden", "you have been removed from this chat");
   return {chat_identity{who.registration_id, who.name.empty() ? "Participant" : who.name, "registrant"}, who.webinar_id};

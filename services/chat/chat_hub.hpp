@@ -51,6 +51,10 @@ class chat_hub {
   void revoked(std::vector<std::string> entries, bool complete);
   // A registration was cancelled: its token stops working on every node, its sockets close.
   void registration_cancelled(std::int64_t webinar_id, std::int64_t registration_id, std::string_view token_nonce_hash);
+  // The waitlist holds no seat in the room: these tokens are refused (403 waitlisted) on every
+  // node until seated — promoted into a freed seat.
+  void registration_waitlisted(std::string_view token_nonce_hash);
+  void registrations_seated(const std::vector<std::string>& token_nonce_hashes);
   // The registration ids a room on any node reported present (x.present: a second after they
   // joined, then each minute while they stay) within `window` before now. Primary only: its
   // rooms hear every node's reports (empty elsewhere). Thread-safe.

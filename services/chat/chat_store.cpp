@@ -64,6 +64,8 @@ std::vector<std::string> revocation_entries(store::database& db) {
   while (bans.step()) out.push_back(ban_entry(bans.int64(0), bans.int64(1)));
   auto cancelled = db.prepare("SELECT token_hash FROM registrations WHERE status = 'cancelled'");
   while (cancelled.step()) out.push_back(token_entry(cancelled.text(0)));
+  auto waitlisted = db.prepare("SELECT token_hash FROM registrations WHERE status = 'waitlisted'");
+  while (waitlisted.step()) out.push_back(waitlist_entry(waitlisted.text(0)));
   return out;
 }
 
@@ -72,6 +74,8 @@ std::string ban_entry(std::int64_t webinar_id, std::int64_t registration_id) {
 }
 
 std::string token_entry(std::string_view token_nonce_hash) { return "t:" + http::hex(token_nonce_hash); }
+std::string waitlist_entry(std::string_view token_nonce_hash) { return "w:" + http::hex(token_nonce_hash); }
+std::string seated_entry(std::string_view token_nonce_hash) { return "s:" + http::hex(token_nonce_hash); }
 
 void for_each_transcript(store::database& db, std::int64_t webinar_id, const std::function<void(const transcript_row&)>& visit) {
   auto st = db.prepare(

@@ -25,7 +25,12 @@ std::vector<std::string> mute_frames(store::database& db, std::int64_t webinar_i
 // Revocation list entries (chat_bus::revoke) for a ban and for a cancelled registration's token.
 std::string ban_entry(std::int64_t webinar_id, std::int64_t registration_id);
 std::string token_entry(std::string_view token_nonce_hash);
-// Every entry the database implies: all bans and all cancelled registrations' tokens.
+// The waitlist on the same grow-only list: "w:" when a signup lands on the waitlist, "s:" when
+// it is promoted to a seat. An edge refuses a token with w: and no s:.
+std::string waitlist_entry(std::string_view token_nonce_hash);
+std::string seated_entry(std::string_view token_nonce_hash);
+// Every entry the database implies: all bans, all cancelled registrations' tokens, and the
+// waitlisted ones' (w:).
 std::vector<std::string> revocation_entries(store::database& db);
 
 struct transcript_row {

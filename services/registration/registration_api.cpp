@@ -240,7 +240,8 @@ void registration_api::get_webinar(http::request& req, http::responder& respond)
 
 void registration_api::patch_webinar(http::request& req, http::responder& respond) {
   auto patch = read_webinar_patch(req.json);
-  write<webinar>(
+  using patched = std::pair<webinar, std::vector<std::string>>;  // and the nonce hashes of the promoted
+  write<patched>(
       respond,
       [id = req.id_param(0), patch = std::move(patch), mail = &ctx_.mail](store::database& db) mutable {
         const bool moved = patch.sessions.has_value();
@@ -248,11 +249,12 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
         update_webinar(db, id, std::move(patch), unix_now(), &promoted);
         if (moved && mail->rescheduled) mail->rescheduled(db, id);
         mail->promoted_all(db, promoted);
-        return load_webinar(db, id);
+        return patched{load_webinar(db, id), token_hashes_of(db, promoted)};
       },
-      [this](webinar& w) {
-        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(w.id);
-        return response::json(200, webinar_json(w, unix_now()));
+      [this](patched& p) {
+        seated(p.second);
+        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(p.first.id);
+        return response::json(200, webinar_json(p.first, unix_now()));
       });
 }
 
@@ -282,6 +284,7 @@ void registration_api::create_signup(http::request& req, http::responder& respon
       },
       [this, webinar_id](signup_outcome& out) {
         if (!out.created) return response::json(200, json::object{{"status", "already_registered"}});
+        if (out.status == "waitlisted" && ctx_.on_waitlisted) ctx_.on_waitlisted(out.token_nonce_hash);
         if (ctx_.metrics) ctx_.metrics->registrations.with("status=\"" + out.status + "\"").add();
         const auto join_url = ctx_.public_url + "/live/" + std::to_string(webinar_id) + "#token=" + out.token;
         return response::json(201, json::object{{"id", out.id},
@@ -300,7 +303,7 @@ void registration_api::get_me(http::request& req, http::responder& respond) {
 }
 
 // In the writer: cancels, promotes from the waitlist, and queues the mail both cause.
-registration_record registration_api::cancel_with_mail(store::database& db, std::int64_t registration_id) const {
+registration_api::cancel_outcome registration_api::cancel_with_mail(store::database& db, std::int64_t registration_id) const {
   auto status = db.prepare("SELECT status FROM registrations WHERE id = ?");
   status.bind(1, registration_id);
   const bool was_active = status.step() && status.text(0) != "cancelled";
@@ -308,19 +311,27 @@ registration_record registration_api::cancel_with_mail(store::database& db, std:
   auto after = cancel_registration(db, registration_id, unix_now(), &promoted);
   if (was_active && ctx_.mail.cancelled) ctx_.mail.cancelled(db, registration_id);
   ctx_.mail.promoted_all(db, promoted);
-  return after;
+  return {std::move(after), token_hashes_of(db, promoted)};
+}
+
+void registration_api::seated(const std::vector<std::string>& token_nonce_hashes) const {
+  if (ctx_.on_seated && !token_nonce_hashes.empty()) ctx_.on_seated(token_nonce_hashes);
 }
 
 void registration_api::cancel_me(http::request& req, http::responder& respond) {
-  write<json::object>(
+  using cancelled = std::pair<json::object, std::vector<std::string>>;  // and the nonce hashes of the promoted
+  write<cancelled>(
       respond,
       [who = req.who, this](store::database& db) {
         const auto before = find_by_token(db, who.registration_id, who.token_nonce_hash);
         if (!before) throw api_error(401, "unauthorized", "this registration no longer exists");
-        return me_json(db, cancel_with_mail(db, before->id));
+        auto outcome = cancel_with_mail(db, before->id);
+        return cancelled{me_json(db, outcome.after), std::move(outcome.seated)};
       },
-      [this, who = req.who](json::object& me) {
+      [this, who = req.who](cancelled& c) {
+        auto& me = c.first;
         if (ctx_.on_cancelled) ctx_.on_cancelled(me.at("webinar_id").to_number<std::int64_t>(), who.registration_id, who.token_nonce_hash);
+        seated(c.second);
         return response::json(200, me);
       });
 }
@@ -331,17 +342,19 @@ void registration_api::cancel_for(http::request& req, http::responder& respond) 
   struct cancelled {
     std::int64_t webinar;
     std::string token_hash;
+    std::vector<std::string> seated;
   };
   write<cancelled>(
       respond,
       [webinar = req.id_param(0), id = req.id_param(1), this](store::database& db) {
         auto hash = token_hash_of(db, webinar, id);
         if (hash.empty()) throw not_found_error("webinar " + std::to_string(webinar) + " has no registration " + std::to_string(id));
-        cancel_with_mail(db, id);
-        return cancelled{webinar, std::move(hash)};
+        auto outcome = cancel_with_mail(db, id);
+        return cancelled{webinar, std::move(hash), std::move(outcome.seated)};
       },
       [this, id = req.id_param(1)](cancelled& c) {
         if (ctx_.on_cancelled) ctx_.on_cancelled(c.webinar, id, c.token_hash);
+        seated(c.seated);
         return response::no_content();
       });
 }

@@ -48,6 +48,10 @@ struct api_context {
   // its sockets; the drop schedule follows moved sessions). Empty: nobody listens.
   std::function<void(std::int64_t webinar_id, std::int64_t registration_id, const std::string& token_nonce_hash)> on_cancelled;
   std::function<void(std::int64_t webinar_id)> on_webinar_changed;
+  // The waitlist holds no seat in the live room: told of a signup that landed on it, and of
+  // waitlisted registrations that got a seat (promoted), by their tokens' nonce hashes.
+  std::function<void(const std::string& token_nonce_hash)> on_waitlisted;
+  std::function<void(const std::vector<std::string>& token_nonce_hashes)> on_seated;
   mail_hooks mail;
 };
 
@@ -66,7 +70,12 @@ class registration_api {
   void get_me(http::request& req, http::responder& respond);
   void cancel_me(http::request& req, http::responder& respond);
   void cancel_for(http::request& req, http::responder& respond);
-  registration_record cancel_with_mail(store::database& db, std::int64_t registration_id) const;
+  struct cancel_outcome {
+    registration_record after;
+    std::vector<std::string> seated;  // nonce hashes of those promoted into the freed seat
+  };
+  cancel_outcome cancel_with_mail(store::database& db, std::int64_t registration_id) const;
+  void seated(const std::vector<std::string>& token_nonce_hashes) const;
   void list_registrations(http::request& req, http::responder& respond);
   void export_csv(http::request& req, http::responder& respond);
 

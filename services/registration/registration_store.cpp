@@ -65,7 +65,7 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
       .bind(10, now)
       .bind(11, input.time_zone)
       .run();
-  return signup_outcome{true, id, status, std::move(issued.token)};
+  return signup_outcome{true, id, status, std::move(issued.token), std::move(issued.nonce_hash)};
 }
 
 std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
@@ -137,6 +137,17 @@ std::string token_hash_of(store::database& db, std::int64_t webinar_id, std::int
   auto st = db.prepare("SELECT token_hash FROM registrations WHERE id = ? AND webinar_id = ?");
   st.bind(1, registration_id).bind(2, webinar_id);
   return st.step() ? st.text(0) : std::string();
+}
+
+std::vector<std::string> token_hashes_of(store::database& db, const std::vector<std::int64_t>& registration_ids) {
+  std::vector<std::string> out;
+  auto& st = db.cached("SELECT token_hash FROM registrations WHERE id = ?");
+  for (auto id : registration_ids) {
+    st.bind(1, id);
+    if (st.step()) out.push_back(st.text(0));
+    st.reset();
+  }
+  return out;
 }
 
 void for_each_registration(store::database& db, std::int64_t webinar_id,

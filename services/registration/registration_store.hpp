@@ -21,11 +21,15 @@ struct signup_input {
   std::string time_zone;  // a zone time_zone::find knows, or empty
 };
 
+// Why the live room (chat, live stream, replays) refuses a waitlisted registrant: 403 "waitlisted".
+inline constexpr const char* waitlisted_message = "you are on the waitlist: the room opens for you when a seat frees up";
+
 struct signup_outcome {
   bool created = false;   // false: this email already holds an active registration
   std::int64_t id = 0;
   std::string status;     // registered | waitlisted
   std::string token;      // the registrant's bearer token, only when created
+  std::string token_nonce_hash;
 };
 
 struct registration_record {
@@ -66,6 +70,8 @@ registration_page list_registrations(store::database& db, std::int64_t webinar_i
 // The stored SHA-256 of a registration's token secret (what cancellation revokes); empty when
 // the webinar has no such registration.
 std::string token_hash_of(store::database& db, std::int64_t webinar_id, std::int64_t registration_id);
+// The token nonce hashes of these registrations (of any webinar), in the same order; gone ones skipped.
+std::vector<std::string> token_hashes_of(store::database& db, const std::vector<std::int64_t>& registration_ids);
 void for_each_registration(store::database& db, std::int64_t webinar_id,
                            const std::function<void(const registration_record&)>& visit);
 

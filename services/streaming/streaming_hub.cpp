@@ -416,6 +416,7 @@ http::identity streaming_hub::check_viewer(const http::request& req, std::int64_
   auto db = ctx_.readers->acquire();
   const auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
   if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+  if (me->status == "waitlisted") throw api_error(403, "waitlisted", registration::waitlisted_message);
   return who;
 }
 

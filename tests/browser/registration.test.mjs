@@ -186,6 +186,9 @@ test('a full webinar puts the next registrant on the waitlist; a repeat email is
 
   await page.locator('#join-link').click();
   await page.getByRole('heading', { level: 1, name: /^Hi Second Person — you're on the waitlist for / }).waitFor();
+  // The waitlist holds no seat: no chat or video here, and the server refuses them too.
+  assert.equal(await page.locator('#live-section').isVisible(), false);
+  assert.equal(await page.locator('#chat-slot').isVisible(), false);
   await screenshot(page, 'live-room-phone.png');
 
   // Same address as the first registrant, typed differently: no second seat, no link.
@@ -213,6 +216,13 @@ test('cancelling from the room frees the seat for the waitlist', async () => {
   assert.equal(holder.body.status, 'registered');
   assert.equal(waiting.body.status, 'waitlisted');
 
+  // The waitlisted one has the room open in another tab: it shows no room until a seat frees up.
+  const waitingPage = await openPage();
+  await waitingPage.clock.install();
+  await waitingPage.goto(waiting.body.join_url);
+  await waitingPage.getByRole('heading', { level: 1, name: /^Hi Waiting Person — you're on the waitlist/ }).waitFor();
+  assert.equal(await waitingPage.locator('#live-section').isVisible(), false);
+
   const page = await openPage();
   await page.goto(holder.body.join_url);
   await page.getByRole('heading', { level: 1, name: /^Hi Seat Holder — you're registered/ }).waitFor();
@@ -231,7 +241,13 @@ test('cancelling from the room frees the seat for the waitlist', async () => {
 
   const promoted = await api(server, 'GET', '/api/me', { token: waiting.body.token });
   assert.equal(promoted.body.status, 'registered');
+  // Within the page's 30 s check, the promoted registrant's page opens the room by itself.
+  await waitingPage.clock.fastForward(31_000);
+  await waitingPage.getByRole('heading', { level: 1, name: /^Hi Waiting Person — you're registered/ }).waitFor();
+  await waitingPage.locator('#live-section').waitFor();
+  await waitingPage.locator('#chat-slot').waitFor();
   assertNoPageErrors(page);
+  assertNoPageErrors(waitingPage);
 });
 
 test('an unknown token gets a friendly message and a way back', async () => {

@@ -328,6 +328,29 @@ test('DELETE /api/me on the primary closes the registrant\'s edge socket with 40
   assertError(await refusal(primary, { token: cy.token }), 401, 'unauthorized', undefined, 'cancelled token on the primary');
 });
 
+test('the waitlist holds no seat: 403 waitlisted on both nodes, and both let the person in once promoted', async () => {
+  const created = await api(primary, 'POST', '/api/webinars', {
+    token: primary.adminToken, body: { title: 'Edge waitlist', capacity: 1, sessions: [{ starts_at: '2036-06-01T18:00:00Z', duration_minutes: 60 }] },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const room = created.body.id;
+  const holder = await register(room, 'Holder');
+  const wendy = await register(room, 'Wendy');
+  assert.equal((await api(primary, 'GET', '/api/me', { token: wendy.token })).body.status, 'waitlisted');
+  assertError(await refusal(primary, { token: wendy.token }), 403, 'waitlisted', undefined, 'waitlisted on the primary');
+  // The edge learns of the waitlist through the bus: at once in practice, but asynchronously.
+  const refusedOnEdge = async () => (await api(edge, 'GET', `/ws?token=${wendy.token}`)).status === 403;
+  for (const end = Date.now() + 3000; !(await refusedOnEdge()) && Date.now() < end;) await sleep(50);
+  assertError(await refusal(edge, { token: wendy.token }), 403, 'waitlisted', undefined, 'waitlisted on the edge');
+
+  const res = await api(primary, 'DELETE', '/api/me', { token: holder.token });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal((await api(primary, 'GET', '/api/me', { token: wendy.token })).body.status, 'registered');
+  await join(primary, wendy);
+  for (const end = Date.now() + 3000; (await refusedOnEdge()) && Date.now() < end;) await sleep(50);
+  await join(edge, wendy);
+});
+
 test('a mute set on the primary applies to a client on the edge', async () => {
   const room = await newWebinar();
   const [dan, wat] = [await register(room, 'Dan'), await register(room, 'Watcher')];

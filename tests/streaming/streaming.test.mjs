@@ -202,6 +202,21 @@ function alive(pid) {
 
 const isStatus = (live) => Object.assign((m) => m.type === 'stream.status' && m.live === live, { label: `stream.status live:${live}` });
 
+
+test('the waitlist holds no seat: a waitlisted registrant gets 403 waitlisted for the live playlist and the recordings', async () => {
+  const res = await api(server, 'POST', '/api/webinars', {
+    token: server.adminToken, body: { title: 'Full stream', description: '', capacity: 1, sessions: FUTURE },
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const seated = await register(res.body.id);
+  const waiting = await register(res.body.id);
+  assert.equal((await api(server, 'GET', '/api/me', { token: waiting.token })).body.status, 'waitlisted');
+  assertError(await get(playlistUrl(res.body.id, waiting.token)), 403, 'waitlisted', undefined, 'live playlist, waitlisted');
+  assertError(await api(server, 'GET', `/api/webinars/${res.body.id}/recordings?token=${waiting.token}`), 403, 'waitlisted', undefined,
+    'recordings, waitlisted');
+  assert.equal((await api(server, 'GET', `/api/webinars/${res.body.id}/recordings?token=${seated.token}`)).status, 200);
+});
+
 test('stream key: create, get, rotate, auth; a publish with an unknown or rotated key is refused', async () => {
   const w = await newWebinar();
   const other = await newWebinar();

@@ -16,6 +16,7 @@ import { mountStreamManager } from '/assets/stream-manager.js';
 import { storeToken, loadToken, forgetToken } from '/assets/token.js';
 
 const $ = (id) => document.getElementById(id);
+const WAITLIST_POLL_MS = 30_000;
 const webinarId = idFromPath('live');
 let token = null;
 let chat = null;
@@ -115,13 +116,15 @@ function render(me) {
   pill.textContent = { registered: 'Registered', waitlisted: 'Waitlisted', cancelled: 'Cancelled' }[status] ?? status;
   $('status-text').textContent = {
     registered: 'Come back to this page when a session starts.',
-    waitlisted: 'All seats are taken. If one opens up you are moved in automatically, and this page will show it.',
+    waitlisted: 'All seats are taken, so the live room is not open to you yet. If a seat opens up you are moved in automatically: we email you, and this page opens the room.',
     cancelled: 'You will not receive emails about this series. You can register again at any time.',
   }[status] ?? '';
 
   renderSessions($('session-list'), $('tz-note'), webinar.sessions);
   const active = status === 'registered' || status === 'waitlisted';
-  $('live-section').hidden = !active;
+  // The waitlist holds no seat: no chat, stream or replay (the server refuses them too) until promoted.
+  const seated = status === 'registered';
+  $('live-section').hidden = !seated;
   $('cancel-area').hidden = !active;
   $('device-note').hidden = !active;
   $('register-again').hidden = active;
@@ -133,7 +136,27 @@ function render(me) {
   $('page-status').hidden = true;
   $('no-access').hidden = true;
   $('room').hidden = false;
-  openChat(active);
+  openChat(seated);
+  watchWaitlist(status === 'waitlisted');
+}
+
+// While waitlisted, ask every 30 s whether a seat freed up; a promotion re-renders the page with
+// the room open. Only the status is compared, so nothing else on the page is disturbed meanwhile.
+let waitlistTimer = null;
+function watchWaitlist(waiting) {
+  clearTimeout(waitlistTimer);
+  waitlistTimer = null;
+  if (!waiting) return;
+  waitlistTimer = setTimeout(async () => {
+    let res = null;
+    try {
+      res = await request('GET', '/api/me', { token });
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+    }
+    if (res?.status === 200 && res.data && res.data.status !== 'waitlisted') render(res.data);
+    else watchWaitlist(true);
+  }, WAITLIST_POLL_MS);
 }
 
 // No registrant token on this device: is this browser signed in to the organizer console?
