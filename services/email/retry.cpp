@@ -48,8 +48,9 @@ std::string_view to_string(send_outcome outcome) {
   }
 }
 
-send_outcome classify(int curl_code, long smtp_code) {
+send_outcome classify(int curl_code, long smtp_code, smtp_stage stage) {
   if (curl_code == CURLE_OK) return send_outcome::sent;
+  if (stage == smtp_stage::relay) return send_outcome::retry;
   // curl reports a refused MAIL FROM / RCPT TO / DATA as a send or receive error; the reply
   // code says whose problem it is.
   if (smtp_code >= 500 && smtp_code <= 599 && !is_auth_reply(smtp_code)) return send_outcome::permanent;

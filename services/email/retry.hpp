@@ -43,7 +43,12 @@ struct send_result {
   std::string error;   // empty when sent
 };
 
+// Where the SMTP conversation failed: before the message was named (the greeting, MAIL FROM —
+// the relay refuses us: every message would fail alike, so a 5xx there is retried while the
+// organizer fixes the set-up) or at/after RCPT TO (this message is refused: a 5xx is final).
+enum class smtp_stage { relay, message };
+
 // curl_code: the CURLcode of curl_easy_perform (0 = CURLE_OK); smtp_code: CURLINFO_RESPONSE_CODE.
-send_outcome classify(int curl_code, long smtp_code);
+send_outcome classify(int curl_code, long smtp_code, smtp_stage stage = smtp_stage::message);
 
 }  // namespace cohort::email

@@ -90,7 +90,13 @@ send_result smtp_sender::send(std::string_view from, std::string_view to, std::s
   curl_easy_setopt(curl_.get(), CURLOPT_READDATA, nullptr);
   curl_easy_setopt(curl_.get(), CURLOPT_MAIL_RCPT, nullptr);
 
-  send_result result{classify(rc, code), code, {}};
+  // libcurl names the failing command in its message ("MAIL failed: 550"; the greeting: "Got
+  // unexpected smtp-server response: 554"); RCPT, DATA and the end of data are the message's.
+  const std::string_view said(error_buffer);
+  const auto stage = said.rfind("MAIL failed", 0) == 0 || said.rfind("Got unexpected smtp-server response", 0) == 0
+                         ? smtp_stage::relay
+                         : smtp_stage::message;
+  send_result result{classify(rc, code, stage), code, {}};
   if (result.outcome != send_outcome::sent) {
     result.error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
     if (code != 0) result.error += " (SMTP " + std::to_string(code) + ")";

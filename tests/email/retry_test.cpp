@@ -80,6 +80,10 @@ TEST_CASE("classify: accepted is sent, 5xx permanent, 4xx, network, TLS and auth
   CHECK(classify(CURLE_SEND_ERROR, 450) == send_outcome::retry);
   CHECK(classify(CURLE_SEND_ERROR, 451) == send_outcome::retry);
   CHECK(classify(CURLE_WEIRD_SERVER_REPLY, 421) == send_outcome::retry);
+  // The relay refused us, not the message (its greeting, our MAIL FROM): a set-up problem too.
+  CHECK(classify(CURLE_WEIRD_SERVER_REPLY, 554, smtp_stage::relay) == send_outcome::retry);
+  CHECK(classify(CURLE_SEND_ERROR, 550, smtp_stage::relay) == send_outcome::retry);
+  CHECK(classify(CURLE_SEND_ERROR, 550, smtp_stage::message) == send_outcome::permanent);
   // Authentication: a configuration problem, fixed by the organizer, not the message's fault.
   CHECK(classify(CURLE_LOGIN_DENIED, 535) == send_outcome::retry);
   CHECK(classify(CURLE_LOGIN_DENIED, 0) == send_outcome::retry);

@@ -83,6 +83,24 @@ TEST_CASE("SMTP refusals: 5xx is permanent, 4xx is retry, with the code in the r
     CHECK(r.outcome == send_outcome::retry);
     CHECK(r.smtp_code == 451);
   }
+  // The relay refusing us (its greeting, or our sender address) is not this message's fault: it
+  // is a set-up problem the organizer fixes, and every message would fail alike. Retry.
+  SECTION("554 greeting (the relay takes no mail from us)") {
+    scripted_smtp_server server("250 OK", "250 OK", "250 OK", "554 5.7.1 no service for you");
+    smtp_sender sender(plain(server.port()));
+    const auto r = sender.send("team@cohort.example.org", "maya@example.org", rendered("x", "m7"));
+    CHECK(r.outcome == send_outcome::retry);
+    CHECK(r.smtp_code == 554);
+    CHECK_THAT(r.error, Catch::Matchers::Contains("554"));
+  }
+  SECTION("550 at MAIL FROM (a sender address the relay does not accept)") {
+    scripted_smtp_server server("250 OK", "250 OK", "550 5.7.1 sender not allowed");
+    smtp_sender sender(plain(server.port()));
+    const auto r = sender.send("team@cohort.example.org", "maya@example.org", rendered("x", "m8"));
+    CHECK(r.outcome == send_outcome::retry);
+    CHECK(r.smtp_code == 550);
+    CHECK_THAT(server.transcript(), !Catch::Matchers::Contains("RCPT"));
+  }
   SECTION("554 after the message (content rejected)") {
     scripted_smtp_server server("250 OK", "554 5.7.1 rejected");
     smtp_sender sender(plain(server.port()));

@@ -127,8 +127,10 @@ class aiosmtpd_server {
 // rcpt_reply, DATA 354 then final_reply after the terminating ".", RSET/NOOP 250, QUIT 221.
 class scripted_smtp_server {
  public:
-  explicit scripted_smtp_server(std::string rcpt_reply, std::string final_reply = "250 OK")
-      : rcpt_reply_(std::move(rcpt_reply)), final_reply_(std::move(final_reply)) {
+  explicit scripted_smtp_server(std::string rcpt_reply, std::string final_reply = "250 OK", std::string mail_reply = "250 OK",
+                                std::string greeting = "220 scripted ESMTP")
+      : rcpt_reply_(std::move(rcpt_reply)), final_reply_(std::move(final_reply)), mail_reply_(std::move(mail_reply)),
+        greeting_(std::move(greeting)) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -173,7 +175,8 @@ class scripted_smtp_server {
   void reply(int fd, const std::string& line) { ::send(fd, (line + "\r\n").data(), line.size() + 2, MSG_NOSIGNAL); }
 
   void converse(int fd) {
-    reply(fd, "220 scripted ESMTP");
+    reply(fd, greeting_);
+    if (greeting_.rfind("220", 0) != 0) return;
     std::string buffer;
     bool in_data = false;
     char chunk[4096];
@@ -196,7 +199,8 @@ class scripted_smtp_server {
           transcript_ += line + "\n";
         }
         const auto verb = line.substr(0, 4);
-        if (verb == "EHLO" || verb == "HELO" || verb == "MAIL" || verb == "RSET" || verb == "NOOP") reply(fd, "250 OK");
+        if (verb == "EHLO" || verb == "HELO" || verb == "RSET" || verb == "NOOP") reply(fd, "250 OK");
+        else if (verb == "MAIL") reply(fd, mail_reply_);
         else if (verb == "RCPT") reply(fd, rcpt_reply_);
         else if (verb == "DATA") { reply(fd, "354 go ahead"); in_data = true; }
         else if (verb == "QUIT") { reply(fd, "221 bye"); return; }
@@ -205,7 +209,7 @@ class scripted_smtp_server {
     }
   }
 
-  std::string rcpt_reply_, final_reply_;
+  std::string rcpt_reply_, final_reply_, mail_reply_, greeting_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
