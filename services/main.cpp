@@ -422,6 +422,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   api_ctx.on_cancelled = [&chat](std::int64_t webinar, std::int64_t registration, const std::string& nonce_hash) {
     chat.registration_cancelled(webinar, registration, nonce_hash);
   };
+  api_ctx.on_webinar_deleted = [&chat](std::int64_t webinar) { chat.webinar_deleted(webinar); };
   api_ctx.on_waitlisted = [&chat](const std::string& nonce_hash) { chat.registration_waitlisted(nonce_hash); };
   api_ctx.on_seated = [&chat](const std::vector<std::string>& nonce_hashes) { chat.registrations_seated(nonce_hashes); };
   api_ctx.mail = mail->registration_hooks();

@@ -97,6 +97,17 @@ void chat_hub::registrations_seated(const std::vector<std::string>& token_nonce_
   for (const auto& hash : token_nonce_hashes) ctx_.bus->revoke(seated_entry(hash));
 }
 
+void chat_hub::webinar_deleted(std::int64_t webinar_id) {
+  ctx_.bus->revoke(deleted_entry(webinar_id));
+  // The primary hosts every room in use on any node: none here means none anywhere.
+  std::shared_ptr<chat_room> r;
+  {
+    std::lock_guard lock(rooms_mutex_);
+    if (auto it = rooms_.find(webinar_id); it != rooms_.end()) r = it->second;
+  }
+  if (r) r->series_deleted();
+}
+
 std::shared_ptr<chat_room> chat_hub::room(std::int64_t webinar_id) {
   std::lock_guard lock(rooms_mutex_);
   auto& slot = rooms_[webinar_id];
@@ -129,9 +140,11 @@ std::pair<chat_identity, std::int64_t> chat_hub::admit_on_edge(const http::ident
                                                                std::optional<std::int64_t> webinar_param) const {
   if (who.role == http::identity::kind::organizer) {
     if (!webinar_param) throw api_error(400, "bad_request", "the organizer must name the webinar (webinar=ID)", "webinar");
+    if (is_revoked(deleted_entry(*webinar_param))) throw api_error(404, "not_found", "no such webinar");
     return {chat_identity{0, "Organizer", "organizer"}, *webinar_param};
   }
-  if (is_revoked(token_entry(who.token_nonce_hash))) throw api_error(401, "unauthorized", "this registration is not active");
+  if (is_revoked(token_entry(who.token_nonce_hash)) || is_revoked(deleted_entry(who.webinar_id)))
+    throw api_error(401, "unauthorized", "this registration is not active");
   if (webinar_param && *webinar_param != who.webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
   if (is_revoked(waitlist_entry(who.token_nonce_hash)) && !is_revoked(seated_entry(who.token_nonce_hash)))
     throw api_error(403, "waitlisted", registration::waitlisted_message);

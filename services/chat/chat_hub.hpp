@@ -55,6 +55,8 @@ class chat_hub {
   // node until seated — promoted into a freed seat.
   void registration_waitlisted(std::string_view token_nonce_hash);
   void registrations_seated(const std::vector<std::string>& token_nonce_hashes);
+  // The series was deleted: its tokens are refused and its registrants' sockets close, everywhere.
+  void webinar_deleted(std::int64_t webinar_id);
   // The registration ids a room on any node reported present (x.present: a second after they
   // joined, then each minute while they stay) within `window` before now. Primary only: its
   // rooms hear every node's reports (empty elsewhere). Thread-safe.

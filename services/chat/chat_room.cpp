@@ -224,6 +224,8 @@ void chat_room::apply_event(const std::string& frame, bool replay) {
     close_member(registration_id, 4003, "banned");
   } else if (t == "x.cancelled") {
     close_member(registration_id, 4001, "registration cancelled");
+  } else if (t == "x.deleted") {
+    close_member(std::nullopt, 4001, "the series was deleted");
   } else if (t == "x.present" && records_.attendance) {
     std::vector<std::int64_t> ids;
     for (const auto& id : o.at("ids").as_array()) ids.push_back(id.to_number<std::int64_t>());
@@ -242,9 +244,9 @@ void chat_room::apply_state(const json::object& frame, bool broadcast_new) {
     if (state_.is_for(*released, m->who())) m->deliver(released->event);
 }
 
-void chat_room::close_member(std::int64_t registration_id, std::uint16_t code, const char* reason) {
+void chat_room::close_member(std::optional<std::int64_t> registration_id, std::uint16_t code, const char* reason) {
   for (auto it = members_.begin(); it != members_.end();) {
-    if ((*it)->who().role == "registrant" && (*it)->who().id == registration_id) {
+    if ((*it)->who().role == "registrant" && (!registration_id || (*it)->who().id == *registration_id)) {
       (*it)->disconnect(code, reason);
       it = members_.erase(it);
     } else {
@@ -341,6 +343,8 @@ void chat_room::remove_message(const std::string& id) {
 void chat_room::cancelled(std::int64_t registration_id) {
   bus_.publish_control(webinar_id_, json::serialize(json::object{{"type", "x.cancelled"}, {"registration_id", registration_id}}));
 }
+
+void chat_room::series_deleted() { bus_.publish_control(webinar_id_, "{\"type\":\"x.deleted\"}"); }
 
 void chat_room::kick(std::int64_t registration_id) {
   bus_.publish_control(webinar_id_, json::serialize(json::object{{"type", "x.ban"}, {"registration_id", registration_id}}));

@@ -86,6 +86,7 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void remove_message(const std::string& id);
   void kick(std::int64_t registration_id);  // closes every connection of this person (4003)
   void cancelled(std::int64_t registration_id);  // the registration ended: close its connections (4001)
+  void series_deleted();  // the series is gone: close every registrant's connection, on every node (4001)
 
  private:
   struct pending_join {
@@ -99,7 +100,8 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void on_loaded(std::string epoch, std::int64_t last_seq, std::vector<std::string> frames, std::vector<std::string> deleted,
                  std::vector<std::string> state);
   void apply_state(const boost::json::object& frame, bool broadcast_new);
-  void close_member(std::int64_t registration_id, std::uint16_t code, const char* reason);
+  // Every registrant connection of this person (nullopt: of everyone).
+  void close_member(std::optional<std::int64_t> registration_id, std::uint16_t code, const char* reason);
   void report_present(std::vector<std::int64_t> ids);
   void note_arrival(std::int64_t registration_id);
   void arm_attendance();

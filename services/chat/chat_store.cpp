@@ -66,6 +66,8 @@ std::vector<std::string> revocation_entries(store::database& db) {
   while (cancelled.step()) out.push_back(token_entry(cancelled.text(0)));
   auto waitlisted = db.prepare("SELECT token_hash FROM registrations WHERE status = 'waitlisted'");
   while (waitlisted.step()) out.push_back(waitlist_entry(waitlisted.text(0)));
+  auto deleted = db.prepare("SELECT id FROM deleted_webinars");
+  while (deleted.step()) out.push_back(deleted_entry(deleted.int64(0)));
   return out;
 }
 
@@ -76,6 +78,7 @@ std::string ban_entry(std::int64_t webinar_id, std::int64_t registration_id) {
 std::string token_entry(std::string_view token_nonce_hash) { return "t:" + http::hex(token_nonce_hash); }
 std::string waitlist_entry(std::string_view token_nonce_hash) { return "w:" + http::hex(token_nonce_hash); }
 std::string seated_entry(std::string_view token_nonce_hash) { return "s:" + http::hex(token_nonce_hash); }
+std::string deleted_entry(std::int64_t webinar_id) { return "d:" + std::to_string(webinar_id); }
 
 void for_each_transcript(store::database& db, std::int64_t webinar_id, const std::function<void(const transcript_row&)>& visit) {
   auto st = db.prepare(

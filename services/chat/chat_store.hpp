@@ -29,8 +29,10 @@ std::string token_entry(std::string_view token_nonce_hash);
 // it is promoted to a seat. An edge refuses a token with w: and no s:.
 std::string waitlist_entry(std::string_view token_nonce_hash);
 std::string seated_entry(std::string_view token_nonce_hash);
-// Every entry the database implies: all bans, all cancelled registrations' tokens, and the
-// waitlisted ones' (w:).
+// "d:<webinar>": the series was deleted; every token of it is refused (see deleted_webinars).
+std::string deleted_entry(std::int64_t webinar_id);
+// Every entry the database implies: all bans, all cancelled registrations' tokens, the
+// waitlisted ones' (w:) and the deleted series (d:).
 std::vector<std::string> revocation_entries(store::database& db);
 
 struct transcript_row {

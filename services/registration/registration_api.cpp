@@ -263,11 +263,12 @@ void registration_api::delete_webinar(http::request& req, http::responder& respo
       respond,
       [id = req.id_param(0), mail = &ctx_.mail](store::database& db) {
         if (mail->series_deleted) mail->series_deleted(db, id);
-        registration::delete_webinar(db, id);
+        registration::delete_webinar(db, id, unix_now());
         return true;
       },
       [this, id = req.id_param(0)](bool) {
         if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(id);
+        if (ctx_.on_webinar_deleted) ctx_.on_webinar_deleted(id);
         return response::no_content();
       });
 }

@@ -48,6 +48,7 @@ struct api_context {
   // its sockets; the drop schedule follows moved sessions). Empty: nobody listens.
   std::function<void(std::int64_t webinar_id, std::int64_t registration_id, const std::string& token_nonce_hash)> on_cancelled;
   std::function<void(std::int64_t webinar_id)> on_webinar_changed;
+  std::function<void(std::int64_t webinar_id)> on_webinar_deleted;  // after on_webinar_changed
   // The waitlist holds no seat in the live room: told of a signup that landed on it, and of
   // waitlisted registrations that got a seat (promoted), by their tokens' nonce hashes.
   std::function<void(const std::string& token_nonce_hash)> on_waitlisted;

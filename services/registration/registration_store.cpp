@@ -48,7 +48,9 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
   const std::string status = (!capacity || registered_up_to(db, webinar_id, *capacity) < *capacity) ? "registered" : "waitlisted";
 
   // The id goes into the token, so it is chosen before the insert; the single writer makes this race-free.
-  const auto id = scalar(db.cached("SELECT coalesce(max(id), 0) + 1 FROM registrations"));
+  // Above every id ever used: a deleted series' registrations included (deleted_webinars).
+  const auto id = scalar(db.cached(
+      "SELECT max(coalesce((SELECT max(id) FROM registrations), 0), coalesce((SELECT max(registrations_max) FROM deleted_webinars), 0)) + 1"));
   auto issued = tokens.issue(id, webinar_id, input.name);
   db.cached(
         "INSERT INTO registrations (id, webinar_id, name, email, email_key, profession, status, token_hash, created_at, updated_at,"

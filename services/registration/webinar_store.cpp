@@ -63,10 +63,14 @@ std::optional<std::int64_t> webinar::next_session_at(std::int64_t now) const {
 }
 
 std::int64_t create_webinar(store::database& db, webinar_input input, std::int64_t now) {
-  auto st = db.prepare("INSERT INTO webinars (title, description, capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
-  st.bind(1, input.title).bind(2, input.description).bind(3, input.capacity).bind(4, now).bind(5, now);
+  // Above every id ever used, deleted ones included (see deleted_webinars).
+  auto next = db.prepare(
+      "SELECT max(coalesce((SELECT max(id) FROM webinars), 0), coalesce((SELECT max(id) FROM deleted_webinars), 0)) + 1");
+  next.step();
+  const auto id = next.int64(0);
+  auto st = db.prepare("INSERT INTO webinars (id, title, description, capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)");
+  st.bind(1, id).bind(2, input.title).bind(3, input.description).bind(4, input.capacity).bind(5, now).bind(6, now);
   st.run();
-  const auto id = db.last_insert_rowid();
   insert_sessions(db, id, std::move(input.sessions));
   return id;
 }
@@ -113,9 +117,18 @@ void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, s
   }
 }
 
-void delete_webinar(store::database& db, std::int64_t id) {
+void delete_webinar(store::database& db, std::int64_t id, std::int64_t now) {
+  // The largest registration id may go with this series: remember it, so it is not reused.
+  auto largest = db.prepare("SELECT coalesce(max(id), 0) FROM registrations");
+  largest.step();
+  const auto registrations_max = largest.int64(0);
   db.prepare("DELETE FROM webinars WHERE id = ?").bind(1, id).run();
   if (db.changes() == 0) throw not_found_error("no webinar " + std::to_string(id));
+  db.prepare("INSERT INTO deleted_webinars (id, registrations_max, deleted_at) VALUES (?, ?, ?)")
+      .bind(1, id)
+      .bind(2, registrations_max)
+      .bind(3, now)
+      .run();
 }
 
 std::int64_t count_webinars(store::database& db) {

@@ -57,7 +57,9 @@ std::vector<webinar> list_webinars(store::database& db, std::int64_t now);
 void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, std::int64_t now,
                     std::vector<std::int64_t>* promoted = nullptr);
 // Throws not_found_error. Sessions and registrations go with it.
-void delete_webinar(store::database& db, std::int64_t id);
+// Deletes the series with everything of it, and leaves a tombstone (deleted_webinars) so neither
+// its id nor its registrations' ids are given out again.
+void delete_webinar(store::database& db, std::int64_t id, std::int64_t now);
 std::int64_t count_webinars(store::database& db);
 
 }  // namespace cohort::registration

@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 8> steps{
+constexpr std::array<const char*, 9> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -200,6 +200,17 @@ ALTER TABLE outbox ADD COLUMN args TEXT NOT NULL DEFAULT '{}';
     // gives session times in it instead of UTC.
     R"sql(
 ALTER TABLE registrations ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+)sql",
+    // 9: a deleted series leaves a tombstone, so its id and its registrations' ids are never
+    // given out again (SQLite reuses the largest rowid once that row is gone): an old signed
+    // token must not fit a new series, nor Redis keep a deleted series' chat for a new one. Edges
+    // refuse the tokens of a deleted series (d:<id> on the revocation list).
+    R"sql(
+CREATE TABLE deleted_webinars (
+  id                 INTEGER PRIMARY KEY,   -- the deleted series' id
+  registrations_max  INTEGER NOT NULL,      -- the largest registration id at the time
+  deleted_at         INTEGER NOT NULL
+);
 )sql",
 };
 

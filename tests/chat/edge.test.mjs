@@ -351,6 +351,24 @@ test('the waitlist holds no seat: 403 waitlisted on both nodes, and both let the
   await join(edge, wendy);
 });
 
+test('deleting a series closes its registrants\' sockets on both nodes (4001); its tokens are refused everywhere and its id is not reused', async () => {
+  const room = await newWebinar();
+  const [fay, gus] = [await register(room, 'Fay'), await register(room, 'Gus')];
+  const onPrimary = await join(primary, fay);
+  const onEdge = await join(edge, gus);
+  const res = await api(primary, 'DELETE', `/api/webinars/${room}`, { token: primary.adminToken });
+  assert.equal(res.status, 204, JSON.stringify(res.body));
+  for (const c of [onPrimary, onEdge]) {
+    const info = await closedWithin(c, 3000);
+    assert.equal(info.code, 4001, `${c.label}: close ${info.code} ${info.reason}`);
+  }
+  assertError(await refusal(edge, { token: gus.token }), 401, 'unauthorized', undefined, 'a deleted series\' token on the edge');
+  assertError(await refusal(primary, { token: fay.token }), 401, 'unauthorized', undefined, 'a deleted series\' token on the primary');
+  assertError(await api(edge, 'GET', `/ws?token=${encodeURIComponent(primary.adminToken)}&webinar=${room}`), 404, 'not_found', undefined,
+    'the organizer, for a deleted series, on the edge');
+  assert.ok(await newWebinar() > room, 'the next series gets a new id');
+});
+
 test('a mute set on the primary applies to a client on the edge', async () => {
   const room = await newWebinar();
   const [dan, wat] = [await register(room, 'Dan'), await register(room, 'Watcher')];

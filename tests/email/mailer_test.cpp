@@ -226,7 +226,7 @@ TEST_CASE("a deleted series tells everyone still signed up, the registered with 
   cohort::registration::cancel_registration(f.db, ada.id, t0 + hour);  // already told; not again
   f.mail.series_cancelled(f.db, f.webinar, t0 + 2 * hour);
   f.mail.series_cancelled(f.db, f.webinar, t0 + 2 * hour);  // a retried transaction: still once
-  cohort::registration::delete_webinar(f.db, f.webinar);
+  cohort::registration::delete_webinar(f.db, f.webinar, t0 + 2 * hour);
   CHECK(f.kinds_to("maya@example.org") == std::vector<std::string>{"confirmation", "series_cancelled"});
   CHECK(f.kinds_to("ben@example.org") == std::vector<std::string>{"waitlisted", "series_cancelled"});
   CHECK(f.kinds_to("ada@example.org") == std::vector<std::string>{"waitlisted"});

@@ -222,14 +222,14 @@ TEST_CASE("delete_webinar removes its sessions and registrations", "[registratio
   f.signup(doomed, "b@x.org");
   f.signup(kept, "a@x.org");
 
-  delete_webinar(f.db, doomed);
+  delete_webinar(f.db, doomed, 1000);
   CHECK_FALSE(find_webinar(f.db, doomed));
   CHECK(f.scalar("SELECT count(*) FROM sessions WHERE webinar_id = ?1", doomed) == 0);
   CHECK(f.scalar("SELECT count(*) FROM registrations WHERE webinar_id = ?1", doomed) == 0);
   CHECK(find_webinar(f.db, kept)->registered == 1);
   CHECK(f.scalar("SELECT count(*) FROM sessions") == 1);
   CHECK(count_webinars(f.db) == 1);
-  CHECK_THROWS_AS(delete_webinar(f.db, doomed), not_found_error);
+  CHECK_THROWS_AS(delete_webinar(f.db, doomed, 1000), not_found_error);
 }
 
 TEST_CASE("create_signup registers until capacity, then waitlists", "[registration]") {
@@ -354,7 +354,7 @@ TEST_CASE("a token outlives neither its webinar nor a reuse of its id", "[regist
   const auto first_webinar = f.webinar(5);
   const auto old = f.signup(first_webinar, "a@x.org");
   const auto old_hash = f.tokens.verify(old.token)->token_nonce_hash;
-  delete_webinar(f.db, first_webinar);
+  delete_webinar(f.db, first_webinar, 1000);
   CHECK_FALSE(find_by_token(f.db, old.id, old_hash));
 
   const auto fresh = f.signup(f.webinar(5), "b@x.org");
@@ -483,4 +483,18 @@ TEST_CASE("for_each_registration visits a webinar's rows in id order", "[registr
   std::vector<std::string> seen;
   for_each_registration(f.db, id, [&](const registration_record& r) { seen.push_back(r.email); });
   CHECK(seen == std::vector<std::string>{"a@x.org", "b@x.org"});
+}
+
+TEST_CASE("ids of a deleted series and of its registrations are never given out again", "[registration]") {
+  fixture f;
+  const auto older = f.webinar(5);
+  f.signup(older, "a@x.org");
+  const auto newest = f.webinar(5);
+  const auto last = f.signup(newest, "b@x.org");
+  delete_webinar(f.db, newest, 1000);
+  // SQLite alone would hand out both largest ids again, and an old signed token would fit them.
+  const auto next = f.webinar(5);
+  CHECK(next > newest);
+  CHECK(f.signup(next, "c@x.org").id > last.id);
+  CHECK(f.scalar("SELECT count(*) FROM deleted_webinars WHERE id = ?1", newest) == 1);
 }
