@@ -422,7 +422,6 @@ int serve_primary(const config& cfg, const secrets& keys) {
   api_ctx.on_cancelled = [&chat](std::int64_t webinar, std::int64_t registration, const std::string& nonce_hash) {
     chat.registration_cancelled(webinar, registration, nonce_hash);
   };
-  api_ctx.on_webinar_deleted = [&chat](std::int64_t webinar) { chat.webinar_deleted(webinar); };
   api_ctx.on_waitlisted = [&chat](const std::string& nonce_hash) { chat.registration_waitlisted(nonce_hash); };
   api_ctx.on_seated = [&chat](const std::vector<std::string>& nonce_hashes) { chat.registrations_seated(nonce_hashes); };
   api_ctx.mail = mail->registration_hooks();
@@ -434,7 +433,6 @@ int serve_primary(const config& cfg, const secrets& keys) {
       }});
   api_ctx.on_webinar_changed = [scheduler](std::int64_t) { scheduler->rearm(); };  // moved sessions move their drops
   drops::drops_api drops_api({writes, &readers, authenticate, bus.get(), scheduler, &files});
-  registration::registration_api api(std::move(api_ctx));
 
   streaming::hub_context stream_ctx;
   stream_ctx.ioc = &ioc;
@@ -456,6 +454,11 @@ int serve_primary(const config& cfg, const secrets& keys) {
   };
   stream_ctx.present_in_room = [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); };
   auto streaming_hub = std::make_shared<streaming::streaming_hub>(std::move(stream_ctx));
+  api_ctx.on_webinar_deleted = [&chat, streaming_hub](std::int64_t webinar) {
+    chat.webinar_deleted(webinar);
+    streaming_hub->webinar_deleted(webinar);
+  };
+  registration::registration_api api(std::move(api_ctx));
   streaming_hub->start_ingest();
   streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics);
   std::uint16_t rtmp_port = 0;

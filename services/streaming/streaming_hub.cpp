@@ -79,6 +79,7 @@ struct streaming_hub::live_stream {
   std::shared_ptr<child_process> ffmpeg;
   std::uint64_t generation = 0;  // of `ffmpeg`: the exit of one it replaced ends nothing
   bool announced = false;
+  bool deleted = false;          // the series was deleted while live: nothing of it is kept
 };
 
 streaming_hub::streaming_hub(hub_context ctx) : ctx_(std::move(ctx)), ingest_secret_(http::hex(http::random_bytes(16))) {}
@@ -235,6 +236,22 @@ void streaming_hub::end_publish(const std::string& ingest_id, bool graceful) {
   else ffmpeg->stop();
 }
 
+void streaming_hub::webinar_deleted(std::int64_t webinar_id) {
+  std::shared_ptr<child_process> ffmpeg;
+  {
+    std::lock_guard lock(mutex_);
+    viewers_.erase(webinar_id);
+    last_stream_.erase(webinar_id);
+    if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end()) {
+      it->second->deleted = true;
+      ffmpeg = it->second->ffmpeg;
+    }
+  }
+  if (ffmpeg) return ffmpeg->stop();  // on_ffmpeg_exit removes the folder
+  std::error_code ec;
+  fs::remove_all(ctx_.recordings_dir / std::to_string(webinar_id), ec);
+}
+
 void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id, std::uint64_t generation) {
   std::shared_ptr<live_stream> s;
   {
@@ -249,6 +266,12 @@ void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id, std::uint64_t g
     }
   }
   if (!s->webinar_id) return;
+  if (s->deleted) {
+    std::error_code ec;
+    fs::remove_all(ctx_.recordings_dir / std::to_string(s->webinar_id), ec);
+    std::cerr << "cohort: rtmp: webinar " << s->webinar_id << " was deleted while live: stream stopped, recording removed\n";
+    return;
+  }
   if (s->announced) announce(*s, false);
   std::int64_t duration_ms = 0, segments = 0;
   {

@@ -84,6 +84,9 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   // The publisher left: ffmpeg finishes its last segment and exits (stopped if it lingers);
   // refused: ffmpeg is stopped at once. The stream ends when ffmpeg exits.
   void end_publish(const std::string& ingest_id, bool graceful);
+  // The series was deleted: a live publish of it stops at once, and its recordings leave the
+  // disk (after that ffmpeg exited, so no late segment lands in a fresh folder).
+  void webinar_deleted(std::int64_t webinar_id);
 
  private:
   struct live_stream;

@@ -626,6 +626,23 @@ test('streaming.extra_360p: index.m3u8 is a master playlist of the main renditio
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('deleting a series while it is live stops the stream and leaves none of its recordings on disk', async () => {
+  const w = await newWebinar();
+  const key = await newKey(w.id);
+  const pub = publish(key, 20);
+  await waitForPlaylist(w.id, server.adminToken);
+  const folder = path.join(server.dataDir, 'recordings', String(w.id));
+  assert.ok(existsSync(folder), `the live recording is written to ${folder}`);
+  const res = await api(server, 'DELETE', `/api/webinars/${w.id}`, { token: server.adminToken });
+  assert.equal(res.status, 204, JSON.stringify(res.body));
+  // ffmpeg is stopped at once: the publisher's connection ends long before its 20 s.
+  const { ms } = await Promise.race([pub.exited, sleep(8000).then(() => ({ ms: null }))]);
+  assert.ok(ms !== null && ms < 15000, `the publisher was cut off (ran ${ms} ms)`);
+  for (const end = Date.now() + 5000; existsSync(folder) && Date.now() < end;) await sleep(100);
+  assert.equal(existsSync(folder), false, `${folder} removed`);
+  assert.equal((await get(playlistUrl(w.id, server.adminToken))).status, 404);
+});
+
 test('SIGTERM while a publish runs: the server exits 0 within 5 s and leaves no ffmpeg behind', async () => {
   const s = await startServer();
   extraServers.push(s);
