@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 
 #include <cctype>
-#include <fstream>
 #include <iostream>
 
 namespace cohort::streaming {
@@ -27,19 +26,12 @@ using registration::unix_now;
 
 namespace {
 
-constexpr std::int64_t url_window_seconds = 600;
-
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // For URIs in a playlist: everything but unreserved characters percent-encoded.
@@ -56,12 +48,6 @@ std::string url_encode(std::string_view s) {
     }
   }
   return out;
-}
-
-response playlist_response(std::string text) {
-  auto res = response::text(200, std::move(text), "application/vnd.apple.mpegurl");
-  res.headers.emplace_back("Cache-Control", "no-cache");
-  return res;
 }
 
 }  // namespace
@@ -82,7 +68,11 @@ struct streaming_hub::live_stream {
   bool deleted = false;          // the series was deleted while live: nothing of it is kept
 };
 
-streaming_hub::streaming_hub(hub_context ctx) : ctx_(std::move(ctx)), ingest_secret_(http::hex(http::random_bytes(16))) {}
+streaming_hub::streaming_hub(hub_context ctx)
+    : ctx_(std::move(ctx)),
+      gate_(ctx_.authenticate, ctx_.readers, ctx_.url_secret),
+      replays_(ctx_.writes, ctx_.readers, ctx_.recordings_dir, gate_),
+      ingest_secret_(http::hex(http::random_bytes(16))) {}
 
 streaming_hub::~streaming_hub() = default;
 
@@ -363,11 +353,9 @@ void streaming_hub::add_routes(http::router& r) {
   r.add(verb::post, "/api/webinars/{id}/stream-key", {access::organizer, false}, bind(&streaming_hub::rotate_key));
   r.add(verb::get, "/api/webinars/{id}/stream-key", {access::organizer, false}, bind(&streaming_hub::get_key));
   r.add(verb::get, "/api/webinars/{id}/stream", {access::anyone, false}, bind(&streaming_hub::status));
-  r.add(verb::get, "/api/webinars/{id}/recordings", {access::anyone, false}, bind(&streaming_hub::recordings));
-  r.add(verb::del, "/api/webinars/{id}/recordings/{recording_id}", {access::organizer, false}, bind(&streaming_hub::delete_recording));
   r.add(verb::get, "/live/{id}/index.m3u8", {access::anyone, false}, bind(&streaming_hub::playlist));
   r.add(verb::get, "/live/{id}/{file}", {access::anyone, false}, bind(&streaming_hub::segment));
-  r.add(verb::get, "/replay/{id}/{recording}/{file}", {access::anyone, false}, bind(&streaming_hub::replay_file));
+  replays_.add_routes(r);
 }
 
 void streaming_hub::rotate_key(http::request& req, http::responder& respond) {
@@ -431,41 +419,6 @@ void streaming_hub::note_watching(std::int64_t webinar_id, const http::identity&
   ctx_.on_watching(webinar_id, who.registration_id);
 }
 
-http::identity streaming_hub::check_viewer(const http::request& req, std::int64_t webinar_id) {
-  const auto who = ctx_.authenticate(req, req.token());
-  if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
-  if (who.role == http::identity::kind::organizer) return who;
-  if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
-  auto db = ctx_.readers->acquire();
-  const auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
-  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
-  if (me->status == "waitlisted") throw api_error(403, "waitlisted", registration::waitlisted_message);
-  return who;
-}
-
-// One signature per webinar, scope and 10-minute window: every viewer gets the same segment
-// URLs, so a CDN (or an edge) can cache them; a leaked URL stops working within 20 minutes.
-std::string streaming_hub::signed_query(std::int64_t webinar_id, std::string_view scope) const {
-  const auto exp = (unix_now() / url_window_seconds + 2) * url_window_seconds;
-  const auto data = std::string(scope) + "|" + std::to_string(webinar_id) + "|" + std::to_string(exp);
-  return "exp=" + std::to_string(exp) + "&sig=" + http::hex(http::hmac_sha256(ctx_.url_secret, data)).substr(0, 32);
-}
-
-void streaming_hub::check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const {
-  const auto* exp = req.query_param("exp");
-  const auto* sig = req.query_param("sig");
-  if (!exp || !sig) throw api_error(401, "unauthorized", "a signed URL is required: get it from the playlist");
-  std::int64_t e = 0;
-  try {
-    e = std::stoll(*exp);
-  } catch (const std::exception&) {
-    throw api_error(401, "unauthorized", "bad signature");
-  }
-  const auto data = std::string(scope) + "|" + std::to_string(webinar_id) + "|" + std::to_string(e);
-  if (e < unix_now() || !http::constant_time_equal(*sig, http::hex(http::hmac_sha256(ctx_.url_secret, data)).substr(0, 32)))
-    throw api_error(403, "forbidden", "the URL is expired or not signed for this webinar");
-}
-
 void streaming_hub::playlist(http::request& req, http::responder& respond) {
   if (ctx_.ffmpeg.extra_360p) return master_playlist(req, respond);
   media_playlist_for(req, respond, main_rendition());
@@ -474,7 +427,7 @@ void streaming_hub::playlist(http::request& req, http::responder& respond) {
 // One rendition's live playlist, for a viewer with a token.
 void streaming_hub::media_playlist_for(http::request& req, http::responder& respond, const std::string& rendition) {
   const auto webinar_id = req.id_param(0);
-  const auto who = check_viewer(req, webinar_id);
+  const auto who = gate_.check(req, webinar_id);
   std::optional<media_playlist> p;
   std::string prefix;
   {
@@ -489,7 +442,7 @@ void streaming_hub::media_playlist_for(http::request& req, http::responder& resp
   note_watching(webinar_id, who);
   // ffmpeg names files the same in every publish: the publish's id in the URL keeps a cache from
   // mixing one stream's segments into the next.
-  const auto query = signed_query(webinar_id, "live");
+  const auto query = gate_.signed_query(webinar_id, "live");
   respond(playlist_response(render_live(*p, [&](std::string_view uri) { return prefix + std::string(uri) + "?" + query; })));
 }
 
@@ -497,7 +450,7 @@ void streaming_hub::media_playlist_for(http::request& req, http::responder& resp
 // viewer's token (it is how a viewer is counted), so the URIs carry it.
 void streaming_hub::master_playlist(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
-  const auto who = check_viewer(req, webinar_id);
+  const auto who = gate_.check(req, webinar_id);
   std::vector<rendition_info> variants;
   {
     std::lock_guard lock(mutex_);
@@ -539,7 +492,7 @@ void streaming_hub::segment(http::request& req, http::responder& respond) {
     if (rendition.empty()) throw registration::not_found_error("no such rendition");
     return media_playlist_for(req, respond, rendition);
   }
-  check_signature(req, webinar_id, "live");
+  gate_.check_signature(req, webinar_id, "live");
   const auto dash = file.find('-');
   segment_store::served_file f;
   if (dash != std::string::npos) {
@@ -558,76 +511,6 @@ void streaming_hub::segment(http::request& req, http::responder& respond) {
   }
   res.shared_body = std::move(f.bytes);
   respond(std::move(res));
-}
-
-void streaming_hub::recordings(http::request& req, http::responder& respond) {
-  const auto webinar_id = req.id_param(0);
-  check_viewer(req, webinar_id);
-  auto db = ctx_.readers->acquire();
-  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
-  auto st = db->prepare(
-      "SELECT id, session_number, started_at, ended_at, duration_ms, segments, dir FROM recordings"
-      " WHERE webinar_id = ? ORDER BY started_at");
-  st.bind(1, webinar_id);
-  json::array items;
-  while (st.step()) {
-    json::object o{{"id", st.int64(0)},
-                   {"session", st.is_null(1) ? json::value(nullptr) : json::value(st.int64(1))},
-                   {"started_at", registration::format_rfc3339(st.int64(2))},
-                   {"ended_at", st.is_null(3) ? json::value(nullptr) : json::value(registration::format_rfc3339(st.int64(3)))},
-                   {"duration_ms", st.int64(4)},
-                   {"segments", st.int64(5)},
-                   {"playlist", "/replay/" + std::to_string(webinar_id) + "/" + st.text(6) + "/index.m3u8"}};
-    items.push_back(std::move(o));
-  }
-  respond(response::json(200, json::object{{"recordings", std::move(items)}}));
-}
-
-void streaming_hub::delete_recording(http::request& req, http::responder& respond) {
-  const auto webinar_id = req.id_param(0), recording_id = req.id_param(1);
-  std::string dir;
-  {
-    auto db = ctx_.readers->acquire();
-    auto st = db->prepare("SELECT dir, ended_at FROM recordings WHERE id = ? AND webinar_id = ?");
-    st.bind(1, recording_id).bind(2, webinar_id);
-    if (!st.step()) throw registration::not_found_error("no such recording");
-    if (st.is_null(1)) throw api_error(409, "conflict", "this recording is still live");
-    dir = st.text(0);
-  }
-  registration::queue_write<bool>(
-      ctx_.writes, respond,
-      [recording_id](store::database& db) {
-        db.prepare("DELETE FROM recordings WHERE id = ?").bind(1, recording_id).run();
-        return true;
-      },
-      [path = ctx_.recordings_dir / std::to_string(webinar_id) / dir](bool) {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-        return response::no_content();
-      });
-}
-
-void streaming_hub::replay_file(http::request& req, http::responder& respond) {
-  const auto webinar_id = req.id_param(0);
-  const auto& recording = req.params.at(1);
-  const auto& file = req.params.at(2);
-  const auto dir = ctx_.recordings_dir / std::to_string(webinar_id) / recording;
-  if (file == "index.m3u8") {
-    check_viewer(req, webinar_id);
-    auto p = parse_media_playlist(read_text(dir / "index.m3u8"));
-    if (!p || p->segments.empty()) throw registration::not_found_error("no such recording");
-    const auto query = signed_query(webinar_id, "replay");
-    return respond(playlist_response(render_vod(*p, [&](std::string_view uri) { return std::string(uri) + "?" + query; })));
-  }
-  check_signature(req, webinar_id, "replay");
-  std::error_code ec;
-  const auto path = dir / file;
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw registration::not_found_error("no such file in this recording");
-  response res;
-  res.content_type = "video/mp4";
-  res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", "public, max-age=86400"}};
-  respond(http::file_response(path.string(), size, req.range, std::move(res)));
 }
 
 }  // namespace cohort::streaming

@@ -9,7 +9,8 @@
 //   GET /live/{id}/{main|360p}.m3u8?token=T  each rendition's playlist, checked the same way
 //   GET /live/{id}/{file}?exp=E&sig=S      segments: a signature per webinar and 10-minute window,
 //                                          the same for every viewer, so a CDN can cache them
-//   GET /replay/{id}/{recording_id}/...    recordings, the same way, from disk (Range)
+// Who may watch is viewer_gate's to say; the recordings, once ended, are replay_api's (its
+// routes are added with the hub's: /api/webinars/{id}/recordings, /replay/{id}/{recording}/...).
 #pragma once
 
 #include "chat/chat_bus.hpp"
@@ -20,7 +21,9 @@
 #include "streaming/child_process.hpp"
 #include "streaming/ffmpeg_command.hpp"
 #include "streaming/recorder.hpp"
+#include "streaming/replay_api.hpp"
 #include "streaming/segment_store.hpp"
+#include "streaming/viewer_gate.hpp"
 #include "streaming/viewer_tally.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -108,16 +111,11 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   void note_viewer(std::int64_t webinar_id, const http::identity& who, const http::request& req);
   std::string main_rendition() const { return ctx_.ffmpeg.extra_360p ? "main" : ""; }
   void segment(http::request& req, http::responder& respond);
-  void recordings(http::request& req, http::responder& respond);
-  void delete_recording(http::request& req, http::responder& respond);
-  void replay_file(http::request& req, http::responder& respond);
-  // A registrant of this webinar (active) or the organizer; throws 401/403.
-  http::identity check_viewer(const http::request& req, std::int64_t webinar_id);
   void note_watching(std::int64_t webinar_id, const http::identity& who);
-  std::string signed_query(std::int64_t webinar_id, std::string_view scope) const;
-  void check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const;
 
   hub_context ctx_;
+  viewer_gate gate_;
+  replay_api replays_;
   std::string ingest_secret_;
   std::unique_ptr<http::router> ingest_routes_;
   std::unique_ptr<http::http_server> ingest_server_;

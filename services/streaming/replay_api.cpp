@@ -1,0 +1,107 @@
+#include "streaming/replay_api.hpp"
+
+#include "registration/rfc3339.hpp"
+#include "registration/validation.hpp"
+#include "registration/webinar_store.hpp"
+#include "streaming/hls_playlist.hpp"
+
+#include <boost/json.hpp>
+
+#include <fstream>
+
+namespace cohort::streaming {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using http::api_error;
+using http::response;
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+void replay_api::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (replay_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
+  r.add(verb::get, "/api/webinars/{id}/recordings", {access::anyone, false}, bind(&replay_api::list));
+  r.add(verb::del, "/api/webinars/{id}/recordings/{recording_id}", {access::organizer, false}, bind(&replay_api::remove));
+  r.add(verb::get, "/replay/{id}/{recording}/{file}", {access::anyone, false}, bind(&replay_api::file));
+}
+
+void replay_api::list(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  gate_.check(req, webinar_id);
+  auto db = readers_->acquire();
+  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  auto st = db->prepare(
+      "SELECT id, session_number, started_at, ended_at, duration_ms, segments, dir FROM recordings"
+      " WHERE webinar_id = ? ORDER BY started_at");
+  st.bind(1, webinar_id);
+  json::array items;
+  while (st.step()) {
+    json::object o{{"id", st.int64(0)},
+                   {"session", st.is_null(1) ? json::value(nullptr) : json::value(st.int64(1))},
+                   {"started_at", registration::format_rfc3339(st.int64(2))},
+                   {"ended_at", st.is_null(3) ? json::value(nullptr) : json::value(registration::format_rfc3339(st.int64(3)))},
+                   {"duration_ms", st.int64(4)},
+                   {"segments", st.int64(5)},
+                   {"playlist", "/replay/" + std::to_string(webinar_id) + "/" + st.text(6) + "/index.m3u8"}};
+    items.push_back(std::move(o));
+  }
+  respond(response::json(200, json::object{{"recordings", std::move(items)}}));
+}
+
+void replay_api::remove(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0), recording_id = req.id_param(1);
+  std::string dir;
+  {
+    auto db = readers_->acquire();
+    auto st = db->prepare("SELECT dir, ended_at FROM recordings WHERE id = ? AND webinar_id = ?");
+    st.bind(1, recording_id).bind(2, webinar_id);
+    if (!st.step()) throw registration::not_found_error("no such recording");
+    if (st.is_null(1)) throw api_error(409, "conflict", "this recording is still live");
+    dir = st.text(0);
+  }
+  registration::queue_write<bool>(
+      writes_, respond,
+      [recording_id](store::database& db) {
+        db.prepare("DELETE FROM recordings WHERE id = ?").bind(1, recording_id).run();
+        return true;
+      },
+      [path = recordings_dir_ / std::to_string(webinar_id) / dir](bool) {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+        return response::no_content();
+      });
+}
+
+void replay_api::file(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  const auto& recording = req.params.at(1);
+  const auto& name = req.params.at(2);
+  const auto dir = recordings_dir_ / std::to_string(webinar_id) / recording;
+  if (name == "index.m3u8") {
+    gate_.check(req, webinar_id);
+    auto p = parse_media_playlist(read_text(dir / "index.m3u8"));
+    if (!p || p->segments.empty()) throw registration::not_found_error("no such recording");
+    const auto query = gate_.signed_query(webinar_id, "replay");
+    return respond(playlist_response(render_vod(*p, [&](std::string_view uri) { return std::string(uri) + "?" + query; })));
+  }
+  gate_.check_signature(req, webinar_id, "replay");
+  std::error_code ec;
+  const auto path = dir / name;
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw registration::not_found_error("no such file in this recording");
+  response res;
+  res.content_type = "video/mp4";
+  res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", "public, max-age=86400"}};
+  respond(http::file_response(path.string(), size, req.range, std::move(res)));
+}
+
+}  // namespace cohort::streaming

@@ -1,0 +1,56 @@
+#include "streaming/viewer_gate.hpp"
+
+#include "registration/registration_store.hpp"
+#include "registration/rfc3339.hpp"
+
+namespace cohort::streaming {
+
+using http::api_error;
+
+namespace {
+constexpr std::int64_t url_window_seconds = 600;
+}
+
+http::identity viewer_gate::check(const http::request& req, std::int64_t webinar_id) const {
+  const auto who = authenticate_(req, req.token());
+  if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
+  if (who.role == http::identity::kind::organizer) return who;
+  if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  auto db = readers_->acquire();
+  const auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
+  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+  if (me->status == "waitlisted") throw api_error(403, "waitlisted", registration::waitlisted_message);
+  return who;
+}
+
+std::string viewer_gate::signature(std::int64_t webinar_id, std::string_view scope, std::int64_t exp) const {
+  const auto data = std::string(scope) + "|" + std::to_string(webinar_id) + "|" + std::to_string(exp);
+  return http::hex(http::hmac_sha256(url_secret_, data)).substr(0, 32);
+}
+
+std::string viewer_gate::signed_query(std::int64_t webinar_id, std::string_view scope) const {
+  const auto exp = (registration::unix_now() / url_window_seconds + 2) * url_window_seconds;
+  return "exp=" + std::to_string(exp) + "&sig=" + signature(webinar_id, scope, exp);
+}
+
+void viewer_gate::check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const {
+  const auto* exp = req.query_param("exp");
+  const auto* sig = req.query_param("sig");
+  if (!exp || !sig) throw api_error(401, "unauthorized", "a signed URL is required: get it from the playlist");
+  std::int64_t e = 0;
+  try {
+    e = std::stoll(*exp);
+  } catch (const std::exception&) {
+    throw api_error(401, "unauthorized", "bad signature");
+  }
+  if (e < registration::unix_now() || !http::constant_time_equal(*sig, signature(webinar_id, scope, e)))
+    throw api_error(403, "forbidden", "the URL is expired or not signed for this webinar");
+}
+
+http::response playlist_response(std::string text) {
+  auto res = http::response::text(200, std::move(text), "application/vnd.apple.mpegurl");
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  return res;
+}
+
+}  // namespace cohort::streaming
