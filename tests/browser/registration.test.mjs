@@ -122,7 +122,10 @@ test('landing page → register → personal room', async () => {
   assert.ok((await page.locator('#greeting').innerText()).includes(DEMO_TITLE));
   // The token leaves the address bar but stays usable on this device.
   assert.ok(!page.url().includes('token'), page.url());
-  assert.ok(await page.evaluate((id) => localStorage.getItem(`cohort.token.${id}`), demo.id));
+  const token = await page.evaluate((id) => localStorage.getItem(`cohort.token.${id}`), demo.id);
+  assert.ok(token);
+  // The form sent the browser's zone, so the emails give session times in it.
+  assert.equal((await api(server, 'GET', '/api/me', { token })).body.time_zone, TIME_ZONE);
   await page.locator('#video-slot[data-state="waiting"] #player-screen-text').filter({ hasText: 'The live stream starts here when the session begins' }).waitFor();
   assert.equal(await page.locator('#session-list > li').count(), demo.sessions.length);
   await screenshot(page, 'live-room.png');
