@@ -73,7 +73,9 @@ registration::mail_hooks email_service::registration_hooks() const {
   const auto* m = mailer_.get();
   hooks.signed_up = [m](store::database& db, std::int64_t id, const std::string& token) { m->signed_up(db, id, token, registration::unix_now()); };
   hooks.promoted = [m](store::database& db, std::int64_t id) { m->promoted(db, id, registration::unix_now()); };
-  hooks.cancelled = [m](store::database& db, std::int64_t id) { m->cancelled(db, id, registration::unix_now()); };
+  hooks.cancelled = [m](store::database& db, std::int64_t id, bool was_waitlisted) {
+    m->cancelled(db, id, was_waitlisted, registration::unix_now());
+  };
   hooks.rescheduled = [m](store::database& db, std::int64_t webinar) { m->rescheduled(db, webinar, registration::unix_now()); };
   hooks.series_deleted = [m](store::database& db, std::int64_t webinar) { m->series_cancelled(db, webinar, registration::unix_now()); };
   hooks.queued = [s = sender_.get()] { s->wake(); };

@@ -188,7 +188,8 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
   const auto r = load(db, *entry.registration_id);
   if (!r) throw std::runtime_error("the registration no longer exists");
   // Queued before a cancellation or an unsubscribe that came first: not sent (shown as failed, with why).
-  if (r->status == "cancelled" && entry.kind != "cancelled") throw std::runtime_error("the registration was cancelled");
+  if (r->status == "cancelled" && entry.kind != "cancelled" && entry.kind != "waitlist_left")
+    throw std::runtime_error("the registration was cancelled");
   if ((entry.kind == "reminder" || entry.kind == "drop") && is_unsubscribed(db, r->id))
     throw std::runtime_error("the registrant unsubscribed");
   const auto args = boost::json::parse(entry.args).as_object();
@@ -206,6 +207,8 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
     if (kind == "confirmation") vars["cancel_url"] = cancel_url(*r);
   } else if (kind == "cancelled") {
     calendar = invitation(*r, true, r->sequence + 1, entry.created_at);
+  } else if (kind == "waitlist_left") {
+    // name, title and the unsubscribe link are all it says
   } else if (kind == "reminder") {
     const auto starts_at = int_arg("starts_at");
     vars["session_number"] = std::to_string(int_arg("session"));
@@ -313,8 +316,9 @@ void mailer::promoted(store::database& db, std::int64_t registration_id, std::in
   queue(db, registration_id, "promoted", "promoted:" + std::to_string(registration_id), "{}", now);
 }
 
-void mailer::cancelled(store::database& db, std::int64_t registration_id, std::int64_t now) const {
-  queue(db, registration_id, "cancelled", "cancelled:" + std::to_string(registration_id), "{}", now);
+void mailer::cancelled(store::database& db, std::int64_t registration_id, bool was_waitlisted, std::int64_t now) const {
+  // Someone leaving the waitlist had no seat and no invitation: a note of its own, no calendar.
+  queue(db, registration_id, was_waitlisted ? "waitlist_left" : "cancelled", "cancelled:" + std::to_string(registration_id), "{}", now);
 }
 
 void mailer::rescheduled(store::database& db, std::int64_t webinar_id, std::int64_t now) const {

@@ -37,7 +37,9 @@ class mailer {
   // Registration events (registration::mail_hooks).
   void signed_up(store::database& db, std::int64_t registration_id, const std::string& token, std::int64_t now) const;
   void promoted(store::database& db, std::int64_t registration_id, std::int64_t now) const;
-  void cancelled(store::database& db, std::int64_t registration_id, std::int64_t now) const;
+  // The registrant cancelled (or the organizer for them): a calendar CANCEL, or for someone who
+  // was only waitlisted a plain note (waitlist_left).
+  void cancelled(store::database& db, std::int64_t registration_id, bool was_waitlisted, std::int64_t now) const;
   // The series' sessions changed: an updated invitation (same UIDs, higher SEQUENCE) to everyone registered.
   void rescheduled(store::database& db, std::int64_t webinar_id, std::int64_t now) const;
   // The series is about to be deleted (called in the deleting transaction, before the rows go):

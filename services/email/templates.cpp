@@ -61,6 +61,7 @@ const std::vector<std::string_view>& template_variables(std::string_view name) {
       {"promoted", {"name", "webinar_title", "sessions", "join_url", "unsubscribe_url"}},
       {"rescheduled", {"name", "webinar_title", "sessions", "join_url", "unsubscribe_url"}},
       {"cancelled", {"name", "webinar_title", "unsubscribe_url"}},
+      {"waitlist_left", {"name", "webinar_title", "unsubscribe_url"}},
       {"reminder",
        {"name", "webinar_title", "session_number", "session_start", "starts_in", "join_url", "unsubscribe_url"}},
       {"drop", {"name", "webinar_title", "drop_title", "drop_body", "materials_url", "unsubscribe_url"}},

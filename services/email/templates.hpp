@@ -37,8 +37,8 @@ using template_vars = std::map<std::string, std::string, std::less<>>;
 // sessions is one line per session, preformatted by the caller (the .html templates show it
 // with white-space: pre-line); session_start is formatted by the caller; starts_in is
 // time_left_text(starts_at - now) from reminders.hpp, e.g. "24 hours".
-inline constexpr std::array<std::string_view, 8> template_names{"confirmation", "waitlisted", "promoted", "rescheduled",
-                                                                "cancelled",    "reminder",   "drop",     "series_cancelled"};
+inline constexpr std::array<std::string_view, 9> template_names{
+    "confirmation", "waitlisted", "promoted", "rescheduled", "cancelled", "waitlist_left", "reminder", "drop", "series_cancelled"};
 const std::vector<std::string_view>& template_variables(std::string_view name);
 
 struct rendered_text {

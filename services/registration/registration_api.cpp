@@ -307,10 +307,11 @@ void registration_api::get_me(http::request& req, http::responder& respond) {
 registration_api::cancel_outcome registration_api::cancel_with_mail(store::database& db, std::int64_t registration_id) const {
   auto status = db.prepare("SELECT status FROM registrations WHERE id = ?");
   status.bind(1, registration_id);
-  const bool was_active = status.step() && status.text(0) != "cancelled";
+  const std::string before = status.step() ? status.text(0) : std::string("cancelled");
+  const bool was_active = before != "cancelled";
   std::vector<std::int64_t> promoted;
   auto after = cancel_registration(db, registration_id, unix_now(), &promoted);
-  if (was_active && ctx_.mail.cancelled) ctx_.mail.cancelled(db, registration_id);
+  if (was_active && ctx_.mail.cancelled) ctx_.mail.cancelled(db, registration_id, before == "waitlisted");
   ctx_.mail.promoted_all(db, promoted);
   return {std::move(after), token_hashes_of(db, promoted)};
 }

@@ -24,7 +24,7 @@ namespace cohort::registration {
 struct mail_hooks {
   std::function<void(store::database&, std::int64_t registration_id, const std::string& token)> signed_up;
   std::function<void(store::database&, std::int64_t registration_id)> promoted;
-  std::function<void(store::database&, std::int64_t registration_id)> cancelled;
+  std::function<void(store::database&, std::int64_t registration_id, bool was_waitlisted)> cancelled;
   std::function<void(store::database&, std::int64_t webinar_id)> rescheduled;  // sessions changed
   std::function<void(store::database&, std::int64_t webinar_id)> series_deleted;  // before its rows go
   std::function<void()> queued;  // after a commit: mail may be waiting (wakes the sender)

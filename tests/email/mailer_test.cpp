@@ -122,7 +122,7 @@ TEST_CASE("the join link is sealed for later mails, never stored in the clear", 
   std::vector<std::int64_t> promoted;
   cohort::registration::cancel_registration(f.db, maya.id, t0 + hour, &promoted);
   REQUIRE(promoted == std::vector<std::int64_t>{ben.id});
-  f.mail.cancelled(f.db, maya.id, t0 + hour);
+  f.mail.cancelled(f.db, maya.id, false, t0 + hour);
   f.mail.promoted(f.db, ben.id, t0 + hour);
   CHECK(f.kinds_to("ben@example.org") == std::vector<std::string>{"waitlisted", "promoted"});
   const auto promotion = f.mime_of("promoted", "ben@example.org");
@@ -243,4 +243,17 @@ TEST_CASE("a deleted series tells everyone still signed up, the registered with 
   const auto ben = f.mime_of("series_cancelled", "ben@example.org");
   CHECK(ben.find("Hi Ben") != std::string::npos);
   CHECK(ben.find("text/calendar") == std::string::npos);  // he had no invitation to cancel
+}
+
+TEST_CASE("leaving the waitlist is a note of its own, without a calendar", "[email][mailer]") {
+  fixture f(1);
+  f.signup("Maya", "maya@example.org");
+  const auto ben = f.signup("Ben", "ben@example.org");  // waitlisted
+  cohort::registration::cancel_registration(f.db, ben.id, t0 + hour);
+  f.mail.cancelled(f.db, ben.id, true, t0 + hour);
+  f.mail.cancelled(f.db, ben.id, true, t0 + hour);  // once
+  CHECK(f.kinds_to("ben@example.org") == std::vector<std::string>{"waitlisted", "waitlist_left"});
+  const auto note = f.mime_of("waitlist_left", "ben@example.org");
+  CHECK(note.find("Subject: You left the waitlist: Infant massage, week by week") != std::string::npos);
+  CHECK(calendar_of(note).empty());
 }
