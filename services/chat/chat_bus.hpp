@@ -73,6 +73,8 @@ class chat_bus {
   // SHA-256 of a token nonce>" for a cancelled registration's token, "b:<webinar>:<registration>"
   // for a ban. Edge nodes, which have no database, check tokens against it.
   virtual void revoke(std::string entry) = 0;
+  // The series is deleted: the bus may drop what it keeps of the room (its Redis keys).
+  virtual void forget(std::int64_t /*webinar_id*/) {}
   // Reports this node's member count for a webinar and answers with the count across all nodes
   // (done may run on any thread). The local bus answers `local` at once.
   virtual void count_presence(std::int64_t webinar_id, std::size_t local, std::function<void(std::size_t total)> done) = 0;

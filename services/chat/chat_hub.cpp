@@ -106,6 +106,7 @@ void chat_hub::webinar_deleted(std::int64_t webinar_id) {
     if (auto it = rooms_.find(webinar_id); it != rooms_.end()) r = it->second;
   }
   if (r) r->series_deleted();
+  ctx_.bus->forget(webinar_id);
 }
 
 std::shared_ptr<chat_room> chat_hub::room(std::int64_t webinar_id) {

@@ -174,6 +174,18 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     });
   }
 
+  // After the x.deleted frame (the same connection keeps the order): history, state, the room's
+  // place in cohort:rooms. Flood counters expire by themselves.
+  void forget(std::int64_t webinar_id) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id] {
+      if (!self->available_) return;
+      self->cmd_->command({"DEL", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"), key(webinar_id, "deleted"),
+                           key(webinar_id, "presence"), key(webinar_id, "state")},
+                          [](const redisReply*) {});
+      self->cmd_->command({"SREM", rooms_key, std::to_string(webinar_id)}, [](const redisReply*) {});
+    });
+  }
+
   void count_presence(std::int64_t webinar_id, std::size_t local, std::function<void(std::size_t)> done) override {
     net::post(strand_, [self = shared_from_this(), webinar_id, local, done = std::move(done)] {
       if (!self->available_) return done(local);
@@ -345,6 +357,7 @@ class redis_bus_handle : public chat_bus {
   }
   void watch_node(node_feed feed) override { bus_->watch_node(std::move(feed)); }
   void revoke(std::string entry) override { bus_->revoke(std::move(entry)); }
+  void forget(std::int64_t webinar_id) override { bus_->forget(webinar_id); }
   void count_presence(std::int64_t w, std::size_t n, std::function<void(std::size_t)> d) override {
     bus_->count_presence(w, n, std::move(d));
   }

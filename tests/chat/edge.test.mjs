@@ -5,7 +5,7 @@
 // edge started late, and the edge's start-up check for the token secret.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -367,6 +367,11 @@ test('deleting a series closes its registrants\' sockets on both nodes (4001); i
   assertError(await api(edge, 'GET', `/ws?token=${encodeURIComponent(primary.adminToken)}&webinar=${room}`), 404, 'not_found', undefined,
     'the organizer, for a deleted series, on the edge');
   assert.ok(await newWebinar() > room, 'the next series gets a new id');
+  // Redis keeps nothing of the room (its history, state, presence) nor lists it as in use.
+  const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).trim();
+  for (const end = Date.now() + 3000; redisCli('--scan', '--pattern', `cohort:chat:${room}:*`) !== '' && Date.now() < end;) await sleep(50);
+  assert.equal(redisCli('--scan', '--pattern', `cohort:chat:${room}:*`), '', 'the deleted room\'s keys');
+  assert.equal(redisCli('SISMEMBER', 'cohort:rooms', String(room)), '0');
 });
 
 test('a mute set on the primary applies to a client on the edge', async () => {
