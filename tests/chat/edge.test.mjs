@@ -374,6 +374,30 @@ test('deleting a series closes its registrants\' sockets on both nodes (4001); i
   assert.equal(redisCli('SISMEMBER', 'cohort:rooms', String(room)), '0');
 });
 
+test('viewers count the room on every node: a registrant in the edge\'s room is a viewer of the primary\'s live stream', async () => {
+  const room = await newWebinar();
+  const [vic, wes] = [await register(room, 'Vic'), await register(room, 'Wes')];
+  const key = await api(primary, 'POST', `/api/webinars/${room}/stream-key`, { token: primary.adminToken, headers: { 'content-length': '0' } });
+  assert.equal(key.status, 201, JSON.stringify(key.body));
+  const rtmp = Number(/rtmp ingest on rtmp:\/\/127\.0\.0\.1:(\d+)\/live/.exec(primary.stdout)[1]);
+  const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30',
+    '-f', 'lavfi', '-i', 'sine', '-t', '15', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency',
+    '-g', '30', '-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${rtmp}/live/${key.body.stream_key}`], { stdio: 'ignore' });
+  try {
+    const status = async () => (await api(primary, 'GET', `/api/webinars/${room}/stream`)).body;
+    for (const end = Date.now() + 15000; !(await status()).live && Date.now() < end;) await sleep(200);
+    assert.equal((await status()).live, true, 'the stream went live');
+    await join(edge, vic);   // watching in the room on the edge only
+    await join(primary, wes);  // and one on the primary
+    // Presence reaches the primary a second after joining (x.present through Redis).
+    let viewers = 0;
+    for (const end = Date.now() + 5000; viewers < 2 && Date.now() < end; await sleep(200)) viewers = (await status()).viewers;
+    assert.equal(viewers, 2, 'one viewer in the edge\'s room and one in the primary\'s, each counted once');
+  } finally {
+    ffmpeg.kill('SIGKILL');
+  }
+});
+
 test('a mute set on the primary applies to a client on the edge', async () => {
   const room = await newWebinar();
   const [dan, wat] = [await register(room, 'Dan'), await register(room, 'Watcher')];
