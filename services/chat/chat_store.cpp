@@ -66,6 +66,8 @@ std::vector<std::string> revocation_entries(store::database& db) {
   while (cancelled.step()) out.push_back(token_entry(cancelled.text(0)));
   auto waitlisted = db.prepare("SELECT token_hash FROM registrations WHERE status = 'waitlisted'");
   while (waitlisted.step()) out.push_back(waitlist_entry(waitlisted.text(0)));
+  auto promoted = db.prepare("SELECT token_hash FROM registrations WHERE status = 'registered' AND promoted_at IS NOT NULL");
+  while (promoted.step()) out.push_back(seated_entry(promoted.text(0)));
   auto deleted = db.prepare("SELECT id FROM deleted_webinars");
   while (deleted.step()) out.push_back(deleted_entry(deleted.int64(0)));
   return out;

@@ -32,7 +32,7 @@ std::string seated_entry(std::string_view token_nonce_hash);
 // "d:<webinar>": the series was deleted; every token of it is refused (see deleted_webinars).
 std::string deleted_entry(std::int64_t webinar_id);
 // Every entry the database implies: all bans, all cancelled registrations' tokens, the
-// waitlisted ones' (w:) and the deleted series (d:).
+// waitlisted ones' (w:), the promoted ones' (s:) and the deleted series (d:).
 std::vector<std::string> revocation_entries(store::database& db);
 
 struct transcript_row {

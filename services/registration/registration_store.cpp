@@ -102,7 +102,7 @@ std::vector<std::int64_t> promote_waitlisted(store::database& db, std::int64_t w
   const auto capacity = cap.optional_int64(0);
   const auto registered = capacity ? registered_up_to(db, webinar_id, *capacity) : 0;
   auto st = db.prepare(
-      "UPDATE registrations SET status = 'registered', updated_at = ?1 WHERE id IN ("
+      "UPDATE registrations SET status = 'registered', updated_at = ?1, promoted_at = ?1 WHERE id IN ("
       " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' ORDER BY id LIMIT ?3) RETURNING id");
   // Unlimited capacity admits the whole waitlist (-1 is SQLite's "no limit").
   st.bind(1, now).bind(2, webinar_id).bind(3, capacity ? std::max<std::int64_t>(0, *capacity - registered) : -1);

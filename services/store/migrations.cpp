@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 9> steps{
+constexpr std::array<const char*, 10> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -211,6 +211,12 @@ CREATE TABLE deleted_webinars (
   registrations_max  INTEGER NOT NULL,      -- the largest registration id at the time
   deleted_at         INTEGER NOT NULL
 );
+)sql",
+    // 10: when a waitlisted registration was promoted to a seat. The revocation list the primary
+    // re-publishes after a Redis reconnect must carry the promotion (s:) along with the waitlist
+    // entry (w:) Redis may still hold, or edges would go on refusing the promoted.
+    R"sql(
+ALTER TABLE registrations ADD COLUMN promoted_at INTEGER;
 )sql",
 };
 

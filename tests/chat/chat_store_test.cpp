@@ -1,0 +1,72 @@
+#include "chat/chat_store.hpp"
+
+#include "../store/temp_database_file.hpp"
+#include "gateway/auth.hpp"
+#include "registration/registration_store.hpp"
+#include "registration/validation.hpp"
+#include "registration/webinar_store.hpp"
+#include "store/migrations.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace cohort;
+
+constexpr std::int64_t t0 = 1768471200;
+
+struct fixture {
+  test::temp_database_file file;
+  store::database db{file.path()};
+  http::token_codec tokens{"chat-store-test-secret-0123456789abcdef"};
+
+  fixture() { store::migrate(db); }
+
+  std::int64_t webinar(std::optional<std::int64_t> capacity) {
+    registration::webinar_input in;
+    in.title = "Revocations";
+    in.capacity = capacity;
+    in.sessions = {registration::session_slot{0, t0 + 86400, 60}};
+    return registration::create_webinar(db, std::move(in), t0);
+  }
+  registration::signup_outcome signup(std::int64_t webinar, const std::string& email) {
+    registration::signup_input in{email, email, *registration::email_key(email), ""};
+    return registration::create_signup(db, webinar, in, tokens, t0);
+  }
+  bool has(const std::string& entry) {
+    const auto all = chat::revocation_entries(db);
+    return std::find(all.begin(), all.end(), entry) != all.end();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the revocation list the primary re-publishes follows the database", "[chat][store]") {
+  fixture f;
+  const auto w = f.webinar(1);
+  const auto seated = f.signup(w, "a@x.org");
+  const auto waiting = f.signup(w, "b@x.org");
+  const auto still_waiting = f.signup(w, "c@x.org");
+  REQUIRE(waiting.status == "waitlisted");
+  CHECK(f.has(chat::waitlist_entry(waiting.token_nonce_hash)));
+  CHECK_FALSE(f.has(chat::waitlist_entry(seated.token_nonce_hash)));
+
+  // a@ cancels: b@ is promoted. Redis may still hold b@'s w:, so the list must carry its s:.
+  std::vector<std::int64_t> promoted;
+  registration::cancel_registration(f.db, seated.id, t0 + 60, &promoted);
+  REQUIRE(promoted == std::vector<std::int64_t>{waiting.id});
+  CHECK(f.has(chat::token_entry(seated.token_nonce_hash)));
+  CHECK(f.has(chat::seated_entry(waiting.token_nonce_hash)));
+  CHECK(f.has(chat::waitlist_entry(still_waiting.token_nonce_hash)));
+  CHECK_FALSE(f.has(chat::seated_entry(still_waiting.token_nonce_hash)));
+
+  chat::add_ban(f.db, w, waiting.id, t0 + 120);
+  CHECK(f.has(chat::ban_entry(w, waiting.id)));
+
+  registration::delete_webinar(f.db, w, t0 + 180);
+  CHECK(f.has(chat::deleted_entry(w)));
+}
