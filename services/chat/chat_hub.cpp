@@ -127,12 +127,11 @@ std::pair<chat_identity, std::int64_t> chat_hub::admit_on_primary(const http::id
     if (!registration::find_webinar(*db, *webinar_param)) throw api_error(404, "not_found", "no such webinar");
     return {chat_identity{0, "Organizer", "organizer"}, *webinar_param};
   }
-  auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
-  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
-  if (webinar_param && *webinar_param != me->webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
-  if (me->status == "waitlisted") throw api_error(403, "waitlisted", registration::waitlisted_message);
-  if (is_banned(*db, me->webinar_id, me->id)) throw api_error(403, "forbidden", "you have been removed from this chat");
-  return {chat_identity{me->id, me->name, "registrant"}, me->webinar_id};
+  const auto me = registration::active_registration(*db, who.registration_id, who.token_nonce_hash);
+  if (webinar_param && *webinar_param != me.webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
+  registration::require_seat(me);
+  if (is_banned(*db, me.webinar_id, me.id)) throw api_error(403, "forbidden", "you have been removed from this chat");
+  return {chat_identity{me.id, me.name, "registrant"}, me.webinar_id};
 }
 
 // No database here: the token's signature vouches for who it was issued to, and the revocation

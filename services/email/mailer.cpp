@@ -222,15 +222,19 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
   } else {
     throw std::runtime_error("unknown kind of email \"" + kind + "\"");
   }
-  const auto text = templates_.render(kind, vars);
+  return render(entry, *r, templates_.render(kind, vars), std::move(calendar), unsubscribe_headers(one_click_url(r->id)));
+}
+
+composed_mail mailer::render(const outbox_entry& entry, const recipient& r, const rendered_text& text, std::optional<attachment> calendar,
+                             std::vector<header_field> headers) const {
   mail_message m;
   m.from = options_.from;
-  m.to = {r->name, r->email};
+  m.to = {r.name, r.email};
   m.subject = text.subject;
   m.text_body = text.text;
   m.html_body = text.html;
   if (calendar) m.attachments.push_back(std::move(*calendar));
-  m.headers = unsubscribe_headers(one_click_url(r->id));
+  m.headers = std::move(headers);
   m.message_id = entry.message_id;
   m.date = entry.created_at;
   return {m.subject, render_mime(m)};
@@ -252,19 +256,12 @@ composed_mail mailer::compose_series_cancelled(const outbox_entry& entry) const 
     r.webinar.sessions.push_back({static_cast<int>(s.at(0).to_number<std::int64_t>()), s.at(1).to_number<std::int64_t>(),
                                   static_cast<int>(s.at(2).to_number<std::int64_t>())});
   }
-  mail_message m;
-  m.from = options_.from;
-  m.to = {r.name, r.email};
-  const auto text = templates_.render(entry.kind, {{"name", r.name}, {"webinar_title", r.webinar.title}, {"sessions", session_lines(r.webinar, r.time_zone)}});
-  m.subject = text.subject;
-  m.text_body = text.text;
-  m.html_body = text.html;
+  const auto text =
+      templates_.render(entry.kind, {{"name", r.name}, {"webinar_title", r.webinar.title}, {"sessions", session_lines(r.webinar, r.time_zone)}});
   // Only the registered were sent an invitation to take back out of their calendars.
-  if (args.at("registered").as_bool())
-    m.attachments.push_back(invitation(r, true, args.at("sequence").to_number<std::int64_t>(), entry.created_at));
-  m.message_id = entry.message_id;
-  m.date = entry.created_at;
-  return {m.subject, render_mime(m)};
+  std::optional<attachment> calendar;
+  if (args.at("registered").as_bool()) calendar = invitation(r, true, args.at("sequence").to_number<std::int64_t>(), entry.created_at);
+  return render(entry, r, text, std::move(calendar), {});
 }
 
 void mailer::series_cancelled(store::database& db, std::int64_t webinar_id, std::int64_t now) const {
@@ -277,22 +274,14 @@ void mailer::series_cancelled(store::database& db, std::int64_t webinar_id, std:
   boost::json::array sessions;
   for (const auto& s : w->sessions) sessions.push_back(boost::json::array{s.number, s.starts_at, s.duration_minutes});
   auto st = db.prepare(
-      "SELECT id, name, email, status, time_zone FROM registrations WHERE webinar_id = ? AND status <> 'cancelled' ORDER BY id");
+      "SELECT id, name, status, time_zone FROM registrations WHERE webinar_id = ? AND status <> 'cancelled' ORDER BY id");
   st.bind(1, webinar_id);
   while (st.step()) {
     const auto id = st.int64(0);
     const boost::json::object args{{"name", st.text(1)},        {"title", w->title},   {"description", w->description},
-                                   {"sessions", sessions},      {"sequence", sequence}, {"registered", st.text(3) == "registered"},
-                                   {"time_zone", st.text(4)}};
-    outbox_message m;
-    m.to_addr = st.text(2);
-    m.webinar_id = webinar_id;
-    m.registration_id = id;
-    m.kind = "series_cancelled";
-    m.dedupe_key = "series_cancelled:" + std::to_string(id);
-    m.args = boost::json::serialize(args);
-    m.message_id = make_message_id(m.dedupe_key + "." + http::hex(http::random_bytes(6)), options_.host);
-    enqueue(db, m, now);
+                                   {"sessions", sessions},      {"sequence", sequence}, {"registered", st.text(2) == "registered"},
+                                   {"time_zone", st.text(3)}};
+    queue(db, id, "series_cancelled", "series_cancelled:" + std::to_string(id), boost::json::serialize(args), now);
   }
 }
 

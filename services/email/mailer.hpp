@@ -72,6 +72,9 @@ class mailer {
              const std::string& args, std::int64_t now) const;
   attachment invitation(const recipient& r, bool cancel, std::int64_t sequence, std::int64_t now) const;
   composed_mail compose_series_cancelled(const outbox_entry& entry) const;
+  // The message itself: sender, recipient, the rendered text, an optional calendar, extra headers.
+  composed_mail render(const outbox_entry& entry, const recipient& r, const rendered_text& text, std::optional<attachment> calendar,
+                       std::vector<header_field> headers) const;
   std::string signature(std::int64_t registration_id) const;
   std::string join_url(const recipient& r) const;
   std::string cancel_url(const recipient& r) const;

@@ -2,6 +2,8 @@
 
 #include "registration/validation.hpp"
 
+#include "gateway/http_types.hpp"
+
 #include <algorithm>
 
 namespace cohort::registration {
@@ -133,6 +135,16 @@ registration_page list_registrations(store::database& db, std::int64_t webinar_i
                           .bind(2, all ? std::string() : status_filter)
                           .bind(5, search));
   return page;
+}
+
+registration_record active_registration(store::database& db, std::int64_t registration_id, const std::string& token_nonce_hash) {
+  auto me = find_by_token(db, registration_id, token_nonce_hash);
+  if (!me || me->status == "cancelled") throw http::api_error(401, "unauthorized", "this registration is not active");
+  return std::move(*me);
+}
+
+void require_seat(const registration_record& r) {
+  if (r.status == "waitlisted") throw http::api_error(403, "waitlisted", waitlisted_message);
 }
 
 std::string token_hash_of(store::database& db, std::int64_t webinar_id, std::int64_t registration_id) {

@@ -56,6 +56,10 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
 // secret part does not match (a token from before the id was reused).
 std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
                                                  const std::string& nonce_hash);
+// The live room (chat, stream, replays) by a registrant token: the registration, or api_error
+// 401 when it is gone or cancelled; require_seat then refuses the waitlisted (403 waitlisted).
+registration_record active_registration(store::database& db, std::int64_t registration_id, const std::string& token_nonce_hash);
+void require_seat(const registration_record& r);
 // Cancels (idempotent) and, when a seat was freed, promotes the oldest waitlisted registrant.
 // Returns the updated record; throws not_found_error.
 // `promoted` (optional) receives the ids moved up from the waitlist.

@@ -267,12 +267,13 @@ std::shared_ptr<const time_zone> time_zone::find(std::string_view name) {
   const char* dir = std::getenv("TZDIR");
   std::ifstream in(std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name), std::ios::binary);
   if (!in) return nullptr;
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (bytes.str().size() > (1 << 20)) return nullptr;
+  std::ostringstream read;
+  read << in.rdbuf();
+  const auto bytes = read.str();
+  if (bytes.size() > (1 << 20)) return nullptr;
   std::shared_ptr<const time_zone> zone;
   try {
-    zone = parse(std::string(name), bytes.str());
+    zone = parse(std::string(name), bytes);
   } catch (const std::exception&) {
     return nullptr;  // a directory, or not a zone file
   }

@@ -17,9 +17,7 @@ http::identity viewer_gate::check(const http::request& req, std::int64_t webinar
   if (who.role == http::identity::kind::organizer) return who;
   if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
   auto db = readers_->acquire();
-  const auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
-  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
-  if (me->status == "waitlisted") throw api_error(403, "waitlisted", registration::waitlisted_message);
+  registration::require_seat(registration::active_registration(*db, who.registration_id, who.token_nonce_hash));
   return who;
 }
 

@@ -1,6 +1,6 @@
 // Registration page (/w/{id}): shows the webinar and posts the sign-up form.
 import { request, errorOf, idFromPath, NetworkError } from '/assets/api.js';
-import { focusRegion } from '/assets/dom.js';
+import { copyText, focusRegion } from '/assets/dom.js';
 import { seatsText, sessionCountText } from '/assets/format.js';
 import { renderSessions } from '/assets/sessions.js';
 import { storeToken } from '/assets/token.js';
@@ -120,26 +120,8 @@ function showSuccess(result) {
 }
 
 async function copyJoinLink() {
-  const url = $('join-link').href;
-  let copied = false;
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(url);
-      copied = true;
-    }
-  } catch { copied = false; }
-  if (!copied) {
-    const scratch = document.createElement('textarea');
-    scratch.value = url;
-    scratch.setAttribute('readonly', '');
-    scratch.style.position = 'fixed';
-    scratch.style.opacity = '0';
-    document.body.append(scratch);
-    scratch.select();
-    try { copied = document.execCommand('copy'); } catch { copied = false; }
-    scratch.remove();
-    $('copy-button').focus();
-  }
+  const copied = await copyText($('join-link').href);
+  $('copy-button').focus();  // the fallback's hidden textarea took it
   $('copy-status').textContent = copied ? 'Link copied.' : 'Copy did not work here: select the link and copy it by hand.';
 }
 
