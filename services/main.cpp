@@ -263,6 +263,10 @@ void run_until_signal(net::io_context& ioc, int threads, http::http_server& serv
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  // What the stop posted may not have run before ioc.stop() (the bus dropping its rooms' feeds,
+  // which ends their reference cycle): run the handlers that are ready, so nothing is left behind.
+  ioc.restart();
+  ioc.poll();
 }
 
 std::unique_ptr<chat::chat_bus> make_bus(const config& cfg, net::io_context& ioc) {
