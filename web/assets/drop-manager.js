@@ -221,7 +221,11 @@ export function mountDropManager(slot, { webinarId, token, sessions, headingLeve
         el('span', {}, audienceText(drop)),
         el('span', { class: 'dm-opened' }, openedText(drop.opened))),
       file ? el('p', { class: 'dm-facts' }, `File: ${String(file.name ?? '')}${Number.isFinite(file.size) ? ` (${humanSize(file.size)})` : ''}`) : null,
-      typeof drop.url === 'string' && drop.url ? el('p', { class: 'dm-facts dm-url' }, `Link: ${drop.url}`) : null);
+      typeof drop.url === 'string' && drop.url ? el('p', { class: 'dm-facts dm-url' }, `Link: ${drop.url}`) : null,
+      drop.warning === 'session_removed'
+        ? el('p', { class: 'notice error dm-warning', role: 'note', dataset: { testid: 'drop-warning' } },
+          `Session ${Number(drop.release?.session) || ''} no longer exists, so this drop will not be released. Edit it and pick another session or a time.`)
+        : null);
     if (!released) {
       const edit = el('button', { type: 'button', class: 'chat-tool', 'aria-label': `Edit ${title}` }, 'Edit');
       edit.addEventListener('click', () => startEdit(drop));
