@@ -153,7 +153,7 @@ function dropSection(level) {
 }
 
 // Puts a fresh section into `slot` (replacing whatever was there) and runs it; destroy() removes it.
-// `token` is the admin token; without one the requests go with the console's session cookie.
+// Requests go with the console's session cookie; the pages pass no `token` (a bearer token, optional).
 // `headingLevel`: 2 on the room page, 3 in a console tab panel.
 export function mountDropManager(slot, { webinarId, token, sessions, headingLevel = 2 }) {
   const section = dropSection(headingLevel === 3 ? 3 : 2);
