@@ -436,6 +436,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
         m->drop_released(db, d.webinar_id, d.drop_id, d.title, d.body, d.audience, registration::unix_now());
       }});
   api_ctx.on_webinar_changed = [scheduler](std::int64_t) { scheduler->rearm(); };  // moved sessions move their drops
+  api_ctx.warnings_of = drops::drop_warnings;
   drops::drops_api drops_api({writes, &readers, authenticate, bus.get(), scheduler, &files});
 
   streaming::hub_context stream_ctx;

@@ -22,6 +22,10 @@ namespace {
 // 64 MiB and ~0.1 s there).
 constexpr int max_hashing = 16;
 
+// One address is held to the per-IP limit, so only guesses from many addresses reach the
+// account's limit; a distributed guesser is slowed without one stranger locking the account.
+constexpr int account_limit_factor = 10;
+
 std::string text_member(const json::object& body, std::string_view key) {
   const auto* v = body.if_contains(key);
   if (!v || v->is_null()) throw registration::validation_error(std::string(key), std::string(key) + " is required");
@@ -47,7 +51,9 @@ response too_many(std::chrono::seconds wait) {
 }  // namespace
 
 session_api::session_api(session_context ctx)
-    : ctx_(std::move(ctx)), limiter_(ctx_.login_attempts_per_minute) {}
+    : ctx_(std::move(ctx)),
+      ip_limiter_(ctx_.login_attempts_per_minute),
+      account_limiter_(ctx_.login_attempts_per_minute * account_limit_factor) {}
 
 session_api::~session_api() { hasher_.join(); }
 
@@ -99,8 +105,20 @@ void session_api::login(http::request& req, http::responder& respond) {
   if (password.empty() || password.size() > password_max_bytes)
     throw registration::validation_error("password", "password must be 1 to 1024 bytes");
   const std::string ip_key = "ip:" + req.remote_address, account_key = "email:" + *key;
-  if (const auto wait = std::max(limiter_.retry_after(ip_key), limiter_.retry_after(account_key)); wait.count() > 0)
-    return respond(too_many(wait));
+  // The attempt is counted before the hash, so parallel guesses cannot all pass the check
+  // first; the per-IP limit comes first, so one address never fills the account's.
+  if (const auto wait = ip_limiter_.reserve(ip_key); wait.count() > 0) return respond(too_many(wait));
+  const bool known_address = known_.contains(*key, req.remote_address);
+  if (!known_address) {
+    if (const auto wait = account_limiter_.reserve(account_key); wait.count() > 0) {
+      ip_limiter_.refund(ip_key);  // nothing was hashed
+      return respond(too_many(wait));
+    }
+  }
+  auto give_back = [this, ip_key, account_key, known_address] {
+    ip_limiter_.refund(ip_key);
+    if (!known_address) account_limiter_.refund(account_key);
+  };
   std::optional<organizer_login> account;
   {
     auto db = ctx_.readers->acquire();
@@ -108,19 +126,18 @@ void session_api::login(http::request& req, http::responder& respond) {
   }
   if (hashing_.fetch_add(1) >= max_hashing) {
     --hashing_;
+    give_back();
     throw api_error(503, "unavailable", "too many logins at once, try again in a moment");
   }
-  boost::asio::post(hasher_, [this, account = std::move(account), password = std::move(password), ip_key, account_key,
-                              respond = std::move(respond)]() mutable {
+  boost::asio::post(hasher_, [this, account = std::move(account), password = std::move(password), give_back,
+                              email = *key, address = req.remote_address, respond = std::move(respond)]() mutable {
     // Unknown email and wrong password cost the same and answer the same.
     const bool ok = account ? verify_password(password, account->password_hash) : (verify_dummy(password), false);
     --hashing_;
-    if (!ok) {
-      limiter_.failed(ip_key);
-      limiter_.failed(account_key);
-      return respond(http::error_response(401, "invalid_credentials", "email or password is wrong"));
-    }
-    limiter_.succeeded(account_key);
+    // A failure keeps the attempt it reserved.
+    if (!ok) return respond(http::error_response(401, "invalid_credentials", "email or password is wrong"));
+    give_back();
+    known_.remember(email, address);
     const auto value = http::base64url(http::random_bytes(32));
     const auto now = registration::unix_now();
     const auto expires_at = now + ctx_.session_seconds;

@@ -1,6 +1,9 @@
 // Console logins: POST /api/session checks an organizer's email and password (argon2id, on a
 // thread of its own so a login never stalls the request threads) and sets an HttpOnly,
-// SameSite=Strict session cookie; GET tells who is logged in; DELETE logs out. Every route
+// SameSite=Strict session cookie; GET tells who is logged in; DELETE logs out. Each attempt is
+// counted before hashing: per client IP first (login_attempts_per_minute), then per account
+// (ten times that) — except from an address that logged in to the account before, so guesses
+// from elsewhere cannot lock the organizer out of their own machine. Every route
 // that takes the admin token also takes this cookie (see from_cookie), so the console uses the
 // same JSON API as automation.
 #pragma once
@@ -25,7 +28,7 @@ struct session_context {
   registration::write_path writes;
   store::reader_pool* readers = nullptr;
   std::int64_t session_seconds = 12 * 3600;
-  int login_attempts_per_minute = 5;
+  int login_attempts_per_minute = 5;        // per client IP; per account it is ten times this
   bool secure_cookie = false;                // the public URL is https://
   std::vector<std::string> allowed_origins;  // where a state-changing request with the cookie may come from
 };
@@ -53,7 +56,9 @@ class session_api {
   std::string cookie_header(const std::string& value, std::int64_t max_age) const;
 
   session_context ctx_;
-  login_limiter limiter_;
+  login_limiter ip_limiter_;       // attempts per client address
+  login_limiter account_limiter_;  // attempts per account, from addresses it never logged in from
+  known_logins known_;
   std::atomic<int> hashing_{0};  // logins waiting for or in the hashing thread
   boost::asio::thread_pool hasher_{1};
 };

@@ -77,6 +77,10 @@ void check_against_sessions(drop_record& d, const std::vector<registration::sess
                                                    std::to_string(s->number) + " cannot be released before it starts");
 }
 
+// A series edit that removed the anchor session leaves the drop with no release time: it would
+// never release, so the organizer is told rather than left waiting.
+bool orphaned(const drop_record& d) { return !d.released_at && d.release.session != 0 && !d.release_at; }
+
 void require_unreleased(const drop_record& d) {
   if (d.released_at) throw http::api_error(409, "conflict", "this drop has been released; it can no longer change");
 }
@@ -323,6 +327,21 @@ json::object registrant_json(const drop_record& d) {
   return o;
 }
 
+json::array drop_warnings(store::database& db, std::int64_t webinar_id) {
+  json::array out;
+  for (const auto& d : list_drops(db, webinar_id)) {
+    if (!orphaned(d)) continue;
+    out.push_back(json::object{{"code", "session_removed"},
+                               {"drop_id", d.id},
+                               {"title", d.title},
+                               {"session", d.release.session},
+                               {"message", "the drop \"" + d.title + "\" is released relative to session " +
+                                               std::to_string(d.release.session) +
+                                               ", which no longer exists; it will not be released until you move it"}});
+  }
+  return out;
+}
+
 json::object organizer_json(const drop_record& d) {
   auto o = registrant_json(d);
   o.erase("released_at");
@@ -342,6 +361,7 @@ json::object organizer_json(const drop_record& d) {
   o["released_at"] = d.released_at ? json::value(format_rfc3339(*d.released_at)) : json::value(nullptr);
   o["opened"] = d.opened;
   o["created_at"] = format_rfc3339(d.created_at);
+  o["warning"] = orphaned(d) ? json::value("session_removed") : json::value(nullptr);
   return o;
 }
 

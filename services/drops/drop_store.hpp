@@ -6,6 +6,7 @@
 #include "drops/schedule.hpp"
 #include "store/sqlite.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -104,6 +105,10 @@ void record_attendance(store::database& db, std::int64_t webinar_id, const std::
 // Registrants (not cancelled) with at least min_minutes in session `number`, or without.
 std::vector<std::int64_t> audience_of(store::database& db, std::int64_t webinar_id, audience_kind kind, int session_number,
                                       int min_minutes);
+
+// What the organizer should know about the series' drops: one object per unreleased drop whose
+// anchor session is gone ({"code":"session_removed","drop_id","title","session","message"}).
+boost::json::array drop_warnings(store::database& db, std::int64_t webinar_id);
 
 // JSON views (proto/http-api.yaml): the organizer's, and the registrant's (hello, drop event, list).
 boost::json::object organizer_json(const drop_record& d);

@@ -120,8 +120,9 @@ std::string clean_filename(const std::string* raw) {
   return name;
 }
 
-// RFC 6266: an ASCII fallback plus the exact UTF-8 name (RFC 8187 encoding).
-std::string content_disposition(const std::string& name) {
+// RFC 6266: an ASCII fallback plus the exact UTF-8 name (RFC 8187 encoding). `inline` only for
+// the types a browser shows without running anything (see safe_inline_type).
+std::string content_disposition(const std::string& name, bool inline_ok) {
   std::string ascii, encoded;
   static constexpr char hex[] = "0123456789ABCDEF";
   for (unsigned char c : name) {
@@ -134,7 +135,30 @@ std::string content_disposition(const std::string& name) {
       encoded += hex[c & 15];
     }
   }
-  return "inline; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+  return std::string(inline_ok ? "inline" : "attachment") + "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+// The media type of a stored Content-Type, lower case, without parameters or spaces.
+std::string media_type_of(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  std::string out;
+  for (char c : type)
+    if (c != ' ' && c != '\t') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The organizer's upload says its own Content-Type; served back inline from Cohort's origin, an
+// HTML or SVG file would run its script with the registrant's token in reach. Only types a
+// browser renders without script are shown inline; the rest download as opaque bytes.
+bool safe_inline_type(const std::string& media) {
+  static constexpr std::string_view exact[] = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp",
+                                               "text/plain"};
+  for (auto t : exact)
+    if (media == t) return true;
+  const auto slash = media.find('/');
+  if (slash == std::string::npos || slash + 1 == media.size()) return false;
+  const auto top = std::string_view(media).substr(0, slash);
+  return top == "audio" || top == "video";
 }
 
 }  // namespace
@@ -153,13 +177,17 @@ void drops_api::add_routes(http::router& r) {
   r.add(verb::get, "/api/drops/{drop_id}/file", {access::anyone, false}, bind(&drops_api::download));
 }
 
-void drops_api::check_registrant(const http::identity& who, std::int64_t webinar_id) {
+bool drops_api::check_registrant(const http::identity& who, std::int64_t webinar_id) {
   if (who.role == http::identity::kind::anonymous) throw api_error(401, "unauthorized", "a token is required");
-  if (who.role != http::identity::kind::registrant) return;
+  if (who.role != http::identity::kind::registrant) return true;
   if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
   auto db = ctx_.readers->acquire();
-  auto me = registration::find_by_token(*db, who.registration_id, who.token_nonce_hash);
-  if (!me || me->status == "cancelled") throw api_error(401, "unauthorized", "this registration is not active");
+  return registration::active_registration(*db, who.registration_id, who.token_nonce_hash).status != "waitlisted";
+}
+
+void drops_api::check_seated(const http::identity& who, std::int64_t webinar_id) {
+  if (!check_registrant(who, webinar_id))
+    throw api_error(403, "waitlisted", "you are on the waitlist; bonus materials open when you get a seat");
 }
 
 int drops_api::min_minutes() const { return ctx_.scheduler ? ctx_.scheduler->attended_min_minutes() : 5; }
@@ -223,17 +251,19 @@ void drops_api::remove(http::request& req, http::responder& respond) {
 
 void drops_api::list(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
-  check_registrant(req.who, webinar_id);
-  auto db = ctx_.readers->acquire();
   json::array items;
-  if (req.who.role == http::identity::kind::organizer) {
-    for (const auto& d : list_drops(*db, webinar_id)) items.push_back(organizer_json(d));
-  } else {
-    const auto seen = seen_until(*db, webinar_id, req.who.registration_id);
-    for (const auto& d : released_for(*db, webinar_id, req.who.registration_id)) {
-      auto o = registrant_json(d);
-      o["seen"] = *d.released_at <= seen;
-      items.push_back(std::move(o));
+  // The waitlisted see an empty list: the materials are for those with a seat.
+  if (check_registrant(req.who, webinar_id)) {
+    auto db = ctx_.readers->acquire();
+    if (req.who.role == http::identity::kind::organizer) {
+      for (const auto& d : list_drops(*db, webinar_id)) items.push_back(organizer_json(d));
+    } else {
+      const auto seen = seen_until(*db, webinar_id, req.who.registration_id);
+      for (const auto& d : released_for(*db, webinar_id, req.who.registration_id)) {
+        auto o = registrant_json(d);
+        o["seen"] = *d.released_at <= seen;
+        items.push_back(std::move(o));
+      }
     }
   }
   respond(response::json(200, json::object{{"drops", std::move(items)}}));
@@ -268,7 +298,7 @@ void drops_api::opened(http::request& req, http::responder& respond) {
     d = find_drop(*db, drop_id);
   }
   if (!d) throw registration::not_found_error("no such drop");
-  check_registrant(req.who, d->webinar_id);
+  check_seated(req.who, d->webinar_id);
   if (!is_released_to(*d, req.who.registration_id)) throw api_error(403, "forbidden", "this drop has not been released to you");
   const auto registration_id = req.who.registration_id;
   registration::queue_write<bool>(
@@ -313,7 +343,7 @@ void drops_api::download(http::request& req, http::responder& respond) {
     d = find_drop(*db, req.id_param(0));
   }
   if (!d) throw registration::not_found_error("no such drop");
-  check_registrant(who, d->webinar_id);
+  check_seated(who, d->webinar_id);
   if (who.role == http::identity::kind::registrant && !is_released_to(*d, who.registration_id))
     throw api_error(403, "forbidden", "this drop has not been released to you");
   if (!d->file) throw registration::not_found_error("this drop has no file");
@@ -321,10 +351,16 @@ void drops_api::download(http::request& req, http::responder& respond) {
   const auto path = ctx_.files->path_of(d->file->sha256).string();
   const auto size = static_cast<std::uint64_t>(d->file->size);
   const auto etag = "\"" + d->file->sha256 + "\"";
+  const auto media = media_type_of(d->file->type);
+  const bool inline_ok = safe_inline_type(media);
   response res;
-  res.content_type = d->file->type;
+  // text/plain gets its charset so no browser guesses another; anything not safe is opaque bytes.
+  res.content_type = !inline_ok ? "application/octet-stream" : media == "text/plain" ? "text/plain; charset=utf-8" : media;
+  // The sandbox CSP is a second wall: even a file a browser did render could run no script, load
+  // nothing and read no Cohort storage (a sandboxed document has a unique origin).
   res.headers = {{"ETag", etag}, {"Accept-Ranges", "bytes"}, {"Cache-Control", "private, max-age=0, must-revalidate"},
-                 {"Content-Disposition", content_disposition(d->file->name)}};
+                 {"Content-Disposition", content_disposition(d->file->name, inline_ok)},
+                 {"Content-Security-Policy", "sandbox; default-src 'none'"}};
   if (req.if_none_match == etag || req.if_none_match == "*") {
     res.status = 304;
     res.content_type.clear();

@@ -39,7 +39,10 @@ class drops_api {
   void upload(http::request& req, http::responder& respond);
   void download(http::request& req, http::responder& respond);
   // A registrant token of this webinar whose registration is still active; throws 401/403.
-  void check_registrant(const http::identity& who, std::int64_t webinar_id);
+  // Returns false for a waitlisted registrant (who sees no drops until seated), else true.
+  bool check_registrant(const http::identity& who, std::int64_t webinar_id);
+  // check_registrant, and 403 "waitlisted" for the waitlisted.
+  void check_seated(const http::identity& who, std::int64_t webinar_id);
   struct changed_drop {
     drop_record drop;
     std::vector<released_drop> released;

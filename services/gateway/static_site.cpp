@@ -8,6 +8,14 @@
 namespace cohort::http {
 namespace {
 
+// No inline script or style anywhere in web/, so the pages need no 'unsafe-inline': an injected
+// <script> or on…= attribute does not run. hls.js plays from blob: URLs in a blob: worker; the
+// chat is a WebSocket to this host.
+constexpr const char* page_policy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+
 response file_response(const std::filesystem::path& file, const char* cache_control) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return error_response(404, "not_found", "no such page or resource");
@@ -15,6 +23,7 @@ response file_response(const std::filesystem::path& file, const char* cache_cont
   body << in.rdbuf();
   auto r = response::text(200, body.str(), std::string(content_type_for(file)));
   r.headers.emplace_back("Cache-Control", cache_control);
+  r.headers.emplace_back("Content-Security-Policy", page_policy);
   return r;
 }
 

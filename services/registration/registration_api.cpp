@@ -240,21 +240,27 @@ void registration_api::get_webinar(http::request& req, http::responder& respond)
 
 void registration_api::patch_webinar(http::request& req, http::responder& respond) {
   auto patch = read_webinar_patch(req.json);
-  using patched = std::pair<webinar, std::vector<std::string>>;  // and the nonce hashes of the promoted
+  struct patched {
+    webinar after;
+    std::vector<std::string> seated;  // nonce hashes of the promoted
+    json::array warnings;
+  };
   write<patched>(
       respond,
-      [id = req.id_param(0), patch = std::move(patch), mail = &ctx_.mail](store::database& db) mutable {
+      [id = req.id_param(0), patch = std::move(patch), mail = &ctx_.mail, warnings_of = ctx_.warnings_of](store::database& db) mutable {
         const bool moved = patch.sessions.has_value();
         std::vector<std::int64_t> promoted;
         update_webinar(db, id, std::move(patch), unix_now(), &promoted);
         if (moved && mail->rescheduled) mail->rescheduled(db, id);
         mail->promoted_all(db, promoted);
-        return patched{load_webinar(db, id), token_hashes_of(db, promoted)};
+        return patched{load_webinar(db, id), token_hashes_of(db, promoted), warnings_of ? warnings_of(db, id) : json::array{}};
       },
       [this](patched& p) {
-        seated(p.second);
-        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(p.first.id);
-        return response::json(200, webinar_json(p.first, unix_now()));
+        seated(p.seated);
+        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(p.after.id);
+        auto body = webinar_json(p.after, unix_now());
+        if (!p.warnings.empty()) body["warnings"] = std::move(p.warnings);
+        return response::json(200, body);
       });
 }
 

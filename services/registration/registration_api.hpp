@@ -10,6 +10,8 @@
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
 
+#include <boost/json/array.hpp>
+
 #include <functional>
 #include <vector>
 #include <string>
@@ -53,6 +55,9 @@ struct api_context {
   // waitlisted registrations that got a seat (promoted), by their tokens' nonce hashes.
   std::function<void(const std::string& token_nonce_hash)> on_waitlisted;
   std::function<void(const std::vector<std::string>& token_nonce_hashes)> on_seated;
+  // What other features have to say about a series after a PATCH, read in its transaction (the
+  // drops: one tied to a session the edit removed); the answer carries them as "warnings".
+  std::function<boost::json::array(store::database&, std::int64_t webinar_id)> warnings_of;
   mail_hooks mail;
 };
 

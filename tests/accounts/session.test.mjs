@@ -160,20 +160,47 @@ test('removing an account or changing its password ends its sessions at once', a
   assertError(await login('dee@example.org', 'a-brand-new-password', { from: '127.0.0.31' }), 401, 'invalid_credentials');
 });
 
-test('failed logins are limited per account and per IP (5 a minute), with Retry-After', async () => {
-  // Per account: five failures on ben from one address lock ben from every address, even with the right password.
+test('failed logins are limited per IP (5 a minute) before the account, with Retry-After', async () => {
+  // Per IP: five failures on ben from one address lock that address, even with the right password ...
   for (let i = 0; i < 5; i++) assertError(await login('ben@example.org', 'wrong-password', { from: '127.0.0.40' }), 401, 'invalid_credentials');
-  const locked = await login('ben@example.org', PASSWORD, { from: '127.0.0.41' });
+  const locked = await login('ben@example.org', PASSWORD, { from: '127.0.0.40' });
   assertError(locked, 429, 'rate_limited');
   const wait = Number(locked.headers.get('retry-after'));
   assert.ok(wait >= 1 && wait <= 60, `Retry-After ${wait}`);
-  // Per IP: that address is locked for other accounts too ...
+  // ... and for other accounts too ...
   assertError(await login('cy@example.org', PASSWORD, { from: '127.0.0.40' }), 429, 'rate_limited');
-  // ... while another address logs cy in.
+  // ... while five failures from one address do not lock ben elsewhere, and another address logs cy in.
+  assert.equal((await login('ben@example.org', PASSWORD, { from: '127.0.0.41' })).status, 200);
   assert.equal((await login('cy@example.org', PASSWORD, { from: '127.0.0.42' })).status, 200);
   // Spraying many accounts from one address also stops at five.
   for (let i = 0; i < 5; i++) assertError(await login(`x${i}@example.org`, 'guess', { from: '127.0.0.43' }), 401, 'invalid_credentials');
   assertError(await login('x9@example.org', 'guess', { from: '127.0.0.43' }), 429, 'rate_limited');
+});
+
+test('20 parallel wrong guesses from one address: at most 5 are hashed, the rest get 429 at once', async () => {
+  const answers = await Promise.all(Array.from({ length: 20 }, () => login('ana@example.org', 'parallel-guess', { from: '127.0.0.50' })));
+  const statuses = answers.map((r) => r.status);
+  const hashed = statuses.filter((s) => s !== 429);
+  assert.ok(hashed.length <= 5, `at most 5 attempts reach the hash: ${statuses.join(',')}`);
+  assert.ok(hashed.every((s) => s === 401), `the hashed ones are wrong passwords: ${statuses.join(',')}`);
+  for (const r of answers.filter((x) => x.status === 429)) assertError(r, 429, 'rate_limited');
+});
+
+test('an attacker failing from 127.0.0.2 does not lock the organizer out of 127.0.0.3', async () => {
+  const victim = 'eve-organizer@example.org';
+  assert.equal(organizer(['add', '--email', victim], `${PASSWORD}\n`).status, 0);
+  // The organizer logged in from their machine before.
+  assert.equal((await login(victim, PASSWORD, { from: '127.0.0.3' })).status, 200);
+  // A stranger guesses until refused, then keeps hammering.
+  const seen = [];
+  for (let i = 0; i < 12; i++) seen.push((await login(victim, `guess-${i}`, { from: '127.0.0.2' })).status);
+  assert.ok(seen.filter((s) => s === 401).length <= 5, `the attacker's address is held at five: ${seen.join(',')}`);
+  assert.equal(seen.at(-1), 429);
+  // The organizer still gets in, from their own address, right away.
+  const res = await login(victim, PASSWORD, { from: '127.0.0.3' });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  // So does a first login from a fresh address: one stranger cannot reach the account-wide limit.
+  assert.equal((await login(victim, PASSWORD, { from: '127.0.0.4' })).status, 200);
 });
 
 test('every organizer route is refused without a login (401) and with a registrant token (403)', async () => {

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launchChromium, artifacts } from '../support/browser.mjs';
+import { launchChromium, artifacts, signInOrganizer, failOnCspViolations } from '../support/browser.mjs';
 import { startServer, api } from '../support/server.mjs';
 
 const DEMO_TITLE = 'Level Up Your Skillset: 5 Ways Infant Massage Supports Your Pediatric Therapy Goals';
@@ -58,12 +58,12 @@ async function createWebinar(title) {
 
 // A fresh browser profile (own localStorage) per person; any uncaught page error or dialog fails the test.
 // Every WebSocket the page opens is kept in window.__chatSockets so a test can cut the connection.
-async function openPage({ viewport = { width: 1280, height: 900 }, adminToken } = {}) {
+async function openPage({ viewport = { width: 1280, height: 900 }, organizer = false } = {}) {
   const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: TIME_ZONE });
   contexts.push(context);
   context.setDefaultTimeout(10_000);
-  await context.addInitScript((admin) => {
-    if (admin) localStorage.setItem('cohort.adminToken', admin);
+  if (organizer) await signInOrganizer(context, server);
+  await context.addInitScript(() => {
     const Native = window.WebSocket;
     window.__chatSockets = [];
     window.WebSocket = class extends Native {
@@ -72,10 +72,11 @@ async function openPage({ viewport = { width: 1280, height: 900 }, adminToken } 
         window.__chatSockets.push(this);
       }
     };
-  }, adminToken ?? null);
+  });
   const page = await context.newPage();
   page.pageErrors = [];
   page.on('pageerror', (err) => page.pageErrors.push(err));
+  failOnCspViolations(page, page.pageErrors);
   page.on('dialog', (dialog) => { page.pageErrors.push(new Error(`unexpected dialog: ${dialog.message()}`)); dialog.dismiss(); });
   return page;
 }
@@ -257,7 +258,7 @@ test('the organizer deletes a message, mutes and bans its author', async () => {
   const webinar = await createWebinar('Chat moderation check');
   const eve = await register(webinar.id, 'Eve Mallory', 'eve.chat@example.org');
   const e = await openRoom(eve);
-  const org = await openPage({ adminToken: server.adminToken });
+  const org = await openPage({ organizer: true });
   await org.goto(`${server.url}/live/${webinar.id}`);
   await org.getByRole('heading', { level: 1, name: 'Organizer view — Chat moderation check' }).waitFor();
   await waitConnected(org);

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { launchChromium, artifacts } from '../support/browser.mjs';
+import { launchChromium, artifacts, signInOrganizer, failOnCspViolations } from '../support/browser.mjs';
 import { startServer, api } from '../support/server.mjs';
 
 // A zone that is never UTC, so a page that forgets to convert to local time shows the wrong hour.
@@ -77,12 +77,12 @@ async function organizerDrops() {
 
 // A fresh browser profile (own localStorage) per device; any uncaught page error or dialog fails the
 // test. Every WebSocket the page opens is kept in window.__chatSockets so a test can cut the connection.
-async function openPage({ viewport = DESKTOP, adminToken } = {}) {
+async function openPage({ viewport = DESKTOP, organizer = false } = {}) {
   const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: TIME_ZONE, acceptDownloads: true });
   contexts.push(context);
   context.setDefaultTimeout(10_000);
-  await context.addInitScript((admin) => {
-    if (admin) localStorage.setItem('cohort.adminToken', admin);
+  if (organizer) await signInOrganizer(context, server);
+  await context.addInitScript(() => {
     const Native = window.WebSocket;
     window.__chatSockets = [];
     window.WebSocket = class extends Native {
@@ -91,10 +91,11 @@ async function openPage({ viewport = DESKTOP, adminToken } = {}) {
         window.__chatSockets.push(this);
       }
     };
-  }, adminToken ?? null);
+  });
   const page = await context.newPage();
   page.pageErrors = [];
   page.on('pageerror', (err) => page.pageErrors.push(err));
+  failOnCspViolations(page, page.pageErrors);
   page.on('dialog', (dialog) => { page.pageErrors.push(new Error(`unexpected dialog: ${dialog.message()}`)); dialog.dismiss(); });
   return page;
 }
@@ -249,7 +250,7 @@ test('the materials page on another device lists released drops newest first, Ne
 });
 
 test('the organizer creates, edits and deletes drops in the room; a file reaches the registrant byte for byte', async () => {
-  const org = await openPage({ adminToken: server.adminToken });
+  const org = await openPage({ organizer: true });
   await org.goto(`${server.url}/live/${webinar.id}`);
   await org.getByRole('heading', { level: 1, name: `Organizer view — ${WEBINAR_TITLE}` }).waitFor();
   const manager = org.getByRole('region', { name: 'Bonus drops' });
@@ -376,4 +377,29 @@ test('the organizer creates, edits and deletes drops in the room; a file reaches
   await org.locator('#dm-list').screenshot({ path: path.join(artifacts, 'drops-organizer-phone.png') });
   assertNoPageErrors(org);
   assertNoPageErrors(a);
+});
+
+test('the drop manager warns about a drop whose session a series edit removed', async () => {
+  const now = Date.now();
+  const w = await createWebinar('Shrinking series', [
+    { starts_at: new Date(now + 86_400_000).toISOString(), duration_minutes: 60 },
+    { starts_at: new Date(now + 8 * 86_400_000).toISOString(), duration_minutes: 60 },
+  ]);
+  for (const [title, session] of [['Tied to session 2', 2], ['Tied to session 1', 1]]) {
+    const res = await api(server, 'POST', `/api/webinars/${w.id}/drops`,
+      { token: server.adminToken, body: { title, release: { session, offset_minutes: 15 } } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+  }
+  const patched = await api(server, 'PATCH', `/api/webinars/${w.id}`, { token: server.adminToken, body: { sessions: [w.sessions[0]] } });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+
+  const org = await openPage({ organizer: true });
+  await org.goto(`${server.url}/live/${w.id}`);
+  const managed = (title) => org.locator('#dm-list > li').filter({ has: org.locator('.dm-item-title', { hasText: title }) });
+  await managed('Tied to session 2').waitFor();
+  const warning = managed('Tied to session 2').getByTestId('drop-warning');
+  await warning.waitFor();
+  assert.match(await warning.innerText(), /Session 2 no longer exists, so this drop will not be released/);
+  assert.equal(await managed('Tied to session 1').getByTestId('drop-warning').count(), 0);
+  assertNoPageErrors(org);
 });

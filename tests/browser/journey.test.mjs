@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchChromium, artifacts } from '../support/browser.mjs';
+import { launchChromium, artifacts, failOnCspViolations } from '../support/browser.mjs';
 import { startServer, api, cohortBin, repoRoot } from '../support/server.mjs';
 import { startRedis } from '../support/redis.mjs';
 
@@ -113,6 +113,7 @@ async function newPage(context, label) {
   page.pageErrors = [];
   page.consoleErrors = [];
   page.on('pageerror', (err) => page.pageErrors.push(err));
+  failOnCspViolations(page, page.pageErrors);
   page.on('console', (msg) => { if (msg.type() === 'error') page.consoleErrors.push(msg.text()); });
   page.on('dialog', (dialog) => { page.pageErrors.push(new Error(`unexpected dialog: ${dialog.message()}`)); dialog.dismiss(); });
   pages[label] = page;

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launchChromium, artifacts } from '../support/browser.mjs';
+import { launchChromium, artifacts, failOnCspViolations } from '../support/browser.mjs';
 import { startServer, api } from '../support/server.mjs';
 
 const DEMO_TITLE = 'Level Up Your Skillset: 5 Ways Infant Massage Supports Your Pediatric Therapy Goals';
@@ -41,6 +41,7 @@ async function openPage({ viewport = { width: 1280, height: 900 } } = {}) {
   const page = await context.newPage();
   page.pageErrors = [];
   page.on('pageerror', (err) => page.pageErrors.push(err));
+  failOnCspViolations(page, page.pageErrors);
   page.on('dialog', (dialog) => { page.pageErrors.push(new Error(`unexpected dialog: ${dialog.message()}`)); dialog.dismiss(); });
   return page;
 }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { launchChromium, artifacts } from '../support/browser.mjs';
+import { launchChromium, artifacts, signInOrganizer, failOnCspViolations } from '../support/browser.mjs';
 import { startServer, api, repoRoot } from '../support/server.mjs';
 
 const TIME_ZONE = 'America/New_York';
@@ -111,14 +111,15 @@ function startPublisher(url) {
   return info;
 }
 
-async function openPage({ viewport = DESKTOP, adminToken } = {}) {
+async function openPage({ viewport = DESKTOP, organizer = false } = {}) {
   const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: TIME_ZONE });
   contexts.push(context);
   context.setDefaultTimeout(10_000);
-  if (adminToken) await context.addInitScript((admin) => localStorage.setItem('cohort.adminToken', admin), adminToken);
+  if (organizer) await signInOrganizer(context, server);
   const page = await context.newPage();
   page.pageErrors = [];
   page.on('pageerror', (err) => page.pageErrors.push(err));
+  failOnCspViolations(page, page.pageErrors);
   page.on('dialog', (dialog) => { page.pageErrors.push(new Error(`unexpected dialog: ${dialog.message()}`)); dialog.dismiss(); });
   return page;
 }
@@ -190,7 +191,7 @@ test('the room shows starting soon, then the live stream, then "ended" and the r
   await page.setViewportSize(DESKTOP);
 
   // The organizer's room, open before the stream starts.
-  const org = await openPage({ adminToken: server.adminToken });
+  const org = await openPage({ organizer: true });
   await org.goto(`${server.url}/live/${webinar.id}`);
   const box = org.getByRole('region', { name: 'Stream' });
   await box.waitFor();

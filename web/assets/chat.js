@@ -1,6 +1,6 @@
 // Live chat panel of the room page: one WebSocket to /ws (chat contract v1), the message log in seq
-// order, a one-line send box, and — for the organizer (admin token, or no token and the console's
-// session cookie) — Delete / Mute / Ban controls.
+// order, a one-line send box, and — for the organizer (no token: the console's session cookie) —
+// Delete / Mute / Ban controls.
 // Reconnects with jittered exponential backoff and catches up with since=<last seq>&epoch=<epoch>,
 // so a dropped connection costs no messages and shows none twice.
 import { request, NetworkError } from '/assets/api.js';
@@ -31,10 +31,6 @@ function newClientId() {
   // randomUUID needs a secure context; plain-http deployments on a LAN address still get a unique id.
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export function adminTokenFromStorage() {
-  try { return localStorage.getItem('cohort.adminToken') || null; } catch { return null; }
 }
 
 // Binds the chat markup of live.html (ids chat-*) to one room. Returns { destroy() }.

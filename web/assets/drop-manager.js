@@ -153,7 +153,7 @@ function dropSection(level) {
 }
 
 // Puts a fresh section into `slot` (replacing whatever was there) and runs it; destroy() removes it.
-// `token` is the admin token; without one the requests go with the console's session cookie.
+// Requests go with the console's session cookie; the pages pass no `token` (a bearer token, optional).
 // `headingLevel`: 2 on the room page, 3 in a console tab panel.
 export function mountDropManager(slot, { webinarId, token, sessions, headingLevel = 2 }) {
   const section = dropSection(headingLevel === 3 ? 3 : 2);
@@ -221,7 +221,11 @@ export function mountDropManager(slot, { webinarId, token, sessions, headingLeve
         el('span', {}, audienceText(drop)),
         el('span', { class: 'dm-opened' }, openedText(drop.opened))),
       file ? el('p', { class: 'dm-facts' }, `File: ${String(file.name ?? '')}${Number.isFinite(file.size) ? ` (${humanSize(file.size)})` : ''}`) : null,
-      typeof drop.url === 'string' && drop.url ? el('p', { class: 'dm-facts dm-url' }, `Link: ${drop.url}`) : null);
+      typeof drop.url === 'string' && drop.url ? el('p', { class: 'dm-facts dm-url' }, `Link: ${drop.url}`) : null,
+      drop.warning === 'session_removed'
+        ? el('p', { class: 'notice error dm-warning', role: 'note', dataset: { testid: 'drop-warning' } },
+          `Session ${Number(drop.release?.session) || ''} no longer exists, so this drop will not be released. Edit it and pick another session or a time.`)
+        : null);
     if (!released) {
       const edit = el('button', { type: 'button', class: 'chat-tool', 'aria-label': `Edit ${title}` }, 'Edit');
       edit.addEventListener('click', () => startEdit(drop));

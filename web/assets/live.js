@@ -1,12 +1,12 @@
 // Personal room page (/live/{id}#token=...): takes the registrant token out of the URL, keeps it
 // in localStorage for this webinar, shows the registration from GET /api/me and opens the live chat.
-// An organizer (admin token in localStorage `cohort.adminToken`, or — with no registrant token on
-// this device — signed in to the console, proved by its session cookie) gets the chat with
+// An organizer (no registrant token on this device, signed in to the console: proved by its
+// HttpOnly session cookie — the page never holds an organizer secret) gets the chat with
 // moderation tools and the bonus drops manager. Registrants get the bonus materials panel, fed by the chat socket.
 // Everyone in the room gets the video area (live stream, then the replay), told by the same socket
 // when the stream starts and stops; the organizer also gets the Stream box (RTMP URL, stream key).
 import { request, idFromPath, NetworkError } from '/assets/api.js';
-import { mountChat, adminTokenFromStorage } from '/assets/chat.js';
+import { mountChat } from '/assets/chat.js';
 import { mountDropManager } from '/assets/drop-manager.js';
 import { focusRegion } from '/assets/dom.js';
 import { mountPlayer } from '/assets/player.js';
@@ -29,16 +29,11 @@ let webinarInfo = { title: '', sessions: [] };
 let organizerBySession = false;
 let chatKey = null;
 
-// The organizer's token for the API: the admin token, or undefined for the session cookie.
-const organizerToken = () => adminTokenFromStorage() || undefined;
-
-// The chat follows the page: open while the registration is active, closed otherwise. The organizer
-// token, when this browser has one, takes precedence so the moderation tools show; an organizer
-// signed in to the console has no token at all (wanted is '' then: the cookie goes instead).
+// The chat follows the page: open while the registration is active, closed otherwise. An
+// organizer signed in to the console has no token at all (wanted is '' then: the cookie goes instead).
 function openChat(active) {
-  const adminToken = adminTokenFromStorage();
-  const organizer = Boolean(adminToken) || organizerBySession;
-  const wanted = active ? (organizer ? (adminToken || '') : token) : null;
+  const organizer = organizerBySession;
+  const wanted = active ? (organizer ? '' : token) : null;
   const key = wanted === null ? null : `${organizer ? 'organizer' : 'registrant'}:${wanted}`;
   if (chat && chatKey === key) return;
   chat?.destroy();
@@ -170,7 +165,7 @@ async function signedInAsOrganizer() {
   }
 }
 
-// No registrant token on this device, but the organizer's: the room with the chat and its tools.
+// No registrant token on this device, but the console's login: the room with the chat and its tools.
 async function loadOrganizerView() {
   let res;
   try {
@@ -202,8 +197,8 @@ async function loadOrganizerView() {
   }
   renderSessions($('session-list'), $('tz-note'), res.data.sessions);
   webinarInfo = { title, sessions: Array.isArray(res.data.sessions) ? res.data.sessions : [] };
-  if (!streamBox) streamBox = mountStreamManager($('stream-manager-slot'), { webinarId, token: organizerToken() });
-  if (!manager) manager = mountDropManager($('drop-manager-slot'), { webinarId, token: organizerToken(), sessions: res.data.sessions });
+  if (!streamBox) streamBox = mountStreamManager($('stream-manager-slot'), { webinarId });
+  if (!manager) manager = mountDropManager($('drop-manager-slot'), { webinarId, sessions: res.data.sessions });
   $('live-section').hidden = false;
   $('manage-section').hidden = true;
   $('page-status').hidden = true;
@@ -221,10 +216,6 @@ async function loadRegistration() {
   if (fromHash) storeToken(webinarId, fromHash);
   token = fromHash || loadToken(webinarId);
   if (token) organizerBySession = false;
-  if (!token && adminTokenFromStorage()) {
-    await loadOrganizerView();
-    return;
-  }
   if (!token) {
     const signedIn = await signedInAsOrganizer();
     if (signedIn === null) {

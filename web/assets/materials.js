@@ -4,7 +4,6 @@
 // (then removed from the address bar) or this device's localStorage. Below the list, the email
 // preference: a checkbox for drop notices (GET/PUT /api/me/email), saved as it is changed.
 import { request, idFromPath, errorOf, NetworkError } from '/assets/api.js';
-import { adminTokenFromStorage } from '/assets/chat.js';
 import { createDropList, markSeen } from '/assets/drops.js';
 import { viewerTimeZone } from '/assets/format.js';
 import { storeToken, loadToken, forgetToken } from '/assets/token.js';
@@ -38,6 +37,17 @@ function showNoAccess(message, { toRoom = false } = {}) {
   }
   $('no-access').hidden = false;
   document.title = 'Materials not available — Cohort';
+}
+
+// No registrant token on this device: is this browser signed in to the organizer console (its cookie)?
+async function signedInAsOrganizer() {
+  try {
+    const res = await request('GET', '/api/session');
+    return res.status === 200 && Boolean(res.data?.organizer);
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    return false;
+  }
 }
 
 function unreachable() {
@@ -108,7 +118,7 @@ async function load() {
   if (fromHash) storeToken(webinarId, fromHash);
   const token = fromHash || loadToken(webinarId);
   if (!token) {
-    if (adminTokenFromStorage()) {
+    if (await signedInAsOrganizer()) {
       showNoAccess('This page lists the materials of one registrant. As the organizer, manage the drops in the webinar room.', { toRoom: true });
     } else {
       showNoAccess('This page needs your personal join link. Open the link you received when you registered, or register on the webinar page.');

@@ -61,7 +61,7 @@ function streamSection(level) {
 }
 
 // Puts a fresh box into `slot` (replacing whatever was there) and runs it; destroy() removes it.
-// `token` is the admin token; without one the requests go with the console's session cookie.
+// Requests go with the console's session cookie; the pages pass no `token` (a bearer token, optional).
 // `headingLevel`: 2 on the room page, 3 in a console tab panel.
 export function mountStreamManager(slot, { webinarId, token, headingLevel = 2 }) {
   const section = streamSection(headingLevel === 3 ? 3 : 2);
