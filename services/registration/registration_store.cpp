@@ -91,7 +91,13 @@ registration_record confirm_registration(store::database& db, std::int64_t regis
   // The sweep may not have run yet: a hold past its time is gone all the same.
   if (*record.confirm_by <= now)
     throw http::api_error(410, "expired", "this confirmation link has expired: sign up again");
-  db.prepare("UPDATE registrations SET confirm_by = NULL, updated_at = ? WHERE id = ?").bind(1, now).bind(2, registration_id).run();
+  // A held seat counts as a promotion for the revocation list the primary re-publishes (s:
+  // after the w: the signup put there), as promoted_at records for the waitlist.
+  db.prepare("UPDATE registrations SET confirm_by = NULL, updated_at = ?1,"
+             " promoted_at = CASE WHEN status = 'registered' THEN ?1 ELSE promoted_at END WHERE id = ?2")
+      .bind(1, now)
+      .bind(2, registration_id)
+      .run();
   record.confirm_by.reset();
   if (record.status == "waitlisted") {
     auto ids = promote_waitlisted(db, record.webinar_id, now);
