@@ -1,5 +1,7 @@
-// The registration HTTP API: webinar series (organizer writes, public reads), signups, the
-// registrant's own record (/api/me), and the organizer's registrant list and CSV export.
+// The registration HTTP API: webinar series (organizer writes, public reads), signups (rate
+// limited per client address and per series, a honeypot field, optional confirmation by email),
+// the registrant's own record (/api/me, /api/me/confirm), and the organizer's registrant list
+// and CSV export.
 // Reads run on the request thread through a reader lease; writes go to the single writer and
 // answer from its completion, after COMMIT.
 #pragma once
