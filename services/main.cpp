@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -423,6 +424,10 @@ int serve_primary(const config& cfg, const secrets& keys) {
   api_ctx.metrics = &metrics;
   api_ctx.public_url = public_url;
   api_ctx.post_to_io = post_to_io;
+  api_ctx.signups_per_ip_minute = cfg.registration.ip_per_minute;
+  api_ctx.signups_per_series_minute = cfg.registration.series_per_minute;
+  api_ctx.confirm_email = cfg.registration.confirm_email;
+  api_ctx.confirm_seconds = std::max<std::int64_t>(1, std::llround(cfg.registration.confirm_hours * 3600));
   api_ctx.on_cancelled = [&chat](std::int64_t webinar, std::int64_t registration, const std::string& nonce_hash) {
     chat.registration_cancelled(webinar, registration, nonce_hash);
   };
@@ -488,6 +493,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   relay.start_accepting();
   scheduler->start();  // releases what fell due while the server was down
   mail->start();
+  api.start_sweeps(ioc);  // confirm_email: unconfirmed holds lapse
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
   std::cout << "cohort: rtmp ingest on rtmp://" << cfg.streaming.rtmp_listen.host << ":" << rtmp_port << "/live\n";
@@ -498,6 +504,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
     relay.stop();
     streaming_hub->stop();
     mail->cancel_sweeps();
+    api.stop_sweeps();
   });
   mail->stop();
   writer.stop();

@@ -64,7 +64,9 @@ std::vector<std::string> revocation_entries(store::database& db) {
   while (bans.step()) out.push_back(ban_entry(bans.int64(0), bans.int64(1)));
   auto cancelled = db.prepare("SELECT token_hash FROM registrations WHERE status = 'cancelled'");
   while (cancelled.step()) out.push_back(token_entry(cancelled.text(0)));
-  auto waitlisted = db.prepare("SELECT token_hash FROM registrations WHERE status = 'waitlisted'");
+  // The unconfirmed (registration.confirm_email) are kept out of the room like the waitlist.
+  auto waitlisted =
+      db.prepare("SELECT token_hash FROM registrations WHERE status = 'waitlisted' OR (status = 'registered' AND confirm_by IS NOT NULL)");
   while (waitlisted.step()) out.push_back(waitlist_entry(waitlisted.text(0)));
   auto promoted = db.prepare("SELECT token_hash FROM registrations WHERE status = 'registered' AND promoted_at IS NOT NULL");
   while (promoted.step()) out.push_back(seated_entry(promoted.text(0)));

@@ -79,10 +79,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
     msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
     throw config_error(msg.str());
   }
-  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance", "streaming", "email"};
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance", "streaming", "email", "registration"};
   for (auto&& [section_key, section_node] : doc) {
     std::string section{section_key.str()};
-    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance, streaming, email)");
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance, streaming, email, registration)");
     auto* table = section_node.as_table();
     if (!table) fail(section, "must be a table");
     for (auto&& [k, node] : *table) {
@@ -149,6 +149,15 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
           check_range(key, v, 1, 43200);
           cfg.email.reminder_minutes.push_back(int(v));
         }
+      }
+      else if (key == "registration.ip_per_minute") { auto v = read_int(node, key); check_range(key, v, 0, 100000); cfg.registration.ip_per_minute = int(v); }
+      else if (key == "registration.series_per_minute") { auto v = read_int(node, key); check_range(key, v, 0, 100000); cfg.registration.series_per_minute = int(v); }
+      else if (key == "registration.confirm_email") cfg.registration.confirm_email = read_value<bool>(node, key);
+      else if (key == "registration.confirm_hours") {
+        // Fractions let a test watch a hold lapse in seconds.
+        auto v = node.value<double>();
+        if (!v) fail(key, "must be a number of hours such as 24 or 0.5");
+        cfg.registration.confirm_hours = *v;
       }
       else fail(key, "is not a known setting");
     }
@@ -218,6 +227,10 @@ void validate(const config& cfg) {
   if (cfg.email.reminder_minutes.size() > 10) fail("email.reminder_minutes", "takes at most 10 reminders");
   for (int m : cfg.email.reminder_minutes) check_range("email.reminder_minutes", m, 1, 43200);
   check_range("auth.login_attempts_per_minute", cfg.auth.login_attempts_per_minute, 1, 1000);
+  check_range("registration.ip_per_minute", cfg.registration.ip_per_minute, 0, 100000);
+  check_range("registration.series_per_minute", cfg.registration.series_per_minute, 0, 100000);
+  if (!(cfg.registration.confirm_hours >= 0.0005 && cfg.registration.confirm_hours <= 720))
+    fail("registration.confirm_hours", "must be between 0.0005 and 720 (got " + std::to_string(cfg.registration.confirm_hours) + ")");
 }
 
 command_line parse_command_line(int argc, const char* const argv[]) {
@@ -240,6 +253,7 @@ command_line parse_command_line(int argc, const char* const argv[]) {
       ("rtmp", po::value<std::string>(), "HOST:PORT where OBS publishes (streaming.rtmp_listen)")
       ("primary", po::value<std::string>(), "edge: the primary's base URL (server.primary_url)")
       ("demo", "seed the demo webinar series when the database has none")
+      ("signups-per-ip", po::value<int>(), "signups per client address per minute, 0 = no limit (registration.ip_per_minute)")
       ("email", po::value<std::string>(), "organizer commands: the account's email");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>(), "")("action", po::value<std::string>(), "");
@@ -298,6 +312,7 @@ command_line parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("role")) cfg.server.role = vm["role"].as<std::string>();
   if (vm.count("rtmp")) cfg.streaming.rtmp_listen = parse_listen(vm["rtmp"].as<std::string>(), "rtmp");
   if (vm.count("primary")) cfg.server.primary_url = vm["primary"].as<std::string>();
+  if (vm.count("signups-per-ip")) cfg.registration.ip_per_minute = vm["signups-per-ip"].as<int>();
   cfg.demo = vm.count("demo") > 0;
   validate(cfg);
   return out;

@@ -96,6 +96,15 @@ struct email_config {
   int retry_first_seconds = 30;       // first retry delay; doubles up to an hour
 };
 
+// The public signup route against floods (issue 12): per-client and per-series rates, and
+// optional confirmation by email before a signup counts.
+struct registration_config {
+  int ip_per_minute = 10;             // signups per client address per minute, then 429 (0 = no limit)
+  int series_per_minute = 300;        // signups per series per minute, then 429 (0 = no limit)
+  bool confirm_email = false;         // a signup holds its place only until the link in a mail is opened
+  double confirm_hours = 24;          // ... for this long (fractions allowed), then the hold lapses
+};
+
 struct config {
   server_config server;
   chat_config chat;
@@ -107,6 +116,7 @@ struct config {
   attendance_config attendance;
   streaming_config streaming;
   email_config email;
+  registration_config registration;
   bool demo = false;                  // seed the demo series on first start
 };
 

@@ -1,6 +1,7 @@
 #include "email/email_api.hpp"
 
 #include "email/outbox_store.hpp"
+#include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 
@@ -61,8 +62,11 @@ void email_api::unsubscribe(http::request& req, http::responder& respond) {
       [](json::object& prefs) { return response::json(200, prefs); });
 }
 
+// Like every registrant route: the token's nonce must match its registration, which must not
+// be cancelled (a signed token alone outlives both).
 void email_api::get_preferences(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
+  registration::active_registration(*db, req.who.registration_id, req.who.token_nonce_hash);
   respond(response::json(200, preferences_json(*db, req.who.registration_id)));
 }
 
@@ -71,7 +75,8 @@ void email_api::put_preferences(http::request& req, http::responder& respond) {
   if (!v || !v->is_bool()) throw registration::validation_error("drop_notices", "drop_notices must be true or false");
   registration::queue_write<json::object>(
       ctx_.writes, respond,
-      [id = req.who.registration_id, on = v->get_bool()](store::database& db) {
+      [id = req.who.registration_id, nonce_hash = req.who.token_nonce_hash, on = v->get_bool()](store::database& db) {
+        registration::active_registration(db, id, nonce_hash);
         set_drop_notices(db, id, on, registration::unix_now());
         return preferences_json(db, id);
       },
@@ -104,14 +109,18 @@ void email_api::list(http::request& req, http::responder& respond) {
                                            {"emails", std::move(items)}}));
 }
 
-// The message as it is (or was) sent, for the organizer to read.
+// The message as it is (or was) sent, for the organizer to read — composed again with the
+// registrant's secrets (join link token, unsubscribe signature) redacted: the organizer has
+// other ways into the room, and a console screen or a pasted source must not hand out a seat.
+// Rows from before composition moved to the sender keep their stored bytes; they are not shown.
 void email_api::message(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto entry = find_entry(*db, req.id_param(0));
   if (!entry) throw registration::not_found_error("no email " + std::to_string(req.id_param(0)));
-  if (!entry->mime.empty() || !ctx_.mail) return respond(response::text(200, entry->mime, "text/plain; charset=utf-8"));
+  if (!entry->mime.empty() || !ctx_.mail)
+    throw api_error(409, "conflict", "this email was stored before its links could be redacted, and is not shown");
   try {
-    respond(response::text(200, ctx_.mail->compose(*db, *entry, registration::unix_now()).mime, "text/plain; charset=utf-8"));
+    respond(response::text(200, ctx_.mail->compose(*db, *entry, registration::unix_now(), true).mime, "text/plain; charset=utf-8"));
   } catch (const std::runtime_error& e) {
     throw api_error(409, "conflict", std::string("this email cannot be shown: ") + e.what());
   }

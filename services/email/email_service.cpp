@@ -72,6 +72,10 @@ registration::mail_hooks email_service::registration_hooks() const {
   registration::mail_hooks hooks;
   const auto* m = mailer_.get();
   hooks.signed_up = [m](store::database& db, std::int64_t id, const std::string& token) { m->signed_up(db, id, token, registration::unix_now()); };
+  hooks.confirmation_requested = [m](store::database& db, std::int64_t id, const std::string& token) {
+    m->confirmation_requested(db, id, token, registration::unix_now());
+  };
+  hooks.confirmed = [m](store::database& db, std::int64_t id) { m->confirmed(db, id, registration::unix_now()); };
   hooks.promoted = [m](store::database& db, std::int64_t id) { m->promoted(db, id, registration::unix_now()); };
   hooks.cancelled = [m](store::database& db, std::int64_t id, bool was_waitlisted) {
     m->cancelled(db, id, was_waitlisted, registration::unix_now());

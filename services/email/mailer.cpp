@@ -25,6 +25,7 @@ struct mailer::recipient {
   std::int64_t sequence = 0;  // the series' calendar SEQUENCE
   std::string token;          // empty when no link was sealed (registered before email existed)
   std::string time_zone;      // empty: not known (UTC)
+  bool unconfirmed = false;   // registration.confirm_email: its link was not opened yet
 };
 
 namespace {
@@ -106,7 +107,8 @@ std::optional<std::string> mailer::unseal(const std::string& sealed) const {
 
 std::optional<mailer::recipient> mailer::load(store::database& db, std::int64_t registration_id) const {
   auto& st = db.cached(
-      "SELECT r.name, r.email, r.status, r.webinar_id, w.ics_sequence, l.sealed, r.time_zone FROM registrations r"
+      "SELECT r.name, r.email, r.status, r.webinar_id, w.ics_sequence, l.sealed, r.time_zone, r.confirm_by IS NOT NULL"
+      " FROM registrations r"
       " JOIN webinars w ON w.id = r.webinar_id LEFT JOIN registration_links l ON l.registration_id = r.id WHERE r.id = ?");
   st.bind(1, registration_id);
   if (!st.step()) return std::nullopt;
@@ -119,6 +121,7 @@ std::optional<mailer::recipient> mailer::load(store::database& db, std::int64_t 
   r.sequence = st.int64(4);
   if (!st.is_null(5)) r.token = unseal(st.text(5)).value_or("");
   r.time_zone = st.text(6);
+  r.unconfirmed = st.int64(7) != 0;
   st.reset();
   auto w = series(db, webinar_id);
   if (!w) return std::nullopt;
@@ -182,11 +185,18 @@ bool mailer::queue(store::database& db, std::int64_t registration_id, std::strin
   return enqueue(db, m, now);
 }
 
-composed_mail mailer::compose(store::database& db, const outbox_entry& entry, std::int64_t now) const {
+composed_mail mailer::compose(store::database& db, const outbox_entry& entry, std::int64_t now, bool redacted) const {
   if (entry.kind == "series_cancelled") return compose_series_cancelled(entry);
   if (!entry.registration_id) throw std::runtime_error("no recipient");
-  const auto r = load(db, *entry.registration_id);
+  auto r = load(db, *entry.registration_id);
   if (!r) throw std::runtime_error("the registration no longer exists");
+  // Every link that carries the token is built from r->token, so this one assignment covers
+  // the join, cancel, materials and confirm links and the invitation's URL.
+  if (redacted && !r->token.empty()) r->token = redacted_text;
+  const auto unsubscribe_page = redacted ? options_.public_url + "/unsubscribe?r=" + std::to_string(r->id) + "&sig=" + redacted_text
+                                         : unsubscribe_url(r->id);
+  const auto one_click = redacted ? options_.public_url + "/api/unsubscribe?r=" + std::to_string(r->id) + "&sig=" + redacted_text
+                                  : one_click_url(r->id);
   // Queued before a cancellation or an unsubscribe that came first: not sent (shown as failed, with why).
   if (r->status == "cancelled" && entry.kind != "cancelled" && entry.kind != "waitlist_left")
     throw std::runtime_error("the registration was cancelled");
@@ -195,9 +205,19 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
   const auto args = boost::json::parse(entry.args).as_object();
   auto int_arg = [&](std::string_view key) { return args.at(key).to_number<std::int64_t>(); };
   auto text_arg = [&](std::string_view key) { return std::string(args.at(key).as_string()); };
-  template_vars vars{{"name", r->name}, {"webinar_title", r->webinar.title}, {"unsubscribe_url", unsubscribe_url(r->id)}};
+  template_vars vars{{"name", r->name}, {"webinar_title", r->webinar.title}, {"unsubscribe_url", unsubscribe_page}};
   std::optional<attachment> calendar;
   const auto& kind = entry.kind;
+  if (kind == "confirm_request") {
+    // Only to an address that has not confirmed yet, and with no unsubscribe link: nobody
+    // subscribed to anything.
+    if (!r->unconfirmed && !redacted) throw std::runtime_error("the registration was confirmed already");
+    vars.erase("unsubscribe_url");
+    vars["sessions"] = session_lines(r->webinar, r->time_zone);
+    vars["confirm_url"] = options_.public_url + "/w/" + std::to_string(r->webinar.id) + "#confirm=" + r->token;
+    vars["expires_in"] = time_left_text(std::max<std::int64_t>(60, int_arg("confirm_by") - entry.created_at));
+    return render(entry, *r, templates_.render(kind, vars), std::nullopt, {});
+  }
   if (kind == "confirmation" || kind == "promoted" || kind == "rescheduled" || kind == "waitlisted") {
     vars["sessions"] = session_lines(r->webinar, r->time_zone);
     if (kind != "waitlisted") {
@@ -222,7 +242,7 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
   } else {
     throw std::runtime_error("unknown kind of email \"" + kind + "\"");
   }
-  return render(entry, *r, templates_.render(kind, vars), std::move(calendar), unsubscribe_headers(one_click_url(r->id)));
+  return render(entry, *r, templates_.render(kind, vars), std::move(calendar), unsubscribe_headers(one_click));
 }
 
 composed_mail mailer::render(const outbox_entry& entry, const recipient& r, const rendered_text& text, std::optional<attachment> calendar,
@@ -273,8 +293,10 @@ void mailer::series_cancelled(store::database& db, std::int64_t webinar_id, std:
   const auto sequence = seq.int64(0) + 1;
   boost::json::array sessions;
   for (const auto& s : w->sessions) sessions.push_back(boost::json::array{s.number, s.starts_at, s.duration_minutes});
+  // The unconfirmed were never told they had a place.
   auto st = db.prepare(
-      "SELECT id, name, status, time_zone FROM registrations WHERE webinar_id = ? AND status <> 'cancelled' ORDER BY id");
+      "SELECT id, name, status, time_zone FROM registrations WHERE webinar_id = ? AND status <> 'cancelled' AND confirm_by IS NULL"
+      " ORDER BY id");
   st.bind(1, webinar_id);
   while (st.step()) {
     const auto id = st.int64(0);
@@ -291,6 +313,10 @@ void mailer::signed_up(store::database& db, std::int64_t registration_id, const 
       .bind(1, registration_id)
       .bind_blob(2, sealed.data(), sealed.size())
       .run();
+  queue_welcome(db, registration_id, now);
+}
+
+void mailer::queue_welcome(store::database& db, std::int64_t registration_id, std::int64_t now) const {
   auto& st = db.cached("SELECT status FROM registrations WHERE id = ?");
   st.bind(1, registration_id);
   if (!st.step()) return;
@@ -301,7 +327,38 @@ void mailer::signed_up(store::database& db, std::int64_t registration_id, const 
   else queue(db, registration_id, "waitlisted", "waitlisted:" + id, "{}", now);
 }
 
+bool mailer::confirmation_requested(store::database& db, std::int64_t registration_id, const std::string& token, std::int64_t now) const {
+  if (!token.empty()) {
+    const auto sealed = seal(token);
+    db.cached("INSERT OR REPLACE INTO registration_links (registration_id, sealed) VALUES (?, ?)")
+        .bind(1, registration_id)
+        .bind_blob(2, sealed.data(), sealed.size())
+        .run();
+  }
+  auto& row = db.cached("SELECT email_key, confirm_by FROM registrations WHERE id = ? AND confirm_by IS NOT NULL");
+  row.bind(1, registration_id);
+  if (!row.step()) return false;
+  const auto email_key = row.text(0);
+  const auto confirm_by = row.int64(1);
+  row.reset();
+  auto& last = db.cached("SELECT max(confirm_mailed_at) FROM registrations WHERE email_key = ?");
+  last.bind(1, email_key);
+  last.step();
+  const auto last_mailed = last.optional_int64(0);
+  last.reset();
+  if (last_mailed && *last_mailed > now - 3600) return false;
+  db.cached("UPDATE registrations SET confirm_mailed_at = ? WHERE id = ?").bind(1, now).bind(2, registration_id).run();
+  const auto id = std::to_string(registration_id);
+  return queue(db, registration_id, "confirm_request", "confirm_request:" + id + "@" + std::to_string(now),
+               "{\"confirm_by\":" + std::to_string(confirm_by) + "}", now);
+}
+
+void mailer::confirmed(store::database& db, std::int64_t registration_id, std::int64_t now) const {
+  queue_welcome(db, registration_id, now);
+}
+
 void mailer::promoted(store::database& db, std::int64_t registration_id, std::int64_t now) const {
+  // The unconfirmed are never promoted (promote_waitlisted); their confirmation mail says where they stand.
   queue(db, registration_id, "promoted", "promoted:" + std::to_string(registration_id), "{}", now);
 }
 
@@ -317,7 +374,8 @@ void mailer::rescheduled(store::database& db, std::int64_t webinar_id, std::int6
   if (!seq.step()) return;
   const auto sequence = std::to_string(seq.int64(0));
   std::vector<std::int64_t> ids;
-  auto st = db.prepare("SELECT id FROM registrations WHERE webinar_id = ? AND status = 'registered' ORDER BY id");
+  auto st = db.prepare(
+      "SELECT id FROM registrations WHERE webinar_id = ? AND status = 'registered' AND confirm_by IS NULL ORDER BY id");
   st.bind(1, webinar_id);
   while (st.step()) ids.push_back(st.int64(0));
   for (auto id : ids)
@@ -331,7 +389,8 @@ void mailer::drop_released(store::database& db, std::int64_t webinar_id, std::in
   if (audience) {
     ids = *audience;
   } else {
-    auto st = db.prepare("SELECT id FROM registrations WHERE webinar_id = ? AND status = 'registered' ORDER BY id");
+    auto st = db.prepare(
+        "SELECT id FROM registrations WHERE webinar_id = ? AND status = 'registered' AND confirm_by IS NULL ORDER BY id");
     st.bind(1, webinar_id);
     while (st.step()) ids.push_back(st.int64(0));
   }
@@ -358,7 +417,8 @@ int mailer::queue_reminders(store::database& db, std::int64_t now) const {
     for (const auto& s : w->sessions) sessions.push_back({s.number, s.starts_at});
     const auto due = reminders_due(sessions, options_.reminder_offsets_seconds, now);
     if (due.empty()) continue;
-    auto people = db.prepare("SELECT id, created_at FROM registrations WHERE webinar_id = ? AND status = 'registered' ORDER BY id");
+    auto people = db.prepare(
+        "SELECT id, created_at FROM registrations WHERE webinar_id = ? AND status = 'registered' AND confirm_by IS NULL ORDER BY id");
     people.bind(1, webinar_id);
     std::vector<std::pair<std::int64_t, std::int64_t>> registrants;
     while (people.step()) registrants.emplace_back(people.int64(0), people.int64(1));

@@ -36,6 +36,14 @@ class mailer {
 
   // Registration events (registration::mail_hooks).
   void signed_up(store::database& db, std::int64_t registration_id, const std::string& token, std::int64_t now) const;
+  // registration.confirm_email: an unconfirmed signup (seals its token; empty token: the same
+  // address signed up again) asks its address to confirm — unless a request went to that
+  // address, for any series, within the last hour (a signup form must not become a way to
+  // mail a stranger over and over). Returns whether a request was queued.
+  bool confirmation_requested(store::database& db, std::int64_t registration_id, const std::string& token, std::int64_t now) const;
+  // The registrant opened the link: the mail a signup sends without confirmation (join link
+  // and invitation, or the waitlist note), as the registration stands now.
+  void confirmed(store::database& db, std::int64_t registration_id, std::int64_t now) const;
   void promoted(store::database& db, std::int64_t registration_id, std::int64_t now) const;
   // The registrant cancelled (or the organizer for them): a calendar CANCEL, or for someone who
   // was only waitlisted a plain note (waitlist_left).
@@ -56,7 +64,10 @@ class mailer {
   // now; `now` is the time of composing (a reminder's "starts in"); Date and the calendar's
   // DTSTAMP are the row's queue time, so composing twice gives the same bytes. Throws when the
   // registration is gone, cancelled, or (reminders, drop notices) unsubscribed.
-  composed_mail compose(store::database& db, const outbox_entry& entry, std::int64_t now) const;
+  // `redacted`: for the organizer's eyes (the console's view of a message) — the registrant's
+  // token and unsubscribe signature are replaced by REDACTED wherever a link carries them.
+  composed_mail compose(store::database& db, const outbox_entry& entry, std::int64_t now, bool redacted = false) const;
+  static constexpr const char* redacted_text = "REDACTED";
 
   // A registrant's unsubscribe page (in the message body) and the one-click URL mail clients
   // POST to (RFC 8058, the List-Unsubscribe header); the same signature.
@@ -75,6 +86,7 @@ class mailer {
   // The message itself: sender, recipient, the rendered text, an optional calendar, extra headers.
   composed_mail render(const outbox_entry& entry, const recipient& r, const rendered_text& text, std::optional<attachment> calendar,
                        std::vector<header_field> headers) const;
+  void queue_welcome(store::database& db, std::int64_t registration_id, std::int64_t now) const;
   std::string signature(std::int64_t registration_id) const;
   std::string join_url(const recipient& r) const;
   std::string cancel_url(const recipient& r) const;

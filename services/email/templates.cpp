@@ -66,6 +66,7 @@ const std::vector<std::string_view>& template_variables(std::string_view name) {
        {"name", "webinar_title", "session_number", "session_start", "starts_in", "join_url", "unsubscribe_url"}},
       {"drop", {"name", "webinar_title", "drop_title", "drop_body", "materials_url", "unsubscribe_url"}},
       {"series_cancelled", {"name", "webinar_title", "sessions"}},
+      {"confirm_request", {"name", "webinar_title", "sessions", "confirm_url", "expires_in"}},
   };
   static const std::vector<std::string_view> none;
   const auto it = table.find(name);

@@ -34,11 +34,14 @@ using template_vars = std::map<std::string, std::string, std::less<>>;
 //   cancelled     name webinar_title unsubscribe_url
 //   reminder      name webinar_title session_number session_start starts_in join_url unsubscribe_url
 //   drop          name webinar_title drop_title drop_body materials_url unsubscribe_url
+//   confirm_request  name webinar_title sessions confirm_url expires_in (registration.confirm_email;
+//                    no unsubscribe link: nobody subscribed yet)
 // sessions is one line per session, preformatted by the caller (the .html templates show it
 // with white-space: pre-line); session_start is formatted by the caller; starts_in is
 // time_left_text(starts_at - now) from reminders.hpp, e.g. "24 hours".
-inline constexpr std::array<std::string_view, 9> template_names{
-    "confirmation", "waitlisted", "promoted", "rescheduled", "cancelled", "waitlist_left", "reminder", "drop", "series_cancelled"};
+inline constexpr std::array<std::string_view, 10> template_names{
+    "confirmation", "waitlisted", "promoted", "rescheduled", "cancelled", "waitlist_left", "reminder", "drop", "series_cancelled",
+    "confirm_request"};
 const std::vector<std::string_view>& template_variables(std::string_view name);
 
 struct rendered_text {

@@ -87,6 +87,15 @@ std::string registry::render() const {
   out += "# HELP cohort_registrations_total Signups committed, by resulting status.\n";
   out += "# TYPE cohort_registrations_total counter\n";
   registrations.render(out, "cohort_registrations_total");
+  out += "# HELP cohort_signups_limited_total Signups refused with 429 by the per-client or per-series rate limit.\n";
+  out += "# TYPE cohort_signups_limited_total counter\n";
+  signups_limited.render(out, "cohort_signups_limited_total");
+  out += "# HELP cohort_signups_honeypot_total Signups with the form's hidden field filled: answered like a success, not stored.\n";
+  out += "# TYPE cohort_signups_honeypot_total counter\n";
+  out += "cohort_signups_honeypot_total " + std::to_string(signups_honeypot.value()) + "\n";
+  out += "# HELP cohort_signups_lapsed_total Unconfirmed signups whose hold lapsed (registration.confirm_hours).\n";
+  out += "# TYPE cohort_signups_lapsed_total counter\n";
+  out += "cohort_signups_lapsed_total " + std::to_string(signups_lapsed.value()) + "\n";
   out += "# HELP cohort_sqlite_commit_batch_size Writes committed together in one group-commit transaction.\n";
   out += "# TYPE cohort_sqlite_commit_batch_size histogram\n";
   sqlite_batch_size.render(out, "cohort_sqlite_commit_batch_size", "");

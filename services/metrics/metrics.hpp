@@ -66,6 +66,9 @@ struct registry {
   counter_family http_requests;              // route, method, status
   histogram_family http_duration{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
   counter_family registrations;              // status
+  counter_family signups_limited;            // by="ip"|"series": signups refused with 429
+  counter signups_honeypot;                  // signups with the form's hidden field filled (answered, not stored)
+  counter signups_lapsed;                    // unconfirmed signups whose hold lapsed
   histogram sqlite_batch_size{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}};
   histogram sqlite_commit_seconds{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
   counter sqlite_write_rejected;             // write queue full

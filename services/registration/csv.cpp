@@ -1,16 +1,21 @@
 #include "registration/csv.hpp"
 
 namespace cohort::registration {
+namespace {
+
+bool runs_as_formula(std::string_view value) {
+  const auto first = value.find_first_not_of(" \"'");
+  if (first == std::string_view::npos) return false;
+  const char c = value[first];
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+}  // namespace
 
 std::string csv_field(std::string_view value) {
-  std::string v;
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' || value[0] == '\t' ||
-                         value[0] == '\r'))
-    v = "'";
-  v += value;
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
   std::string quoted = "\"";
-  for (char c : v) {
+  if (runs_as_formula(value)) quoted += '\'';
+  for (char c : value) {
     if (c == '"') quoted += '"';
     quoted += c;
   }

@@ -1,4 +1,4 @@
-// RFC 4180 CSV for the organizer's exports.
+// RFC 4180 CSV for the organizer's exports (registrants, attendance, chat transcript).
 #pragma once
 
 #include <string>
@@ -7,8 +7,10 @@
 
 namespace cohort::registration {
 
-// One field: quoted when it holds , " CR or LF; a value a spreadsheet would run as a formula
-// (starting with = + - @ TAB or CR) gets a leading ' so it stays text (OWASP CSV injection).
+// One field, always quoted (doubling inner quotes), so no value can end a cell early. A value a
+// spreadsheet would run as a formula gets a leading ' so it stays text (OWASP CSV injection):
+// one whose first character — after any leading spaces and quotes, which spreadsheets skip — is
+// = + - @ TAB or CR.
 std::string csv_field(std::string_view value);
 // Appends one record with CRLF.
 void append_csv_row(std::string& out, const std::vector<std::string>& fields);

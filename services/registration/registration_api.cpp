@@ -11,7 +11,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <iostream>
 
 namespace cohort::registration {
@@ -122,6 +124,9 @@ signup_input read_signup(const json::object& body) {
   const auto email = string_member(body, "email", "email", true);
   auto key = email_key(email);
   if (!key) throw validation_error("email", "email must be a valid address such as name@example.org");
+  if (!mailable_address(*key))
+    throw validation_error("email", "email must be written in plain ASCII: this server cannot send mail to addresses with accents "
+                                    "or non-Latin letters (for an international domain, use its xn-- form)");
   in.email = trim(email);
   in.email_key = std::move(*key);
   in.profession = optional_text(string_member(body, "profession", "profession", false), "profession", 200);
@@ -169,7 +174,8 @@ json::object registration_json(const registration_record& r) {
                       {"profession", r.profession},
                       {"status", r.status},
                       {"created_at", format_rfc3339(r.created_at)},
-                      {"time_zone", r.time_zone.empty() ? json::value(nullptr) : json::value(r.time_zone)}};
+                      {"time_zone", r.time_zone.empty() ? json::value(nullptr) : json::value(r.time_zone)},
+                      {"confirmed", !r.confirm_by.has_value()}};
 }
 
 webinar load_webinar(store::database& db, std::int64_t id) {
@@ -184,7 +190,26 @@ json::object me_json(store::database& db, const registration_record& r) {
   return out;
 }
 
+// With confirm_email every signup gets this answer, whatever the address's state (new, waiting
+// for its link, already confirmed) or a filled honeypot: the caller learns nothing about who
+// signed up; the mailbox learns the rest.
+response pending_answer(std::int64_t webinar_id) {
+  return response::json(201, json::object{{"webinar_id", webinar_id}, {"status", "pending"}});
+}
+
+response too_many_signups(std::string_view by, std::chrono::seconds wait) {
+  const auto seconds = std::to_string(wait.count());
+  auto res = http::error_response(429, "rate_limited",
+                                  by == "ip" ? "too many signups from your address; try again in " + seconds + " s"
+                                             : "this series is taking too many signups right now; try again in " + seconds + " s");
+  res.headers.emplace_back("Retry-After", seconds);
+  return res;
+}
+
 }  // namespace
+
+registration_api::registration_api(api_context ctx)
+    : ctx_(std::move(ctx)), by_ip_(ctx_.signups_per_ip_minute), by_series_(ctx_.signups_per_series_minute) {}
 
 template <class Result, class Work, class Finish>
 void registration_api::write(http::responder& respond, Work work, Finish finish) {
@@ -211,6 +236,7 @@ void registration_api::add_routes(http::router& r) {
   r.add(verb::del, "/api/webinars/{id}/registrations/{registration_id}", {access::organizer, false},
         bind(&registration_api::cancel_for));
   r.add(verb::get, "/api/me", {access::registrant, false}, bind(&registration_api::get_me));
+  r.add(verb::post, "/api/me/confirm", {access::registrant, false}, bind(&registration_api::confirm_me));
   r.add(verb::del, "/api/me", {access::registrant, false}, bind(&registration_api::cancel_me));
 }
 
@@ -279,9 +305,50 @@ void registration_api::delete_webinar(http::request& req, http::responder& respo
       });
 }
 
+bool registration_api::signup_limited(http::request& req, http::responder& respond) {
+  auto refuse = [&](std::string_view by, std::chrono::seconds wait) {
+    if (ctx_.metrics) ctx_.metrics->signups_limited.with("by=\"" + std::string(by) + "\"").add();
+    respond(too_many_signups(by, wait));
+    return true;
+  };
+  if (const auto wait = by_ip_.take("ip:" + req.remote_address); wait.count() > 0) return refuse("ip", wait);
+  if (const auto wait = by_series_.take("series:" + std::to_string(req.id_param(0))); wait.count() > 0) return refuse("series", wait);
+  return false;
+}
+
 void registration_api::create_signup(http::request& req, http::responder& respond) {
+  if (signup_limited(req, respond)) return;
   auto input = read_signup(req.json);
   const auto webinar_id = req.id_param(0);
+  // The form's hidden "website" field: people never see it, form-filling bots fill it in.
+  if (const auto* trap = member(req.json, "website");
+      trap && !trap->is_null() && !(trap->is_string() && trap->get_string().empty())) {
+    if (ctx_.metrics) ctx_.metrics->signups_honeypot.add();
+    return honeypot_answer(webinar_id, respond);
+  }
+  if (ctx_.confirm_email) {
+    write<signup_outcome>(
+        respond,
+        [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &ctx_.mail, hold = ctx_.confirm_seconds](store::database& db) {
+          const auto now = unix_now();
+          auto out = registration::create_signup(db, webinar_id, input, *tokens, now, now + hold);
+          // New, or the same unconfirmed address again (the hook allows one request an hour);
+          // an address that confirmed already gets nothing.
+          if (out.unconfirmed && mail->confirmation_requested)
+            mail->confirmation_requested(db, out.id, out.created ? out.token : std::string());
+          return out;
+        },
+        [this, webinar_id](signup_outcome& out) {
+          if (out.created) {
+            // Edges learn nothing of the database: until the link is opened the token is kept out
+            // of the room the way the waitlist is.
+            if (ctx_.on_waitlisted) ctx_.on_waitlisted(out.token_nonce_hash);
+            if (ctx_.metrics) ctx_.metrics->registrations.with("status=\"pending\"").add();
+          }
+          return pending_answer(webinar_id);
+        });
+    return;
+  }
   write<signup_outcome>(
       respond,
       [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &ctx_.mail](store::database& db) {
@@ -299,6 +366,108 @@ void registration_api::create_signup(http::request& req, http::responder& respon
                                                 {"status", out.status},
                                                 {"token", out.token},
                                                 {"join_url", join_url}});
+      });
+}
+
+// A bot that filled the honeypot is answered as a person would be (201, the same fields), so it
+// has no reason to try again differently; nothing is stored and nobody is mailed. Its token is
+// random bytes in a token's shape: no node accepts it (the signature does not verify).
+void registration_api::honeypot_answer(std::int64_t webinar_id, http::responder& respond) {
+  auto db = ctx_.readers->acquire();
+  const auto w = find_webinar(*db, webinar_id);
+  if (!w) throw not_found_error("no webinar " + std::to_string(webinar_id));
+  if (ctx_.confirm_email) return respond(pending_answer(webinar_id));
+  auto next = db->prepare("SELECT coalesce(max(id), 0) + 1 FROM registrations");
+  next.step();
+  const auto id = next.int64(0);
+  const auto token = "c1." + http::base64url(http::random_bytes(40 + w->title.size() % 8)) + "." + http::base64url(http::random_bytes(32));
+  const auto left = w->seats_left();
+  respond(response::json(201, json::object{{"id", id},
+                                           {"webinar_id", webinar_id},
+                                           {"status", left && *left == 0 ? "waitlisted" : "registered"},
+                                           {"token", token},
+                                           {"join_url", ctx_.public_url + "/live/" + std::to_string(webinar_id) + "#token=" + token}}));
+}
+
+// The page behind the link in the confirmation request posts here with the token the link
+// carries (a GET would be followed by mail scanners). Idempotent for a confirmed registration.
+void registration_api::confirm_me(http::request& req, http::responder& respond) {
+  using confirmed = std::pair<json::object, std::vector<std::string>>;  // and the nonce hashes now seated
+  write<confirmed>(
+      respond,
+      [who = req.who, this](store::database& db) {
+        const auto me = find_by_token(db, who.registration_id, who.token_nonce_hash);
+        if (!me) throw api_error(401, "unauthorized", "this registration no longer exists");
+        if (me->status == "cancelled") {
+          if (me->confirm_by) throw api_error(410, "expired", "this confirmation link has expired: sign up again");
+          throw api_error(401, "unauthorized", "this registration is not active");
+        }
+        const bool was_unconfirmed = me->confirm_by.has_value();
+        std::vector<std::int64_t> promoted;
+        auto after = confirm_registration(db, me->id, unix_now(), &promoted);
+        if (was_unconfirmed && ctx_.mail.confirmed) ctx_.mail.confirmed(db, after.id);
+        ctx_.mail.promoted_all(db, promoted);
+        if (was_unconfirmed && after.status == "registered") promoted.push_back(after.id);
+        return confirmed{me_json(db, after), token_hashes_of(db, promoted)};
+      },
+      [this](confirmed& c) {
+        seated(c.second);
+        return response::json(200, c.first);
+      });
+}
+
+void registration_api::start_sweeps(boost::asio::io_context& ioc) {
+  if (!ctx_.confirm_email) return;
+  sweep_timer_ = std::make_unique<boost::asio::steady_timer>(ioc);
+  lapse_unconfirmed();
+  sweep_after(std::chrono::seconds(std::clamp<std::int64_t>(ctx_.confirm_seconds / 4, 1, 60)));
+}
+
+void registration_api::stop_sweeps() {
+  if (sweep_timer_) sweep_timer_->cancel();
+}
+
+void registration_api::sweep_after(std::chrono::seconds delay) {
+  sweep_timer_->expires_after(delay);
+  sweep_timer_->async_wait([this, delay](boost::system::error_code ec) {
+    if (ec) return;
+    lapse_unconfirmed();
+    sweep_after(delay);
+  });
+}
+
+void registration_api::lapse_unconfirmed() {
+  struct lapsed {
+    std::vector<lapsed_hold> holds;
+    std::vector<std::string> seated;
+  };
+  auto result = std::make_shared<lapsed>();
+  auto told = [this, result] {
+    for (const auto& hold : result->holds) {
+      if (ctx_.on_cancelled) ctx_.on_cancelled(hold.webinar_id, hold.id, hold.token_nonce_hash);
+      if (ctx_.metrics) ctx_.metrics->signups_lapsed.add();
+    }
+    seated(result->seated);
+    if (!result->seated.empty() && ctx_.mail.queued) ctx_.mail.queued();
+  };
+  ctx_.writer->submit(
+      [this, result](store::database& db) {
+        std::vector<std::int64_t> promoted;
+        result->holds = registration::lapse_unconfirmed(db, unix_now(), &promoted);
+        ctx_.mail.promoted_all(db, promoted);
+        result->seated = token_hashes_of(db, promoted);
+      },
+      [told = std::move(told), post = ctx_.post_to_io](std::exception_ptr ep) {
+        if (ep) {
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            std::cerr << "cohort: lapsing unconfirmed signups failed: " << e.what() << "\n";
+          }
+          return;
+        }
+        if (post) post(told);
+        else told();
       });
 }
 

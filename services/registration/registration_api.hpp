@@ -1,5 +1,7 @@
-// The registration HTTP API: webinar series (organizer writes, public reads), signups, the
-// registrant's own record (/api/me), and the organizer's registrant list and CSV export.
+// The registration HTTP API: webinar series (organizer writes, public reads), signups (rate
+// limited per client address and per series, a honeypot field, optional confirmation by email),
+// the registrant's own record (/api/me, /api/me/confirm), and the organizer's registrant list
+// and CSV export.
 // Reads run on the request thread through a reader lease; writes go to the single writer and
 // answer from its completion, after COMMIT.
 #pragma once
@@ -7,12 +9,16 @@
 #include "gateway/auth.hpp"
 #include "gateway/router.hpp"
 #include "registration/registration_store.hpp"
+#include "registration/signup_limiter.hpp"
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 
 #include <functional>
+#include <memory>
 #include <vector>
 #include <string>
 
@@ -25,6 +31,11 @@ namespace cohort::registration {
 // when its event does. Empty hooks: no mail.
 struct mail_hooks {
   std::function<void(store::database&, std::int64_t registration_id, const std::string& token)> signed_up;
+  // registration.confirm_email: a signup waits for its confirmation link (token empty: the same
+  // address signed up again; the hook decides whether another request may go out), then the
+  // registrant opened it (the mail signed_up would have sent).
+  std::function<void(store::database&, std::int64_t registration_id, const std::string& token)> confirmation_requested;
+  std::function<void(store::database&, std::int64_t registration_id)> confirmed;
   std::function<void(store::database&, std::int64_t registration_id)> promoted;
   std::function<void(store::database&, std::int64_t registration_id, bool was_waitlisted)> cancelled;
   std::function<void(store::database&, std::int64_t webinar_id)> rescheduled;  // sessions changed
@@ -43,6 +54,13 @@ struct api_context {
   const http::token_codec* tokens = nullptr;
   metrics::registry* metrics = nullptr;
   std::string public_url;  // base of join links, no trailing slash
+  // The public signup route ([registration]): signups per client address (request::remote_address)
+  // and per series in a minute, then 429 with Retry-After (0: no limit); and, with
+  // confirm_email, a signup holds its place for confirm_seconds until its link is opened.
+  int signups_per_ip_minute = 0;
+  int signups_per_series_minute = 0;
+  bool confirm_email = false;
+  std::int64_t confirm_seconds = 24 * 3600;
   // Runs a task on the request threads. Write completions hop there so the single writer thread
   // spends its time on SQLite, not on building responses. Empty: run inline (tests, `routes`).
   std::function<void(std::function<void()>)> post_to_io;
@@ -63,8 +81,14 @@ struct api_context {
 
 class registration_api {
  public:
-  explicit registration_api(api_context ctx) : ctx_(std::move(ctx)) {}
+  explicit registration_api(api_context ctx);
   void add_routes(http::router& r);
+  // confirm_email: lapses unconfirmed holds that ran out, now and then every little while
+  // (a quarter of the hold, 1 s to 60 s) on the io_context; stop_sweeps() from its shutdown.
+  void start_sweeps(boost::asio::io_context& ioc);
+  void stop_sweeps();
+  // One sweep: cancels the lapsed holds in the writer; the waitlist moves up into their seats.
+  void lapse_unconfirmed();
 
  private:
   void create_webinar(http::request& req, http::responder& respond);
@@ -73,6 +97,10 @@ class registration_api {
   void patch_webinar(http::request& req, http::responder& respond);
   void delete_webinar(http::request& req, http::responder& respond);
   void create_signup(http::request& req, http::responder& respond);
+  // False when the signup may go ahead; true when the 429 was sent.
+  bool signup_limited(http::request& req, http::responder& respond);
+  void honeypot_answer(std::int64_t webinar_id, http::responder& respond);
+  void confirm_me(http::request& req, http::responder& respond);
   void get_me(http::request& req, http::responder& respond);
   void cancel_me(http::request& req, http::responder& respond);
   void cancel_for(http::request& req, http::responder& respond);
@@ -89,7 +117,12 @@ class registration_api {
   template <class Result, class Work, class Finish>
   void write(http::responder& respond, Work work, Finish finish);
 
+  void sweep_after(std::chrono::seconds delay);
+
   api_context ctx_;
+  signup_limiter by_ip_;
+  signup_limiter by_series_;
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
 };
 
 }  // namespace cohort::registration

@@ -10,10 +10,11 @@ namespace cohort::registration {
 namespace {
 
 constexpr const char* select_registration =
-    "SELECT id, webinar_id, name, email, profession, status, created_at, time_zone FROM registrations";
+    "SELECT id, webinar_id, name, email, profession, status, created_at, time_zone, confirm_by FROM registrations";
 
 registration_record read_row(const store::statement& st) {
-  return registration_record{st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.int64(6), st.text(7)};
+  return registration_record{st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.int64(6), st.text(7),
+                             st.optional_int64(8)};
 }
 
 std::int64_t scalar(store::statement& st) {
@@ -34,18 +35,25 @@ std::int64_t registered_up_to(store::database& db, std::int64_t webinar_id, std:
 }  // namespace
 
 signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
-                             const http::token_codec& tokens, std::int64_t now) {
+                             const http::token_codec& tokens, std::int64_t now, std::optional<std::int64_t> confirm_by) {
   auto& webinar = db.cached("SELECT capacity FROM webinars WHERE id = ?");
   webinar.bind(1, webinar_id);
   if (!webinar.step()) throw not_found_error("no webinar " + std::to_string(webinar_id));
   const auto capacity = webinar.optional_int64(0);
   webinar.reset();
 
-  const auto existing =
-      scalar(db.cached("SELECT count(*) FROM registrations WHERE webinar_id = ? AND email_key = ? AND status <> 'cancelled'")
-                 .bind(1, webinar_id)
-                 .bind(2, input.email_key));
-  if (existing > 0) return signup_outcome{};
+  auto& existing = db.cached(
+      "SELECT id, status, confirm_by IS NOT NULL FROM registrations WHERE webinar_id = ? AND email_key = ? AND status <> 'cancelled'");
+  existing.bind(1, webinar_id).bind(2, input.email_key);
+  if (existing.step()) {
+    signup_outcome out;
+    out.id = existing.int64(0);
+    out.status = existing.text(1);
+    out.unconfirmed = existing.int64(2) != 0;
+    existing.reset();
+    return out;
+  }
+  existing.reset();
 
   const std::string status = (!capacity || registered_up_to(db, webinar_id, *capacity) < *capacity) ? "registered" : "waitlisted";
 
@@ -56,7 +64,7 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
   auto issued = tokens.issue(id, webinar_id, input.name);
   db.cached(
         "INSERT INTO registrations (id, webinar_id, name, email, email_key, profession, status, token_hash, created_at, updated_at,"
-        " time_zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        " time_zone, confirm_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, id)
       .bind(2, webinar_id)
       .bind(3, input.name)
@@ -68,8 +76,53 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
       .bind(9, now)
       .bind(10, now)
       .bind(11, input.time_zone)
+      .bind(12, confirm_by)
       .run();
-  return signup_outcome{true, id, status, std::move(issued.token), std::move(issued.nonce_hash)};
+  return signup_outcome{true, confirm_by.has_value(), id, status, std::move(issued.token), std::move(issued.nonce_hash)};
+}
+
+registration_record confirm_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
+                                         std::vector<std::int64_t>* promoted) {
+  auto st = db.prepare(std::string(select_registration) + " WHERE id = ?");
+  st.bind(1, registration_id);
+  if (!st.step()) throw not_found_error("no registration " + std::to_string(registration_id));
+  auto record = read_row(st);
+  if (!record.confirm_by || record.status == "cancelled") return record;
+  // The sweep may not have run yet: a hold past its time is gone all the same.
+  if (*record.confirm_by <= now)
+    throw http::api_error(410, "expired", "this confirmation link has expired: sign up again");
+  // A held seat counts as a promotion for the revocation list the primary re-publishes (s:
+  // after the w: the signup put there), as promoted_at records for the waitlist.
+  db.prepare("UPDATE registrations SET confirm_by = NULL, updated_at = ?1,"
+             " promoted_at = CASE WHEN status = 'registered' THEN ?1 ELSE promoted_at END WHERE id = ?2")
+      .bind(1, now)
+      .bind(2, registration_id)
+      .run();
+  record.confirm_by.reset();
+  if (record.status == "waitlisted") {
+    auto ids = promote_waitlisted(db, record.webinar_id, now);
+    if (auto self = std::find(ids.begin(), ids.end(), registration_id); self != ids.end()) {
+      ids.erase(self);
+      record.status = "registered";
+    }
+    if (promoted) *promoted = std::move(ids);
+  }
+  return record;
+}
+
+std::vector<lapsed_hold> lapse_unconfirmed(store::database& db, std::int64_t now, std::vector<std::int64_t>* promoted) {
+  std::vector<lapsed_hold> out;
+  auto st = db.prepare(
+      "SELECT id, webinar_id, token_hash FROM registrations WHERE confirm_by IS NOT NULL AND confirm_by <= ? AND status <> 'cancelled'"
+      " ORDER BY id");
+  st.bind(1, now);
+  while (st.step()) out.push_back({st.int64(0), st.int64(1), st.text(2)});
+  for (const auto& hold : out) {
+    std::vector<std::int64_t> seated;
+    cancel_registration(db, hold.id, now, &seated);
+    if (promoted) promoted->insert(promoted->end(), seated.begin(), seated.end());
+  }
+  return out;
 }
 
 std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
@@ -105,7 +158,8 @@ std::vector<std::int64_t> promote_waitlisted(store::database& db, std::int64_t w
   const auto registered = capacity ? registered_up_to(db, webinar_id, *capacity) : 0;
   auto st = db.prepare(
       "UPDATE registrations SET status = 'registered', updated_at = ?1, promoted_at = ?1 WHERE id IN ("
-      " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' ORDER BY id LIMIT ?3) RETURNING id");
+      " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' AND confirm_by IS NULL ORDER BY id LIMIT ?3)"
+      " RETURNING id");
   // Unlimited capacity admits the whole waitlist (-1 is SQLite's "no limit").
   st.bind(1, now).bind(2, webinar_id).bind(3, capacity ? std::max<std::int64_t>(0, *capacity - registered) : -1);
   while (st.step()) ids.push_back(st.int64(0));
@@ -144,6 +198,7 @@ registration_record active_registration(store::database& db, std::int64_t regist
 }
 
 void require_seat(const registration_record& r) {
+  if (r.confirm_by) throw http::api_error(403, "unconfirmed", unconfirmed_message);
   if (r.status == "waitlisted") throw http::api_error(403, "waitlisted", waitlisted_message);
 }
 

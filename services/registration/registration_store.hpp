@@ -23,11 +23,14 @@ struct signup_input {
 
 // Why the live room (chat, live stream, replays) refuses a waitlisted registrant: 403 "waitlisted".
 inline constexpr const char* waitlisted_message = "you are on the waitlist: the room opens for you when a seat frees up";
+// ... and an unconfirmed one (registration.confirm_email): 403 "unconfirmed".
+inline constexpr const char* unconfirmed_message = "confirm your registration first, with the link in the email we sent you";
 
 struct signup_outcome {
-  bool created = false;   // false: this email already holds an active registration
+  bool created = false;   // false: this email already holds an active registration (id: that one)
+  bool unconfirmed = false;  // the registration (new or existing) waits for its confirmation link
   std::int64_t id = 0;
-  std::string status;     // registered | waitlisted
+  std::string status;     // registered | waitlisted: the place it holds
   std::string token;      // the registrant's bearer token, only when created
   std::string token_nonce_hash;
 };
@@ -41,6 +44,7 @@ struct registration_record {
   std::string status;
   std::int64_t created_at = 0;
   std::string time_zone;  // empty: not known
+  std::optional<std::int64_t> confirm_by;  // unconfirmed: its hold lapses then; nullopt: confirmed
 };
 
 struct registration_page {
@@ -49,15 +53,33 @@ struct registration_page {
   std::optional<std::int64_t> next_after;
 };
 
-// Throws not_found_error for an unknown webinar.
+// Throws not_found_error for an unknown webinar. `confirm_by` set: the new registration is
+// unconfirmed and holds its place (a seat, or its turn on the waitlist) until then.
 signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
-                             const http::token_codec& tokens, std::int64_t now);
+                             const http::token_codec& tokens, std::int64_t now,
+                             std::optional<std::int64_t> confirm_by = std::nullopt);
+// Confirms an unconfirmed registration (idempotent for a confirmed one). A waitlisted one then
+// takes a free seat if the waitlist's order allows. Returns the record after; `promoted`
+// receives the ids of others seated along with it. Throws not_found_error; api_error 410 when
+// its hold already lapsed.
+registration_record confirm_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
+                                         std::vector<std::int64_t>* promoted = nullptr);
+struct lapsed_hold {
+  std::int64_t id = 0;
+  std::int64_t webinar_id = 0;
+  std::string token_nonce_hash;
+};
+// Cancels every unconfirmed registration whose hold ended by `now` (the waitlist moves up into
+// the seats they held; `promoted` receives those ids). Returns the lapsed ones.
+std::vector<lapsed_hold> lapse_unconfirmed(store::database& db, std::int64_t now, std::vector<std::int64_t>* promoted = nullptr);
 // The registration a token was issued for; nullopt when it no longer exists or the token's
 // secret part does not match (a token from before the id was reused).
 std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
                                                  const std::string& nonce_hash);
-// The live room (chat, stream, replays) by a registrant token: the registration, or api_error
-// 401 when it is gone or cancelled; require_seat then refuses the waitlisted (403 waitlisted).
+// Every registrant route checks a token this way: the registration, or api_error 401 when it
+// is gone, the token's nonce does not match it, or it is cancelled. The live room (chat, stream,
+// replays) then calls require_seat, which refuses the waitlisted (403 waitlisted) and the
+// unconfirmed (403 unconfirmed).
 registration_record active_registration(store::database& db, std::int64_t registration_id, const std::string& token_nonce_hash);
 void require_seat(const registration_record& r);
 // Cancels (idempotent) and, when a seat was freed, promotes the oldest waitlisted registrant.
@@ -65,7 +87,7 @@ void require_seat(const registration_record& r);
 // `promoted` (optional) receives the ids moved up from the waitlist.
 registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
                                         std::vector<std::int64_t>* promoted = nullptr);
-// Fills free seats from the waitlist, oldest first. Returns the promoted ids.
+// Fills free seats from the waitlist, oldest confirmed first. Returns the promoted ids.
 std::vector<std::int64_t> promote_waitlisted(store::database& db, std::int64_t webinar_id, std::int64_t now);
 
 // `search` (may be empty): a case-insensitive substring of the name or the email.

@@ -110,6 +110,10 @@ std::optional<std::string> email_key(std::string_view raw) {
   return email;
 }
 
+bool mailable_address(std::string_view email) {
+  return std::all_of(email.begin(), email.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 std::string required_text(std::string_view raw, const std::string& field, std::size_t max_chars) {
   auto value = trim(raw);
   if (value.empty()) throw validation_error(field, field + " is required");

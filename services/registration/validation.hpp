@@ -32,6 +32,10 @@ std::string trim(std::string_view s);
 // trailing or doubled dots, a domain of dot-separated labels (letters, digits, hyphens, or any
 // non-ASCII for IDNs) with a top-level label of two or more letters, at most 254 octets.
 std::optional<std::string> email_key(std::string_view raw);
+// Whether Cohort's mail can reach the address: ASCII only. The SMTP sender does not speak
+// SMTPUTF8, so a signup with an accented or non-Latin address (an IDN domain too, unless given
+// in its xn-- form) is refused up front instead of failing every mail afterwards.
+bool mailable_address(std::string_view email);
 
 // Trims, then requires 1..max_chars code points and no control characters. Throws validation_error.
 std::string required_text(std::string_view raw, const std::string& field, std::size_t max_chars);

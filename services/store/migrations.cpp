@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 10> steps{
+constexpr std::array<const char*, 11> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -217,6 +217,16 @@ CREATE TABLE deleted_webinars (
     // entry (w:) Redis may still hold, or edges would go on refusing the promoted.
     R"sql(
 ALTER TABLE registrations ADD COLUMN promoted_at INTEGER;
+)sql",
+    // 11: confirmation by email (registration.confirm_email). An unconfirmed signup holds its
+    // place (a seat or its turn on the waitlist) until confirm_by, then lapses (cancelled, and
+    // the waitlist moves up); NULL = confirmed. confirm_mailed_at: when the last request to
+    // confirm went to this row's address — at most one an hour per address, across series.
+    R"sql(
+ALTER TABLE registrations ADD COLUMN confirm_by INTEGER;
+ALTER TABLE registrations ADD COLUMN confirm_mailed_at INTEGER;
+CREATE INDEX registrations_unconfirmed ON registrations (confirm_by) WHERE confirm_by IS NOT NULL;
+CREATE INDEX registrations_by_email_key ON registrations (email_key);
 )sql",
 };
 

@@ -111,7 +111,8 @@ TEST_CASE("the CSV has one row per registrant with RFC 3339 times", "[attendance
   const auto id = f.signup("csv@example.org");
   f.present(id, 1, 5);
   const auto csv = report_csv(build_report(f.db, f.webinar, 1, 5, t0 + 2 * day));
-  CHECK(csv.rfind("registration_id,name,email,status,joined_at,left_at,minutes,attended\r\n", 0) == 0);
-  CHECK(csv.find(std::to_string(id) + ",Person csv@example.org,csv@example.org,registered,2026-01-16T10:01:00Z,2026-01-16T10:06:00Z,5,yes") !=
+  CHECK(csv.rfind("\"registration_id\",\"name\",\"email\",\"status\",\"joined_at\",\"left_at\",\"minutes\",\"attended\"\r\n", 0) == 0);
+  CHECK(csv.find("\"" + std::to_string(id) +
+                 "\",\"Person csv@example.org\",\"csv@example.org\",\"registered\",\"2026-01-16T10:01:00Z\",\"2026-01-16T10:06:00Z\",\"5\",\"yes\"") !=
         std::string::npos);
 }

@@ -643,7 +643,7 @@ test('chat.csv: the transcript with RFC 4180 quoting, formulas neutralised and d
   assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8');
   assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="[^"/\\]+\.csv"$/);
   const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(await res.arrayBuffer()));
-  assert.ok(text.startsWith('seq,id,sent_at,from_id,from_name,role,text,deleted\r\n'), JSON.stringify(text.slice(0, 80)));
+  assert.ok(text.startsWith('"seq","id","sent_at","from_id","from_name","role","text","deleted"\r\n'), JSON.stringify(text.slice(0, 80)));
   assert.ok(text.endsWith('\r\n'), 'the last record ends with CRLF');
   assert.ok(text.includes('"He said ""hi"", then left"'), 'quotes doubled inside a quoted field');
   assert.ok(text.includes('"Bob, Jr."'));

@@ -70,3 +70,17 @@ TEST_CASE("the revocation list the primary re-publishes follows the database", "
   registration::delete_webinar(f.db, w, t0 + 180);
   CHECK(f.has(chat::deleted_entry(w)));
 }
+
+TEST_CASE("the re-published revocation list keeps the unconfirmed out, and seats them once confirmed", "[chat][store]") {
+  fixture f;
+  const auto w = f.webinar(5);
+  registration::signup_input in{"u@x.org", "u@x.org", *registration::email_key("u@x.org"), ""};
+  const auto unconfirmed = registration::create_signup(f.db, w, in, f.tokens, t0, t0 + 3600);
+  REQUIRE(unconfirmed.status == "registered");
+  REQUIRE(unconfirmed.unconfirmed);
+  CHECK(f.has(chat::waitlist_entry(unconfirmed.token_nonce_hash)));
+  registration::confirm_registration(f.db, unconfirmed.id, t0 + 60);
+  CHECK_FALSE(f.has(chat::waitlist_entry(unconfirmed.token_nonce_hash)));
+  // Redis may still hold the w: from the signup: the list carries its s:.
+  CHECK(f.has(chat::seated_entry(unconfirmed.token_nonce_hash)));
+}

@@ -312,6 +312,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.bus.redis_url = "redis://changed.example:1";
   cfg.chat = {9, 999, 99, 99, 9, 99999};
   cfg.email = {"changed.example", 25, "none", "u", "p", "N", "a@changed.example", "/changed", {5}, 9};
+  cfg.registration = {77, 777, true, 7.5};
   cohort::apply_toml(cfg, text, "config/cohort.toml");
 
   const config defaults;
@@ -388,10 +389,16 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(reminder_minutes == defaults.email.reminder_minutes);
   CHECK(retry_first_seconds == defaults.email.retry_first_seconds);
 
+  const auto& [ip_per_minute, series_per_minute, confirm_email, confirm_hours] = cfg.registration;
+  CHECK(ip_per_minute == defaults.registration.ip_per_minute);
+  CHECK(series_per_minute == defaults.registration.series_per_minute);
+  CHECK(confirm_email == defaults.registration.confirm_email);
+  CHECK(confirm_hours == defaults.registration.confirm_hours);
+
   // demo is a command-line switch only, not a TOML setting.
-  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, streaming, email, demo] = defaults;
+  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, streaming, email, registration, demo] = defaults;
   (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth, (void)drops, (void)attendance, (void)streaming,
-      (void)email;
+      (void)email, (void)registration;
   CHECK_FALSE(demo);
 }
 
@@ -420,8 +427,8 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
   }
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the six chat
   // settings, the drop file limit, the attendance minutes, four streaming settings and the two
-  // login settings, the SMTP port and the first retry delay
-  CHECK(checked == 25);
+  // login settings, the SMTP port and the first retry delay, the two signup rates
+  CHECK(checked == 27);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
@@ -462,4 +469,25 @@ TEST_CASE("streaming.video is auto, copy or h264, auto by default", "[config]") 
   config cfg;
   cfg.streaming.video = "hevc";
   CHECK_THROWS_WITH(cohort::validate(cfg), Contains("streaming.video") && Contains("auto"));
+}
+
+TEST_CASE("[registration] reads the signup limits and the confirmation window, fractions of an hour included", "[config]") {
+  config cfg;
+  cohort::apply_toml(cfg, "[registration]\nip_per_minute = 3\nseries_per_minute = 0\nconfirm_email = true\nconfirm_hours = 0.01\n", "t");
+  CHECK(cfg.registration.ip_per_minute == 3);
+  CHECK(cfg.registration.series_per_minute == 0);
+  CHECK(cfg.registration.confirm_email);
+  CHECK(cfg.registration.confirm_hours == 0.01);
+  cohort::apply_toml(cfg, "[registration]\nconfirm_hours = 48\n", "t");
+  CHECK(cfg.registration.confirm_hours == 48.0);
+  CHECK_NOTHROW(cohort::validate(cfg));
+  CHECK_THAT(error_of([&] { cohort::apply_toml(cfg, "[registration]\nconfirm_hours = \"soon\"\n", "t"); }),
+             Contains("registration.confirm_hours"));
+  cfg.registration.confirm_hours = 0;
+  CHECK_THAT(error_of([&] { cohort::validate(cfg); }), Contains("registration.confirm_hours"));
+  const config defaults;
+  CHECK(defaults.registration.ip_per_minute == 10);
+  CHECK(defaults.registration.series_per_minute == 300);
+  CHECK_FALSE(defaults.registration.confirm_email);
+  CHECK(defaults.registration.confirm_hours == 24.0);
 }

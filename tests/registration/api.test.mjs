@@ -492,7 +492,9 @@ test('CSV export: header, CRLF, RFC 4180 quoting, formula neutralisation, UTF-8 
     { name: '=cmd()', email: 'csv3@example.com', profession: '+SUM(A1)', want: ["'=cmd()", "'+SUM(A1)"] },
     { name: '-dash', email: 'csv4@example.com', profession: '@at', want: ["'-dash", "'@at"] },
     { name: '@handle', email: 'csv5@example.com', profession: '-5', want: ["'@handle", "'-5"] },
-    { name: '+plus', email: 'csv6@example.com', profession: '"=HYPERLINK(""x"")"', want: ["'+plus", '"=HYPERLINK(""x"")"'] },
+    { name: '+plus', email: 'csv6@example.com', profession: '"=HYPERLINK(""x"")"', want: ["'+plus", `'"=HYPERLINK(""x"")"`] },
+    // A formula behind leading quotes (or spaces) runs too: neutralised as well.
+    { name: '"=SUM(A1)"', email: 'csv10@example.com', profession: "' -1", want: [`'"=SUM(A1)"`, "'' -1"] },
     { name: '=1,2', email: 'csv7@example.com', profession: 'Plain', want: ["'=1,2", 'Plain'] },
     { name: 'Zoë Ñúñez', email: 'csv8@example.com', profession: 'Physiothérapeute', want: ['Zoë Ñúñez', 'Physiothérapeute'] },
     { name: '李小龙', email: 'csv9@example.com', want: ['李小龙', ''] },
@@ -506,7 +508,7 @@ test('CSV export: header, CRLF, RFC 4180 quoting, formula neutralisation, UTF-8 
   assert.equal(res.headers.get('content-disposition'), `attachment; filename="webinar-${w.id}-registrations.csv"`);
   const bytes = Buffer.from(await res.arrayBuffer());
   const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  assert.ok(text.startsWith('id,name,email,profession,status,registered_at\r\n'), JSON.stringify(text.slice(0, 80)));
+  assert.ok(text.startsWith('"id","name","email","profession","status","registered_at"\r\n'), JSON.stringify(text.slice(0, 80)));
   assert.ok(text.endsWith('\r\n'), 'the last record does not end with CRLF');
   assert.ok(text.includes('"Say ""hi"""'), 'double quotes are not doubled inside a quoted field');
   assert.ok(text.includes('"Smith, John"'));

@@ -498,3 +498,91 @@ TEST_CASE("ids of a deleted series and of its registrations are never given out 
   CHECK(f.signup(next, "c@x.org").id > last.id);
   CHECK(f.scalar("SELECT count(*) FROM deleted_webinars WHERE id = ?1", newest) == 1);
 }
+
+TEST_CASE("an unconfirmed signup holds its place until confirmed, and is not promoted before", "[registration]") {
+  fixture f;
+  const auto id = f.webinar(1);
+  signup_input in;
+  in.name = "Unconfirmed";
+  auto as = [&](const std::string& email) {
+    in.email = email;
+    in.email_key = *email_key(email);
+    return in;
+  };
+  const auto held = create_signup(f.db, id, as("held@x.org"), f.tokens, t0, t0 + hour);
+  CHECK(held.created);
+  CHECK(held.unconfirmed);
+  CHECK(held.status == "registered");  // the seat is held
+  const auto waiting = create_signup(f.db, id, as("waiting@x.org"), f.tokens, t0, t0 + hour);
+  CHECK(waiting.status == "waitlisted");
+  const auto confirmed_waiting = f.signup(id, "confirmed@x.org");
+  CHECK(confirmed_waiting.status == "waitlisted");
+  // The same address again: not created, and told it is still unconfirmed.
+  const auto again = create_signup(f.db, id, as("held@x.org"), f.tokens, t0 + 1, t0 + 1 + hour);
+  CHECK_FALSE(again.created);
+  CHECK(again.unconfirmed);
+  CHECK(again.id == held.id);
+
+  // The seat frees: the confirmed waitlisted registrant moves up, the older unconfirmed one does not.
+  std::vector<std::int64_t> promoted;
+  cancel_registration(f.db, held.id, t0 + 60, &promoted);
+  CHECK(promoted == std::vector<std::int64_t>{confirmed_waiting.id});
+  CHECK(f.status_of(waiting.id) == "waitlisted");
+
+  // Confirmed, a waitlisted hold stays on the waitlist while no seat is free.
+  const auto rec = confirm_registration(f.db, waiting.id, t0 + 120);
+  CHECK_FALSE(rec.confirm_by.has_value());
+  CHECK(rec.status == "waitlisted");
+  // Idempotent.
+  CHECK(confirm_registration(f.db, waiting.id, t0 + 130).status == "waitlisted");
+}
+
+TEST_CASE("confirming a waitlisted hold takes a free seat when its turn comes; a lapsed hold cannot be confirmed", "[registration]") {
+  fixture f;
+  const auto id = f.webinar(1);
+  signup_input in;
+  in.name = "Unconfirmed";
+  in.email = "late@x.org";
+  in.email_key = *email_key(in.email);
+  const auto seated = f.signup(id, "seated@x.org");
+  const auto late = create_signup(f.db, id, in, f.tokens, t0, t0 + hour);
+  REQUIRE(late.status == "waitlisted");
+  cancel_registration(f.db, seated.id, t0 + 10);  // a seat frees while `late` is unconfirmed
+  CHECK(f.status_of(late.id) == "waitlisted");
+  std::vector<std::int64_t> others;
+  const auto rec = confirm_registration(f.db, late.id, t0 + 20, &others);
+  CHECK(rec.status == "registered");
+  CHECK(others.empty());
+
+  in.email = "lapsed@x.org";
+  in.email_key = *email_key(in.email);
+  const auto lapsed = create_signup(f.db, id, in, f.tokens, t0, t0 + hour);
+  CHECK_THROWS_AS(confirm_registration(f.db, lapsed.id, t0 + hour), cohort::http::api_error);
+}
+
+TEST_CASE("lapse_unconfirmed cancels the holds that ran out and moves the waitlist up into their seats", "[registration]") {
+  fixture f;
+  const auto id = f.webinar(1);
+  signup_input in;
+  in.name = "Unconfirmed";
+  in.email = "bot@x.org";
+  in.email_key = *email_key(in.email);
+  const auto bot = create_signup(f.db, id, in, f.tokens, t0, t0 + hour);
+  const auto person = f.signup(id, "person@x.org");
+  REQUIRE(bot.status == "registered");
+  REQUIRE(person.status == "waitlisted");
+
+  std::vector<std::int64_t> promoted;
+  CHECK(lapse_unconfirmed(f.db, t0 + hour - 1, &promoted).empty());
+  CHECK(promoted.empty());
+  const auto lapsed = lapse_unconfirmed(f.db, t0 + hour, &promoted);
+  REQUIRE(lapsed.size() == 1);
+  CHECK(lapsed[0].id == bot.id);
+  CHECK(lapsed[0].webinar_id == id);
+  CHECK(lapsed[0].token_nonce_hash == bot.token_nonce_hash);
+  CHECK(promoted == std::vector<std::int64_t>{person.id});
+  CHECK(f.status_of(bot.id) == "cancelled");
+  CHECK(f.status_of(person.id) == "registered");
+  // Once only.
+  CHECK(lapse_unconfirmed(f.db, t0 + 2 * hour).empty());
+}

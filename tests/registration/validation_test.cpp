@@ -168,3 +168,11 @@ TEST_CASE("optional_text allows empty and, when asked, newlines", "[registration
   CHECK(error_of([] { optional_text("bell\x07", "description", 5000, true); }).field == "description");
   CHECK(error_of([] { optional_text("\xed\xa0\x80", "description", 5000, true); }).field == "description");
 }
+
+TEST_CASE("mailable_address accepts ASCII addresses only (no SMTPUTF8)", "[registration]") {
+  CHECK(mailable_address("ada@example.org"));
+  CHECK(mailable_address("user@xn--bcher-kva.de"));  // an IDN domain in its ASCII form
+  CHECK_FALSE(mailable_address("j\xc3\xbcrgen@example.org"));
+  CHECK_FALSE(mailable_address("user@b\xc3\xbc" "cher.de"));
+  CHECK_FALSE(mailable_address("info@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84"));
+}

@@ -15,7 +15,10 @@ export async function startServer({ args = [], dataDir, adminToken, env = {}, ti
   adminToken ??= randomBytes(24).toString('hex');
   // RTMP on a free port too, so servers started side by side do not fight over 1935.
   const rtmp = args.includes('--rtmp') ? [] : ['--rtmp', '127.0.0.1:0'];
-  const proc = spawn(cohortBin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--admin-token', adminToken, ...rtmp, ...args], {
+  // Every test signs up from 127.0.0.1: no per-address signup limit unless a test asks for one
+  // (tests/registration/signup_limits.test.mjs).
+  const signups = args.includes('--signups-per-ip') ? [] : ['--signups-per-ip', '0'];
+  const proc = spawn(cohortBin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--admin-token', adminToken, ...rtmp, ...signups, ...args], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '', stderr = '';

@@ -1,4 +1,7 @@
-// Registration page (/w/{id}): shows the webinar and posts the sign-up form.
+// Registration page (/w/{id}): shows the webinar and posts the sign-up form. With the server's
+// registration.confirm_email, a signup answers "pending" and the mailed link comes back here as
+// /w/{id}#confirm=<token>: the page shows a button that posts the confirmation (a GET alone
+// confirms nothing, since mail scanners open links).
 import { request, errorOf, idFromPath, NetworkError } from '/assets/api.js';
 import { copyText, focusRegion } from '/assets/dom.js';
 import { seatsText, sessionCountText } from '/assets/format.js';
@@ -104,6 +107,14 @@ function showAlreadyRegistered() {
   notice.focus();
 }
 
+function showPending() {
+  $('pending-text').textContent =
+    `To finish, open the link in the email we just sent to the address you gave. Your place for ${webinarTitle} is kept for you until then.`;
+  $('register-section').hidden = true;
+  $('pending').hidden = false;
+  focusRegion($('pending-heading'));
+}
+
 function showSuccess(result) {
   const waitlisted = result.status === 'waitlisted';
   $('success-heading').textContent = waitlisted ? "You're on the waitlist" : "You're registered";
@@ -135,6 +146,7 @@ async function submit(event) {
     profession: $('profession').value,
     consent: $('consent').checked,
   };
+  if ($('website').value) body.website = $('website').value;
   // So the emails give session times in the reader's zone (the server ignores one it does not know).
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone) body.time_zone = zone;
@@ -164,7 +176,12 @@ async function submit(event) {
     loadWebinar();
     return;
   }
+  if (res.status === 201 && data.status === 'pending') { showPending(); return; }
   if (res.status === 200 && data.status === 'already_registered') { showAlreadyRegistered(); return; }
+  if (res.status === 429) {
+    showFormError('Too many signups right now, so you are not registered yet. Please wait a minute and try again.');
+    return;
+  }
   if (res.status === 404) { showNotFound(); return; }
   const error = errorOf(data);
   if (res.status === 422 && FIELDS.includes(error.field)) {
@@ -174,6 +191,54 @@ async function submit(event) {
   showFormError('Something went wrong and you are not registered yet. Please try again in a moment.');
 }
 
+// The token from the confirmation mail's link; the fragment never reaches the server's logs.
+function confirmTokenOf(hash = location.hash) {
+  const token = new URLSearchParams(hash.replace(/^#/, '')).get('confirm');
+  return token || null;
+}
+
+function showConfirmError(message) {
+  $('confirm-error').textContent = message;
+  $('confirm-error').hidden = false;
+}
+
+async function confirm(token) {
+  const button = $('confirm-button');
+  if (button.disabled) return;
+  button.disabled = true;
+  $('confirm-error').hidden = true;
+  let res;
+  try {
+    res = await request('POST', '/api/me/confirm', { token });
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    res = null;
+  } finally {
+    button.disabled = false;
+  }
+  if (!res) { showConfirmError('We could not reach the server. Please check your connection and try again.'); return; }
+  if (res.status === 200 && res.data) {
+    history.replaceState(null, '', location.pathname);
+    storeToken(webinarId, token);
+    $('confirm-section').hidden = true;
+    showSuccess({ status: res.data.status, join_url: `${location.origin}/live/${webinarId}#token=${token}` });
+    loadWebinar();
+    return;
+  }
+  if (res.status === 410) {
+    showConfirmError('This link has expired and the place was released. You can sign up again below.');
+    $('register-section').hidden = false;
+    return;
+  }
+  showConfirmError('This confirmation link is not valid (copy the whole link from the email), or the registration was cancelled.');
+}
+
+const confirmToken = confirmTokenOf();
+if (confirmToken) {
+  $('register-section').hidden = true;
+  $('confirm-section').hidden = false;
+  $('confirm-button').addEventListener('click', () => confirm(confirmToken));
+}
 form.addEventListener('submit', submit);
 $('copy-button').addEventListener('click', copyJoinLink);
 loadWebinar();
