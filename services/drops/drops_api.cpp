@@ -182,12 +182,15 @@ bool drops_api::check_registrant(const http::identity& who, std::int64_t webinar
   if (who.role != http::identity::kind::registrant) return true;
   if (who.webinar_id != webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
   auto db = ctx_.readers->acquire();
-  return registration::active_registration(*db, who.registration_id, who.token_nonce_hash).status != "waitlisted";
+  const auto r = registration::active_registration(*db, who.registration_id, who.token_nonce_hash);
+  return r.status != "waitlisted" && !r.confirm_by;  // an unconfirmed hold is not a seat either
 }
 
 void drops_api::check_seated(const http::identity& who, std::int64_t webinar_id) {
-  if (!check_registrant(who, webinar_id))
-    throw api_error(403, "waitlisted", "you are on the waitlist; bonus materials open when you get a seat");
+  if (check_registrant(who, webinar_id)) return;
+  auto db = ctx_.readers->acquire();
+  // The same refusal the live room gives (403 unconfirmed or waitlisted).
+  registration::require_seat(registration::active_registration(*db, who.registration_id, who.token_nonce_hash));
 }
 
 int drops_api::min_minutes() const { return ctx_.scheduler ? ctx_.scheduler->attended_min_minutes() : 5; }
