@@ -75,9 +75,9 @@ async function eventually(what, check, timeoutMs = 5000) {
   }
 }
 
-async function newWebinar(node = primary) {
+async function newWebinar(node = primary, capacity = null) {
   const res = await api(node, 'POST', '/api/webinars', { token: node.adminToken,
-    body: { title: 'Fail closed', sessions: [{ starts_at: '2036-06-01T18:00:00Z', duration_minutes: 60 }] } });
+    body: { title: 'Fail closed', capacity, sessions: [{ starts_at: '2036-06-01T18:00:00Z', duration_minutes: 60 }] } });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body.id;
 }
@@ -103,7 +103,16 @@ test('Redis restarted empty while the primary is down: the edge admits no one (5
   const [ann, bob, cy] = [await register(primary, room, 'Ann'), await register(primary, room, 'Bob'), await register(primary, room, 'Cy')];
   assert.equal((await api(primary, 'DELETE', '/api/me', { token: ann.token })).status, 200);
   assert.equal((await api(primary, 'POST', `/api/webinars/${room}/bans`, { token: primary.adminToken, body: { registration_id: bob.id } })).status, 201);
-  await eventually('the edge refuses the cancelled and the banned token', async () => (await statusOnEdge(ann)) === 401 && (await statusOnEdge(bob)) === 403);
+  // A waitlisted registrant (a full series) and a deleted series' registrant.
+  const full = await newWebinar(primary, 1);
+  await register(primary, full, 'Holder');
+  const wes = await register(primary, full, 'Wes');
+  const gone = await newWebinar();
+  const gus = await register(primary, gone, 'Gus');
+  assert.equal((await api(primary, 'DELETE', `/api/webinars/${gone}`, { token: primary.adminToken })).status, 204);
+  const revoked = async () => (await statusOnEdge(ann)) === 401 && (await statusOnEdge(bob)) === 403 &&
+    (await statusOnEdge(wes)) === 403 && (await statusOnEdge(gus)) === 401;
+  await eventually('the edge refuses the cancelled, banned, waitlisted and deleted-series tokens', revoked);
 
   const { dataDir, adminToken } = primary;
   await primary.stop();
@@ -116,6 +125,7 @@ test('Redis restarted empty while the primary is down: the edge admits no one (5
   assertError(await refusal(edge, { token: ann.token }), 503, 'not_ready', undefined, 'the cancelled token while the list is unconfirmed');
   assertError(await refusal(edge, { token: bob.token }), 503, 'not_ready', undefined, 'the banned token while the list is unconfirmed');
   assertError(await refusal(edge, { token: cy.token }), 503, 'not_ready', undefined, 'a valid token while the list is unconfirmed');
+  for (const p of [wes, gus]) assertError(await refusal(edge, { token: p.token }), 503, 'not_ready', undefined, `${p.name} while unconfirmed`);
   assert.equal((await api(edge, 'GET', '/readyz')).status, 503, 'not ready without the marker');
   const metrics = await (await fetch(`${edge.url}/metrics`)).text();
   assert.match(metrics, /^cohort_chat_revocations_stale_refused_total [1-9]/m);
@@ -126,6 +136,8 @@ test('Redis restarted empty while the primary is down: the edge admits no one (5
   await join(edge, cy);
   assertError(await refusal(edge, { token: ann.token }), 401, 'unauthorized', undefined, 'the cancelled token after the primary re-published');
   assertError(await refusal(edge, { token: bob.token }), 403, 'forbidden', undefined, 'the banned token after the primary re-published');
+  assertError(await refusal(edge, { token: wes.token }), 403, 'waitlisted', undefined, 'the waitlisted token after the primary re-published');
+  assertError(await refusal(edge, { token: gus.token }), 401, 'unauthorized', undefined, 'the deleted series\' token after the primary re-published');
 });
 
 test('an edge that missed a cancellation closes the open socket when it loads the list (4001)', async () => {
