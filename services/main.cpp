@@ -37,6 +37,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -50,9 +51,26 @@ using namespace cohort;
 
 namespace {
 
+// A secret file others can read is refused, not repaired: whoever could read it may have a copy.
+struct secret_file_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void require_private(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return;  // absent: created below with 0600
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw secret_file_error(file.string() + " has mode " + mode + ", readable by others; it must be 0600 (chmod 600 " +
+                            file.string() + ", and replace the secret if others may have read it)");
+  }
+}
+
 // Reads a secret kept in the data dir, or creates it (mode 0600) on first start.
 std::string load_or_create_secret(const fs::path& file, bool& created) {
   created = false;
+  require_private(file);
   if (std::ifstream in{file}; in) {
     std::string value;
     std::getline(in, value);
@@ -136,10 +154,12 @@ chat::room_records primary_records(const registration::write_path& writes, store
 }
 
 // After the bus (re)connected: Redis may have come back empty, so the primary puts back what
-// edges rely on — the revocation list and every webinar's room state. Repeats are harmless.
+// edges rely on — the revocation list (then its generation marker, which edges wait for before
+// they admit anyone) and every webinar's room state. Repeats are harmless.
 void republish(store::reader_pool& readers, chat::chat_bus& bus) {
   auto db = readers.acquire();
   for (auto& entry : chat::revocation_entries(*db)) bus.revoke(std::move(entry));
+  bus.revocations_published();
   const auto now = registration::unix_now();
   auto webinars = db->prepare("SELECT id FROM webinars");
   while (webinars.step()) {
@@ -207,12 +227,34 @@ std::vector<std::string> allowed_origins(const config& cfg, std::uint16_t port) 
 struct secrets {
   std::string admin_token;
   std::string admin_token_note;  // where a generated token is kept, to tell the operator
-  std::string token_secret;
+  std::optional<http::key_ring> keys;  // primary: every key, derived from the master secret
+  std::string token_public_key;        // edge: the 32 bytes of the primary's token public key
 };
 
-// The organizer token (flag, env or generated in the data dir) and the registrant-token key.
-// An edge has no data dir of its own: both come from its configuration (or env).
-std::optional<secrets> load_secrets(const config& cfg, bool edge) {
+// The master secret: auth.token_secret, else data_dir/token-secret (created on first start).
+std::string master_secret(const config& cfg, bool create) {
+  if (!cfg.auth.token_secret.empty()) return cfg.auth.token_secret;
+  const auto file = fs::path(cfg.storage.data_dir) / "token-secret";
+  if (!create && !fs::exists(file)) throw std::runtime_error("no " + file.string() + " (start the primary once, or set auth.token_secret)");
+  bool created = false;
+  return load_or_create_secret(file, created);
+}
+
+// `cohort keys public`: what an edge's auth.token_public_key must be.
+int print_public_key(const config& cfg) {
+  try {
+    std::cout << http::hex(http::key_ring::derive(master_secret(cfg, false)).token_public_key) << "\n";
+    return 0;
+  } catch (const secret_file_error& e) {
+    std::cerr << "cohort: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+// The organizer token (flag, env or generated in the data dir) and the registrant-token keys.
+// An edge has no data dir of its own: both come from its configuration (or env), and of the
+// token keys it gets only the public one.
+std::optional<secrets> load_secrets(const config& cfg, bool edge) try {
   secrets out;
   out.admin_token = cfg.auth.admin_token;
   if (out.admin_token.empty())
@@ -227,12 +269,15 @@ std::optional<secrets> load_secrets(const config& cfg, bool edge) {
     out.admin_token = load_or_create_secret(data_dir / "admin-token", created);
     out.admin_token_note = (created ? "generated, stored in " : "stored in ") + fs::absolute(data_dir / "admin-token").lexically_normal().string();
   }
-  out.token_secret = cfg.auth.token_secret;
-  if (out.token_secret.empty()) {
-    bool created = false;
-    out.token_secret = load_or_create_secret(data_dir / "token-secret", created);
+  if (edge) {
+    out.token_public_key = http::parse_public_key(cfg.auth.token_public_key);  // validated: 64 hex digits
+  } else {
+    out.keys = http::key_ring::derive(master_secret(cfg, true));
   }
   return out;
+} catch (const secret_file_error& e) {
+  std::cerr << "cohort: " << e.what() << "\n";
+  return std::nullopt;
 }
 
 // Runs the io_context until SIGINT/SIGTERM, then stops gracefully: stop accepting, let in-flight
@@ -312,7 +357,7 @@ fs::path web_root_of(const config& cfg) {
 // An edge: WebSockets and pages, no database. Tokens are checked by signature and against the
 // cluster's revocation list; /api/... is redirected to the primary (307 keeps method and body).
 int serve_edge(const config& cfg, const secrets& keys) {
-  const http::token_codec tokens(keys.token_secret);
+  const http::token_verifier tokens(keys.token_public_key);  // verifies, cannot mint; no c1
   metrics::registry metrics;
   const int threads = io_threads(cfg);
   net::io_context ioc(threads);
@@ -332,11 +377,13 @@ int serve_edge(const config& cfg, const secrets& keys) {
   auto bus = make_bus(cfg, ioc);
   if (!bus) return 2;
   chat::chat_hub chat({&ioc, bus.get(), {}, nullptr, true, authenticate, allowed_origins(cfg, port), &metrics,
-                       room_options_from(cfg.chat), {}});
-  bus->watch_node({[&chat](std::vector<std::string> entries, bool complete) { chat.revoked(std::move(entries), complete); }, {}, {}});
+                       room_options_from(cfg.chat), {}, static_cast<std::size_t>(cfg.chat.sockets_per_token)});
+  bus->watch_node({[&chat](std::vector<std::string> entries, bool complete) { chat.revoked(std::move(entries), complete); }, {}, {},
+                   [&chat] { chat.revocations_unconfirmed(); }});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);
-  http::add_ops_routes(routes, [&bus] { return bus->available(); }, metrics);
+  // Not ready without Redis, nor while the revocation list is not confirmed by the primary.
+  http::add_ops_routes(routes, [&bus, &chat] { return bus->available() && chat.revocations_confirmed(); }, metrics);
   http::add_static_routes(routes, web_root);
   chat.add_routes(routes);
   std::string primary = cfg.server.primary_url;
@@ -357,7 +404,8 @@ int serve_edge(const config& cfg, const secrets& keys) {
 // The primary: the database, the organizer API, the drop schedule, and every room's records.
 int serve_primary(const config& cfg, const secrets& keys) {
   const fs::path data_dir = cfg.storage.data_dir;
-  const http::token_codec tokens(keys.token_secret);
+  const auto& ring = *keys.keys;
+  const http::token_codec tokens(ring);
   metrics::registry metrics;
   std::atomic<bool> ready{false};
   const auto db_path = (data_dir / "cohort.db").string();
@@ -407,11 +455,13 @@ int serve_primary(const config& cfg, const secrets& keys) {
   auto bus = make_bus(cfg, ioc);
   if (!bus) return 2;
   chat::chat_hub chat({&ioc, bus.get(), writes, &readers, false, authenticate, allowed_origins(cfg, port), &metrics,
-                       room_options_from(cfg.chat), primary_records(writes, readers)});
+                       room_options_from(cfg.chat), primary_records(writes, readers), static_cast<std::size_t>(cfg.chat.sockets_per_token)});
   std::unique_ptr<email::email_service> mail;
   try {
     mail = std::make_unique<email::email_service>(
-        email::email_service_options{cfg.email, data_dir, beside_build("config/email", "confirmation.txt"), public_url, keys.token_secret},
+        email::email_service_options{cfg.email, data_dir, beside_build("config/email", "confirmation.txt"), public_url,
+                                     {ring.join_link_key, ring.unsubscribe_key, ring.legacy_join_link_key, ring.legacy_unsubscribe_key,
+                                      [&tokens](const std::string& token) { return tokens.reissue(token); }}},
         writer, ioc);
   } catch (const std::exception& e) {
     std::cerr << "config: email: " << e.what() << "\n";
@@ -450,7 +500,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   stream_ctx.readers = &readers;
   stream_ctx.bus = bus.get();
   stream_ctx.authenticate = authenticate;
-  stream_ctx.url_secret = keys.token_secret;
+  stream_ctx.url_secret = ring.segment_url_key;
   stream_ctx.recordings_dir = data_dir / "recordings";
   stream_ctx.ffmpeg = {cfg.streaming.ffmpeg, cfg.streaming.video == "h264", cfg.streaming.video == "auto",
                        cfg.streaming.segment_seconds, cfg.streaming.live_segments, cfg.streaming.extra_360p};
@@ -482,7 +532,8 @@ int serve_primary(const config& cfg, const secrets& keys) {
   streaming_hub->set_rtmp_public_url(rtmp_url_for(cfg, rtmp_port));
   bus->watch_node({{},
                    [&chat](std::int64_t webinar) { chat.host(webinar); },
-                   [&readers, &bus] { republish(readers, *bus); }});
+                   [&readers, &bus] { republish(readers, *bus); },
+                   {}});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);
   attendance::attendance_api attendance_api({&readers, cfg.attendance.min_minutes});
@@ -499,6 +550,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   std::cout << "cohort: rtmp ingest on rtmp://" << cfg.streaming.rtmp_listen.host << ":" << rtmp_port << "/live\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << web_root.string() << "\n";
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
+  std::cout << "cohort: token public key " << http::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n";
   std::cout << std::flush;
   run_until_signal(ioc, threads, server, *bus, [&] {
     relay.stop();
@@ -555,6 +607,14 @@ int main(int argc, char* argv[]) {
     add_all_routes(routes, api, {sessions, chat, drops, streaming, attendance, email}, "web", [] { return false; }, metrics);
     for (const auto& line : routes.describe(cl.action == "access")) std::cout << line << "\n";
     return 0;
+  }
+  if (cl.command == "keys") {
+    try {
+      return print_public_key(cl.cfg);
+    } catch (const std::exception& e) {
+      std::cerr << "cohort: " << e.what() << "\n";
+      return 1;
+    }
   }
   if (cl.command == "organizer") {
     try {

@@ -27,13 +27,20 @@ struct room_feed {
 
 // What a node is told about the whole cluster. Called on any thread.
 struct node_feed {
-  // Every revocation entry (see revoke) after each (re)connect; then one entry per call.
+  // Every revocation entry (see revoke) after each (re)connect, and again whenever the primary
+  // marks a new generation; in between, one entry per call. complete = true only for a whole
+  // list that carries the primary's generation marker (proto/redis.md): only then may a node
+  // without a database trust it. A whole list without the marker is passed with complete = false,
+  // after on_unconfirmed.
   std::function<void(std::vector<std::string> entries, bool complete)> on_revoked;
   // A room is in use on some node (reported once per room and again after a reconnect). The
   // primary hosts every such room, so it writes the transcript and attendance of all nodes.
   std::function<void(std::int64_t webinar_id)> on_room;
   // The bus (re)connected: the primary re-publishes what Redis must hold (it may have come back empty).
   std::function<void()> on_connected;
+  // Redis holds no generation marker (it lost its data and the primary has not re-published
+  // yet), or the connection was lost: the revocation list this node has may be incomplete.
+  std::function<void()> on_unconfirmed;
 };
 
 // The flood limit the bus applies across all nodes (a person may hold sockets on several; each
@@ -73,6 +80,9 @@ class chat_bus {
   // SHA-256 of a token nonce>" for a cancelled registration's token, "b:<webinar>:<registration>"
   // for a ban. Edge nodes, which have no database, check tokens against it.
   virtual void revoke(std::string entry) = 0;
+  // The primary, after it re-published every entry (node_feed::on_connected): marks the list in
+  // Redis complete with a new generation, so edges trust it again. After the entries, in order.
+  virtual void revocations_published() {}
   // The series is deleted: the bus may drop what it keeps of the room (its Redis keys).
   virtual void forget(std::int64_t /*webinar_id*/) {}
   // Reports this node's member count for a webinar and answers with the count across all nodes

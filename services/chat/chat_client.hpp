@@ -22,6 +22,8 @@ class chat_client : public http::ws_handler, public room_member, public std::ena
   const chat_identity& who() const override { return who_; }
   void deliver(std::shared_ptr<const std::string> frame) override { peer_->send(std::move(frame)); }
   void disconnect(std::uint16_t code, std::string reason) override { peer_->close(code, std::move(reason)); }
+  // Held as long as this connection lives (a socket_quota slot).
+  void hold(std::shared_ptr<const void> slot) { slot_ = std::move(slot); }
 
  private:
   void reply_error(const char* code, const std::string& message);
@@ -31,6 +33,7 @@ class chat_client : public http::ws_handler, public room_member, public std::ena
   std::optional<std::int64_t> since_;
   std::optional<std::string> epoch_;
   std::shared_ptr<http::ws_peer> peer_;
+  std::shared_ptr<const void> slot_;
 };
 
 // Checks chat text: valid UTF-8, 1..500 characters after trimming, no control characters.

@@ -2,12 +2,14 @@
 
 #include "chat/chat_client.hpp"
 #include "chat/chat_store.hpp"
+#include "metrics/metrics.hpp"
 #include "registration/csv.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include <charconv>
@@ -46,7 +48,10 @@ struct chat_hub::presence_log {
   }
 };
 
-chat_hub::chat_hub(hub_context ctx) : ctx_(std::move(ctx)), presence_(std::make_shared<presence_log>()) {
+chat_hub::chat_hub(hub_context ctx)
+    : ctx_(std::move(ctx)),
+      presence_(std::make_shared<presence_log>()),
+      sockets_(std::make_shared<socket_quota>(ctx_.sockets_per_token)) {
   // The primary's rooms hand every node's presence reports to the attendance writer; keep a
   // copy of who was seen when, for the live stream's viewer count.
   if (auto write = std::move(ctx_.records.attendance)) {
@@ -75,15 +80,52 @@ bool chat_hub::origin_allowed(const std::string& origin) const {
   return false;
 }
 
-bool chat_hub::is_revoked(const std::string& entry) const {
-  std::lock_guard lock(revoked_mutex_);
-  return revoked_.count(entry) > 0;
+void chat_hub::revoked(std::vector<std::string> entries, bool complete) {
+  {
+    std::lock_guard lock(revoked_mutex_);
+    // Never replaced: a Redis that came back empty holds less than this node knew.
+    revoked_.add(std::move(entries));
+    if (complete) revoked_.set_trusted(true);
+  }
+  if (ctx_.edge) recheck_open_sockets();
 }
 
-void chat_hub::revoked(std::vector<std::string> entries, bool complete) {
+void chat_hub::revocations_unconfirmed() {
   std::lock_guard lock(revoked_mutex_);
-  if (complete) revoked_.clear();  // Redis is the list; what it lost, the primary re-publishes
-  for (auto& e : entries) revoked_.insert(std::move(e));
+  if (revoked_.trusted()) std::cerr << "cohort: revocation list not confirmed by the primary: refusing new chat sockets until it is\n";
+  revoked_.set_trusted(false);
+}
+
+bool chat_hub::revocations_confirmed() const {
+  if (!ctx_.edge) return true;
+  std::lock_guard lock(revoked_mutex_);
+  return revoked_.trusted();
+}
+
+void chat_hub::recheck_open_sockets() {
+  {
+    std::lock_guard lock(revoked_mutex_);
+    if (recheck_pending_) return;  // a re-publish sends entries one by one: one pass for the lot
+    recheck_pending_ = true;
+  }
+  boost::asio::post(*ctx_.ioc, [this] {
+    std::vector<std::pair<std::int64_t, std::shared_ptr<chat_room>>> rooms;
+    {
+      std::lock_guard lock(rooms_mutex_);
+      rooms.assign(rooms_.begin(), rooms_.end());
+    }
+    auto snapshot = std::make_shared<revocation_list>();
+    {
+      std::lock_guard lock(revoked_mutex_);
+      recheck_pending_ = false;
+      *snapshot = revoked_;
+    }
+    for (const auto& [webinar, r] : rooms)
+      r->recheck([snapshot, webinar = webinar](const chat_identity& who) -> std::optional<std::pair<std::uint16_t, std::string>> {
+        if (auto why = snapshot->refuses(webinar, who.id, who.token_nonce_hash)) return std::make_pair(why->close_code, why->message);
+        return std::nullopt;
+      });
+  });
 }
 
 void chat_hub::registration_cancelled(std::int64_t webinar_id, std::int64_t registration_id, std::string_view token_nonce_hash) {
@@ -125,32 +167,36 @@ std::pair<chat_identity, std::int64_t> chat_hub::admit_on_primary(const http::id
   if (who.role == http::identity::kind::organizer) {
     if (!webinar_param) throw api_error(400, "bad_request", "the organizer must name the webinar (webinar=ID)", "webinar");
     if (!registration::find_webinar(*db, *webinar_param)) throw api_error(404, "not_found", "no such webinar");
-    return {chat_identity{0, "Organizer", "organizer"}, *webinar_param};
+    return {chat_identity{0, "Organizer", "organizer", {}}, *webinar_param};
   }
   const auto me = registration::active_registration(*db, who.registration_id, who.token_nonce_hash);
   if (webinar_param && *webinar_param != me.webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
   registration::require_seat(me);
   if (is_banned(*db, me.webinar_id, me.id)) throw api_error(403, "forbidden", "you have been removed from this chat");
-  return {chat_identity{me.id, me.name, "registrant"}, me.webinar_id};
+  return {chat_identity{me.id, me.name, "registrant", who.token_nonce_hash}, me.webinar_id};
 }
 
 // No database here: the token's signature vouches for who it was issued to, and the revocation
 // list (kept current through the bus; the node is not ready before it has it) for the rest.
 std::pair<chat_identity, std::int64_t> chat_hub::admit_on_edge(const http::identity& who,
                                                                std::optional<std::int64_t> webinar_param) const {
+  std::lock_guard lock(revoked_mutex_);
+  // Fail closed: a list Redis handed over without the primary's marker may lack revocations.
+  if (!revoked_.trusted()) {
+    if (ctx_.metrics) ctx_.metrics->chat_revocations_stale_refused.add();
+    throw api_error(503, "not_ready", "this node is waiting for the primary to confirm the revocation list; try again shortly");
+  }
   if (who.role == http::identity::kind::organizer) {
     if (!webinar_param) throw api_error(400, "bad_request", "the organizer must name the webinar (webinar=ID)", "webinar");
-    if (is_revoked(deleted_entry(*webinar_param))) throw api_error(404, "not_found", "no such webinar");
-    return {chat_identity{0, "Organizer", "organizer"}, *webinar_param};
+    if (auto why = revoked_.refuses_organizer(*webinar_param)) throw api_error(why->status, why->code, why->message);
+    return {chat_identity{0, "Organizer", "organizer", {}}, *webinar_param};
   }
-  if (is_revoked(token_entry(who.token_nonce_hash)) || is_revoked(deleted_entry(who.webinar_id)))
-    throw api_error(401, "unauthorized", "this registration is not active");
-  if (webinar_param && *webinar_param != who.webinar_id) throw api_error(403, "forbidden", "this token is for another webinar");
-  if (is_revoked(waitlist_entry(who.token_nonce_hash)) && !is_revoked(seated_entry(who.token_nonce_hash)))
-    throw api_error(403, "waitlisted", registration::waitlisted_message);
-  if (is_revoked(ban_entry(who.webinar_id, who.registration_id)))
-    throw api_error(403, "forbidden", "you have been removed from this chat");
-  return {chat_identity{who.registration_id, who.name.empty() ? "Participant" : who.name, "registrant"}, who.webinar_id};
+  if (webinar_param && *webinar_param != who.webinar_id && !revoked_.refuses(who.webinar_id, who.registration_id, who.token_nonce_hash))
+    throw api_error(403, "forbidden", "this token is for another webinar");
+  if (auto why = revoked_.refuses(who.webinar_id, who.registration_id, who.token_nonce_hash))
+    throw api_error(why->status, why->code, why->message);
+  return {chat_identity{who.registration_id, who.name.empty() ? "Participant" : who.name, "registrant", who.token_nonce_hash},
+          who.webinar_id};
 }
 
 http::upgrade_result chat_hub::upgrade(http::request& req) {
@@ -164,7 +210,15 @@ http::upgrade_result chat_hub::upgrade(http::request& req) {
     if (const auto* e = req.query_param("epoch")) epoch = *e;
     const auto webinar_param = parse_int(req.query_param("webinar"));
     auto [identity, webinar_id] = ctx_.edge ? admit_on_edge(who, webinar_param) : admit_on_primary(who, webinar_param);
-    out.accept = std::make_shared<chat_client>(std::move(identity), room(webinar_id), since, std::move(epoch));
+    socket_quota::slot slot;
+    if (identity.role == "registrant" && !(slot = sockets_->acquire(identity.token_nonce_hash))) {
+      if (ctx_.metrics) ctx_.metrics->chat_sockets_per_token_refused.add();
+      throw api_error(429, "too_many_sockets",
+                      "this link already has " + std::to_string(sockets_->per_key()) + " chat connections open here; close one first");
+    }
+    auto client = std::make_shared<chat_client>(std::move(identity), room(webinar_id), since, std::move(epoch));
+    client->hold(std::move(slot));
+    out.accept = std::move(client);
   } catch (const api_error& e) {
     out.refuse = http::error_response(e.status, e.code, e.what(), e.field);
   }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "chat/chat_room.hpp"
+#include "chat/revocation_list.hpp"
+#include "chat/socket_quota.hpp"
 #include "gateway/router.hpp"
 #include "gateway/ws_types.hpp"
 #include "registration/api_support.hpp"
@@ -35,6 +37,7 @@ struct hub_context {
   metrics::registry* metrics = nullptr;
   room_options rooms;
   room_records records;                   // primary only
+  std::size_t sockets_per_token = 5;      // chat.sockets_per_token, per node; the organizer is not capped
 };
 
 class chat_hub {
@@ -47,8 +50,15 @@ class chat_hub {
 
   // The primary hosts every room in use on any node (node_feed::on_room).
   void host(std::int64_t webinar_id) { room(webinar_id); }
-  // The cluster's revocation list (node_feed::on_revoked); an edge checks tokens against it.
+  // The cluster's revocation list (node_feed::on_revoked); an edge checks tokens against it and
+  // re-checks its open sockets after every load. `complete`: the whole list, confirmed by the
+  // primary's generation marker — from then on the edge admits registrants.
   void revoked(std::vector<std::string> entries, bool complete);
+  // The bus loaded a list without the marker (Redis lost its data, the primary has not
+  // re-published yet): an edge refuses new sockets (503) and is not ready until it is confirmed.
+  void revocations_unconfirmed();
+  // Ready for /readyz: always on the primary; on an edge once its list is confirmed.
+  bool revocations_confirmed() const;
   // A registration was cancelled: its token stops working on every node, its sockets close.
   void registration_cancelled(std::int64_t webinar_id, std::int64_t registration_id, std::string_view token_nonce_hash);
   // The waitlist holds no seat in the room: these tokens are refused (403 waitlisted) on every
@@ -65,7 +75,8 @@ class chat_hub {
  private:
   std::shared_ptr<chat_room> room(std::int64_t webinar_id);
   bool origin_allowed(const std::string& origin) const;
-  bool is_revoked(const std::string& entry) const;
+  // An edge's open sockets against the list as it is now (posted, coalesced).
+  void recheck_open_sockets();
   // Who the connection is and which room it joins; throws api_error to refuse.
   std::pair<chat_identity, std::int64_t> admit_on_primary(const http::identity& who, std::optional<std::int64_t> webinar_param);
   std::pair<chat_identity, std::int64_t> admit_on_edge(const http::identity& who, std::optional<std::int64_t> webinar_param) const;
@@ -83,7 +94,9 @@ class chat_hub {
   std::mutex rooms_mutex_;
   std::unordered_map<std::int64_t, std::shared_ptr<chat_room>> rooms_;
   mutable std::mutex revoked_mutex_;
-  std::unordered_set<std::string> revoked_;
+  revocation_list revoked_;
+  bool recheck_pending_ = false;  // under revoked_mutex_
+  std::shared_ptr<socket_quota> sockets_;
 };
 
 }  // namespace cohort::chat

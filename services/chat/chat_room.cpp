@@ -244,6 +244,23 @@ void chat_room::apply_state(const json::object& frame, bool broadcast_new) {
     if (state_.is_for(*released, m->who())) m->deliver(released->event);
 }
 
+void chat_room::recheck(refusal_check refused) {
+  boost::asio::post(strand_, [self = shared_from_this(), refused = std::move(refused)] {
+    bool closed = false;
+    for (auto it = self->members_.begin(); it != self->members_.end();) {
+      const auto why = (*it)->who().role == "registrant" ? refused((*it)->who()) : std::nullopt;
+      if (why) {
+        (*it)->disconnect(why->first, why->second);
+        it = self->members_.erase(it);
+        closed = true;
+      } else {
+        ++it;
+      }
+    }
+    if (closed) self->presence_changed();
+  });
+}
+
 void chat_room::close_member(std::optional<std::int64_t> registration_id, std::uint16_t code, const char* reason) {
   for (auto it = members_.begin(); it != members_.end();) {
     if ((*it)->who().role == "registrant" && (!registration_id || (*it)->who().id == *registration_id)) {
@@ -320,7 +337,7 @@ void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool bro
     const auto& from = o.at("from").as_object();
     records_.transcript(transcript_entry{webinar_id_, m.seq, m.id, m.ts,
                                          chat_identity{m.sender_id, std::string(from.at("name").as_string()),
-                                                       std::string(from.at("role").as_string())},
+                                                       std::string(from.at("role").as_string()), {}},
                                          std::string(o.at("text").as_string())});
   }
   history_.append(std::move(m), unix_now());

@@ -31,6 +31,7 @@ struct chat_identity {
   std::int64_t id = 0;  // registration id; 0 for the organizer
   std::string name;
   std::string role;     // registrant | organizer
+  std::string token_nonce_hash;  // registrant: its token's, to re-check open sockets against the revocation list
 };
 
 // What a room needs from a connection (chat_client implements it).
@@ -87,6 +88,10 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void kick(std::int64_t registration_id);  // closes every connection of this person (4003)
   void cancelled(std::int64_t registration_id);  // the registration ended: close its connections (4001)
   void series_deleted();  // the series is gone: close every registrant's connection, on every node (4001)
+  // This node only: closes every registrant connection `refused` answers for, with its close code
+  // and reason (an edge re-checking its sockets against a revocation list it loaded).
+  using refusal_check = std::function<std::optional<std::pair<std::uint16_t, std::string>>(const chat_identity&)>;
+  void recheck(refusal_check refused);
 
  private:
   struct pending_join {

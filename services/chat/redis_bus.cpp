@@ -29,6 +29,17 @@ std::string channel(std::int64_t webinar) { return "cohort:chat:" + std::to_stri
 constexpr const char* node_channel = "cohort:node";
 constexpr const char* revoked_key = "cohort:revoked";
 constexpr const char* rooms_key = "cohort:rooms";
+// Set by the primary after it re-published the whole revocation list (a fresh random id each
+// time): a list without it may have lost entries, and edges do not trust it.
+constexpr const char* generation_key = "cohort:revocations:generation";
+
+// The marker and the list in one step, so the list read belongs to the marker read.
+constexpr const char* load_revocations_lua =
+    "return {redis.call('GET', KEYS[1]) or '', redis.call('SMEMBERS', KEYS[2])}";
+constexpr const char* mark_generation_lua =
+    "redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[3]) return 1";
+// How often a node checks the marker is still there (Redis may be flushed without a disconnect).
+constexpr std::chrono::seconds generation_poll{2};
 
 constexpr const char* ensure_epoch_lua =
     "local epoch = redis.call('GET', KEYS[1]) "
@@ -91,7 +102,11 @@ std::string reply_string(const redisReply* r) { return r && r->str ? std::string
 class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus> {
  public:
   redis_bus(net::io_context& ioc, bus::redis_endpoint endpoint, std::size_t history_max)
-      : strand_(net::make_strand(ioc)), endpoint_(std::move(endpoint)), history_max_(history_max), retry_(strand_) {}
+      : strand_(net::make_strand(ioc)),
+        endpoint_(std::move(endpoint)),
+        history_max_(history_max),
+        retry_(strand_),
+        generation_timer_(strand_) {}
 
   void start() {
     net::post(strand_, [self = shared_from_this()] { self->do_connect(); });
@@ -103,7 +118,9 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     net::post(strand_, [self = shared_from_this()] {
       self->stopped_ = true;
       self->available_ = false;
+      self->subscribed_ = false;
       self->retry_.cancel();
+      self->generation_timer_.cancel();
       auto cmd = std::move(self->cmd_), sub = std::move(self->sub_);
       if (cmd) cmd->close();
       if (sub) sub->close();
@@ -152,7 +169,8 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
 
   void publish_state(std::int64_t webinar_id, std::string field, std::string frame) override {
     net::post(strand_, [self = shared_from_this(), webinar_id, field = std::move(field), frame = std::move(frame)] {
-      if (!self->available_) {
+      // Connected is enough (the primary re-publishes from on_connected, before its rooms' subscriptions are confirmed).
+      if (!self->subscribed_) {
         // The primary re-publishes all state when the bus is back (node_feed::on_connected).
         std::cerr << "cohort: room state change not fanned out yet, Redis unavailable\n";
         return;
@@ -168,9 +186,19 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
 
   void revoke(std::string entry) override {
     net::post(strand_, [self = shared_from_this(), entry = std::move(entry)] {
-      if (!self->available_) return;  // re-published by the primary on reconnect
+      if (!self->subscribed_) return;  // re-published by the primary on reconnect
       const auto frame = boost::json::serialize(boost::json::object{{"type", "x.revoke"}, {"entry", entry}});
       self->cmd_->command({"EVAL", revoke_lua, "1", revoked_key, entry, node_channel, frame}, [](const redisReply*) {});
+    });
+  }
+
+  void revocations_published() override {
+    net::post(strand_, [self = shared_from_this()] {
+      if (!self->subscribed_) return;  // the next connect re-publishes and marks again
+      self->generation_ = http::hex(http::random_bytes(8));
+      const auto frame = boost::json::serialize(boost::json::object{{"type", "x.generation"}, {"generation", self->generation_}});
+      self->cmd_->command({"EVAL", mark_generation_lua, "1", generation_key, self->generation_, node_channel, frame},
+                          [](const redisReply*) {});
     });
   }
 
@@ -225,15 +253,44 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     std::cerr << "cohort: chat bus connected to Redis " << endpoint_.host << ":" << endpoint_.port << "\n";
     sub_->subscribe(
         {node_channel}, [self = shared_from_this()](const std::string&, const std::string& payload) { self->on_node_message(payload); },
-        [self = shared_from_this()] {
-          self->cmd_->command({"SMEMBERS", revoked_key}, [self](const redisReply* r) {
-            if (!r || r->type != REDIS_REPLY_ARRAY) return;  // lost: reconnect starts over
-            std::vector<std::string> entries;
-            for (std::size_t i = 0; i < r->elements; ++i) entries.push_back(reply_string(r->element[i]));
-            if (self->node_.on_revoked) self->node_.on_revoked(std::move(entries), true);
-            self->on_revocations_loaded();
-          });
-        });
+        [self = shared_from_this()] { self->load_revocations([self] { self->on_revocations_loaded(); }); });
+  }
+
+  // The list with its generation marker. Without the marker the entries are still added (they
+  // are revocations all the same) but the node is told the list is unconfirmed.
+  void load_revocations(std::function<void()> then) {
+    if (!cmd_) return;
+    cmd_->command({"EVAL", load_revocations_lua, "2", generation_key, revoked_key}, [self = shared_from_this(), then](const redisReply* r) {
+      if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY) return;  // lost: reconnect starts over
+      std::vector<std::string> entries;
+      for (std::size_t i = 0; i < r->element[1]->elements; ++i) entries.push_back(reply_string(r->element[1]->element[i]));
+      self->generation_ = reply_string(r->element[0]);
+      if (self->generation_.empty() && self->node_.on_unconfirmed) self->node_.on_unconfirmed();
+      if (self->node_.on_revoked) self->node_.on_revoked(std::move(entries), !self->generation_.empty());
+      if (then) then();
+    });
+  }
+
+  // Redis can lose its data without dropping the connection (FLUSHALL, a failover): the primary
+  // re-publishes when the marker is gone, an edge reloads when it changed.
+  void arm_generation_poll() {
+    if (stopped_) return;
+    generation_timer_.expires_after(generation_poll);
+    generation_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->stopped_ || !self->subscribed_) return;  // a reconnect arms it again
+      self->cmd_->command({"GET", generation_key}, [self](const redisReply* r) {
+        if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) return;
+        const auto seen = reply_string(r);
+        if (seen != self->generation_) {
+          if (seen.empty() && self->node_.on_connected) {
+            std::cerr << "cohort: the revocation list's generation marker is gone from Redis, re-publishing\n";
+            self->node_.on_connected();
+          }
+          if (self->node_.on_revoked) self->load_revocations({});
+        }
+        self->arm_generation_poll();
+      });
+    });
   }
 
   void on_revocations_loaded() {
@@ -250,6 +307,8 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
       for (std::size_t i = 0; i < r->elements; ++i) self->announce_room(reply_string(r->element[i]));
     });
     if (node_.on_connected) node_.on_connected();
+    generation_timer_.cancel();
+    arm_generation_poll();
   }
 
   void announce_room(const std::string& text) {
@@ -267,6 +326,8 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     if (!type || !type->is_string()) return;
     if (*type == "x.revoke" && node_.on_revoked && o.contains("entry") && o.at("entry").is_string())
       node_.on_revoked({std::string(o.at("entry").as_string())}, false);
+    else if (*type == "x.generation" && node_.on_revoked && subscribed_)
+      load_revocations({});  // the primary re-published the whole list: load it with its marker
     else if (*type == "x.room" && node_.on_room && o.contains("webinar") && o.at("webinar").is_int64())
       node_.on_room(o.at("webinar").as_int64());
   }
@@ -312,6 +373,9 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
     available_ = false;
     subscribed_ = false;
     ready_count_ = 0;
+    generation_timer_.cancel();
+    // Revocations published while this node was away never reached it: not confirmed until reloaded.
+    if (node_.on_unconfirmed) node_.on_unconfirmed();
     auto cmd = std::move(cmd_), sub = std::move(sub_);
     if (cmd) cmd->close();
     if (sub) sub->close();
@@ -337,6 +401,8 @@ class redis_bus : public chat_bus, public std::enable_shared_from_this<redis_bus
   int ready_count_ = 0;
   net::steady_timer retry_;
   bool retry_pending_ = false;
+  net::steady_timer generation_timer_;
+  std::string generation_;  // the marker last seen or written; empty = none
   std::chrono::milliseconds backoff_{200};
   const std::string node_id_ = http::hex(http::random_bytes(8));
 };
@@ -357,6 +423,7 @@ class redis_bus_handle : public chat_bus {
   }
   void watch_node(node_feed feed) override { bus_->watch_node(std::move(feed)); }
   void revoke(std::string entry) override { bus_->revoke(std::move(entry)); }
+  void revocations_published() override { bus_->revocations_published(); }
   void forget(std::int64_t webinar_id) override { bus_->forget(webinar_id); }
   void count_presence(std::int64_t w, std::size_t n, std::function<void(std::size_t)> d) override {
     bus_->count_presence(w, n, std::move(d));

@@ -122,6 +122,8 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "storage.reader_connections") { auto v = read_int(node, key); check_range(key, v, 1, 64); cfg.storage.reader_connections = int(v); }
       else if (key == "auth.admin_token") cfg.auth.admin_token = read_value<std::string>(node, key);
       else if (key == "auth.token_secret") cfg.auth.token_secret = read_value<std::string>(node, key);
+      else if (key == "auth.token_public_key") cfg.auth.token_public_key = read_value<std::string>(node, key);
+      else if (key == "chat.sockets_per_token") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.chat.sockets_per_token = int(v); }
       else if (key == "auth.session_hours") { auto v = read_int(node, key); check_range(key, v, 1, 720); cfg.auth.session_hours = int(v); }
       else if (key == "auth.login_attempts_per_minute") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.auth.login_attempts_per_minute = int(v); }
       else if (key == "chat.flood_messages") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.chat.flood_messages = int(v); }
@@ -179,12 +181,19 @@ void validate(const config& cfg) {
       cfg.server.primary_url.rfind("https://", 0) != 0)
     fail("server.primary_url", "must start with http:// or https:// (got \"" + cfg.server.primary_url + "\")");
   if (cfg.server.role == "edge") {
-    // An edge has no database: it needs the cluster (Redis), the shared token secret to verify
-    // registrant tokens, and the primary to send API requests to.
+    // An edge has no database: it needs the cluster (Redis), the primary's token public key to
+    // verify registrant tokens, and the primary to send API requests to. It must not hold the
+    // master secret, which mints tokens and derives every other key.
     if (cfg.bus.redis_url.empty()) fail("server.role", "\"edge\" needs bus.redis_url (--redis)");
     if (cfg.server.primary_url.empty()) fail("server.role", "\"edge\" needs server.primary_url (--primary)");
-    if (cfg.auth.token_secret.empty()) fail("server.role", "\"edge\" needs auth.token_secret, the primary's");
+    if (!cfg.auth.token_secret.empty())
+      fail("auth.token_secret", "an edge must not hold the master secret: remove it and set auth.token_public_key (`cohort keys public` on the primary)");
+    if (cfg.auth.token_public_key.empty())
+      fail("auth.token_public_key", "\"edge\" needs the primary's token public key (`cohort keys public` on the primary)");
   }
+  if (!cfg.auth.token_public_key.empty() &&
+      (cfg.auth.token_public_key.size() != 64 || cfg.auth.token_public_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+    fail("auth.token_public_key", "must be 64 hex digits (`cohort keys public` on the primary)");
   check_range("drops.file_max_bytes", static_cast<std::int64_t>(cfg.drops.file_max_bytes), 1024, 4ll << 30);
   check_range("attendance.min_minutes", cfg.attendance.min_minutes, 1, 600);
   if (cfg.streaming.video != "auto" && cfg.streaming.video != "copy" && cfg.streaming.video != "h264")
@@ -213,6 +222,7 @@ void validate(const config& cfg) {
   check_range("chat.history_messages", cfg.chat.history_messages, 50, 100000);
   check_range("chat.history_hours", cfg.chat.history_hours, 1, 720);
   check_range("chat.ws_queue_max_bytes", cfg.chat.ws_queue_max_bytes, 65536, 64 << 20);
+  check_range("chat.sockets_per_token", cfg.chat.sockets_per_token, 1, 1000);
   if (!cfg.bus.redis_url.empty() && cfg.bus.redis_url.rfind("redis://", 0) != 0)
     fail("bus.redis_url", "must be a redis://host[:port][/db] URL");
   if (!cfg.auth.admin_token.empty() && cfg.auth.admin_token.size() < 16)
@@ -239,7 +249,8 @@ command_line parse_command_line(int argc, const char* const argv[]) {
       "       cohort routes [access]                list the HTTP routes [and who may call them]\n"
       "       cohort organizer add --email E        create a console account (password from the prompt or stdin)\n"
       "       cohort organizer password --email E   set a new password (ends its sessions)\n"
-      "       cohort organizer list | remove --email E\nOptions");
+      "       cohort organizer list | remove --email E\n"
+      "       cohort keys public                    print the token public key an edge needs (auth.token_public_key)\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(), "TOML configuration file (see config/cohort.toml)")
@@ -277,8 +288,8 @@ command_line parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("help")) { out.command = "help"; return out; }
   if (vm.count("command")) {
     out.command = vm["command"].as<std::string>();
-    if (out.command != "serve" && out.command != "routes" && out.command != "organizer")
-      throw config_error("command line: unknown command \"" + out.command + "\" (serve, routes, organizer)");
+    if (out.command != "serve" && out.command != "routes" && out.command != "organizer" && out.command != "keys")
+      throw config_error("command line: unknown command \"" + out.command + "\" (serve, routes, organizer, keys)");
   }
   if (vm.count("action")) out.action = vm["action"].as<std::string>();
   if (out.command == "organizer") {
@@ -287,6 +298,8 @@ command_line parse_command_line(int argc, const char* const argv[]) {
       throw config_error("command line: organizer needs one of add, password, list, remove (got \"" + out.action + "\")");
     if (out.action != "list" && !vm.count("email"))
       throw config_error("command line: organizer " + out.action + " needs --email");
+  } else if (out.command == "keys") {
+    if (out.action != "public") throw config_error("command line: keys needs \"public\" (got \"" + out.action + "\")");
   } else if (out.command == "routes" && (out.action.empty() || out.action == "access")) {
     // `cohort routes access` adds who may call each route
   } else if (!out.action.empty()) {

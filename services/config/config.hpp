@@ -43,9 +43,10 @@ struct storage_config {
 
 struct auth_config {
   std::string admin_token;            // empty = env COHORT_ADMIN_TOKEN, else generated in data_dir
-  std::string token_secret;           // empty = generated in data_dir (edge nodes will share it)
+  std::string token_secret;           // primary: the master secret every key derives from; empty = generated in data_dir
   int session_hours = 12;             // an organizer's console login lasts this long
   int login_attempts_per_minute = 5;  // failed logins per account and per IP before 429
+  std::string token_public_key;       // edge: the primary's token public key (64 hex; `cohort keys public`)
 };
 
 struct chat_config {
@@ -55,6 +56,7 @@ struct chat_config {
   int history_messages = 1000;        // catch-up history per room
   int history_hours = 24;
   int ws_queue_max_bytes = 1 << 20;   // per connection; a slower consumer is closed (1008)
+  int sockets_per_token = 5;          // open chat sockets per registrant token on one node; more get 429
 };
 
 struct bus_config {
@@ -129,8 +131,8 @@ class config_error : public std::runtime_error {
 // What the command line asked for besides the configuration itself.
 struct command_line {
   config cfg;
-  std::string command = "serve";      // serve | routes | organizer | help
-  std::string action;                 // organizer: add | password | list | remove
+  std::string command = "serve";      // serve | routes | organizer | keys | help
+  std::string action;                 // organizer: add | password | list | remove; keys: public
   std::string email;                  // organizer add/password/remove
   std::string help_text;
 };

@@ -46,7 +46,7 @@ email_service::email_service(email_service_options o, store::sqlite_writer& writ
   mo.public_url = o.public_url;
   mo.host = mail_host(o.public_url);
   mo.from = {c.from_name, c.from_address.empty() ? "webinars@" + mo.host : c.from_address};
-  mo.link_secret = o.link_secret;
+  mo.keys = std::move(o.keys);
   mo.reminder_offsets_seconds.clear();
   for (int m : c.reminder_minutes) mo.reminder_offsets_seconds.push_back(std::int64_t{m} * 60);
   const auto envelope_from = mo.from.address;

@@ -23,7 +23,7 @@ struct email_service_options {
   std::filesystem::path data_dir;         // the database and the .eml folder live here
   std::filesystem::path templates_dir;    // used when settings.templates_dir is empty
   std::string public_url;                 // base of every link, no trailing slash
-  std::string link_secret;                // the token secret (seals join links, signs unsubscribe links)
+  link_keys keys;                         // seal join links, sign unsubscribe links (from the key ring)
 };
 
 class email_service {

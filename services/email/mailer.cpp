@@ -81,8 +81,9 @@ std::string derive(std::string_view secret, std::string_view purpose) {
 mailer::mailer(mailer_options options, template_set templates)
     : options_(std::move(options)), templates_(std::move(templates)) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium could not start");
-  seal_key_ = derive(options_.link_secret, "cohort email: sealed join links");
-  unsub_key_ = derive(options_.link_secret, "cohort email: unsubscribe links");
+  const auto& k = options_.keys;
+  seal_key_ = k.seal.empty() ? derive(options_.link_secret, "cohort email: sealed join links") : k.seal;
+  unsub_key_ = k.unsubscribe.empty() ? derive(options_.link_secret, "cohort email: unsubscribe links") : k.unsubscribe;
 }
 
 std::string mailer::seal(const std::string& token) const {
@@ -95,12 +96,20 @@ std::string mailer::seal(const std::string& token) const {
 }
 
 std::optional<std::string> mailer::unseal(const std::string& sealed) const {
+  // Links sealed before the key split open with the legacy key; their c1 token goes out renewed.
+  if (auto token = unseal_with(sealed, seal_key_)) return token;
+  auto token = options_.keys.legacy_seal.empty() ? std::nullopt : unseal_with(sealed, options_.keys.legacy_seal);
+  if (token && options_.keys.renew_token) token = options_.keys.renew_token(*token);
+  return token;
+}
+
+std::optional<std::string> mailer::unseal_with(const std::string& sealed, const std::string& key) {
   if (sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) return std::nullopt;
   const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
   std::string out(sealed.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
   if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()), nonce + crypto_secretbox_NONCEBYTES,
                                  sealed.size() - crypto_secretbox_NONCEBYTES, nonce,
-                                 reinterpret_cast<const unsigned char*>(seal_key_.data())) != 0)
+                                 reinterpret_cast<const unsigned char*>(key.data())) != 0)
     return std::nullopt;  // sealed under another secret
   return out;
 }
@@ -150,7 +159,11 @@ std::string mailer::one_click_url(std::int64_t registration_id) const {
 }
 
 bool mailer::unsubscribe_signature_ok(std::int64_t registration_id, std::string_view sig) const {
-  return http::constant_time_equal(signature(registration_id), sig);
+  if (http::constant_time_equal(signature(registration_id), sig)) return true;
+  // Links in mails sent before the key split (see README, Security model).
+  const auto& legacy = options_.keys.legacy_unsubscribe;
+  return !legacy.empty() &&
+         http::constant_time_equal(http::base64url(http::hmac_sha256(legacy, std::to_string(registration_id))).substr(0, 22), sig);
 }
 
 attachment mailer::invitation(const recipient& r, bool cancel, std::int64_t sequence, std::int64_t now) const {

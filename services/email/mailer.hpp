@@ -6,8 +6,8 @@
 // thread, so a signup costs the writer one short insert, not a MIME message and a calendar.
 //
 // Links in later mails (reminders, promotions, drop notices) need the registrant's token, which
-// the database otherwise keeps only as a hash: the signup seals it (libsodium secretbox under a
-// key derived from the token secret) into registration_links.
+// the database otherwise keeps only as a hash: the signup seals it (libsodium secretbox under the
+// key ring's join-link key) into registration_links.
 #pragma once
 
 #include "email/mime.hpp"
@@ -16,18 +16,28 @@
 #include "store/sqlite.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace cohort::email {
 
+// The mailer's keys, from the key ring (gateway/key_ring.hpp): it never sees the master secret.
+struct link_keys {
+  std::string seal;          // 32 bytes: seals join links
+  std::string unsubscribe;   // signs unsubscribe links
+  std::string legacy_seal, legacy_unsubscribe;  // before the key split: those links still open and verify
+  std::function<std::string(const std::string&)> renew_token;  // a legacy c1 token -> c2 for the next mail
+};
+
 struct mailer_options {
   std::string public_url;  // base of every link, no trailing slash
   mailbox from;
   std::string host;        // the domain of Message-IDs and calendar UIDs
-  std::string link_secret; // the token secret: seals join links, signs unsubscribe links
+  std::string link_secret; // when `keys` is empty (tests): the seal and unsubscribe keys are derived from it
   std::vector<std::int64_t> reminder_offsets_seconds{24 * 3600, 3600};
+  link_keys keys;
 };
 
 class mailer {
@@ -92,6 +102,7 @@ class mailer {
   std::string cancel_url(const recipient& r) const;
   std::string seal(const std::string& token) const;
   std::optional<std::string> unseal(const std::string& sealed) const;
+  static std::optional<std::string> unseal_with(const std::string& sealed, const std::string& key);
 
   mailer_options options_;
   template_set templates_;

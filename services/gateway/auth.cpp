@@ -4,13 +4,15 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include <stdexcept>
 
 namespace cohort::http {
 namespace {
 
-constexpr std::string_view prefix = "c1.";
+constexpr std::string_view prefix = "c2.";
+constexpr std::string_view legacy_prefix = "c1.";
 constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 void put_u64(std::string& out, std::uint64_t v) {
@@ -21,6 +23,19 @@ std::uint64_t get_u64(std::string_view in) {
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
   return v;
+}
+
+// The claims of a payload whose signature was checked.
+std::optional<identity> claims(std::string_view payload_b64) {
+  const auto payload = base64url_decode(payload_b64);
+  if (!payload || payload->size() < 32 || payload->size() > 32 + token_verifier::max_name_bytes) return std::nullopt;
+  identity who;
+  who.role = identity::kind::registrant;
+  who.registration_id = static_cast<std::int64_t>(get_u64(*payload));
+  who.webinar_id = static_cast<std::int64_t>(get_u64(std::string_view(*payload).substr(8)));
+  who.token_nonce_hash = sha256(std::string_view(*payload).substr(16, 16));
+  who.name = payload->substr(32);
+  return who;
 }
 
 }  // namespace
@@ -106,7 +121,46 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string token_codec::mac(std::string_view signed_part) const { return hmac_sha256(secret_, signed_part); }
+token_verifier::token_verifier(std::string public_key, std::string legacy_secret)
+    : public_key_(std::move(public_key)), legacy_secret_(std::move(legacy_secret)) {
+  if (public_key_.size() != crypto_sign_PUBLICKEYBYTES) throw std::invalid_argument("a token public key is 32 bytes");
+  if (sodium_init() < 0) throw std::runtime_error("libsodium could not start");
+}
+
+std::optional<identity> token_verifier::verify(std::string_view token) const {
+  if (token.size() > max_token_chars) return std::nullopt;
+  const bool legacy = token.substr(0, legacy_prefix.size()) == legacy_prefix;
+  if (token.substr(0, prefix.size()) != prefix && !(legacy && !legacy_secret_.empty())) return std::nullopt;
+  const auto dot = token.rfind('.');
+  if (dot == std::string_view::npos || dot <= prefix.size()) return std::nullopt;
+  const auto signed_part = token.substr(0, dot);
+  const auto given = base64url_decode(token.substr(dot + 1));
+  if (!given) return std::nullopt;
+  if (legacy) {
+    if (!constant_time_equal(*given, hmac_sha256(legacy_secret_, signed_part))) return std::nullopt;
+  } else if (given->size() != crypto_sign_BYTES ||
+             crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(given->data()),
+                                         reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(),
+                                         reinterpret_cast<const unsigned char*>(public_key_.data())) != 0) {
+    return std::nullopt;
+  }
+  return claims(signed_part.substr(prefix.size()));
+}
+
+token_codec::token_codec(const key_ring& keys) : token_verifier(keys.token_public_key, keys.legacy_token_key) {
+  secret_key_.resize(crypto_sign_SECRETKEYBYTES);
+  std::string pk(crypto_sign_PUBLICKEYBYTES, '\0');
+  crypto_sign_seed_keypair(reinterpret_cast<unsigned char*>(pk.data()), reinterpret_cast<unsigned char*>(secret_key_.data()),
+                           reinterpret_cast<const unsigned char*>(keys.token_signing_seed.data()));
+}
+
+std::string token_codec::sign(std::string_view payload) const {
+  std::string token = std::string(prefix) + base64url(payload);
+  std::string sig(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr, reinterpret_cast<const unsigned char*>(token.data()),
+                       token.size(), reinterpret_cast<const unsigned char*>(secret_key_.data()));
+  return token + "." + base64url(sig);
+}
 
 token_codec::issued token_codec::issue(std::int64_t registration_id, std::int64_t webinar_id, std::string_view name) const {
   const std::string nonce = random_bytes(16);
@@ -115,30 +169,16 @@ token_codec::issued token_codec::issue(std::int64_t registration_id, std::int64_
   put_u64(payload, static_cast<std::uint64_t>(webinar_id));
   payload += nonce;
   payload += name.substr(0, max_name_bytes);
-  std::string token = std::string(prefix) + base64url(payload);
-  token += "." + base64url(mac(token));
-  return issued{std::move(token), sha256(nonce)};
+  return issued{sign(payload), sha256(nonce)};
 }
 
-std::optional<identity> token_codec::verify(std::string_view token) const {
-  if (token.size() > max_token_chars || token.substr(0, prefix.size()) != prefix) return std::nullopt;
+std::string token_codec::reissue(const std::string& token) const {
+  if (token.substr(0, legacy_prefix.size()) != legacy_prefix || !verify(token)) return token;
   const auto dot = token.rfind('.');
-  if (dot <= prefix.size()) return std::nullopt;
-  const auto signed_part = token.substr(0, dot);
-  const auto given_mac = base64url_decode(token.substr(dot + 1));
-  if (!given_mac || !constant_time_equal(*given_mac, mac(signed_part))) return std::nullopt;
-  const auto payload = base64url_decode(signed_part.substr(prefix.size()));
-  if (!payload || payload->size() < 32 || payload->size() > 32 + max_name_bytes) return std::nullopt;
-  identity who;
-  who.role = identity::kind::registrant;
-  who.registration_id = static_cast<std::int64_t>(get_u64(*payload));
-  who.webinar_id = static_cast<std::int64_t>(get_u64(std::string_view(*payload).substr(8)));
-  who.token_nonce_hash = sha256(std::string_view(*payload).substr(16, 16));
-  who.name = payload->substr(32);
-  return who;
+  return sign(*base64url_decode(std::string_view(token).substr(legacy_prefix.size(), dot - legacy_prefix.size())));
 }
 
-identity authenticate(std::string_view bearer, std::string_view admin_token, const token_codec& codec) {
+identity authenticate(std::string_view bearer, std::string_view admin_token, const token_verifier& tokens) {
   if (bearer.empty()) return {};
   // Hash both sides so the comparison time does not even depend on the admin token's length.
   if (!admin_token.empty() && constant_time_equal(sha256(bearer), sha256(admin_token))) {
@@ -146,7 +186,7 @@ identity authenticate(std::string_view bearer, std::string_view admin_token, con
     who.role = identity::kind::organizer;
     return who;
   }
-  if (auto who = codec.verify(bearer)) return *who;
+  if (auto who = tokens.verify(bearer)) return *who;
   throw api_error(401, "unauthorized", "the bearer token is not valid");
 }
 

@@ -120,6 +120,12 @@ std::string registry::render() const {
   out += "# HELP cohort_chat_rejected_total chat.send refused (rate limit, mute, invalid text).\n";
   out += "# TYPE cohort_chat_rejected_total counter\n";
   out += "cohort_chat_rejected_total " + std::to_string(chat_rejected.value()) + "\n";
+  out += "# HELP cohort_chat_sockets_per_token_refused_total Chat sockets refused: the token already holds chat.sockets_per_token on this node.\n";
+  out += "# TYPE cohort_chat_sockets_per_token_refused_total counter\n";
+  out += "cohort_chat_sockets_per_token_refused_total " + std::to_string(chat_sockets_per_token_refused.value()) + "\n";
+  out += "# HELP cohort_chat_revocations_stale_refused_total Chat sockets an edge refused while its revocation list lacked the primary's generation marker.\n";
+  out += "# TYPE cohort_chat_revocations_stale_refused_total counter\n";
+  out += "cohort_chat_revocations_stale_refused_total " + std::to_string(chat_revocations_stale_refused.value()) + "\n";
   out += "# HELP cohort_rtmp_refused_total RTMP connections closed before any media: unknown key, second publisher, malformed.\n";
   out += "# TYPE cohort_rtmp_refused_total counter\n";
   out += "cohort_rtmp_refused_total " + std::to_string(rtmp_refused.value()) + "\n";

@@ -78,6 +78,8 @@ struct registry {
   counter ws_slow_consumer_closes;           // closed because the outgoing queue was full
   counter chat_messages;                     // chat messages accepted and sequenced
   counter chat_rejected;                     // chat.send refused (rate limit, mute, invalid)
+  counter chat_sockets_per_token_refused;    // upgrades refused: the token already holds chat.sockets_per_token sockets here
+  counter chat_revocations_stale_refused;    // edge: upgrades refused while its revocation list is not confirmed
   counter rtmp_refused;                      // RTMP connections closed before media (bad key, ...)
   counter rtmp_publishes;                    // publishes accepted
 

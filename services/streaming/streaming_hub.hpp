@@ -44,7 +44,7 @@ struct hub_context {
   store::reader_pool* readers = nullptr;
   chat::chat_bus* bus = nullptr;
   http::authenticator authenticate;
-  std::string url_secret;               // signs segment URLs (the token secret)
+  std::string url_secret;               // signs segment URLs (key_ring::segment_url_key)
   std::filesystem::path recordings_dir; // data/recordings
   ffmpeg_options ffmpeg;
   std::string rtmp_public_url;          // what OBS is told, e.g. rtmp://host:1935/live

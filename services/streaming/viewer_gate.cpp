@@ -9,6 +9,10 @@ using http::api_error;
 
 namespace {
 constexpr std::int64_t url_window_seconds = 600;
+// signed_query never issues an expiry further ahead than two windows; a minute of clock slack
+// between nodes on top. A signature further out was not made by this gate's rules (a leaked key
+// must not yield a URL that works for ever).
+constexpr std::int64_t max_expiry_ahead_seconds = 2 * url_window_seconds + 60;
 }
 
 http::identity viewer_gate::check(const http::request& req, std::int64_t webinar_id) const {
@@ -41,7 +45,8 @@ void viewer_gate::check_signature(const http::request& req, std::int64_t webinar
   } catch (const std::exception&) {
     throw api_error(401, "unauthorized", "bad signature");
   }
-  if (e < registration::unix_now() || !http::constant_time_equal(*sig, signature(webinar_id, scope, e)))
+  const auto now = registration::unix_now();
+  if (e < now || e > now + max_expiry_ahead_seconds || !http::constant_time_equal(*sig, signature(webinar_id, scope, e)))
     throw api_error(403, "forbidden", "the URL is expired or not signed for this webinar");
 }
 

@@ -2,7 +2,9 @@
 // registration is active and seated (not waitlisted), or the organizer — checked on every
 // playlist fetch. Segments are not checked per person: their URLs carry a signature per
 // webinar, scope ("live" / "replay") and 10-minute window, the same for every viewer, so a CDN
-// (or an edge) can cache them; a leaked URL stops working within 20 minutes.
+// (or an edge) can cache them; a leaked URL stops working within 20 minutes, and a signature
+// whose expiry is more than 21 minutes ahead is refused. The key is the key ring's segment-URL
+// key, used for nothing else.
 #pragma once
 
 #include "gateway/auth.hpp"

@@ -1,15 +1,16 @@
 // A primary and an edge on one real redis-server. The edge has no database: it checks registrant tokens by their
-// signature (shared auth.token_secret) against the revocation list the primary keeps in Redis, redirects /api to
-// the primary, and serves /ws. One chat across both nodes, the transcript and attendance written by the primary,
-// drops pushed on both nodes, bans / cancellations / mutes reaching edge clients, state loaded from Redis by an
-// edge started late, and the edge's start-up check for the token secret.
+// Ed25519 signature (auth.token_public_key: it holds no key that mints one) against the revocation list the primary
+// keeps in Redis, redirects /api to the primary, and serves /ws. One chat across both nodes, the transcript and
+// attendance written by the primary, drops pushed on both nodes, bans / cancellations / mutes reaching edge clients,
+// state loaded from Redis by an edge started late, the edge's start-up checks for its keys, legacy c1 tokens, and
+// the cap on sockets per token.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHmac } from 'node:crypto';
 import { startServer, api, cohortBin } from '../support/server.mjs';
 import { startRedis } from '../support/redis.mjs';
 import { assertError, sleep } from '../support/http.mjs';
@@ -19,7 +20,7 @@ import { parseCsv } from '../support/csv.mjs';
 const LISTENING = /listening on (http:\/\/[^\s]+)/;   // the contract's start-up regex (tests/support/server.mjs)
 const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-let redis, primary, edge, config;
+let redis, primary, edge, config, edgeConfig, publicKey;
 const secret = randomBytes(32).toString('hex');
 const clients = new Set();
 const servers = [];
@@ -31,10 +32,10 @@ function configFile(text) {
   return file;
 }
 
-// An edge: the primary's token secret (config) and admin token, Redis, and where the primary is.
+// An edge: the primary's token public key (config) and admin token, Redis, and where the primary is.
 async function startEdge(extraArgs = []) {
   const e = await startServer({
-    args: ['--config', config, '--redis', redis.url, '--role', 'edge', '--primary', primary.url, ...extraArgs],
+    args: ['--config', edgeConfig, '--redis', redis.url, '--role', 'edge', '--primary', primary.url, ...extraArgs],
     adminToken: primary.adminToken,
   });
   servers.push(e);
@@ -46,6 +47,8 @@ before(async () => {
   config = configFile(`[auth]\ntoken_secret = "${secret}"\n\n[attendance]\nmin_minutes = 1\n`);
   primary = await startServer({ args: ['--config', config, '--redis', redis.url] });
   servers.push(primary);
+  publicKey = execFileSync(cohortBin, ['keys', 'public', '--config', config], { encoding: 'utf8' }).trim();
+  edgeConfig = configFile(`[auth]\ntoken_public_key = "${publicKey}"\n\n[attendance]\nmin_minutes = 1\n`);
   edge = await startEdge();
   await waitReady(primary);
   await waitReady(edge);
@@ -449,8 +452,8 @@ test('an edge started after a drop was released gives it in hello (state loaded 
   }
 });
 
-test('an edge without auth.token_secret refuses to start: exit 2, the message names auth.token_secret', async () => {
-  const proc = spawn(cohortBin, ['--listen', '127.0.0.1:0', '--role', 'edge', '--redis', redis.url, '--primary', primary.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function edgeStartFails(args) {
+  const proc = spawn(cohortBin, ['--listen', '127.0.0.1:0', '--role', 'edge', '--redis', redis.url, '--primary', primary.url, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '', stdout = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   proc.stdout.on('data', (d) => { stdout += d; });
@@ -458,8 +461,81 @@ test('an edge without auth.token_secret refuses to start: exit 2, the message na
   const code = await new Promise((resolve) => proc.on('exit', (c, sig) => resolve(c ?? sig)));
   clearTimeout(timer);
   assert.equal(code, 2, `exit ${code}; stdout ${stdout} stderr ${stderr}`);
-  assert.match(stderr, /auth\.token_secret/);
   assert.doesNotMatch(stdout, /listening/);
+  return stderr;
+}
+
+test('an edge without auth.token_public_key refuses to start: exit 2, the message names auth.token_public_key', async () => {
+  assert.match(await edgeStartFails([]), /auth\.token_public_key/);
+});
+
+test('an edge given the master secret (which mints tokens) refuses to start: exit 2, the message names auth.token_secret', async () => {
+  const withSecret = configFile(`[auth]\ntoken_secret = "${secret}"\ntoken_public_key = "${publicKey}"\n`);
+  assert.match(await edgeStartFails(['--config', withSecret]), /auth\.token_secret/);
+});
+
+test('the primary prints the token public key at start, the same as `cohort keys public`; it is not the secret', () => {
+  assert.match(publicKey, /^[0-9a-f]{64}$/);
+  assert.match(primary.stdout + primary.stderr, new RegExp(`token public key ${publicKey}`));
+  assert.ok(!publicKey.includes(secret) && !secret.includes(publicKey));
+});
+
+// The claims of a (c2) token re-signed the way every node with the shared secret could before: "c1.", HMAC-SHA256.
+function legacyToken(token, key = secret) {
+  const [, payload] = token.split('.');
+  const signed = `c1.${payload}`;
+  return `${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
+}
+
+test('a c1 token made with the old shared secret is refused by the edge (401) and still accepted by the primary', async () => {
+  const room = await newWebinar();
+  const ivy = await register(room, 'Ivy');
+  assert.match(ivy.token, /^c2\./);
+  const old = legacyToken(ivy.token);
+  assertError(await refusal(edge, { token: old }), 401, 'unauthorized', undefined, 'c1 on the edge');
+  assertError(await api(edge, 'GET', `/ws?token=${old}`), 401, 'unauthorized', undefined, 'plain GET /ws, c1 on the edge');
+  // The primary has the master secret: links mailed before the upgrade keep working there.
+  const me = await api(primary, 'GET', '/api/me', { token: old });
+  assert.equal(me.status, 200, JSON.stringify(me.body));
+  assert.equal(me.body.id, ivy.id);
+  const onPrimary = await join(primary, { ...ivy, token: old });
+  assert.equal(onPrimary.hello.me.id, ivy.id);
+  // The c2 token works on both.
+  await join(edge, ivy);
+});
+
+test('a c2 token signed by another key pair is refused on both nodes', async () => {
+  const room = await newWebinar();
+  const ivy = await register(room, 'Ivy');
+  const [head, payload] = ivy.token.split('.');
+  const forged = `${head}.${payload}.${randomBytes(64).toString('base64url')}`;
+  assertError(await refusal(edge, { token: forged }), 401, 'unauthorized', undefined, 'forged c2 on the edge');
+  assertError(await refusal(primary, { token: forged }), 401, 'unauthorized', undefined, 'forged c2 on the primary');
+});
+
+test('chat.sockets_per_token (default 5) caps one token\'s sockets on each node: the 6th gets 429, closing one frees a slot', async () => {
+  const room = await newWebinar();
+  const kim = await register(room, 'Kim');
+  const other = await register(room, 'Other');
+  for (const node of [primary, edge]) {
+    const open = [];
+    for (let i = 0; i < 5; i++) open.push(await join(node, kim));
+    assertError(await refusal(node, { token: kim.token }), 429, 'too_many_sockets', undefined, `6th socket on ${node === edge ? 'edge' : 'primary'}`);
+    await join(node, other);  // another token is not affected
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    assert.match(metrics, /^cohort_chat_sockets_per_token_refused_total [1-9]/m);
+    const closing = open.pop();
+    await closing.close();
+    clients.delete(closing);
+    let again;
+    for (const end = Date.now() + 3000; ;) {
+      again = await api(node, 'GET', `/ws?token=${kim.token}`);
+      if (again.status !== 429 || Date.now() > end) break;
+      await sleep(50);
+    }
+    assert.equal(again.status, 426, 'a slot is free again once a socket closed');
+    await join(node, kim);
+  }
 });
 
 test('a mute survives a restart of a single node without Redis (stored in SQLite)', async () => {

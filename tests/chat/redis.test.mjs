@@ -1,6 +1,6 @@
 // Two cohort nodes on one Redis act as one chat room: node A is the primary (database, API),
-// node B an edge (no database: registrant tokens checked by signature with the shared
-// auth.token_secret, /api redirected to A). One order (seq) across nodes, catch-up through either
+// node B an edge (no database: registrant tokens checked by signature with the primary's
+// auth.token_public_key, /api redirected to A). One order (seq) across nodes, catch-up through either
 // node, moderation on the primary reaching clients of the edge, and recovery when Redis is killed
 // and comes back empty. Real redis-server, real nodes, real sockets.
 import { test, before, after } from 'node:test';
@@ -9,7 +9,8 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, api } from '../support/server.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, api, cohortBin } from '../support/server.mjs';
 import { startRedis } from '../support/redis.mjs';
 import { connect } from '../support/ws.mjs';
 
@@ -18,13 +19,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   redis = await startRedis();
-  // A flood limit loose enough for the 1000-message test, and the token secret both nodes share.
-  const config = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-redis-')), 'cohort.toml');
-  writeFileSync(config, `[chat]\nflood_messages = 200\nflood_window_ms = 1000\n\n[auth]\ntoken_secret = "${randomBytes(32).toString('hex')}"\n`);
-  const args = ['--config', config, '--redis', redis.url];
-  a = await startServer({ args });
+  // A flood limit loose enough for the 1000-message test; the primary's master secret, and for
+  // the edge only the public key derived from it.
+  const dir = mkdtempSync(path.join(tmpdir(), 'cohort-redis-'));
+  const config = path.join(dir, 'cohort.toml');
+  const chat = `[chat]\nflood_messages = 200\nflood_window_ms = 1000\n`;
+  writeFileSync(config, `${chat}\n[auth]\ntoken_secret = "${randomBytes(32).toString('hex')}"\n`, { mode: 0o600 });
+  const publicKey = execFileSync(cohortBin, ['keys', 'public', '--config', config], { encoding: 'utf8' }).trim();
+  const edgeConfig = path.join(dir, 'edge.toml');
+  writeFileSync(edgeConfig, `${chat}\n[auth]\ntoken_public_key = "${publicKey}"\n`);
+  a = await startServer({ args: ['--config', config, '--redis', redis.url] });
   // The second node is an edge: no database of its own, the primary's admin token for the organizer.
-  b = await startServer({ args: [...args, '--role', 'edge', '--primary', a.url], adminToken: a.adminToken });
+  b = await startServer({ args: ['--config', edgeConfig, '--redis', redis.url, '--role', 'edge', '--primary', a.url], adminToken: a.adminToken });
   const res = await api(a, 'POST', '/api/webinars', {
     token: a.adminToken,
     body: { title: 'Two nodes', weekly: { first_starts_at: '2030-01-07T18:00:00Z', count: 2 } },

@@ -38,8 +38,8 @@ json::object drop_frame(std::int64_t id, std::int64_t released_at, std::optional
   return frame;
 }
 
-chat_identity registrant(std::int64_t id) { return chat_identity{id, "Person " + std::to_string(id), "registrant"}; }
-chat_identity organizer() { return chat_identity{0, "Host", "organizer"}; }
+chat_identity registrant(std::int64_t id) { return chat_identity{id, "Person " + std::to_string(id), "registrant", {}}; }
+chat_identity organizer() { return chat_identity{0, "Host", "organizer", {}}; }
 
 std::vector<std::int64_t> ids_of(const json::array& drops) {
   std::vector<std::int64_t> out;

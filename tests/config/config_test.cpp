@@ -308,9 +308,9 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55, true};
   cfg.limits = {1111, 2222, 33, 44};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
-  cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed", 99, 99};
+  cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed", 99, 99, std::string(64, 'c')};
   cfg.bus.redis_url = "redis://changed.example:1";
-  cfg.chat = {9, 999, 99, 99, 9, 99999};
+  cfg.chat = {9, 999, 99, 99, 9, 99999, 99};
   cfg.email = {"changed.example", 25, "none", "u", "p", "N", "a@changed.example", "/changed", {5}, 9};
   cfg.registration = {77, 777, true, 7.5};
   cohort::apply_toml(cfg, text, "config/cohort.toml");
@@ -341,7 +341,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(batch_max == defaults.storage.batch_max);
   CHECK(reader_connections == defaults.storage.reader_connections);
 
-  const auto& [admin_token, token_secret, session_hours, login_attempts_per_minute] = cfg.auth;
+  const auto& [admin_token, token_secret, session_hours, login_attempts_per_minute, token_public_key] = cfg.auth;
+  CHECK(token_public_key == defaults.auth.token_public_key);
   CHECK(admin_token == defaults.auth.admin_token);
   CHECK(token_secret == defaults.auth.token_secret);
   CHECK(session_hours == defaults.auth.session_hours);
@@ -368,7 +369,9 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(session_after_minutes == defaults.streaming.session_after_minutes);
   CHECK(extra_360p == defaults.streaming.extra_360p);
 
-  const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes] = cfg.chat;
+  const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes,
+               sockets_per_token] = cfg.chat;
+  CHECK(sockets_per_token == defaults.chat.sockets_per_token);
   CHECK(flood_messages == defaults.chat.flood_messages);
   CHECK(flood_window_ms == defaults.chat.flood_window_ms);
   CHECK(flood_block_seconds == defaults.chat.flood_block_seconds);
@@ -425,10 +428,11 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
     CHECK_THAT(error_of([&] { apply(doc(hi + 1)); }), Contains(key));
     ++checked;
   }
-  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the six chat
-  // settings, the drop file limit, the attendance minutes, four streaming settings and the two
-  // login settings, the SMTP port and the first retry delay, the two signup rates
-  CHECK(checked == 27);
+  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the seven chat
+  // settings (sockets_per_token included), the drop file limit, the attendance minutes, four
+  // streaming settings and the two login settings, the SMTP port and the first retry delay, the
+  // two signup rates
+  CHECK(checked == 28);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
@@ -445,15 +449,26 @@ TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
                     Contains("server.allowed_origins"));
 }
 
-TEST_CASE("an edge node needs Redis, the primary's URL and the shared token secret", "[config]") {
+TEST_CASE("an edge node needs Redis, the primary's URL and the token public key, never the master secret", "[config]") {
   CHECK_THAT(error_of([] { parse({"--role", "relay"}); }), Contains("server.role"));
   CHECK_THAT(error_of([] { parse({"--role", "edge"}); }), Contains("bus.redis_url"));
   CHECK_THAT(error_of([] { parse({"--role", "edge", "--redis", "redis://127.0.0.1:6379"}); }), Contains("server.primary_url"));
   CHECK_THAT(error_of([] { parse({"--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"}); }),
-             Contains("auth.token_secret"));
+             Contains("auth.token_public_key"));
   CHECK_THAT(error_of([] { parse({"--primary", "ftp://p"}); }), Contains("server.primary_url"));
-  temp_toml secret("[auth]\ntoken_secret = \"0123456789abcdef0123456789abcdef\"\n");
-  const auto cl = parse({"--config", secret.path(), "--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"});
+  temp_toml secret("[auth]\ntoken_secret = \"0123456789abcdef0123456789abcdef\"\ntoken_public_key = \"" + std::string(64, 'a') + "\"\n");
+  CHECK_THAT(error_of([&] { parse({"--config", secret.path(), "--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"}); }),
+             Contains("auth.token_secret"));
+  temp_toml short_key("[auth]\ntoken_public_key = \"abc\"\n");
+  CHECK_THAT(error_of([&] { parse({"--config", short_key.path()}); }), Contains("auth.token_public_key"));
+  temp_toml public_key("[auth]\ntoken_public_key = \"" + std::string(64, 'a') + "\"\n\n[chat]\nsockets_per_token = 2\n");
+  const auto cl = parse({"--config", public_key.path(), "--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"});
+  CHECK(cl.cfg.chat.sockets_per_token == 2);
+  CHECK(config{}.chat.sockets_per_token == 5);
+  temp_toml no_sockets("[chat]\nsockets_per_token = 0\n");
+  CHECK_THAT(error_of([&] { parse({"--config", no_sockets.path()}); }), Contains("chat.sockets_per_token"));
+  CHECK(parse({"keys", "public"}).command == "keys");
+  CHECK_THAT(error_of([] { parse({"keys", "private"}); }), Contains("keys"));
   CHECK(cl.cfg.server.role == "edge");
   CHECK(cl.cfg.server.primary_url == "http://p:8080");
 }

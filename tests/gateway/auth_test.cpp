@@ -16,19 +16,20 @@ using namespace cohort::http;
 const std::string secret = "0123456789abcdef0123456789abcdef";
 const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-// "c1.<payload>.<mac>" split into its two base64url parts.
+// "c2.<payload>.<sig>" split into its two base64url parts.
 struct token_parts {
   std::string payload, mac;
 };
 
 token_parts split(const std::string& token) {
-  REQUIRE(token.rfind("c1.", 0) == 0);
+  REQUIRE(token.rfind("c2.", 0) == 0);
   const auto dot = token.rfind('.');
   REQUIRE(dot > 3);
   return {token.substr(3, dot - 3), token.substr(dot + 1)};
 }
 
-// Signs `payload_bytes` as the server would, so malformed payloads can carry a valid MAC.
+// Signs `payload_bytes` as the server did before the key split ("c1.", HMAC under the master
+// secret), so malformed payloads can carry a valid MAC and legacy tokens can be made.
 std::string sign(const std::string& key, const std::string& payload_bytes) {
   const std::string signed_part = "c1." + base64url(payload_bytes);
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -111,7 +112,7 @@ TEST_CASE("token_codec round-trips the ids of the token it issued", "[gateway]")
   for (const auto& [registration, webinar] : ids) {
     const auto issued = codec.issue(registration, webinar);
     INFO(issued.token);
-    CHECK(issued.token.rfind("c1.", 0) == 0);
+    CHECK(issued.token.rfind("c2.", 0) == 0);
     CHECK(issued.token.size() <= 200);
     CHECK(issued.token.find_first_not_of(alphabet + ".") == std::string::npos);  // safe in a URL fragment
     const auto who = codec.verify(issued.token);
@@ -181,7 +182,7 @@ TEST_CASE("token_codec rejects a token with any character of its payload or MAC 
   const auto parts = split(token);
   auto payload = *base64url_decode(parts.payload);
   payload.replace(0, 8, u64(13));
-  CHECK_FALSE(codec.verify("c1." + base64url(payload) + "." + parts.mac));
+  CHECK_FALSE(codec.verify("c2." + base64url(payload) + "." + parts.mac));
 }
 
 TEST_CASE("token_codec accepts exactly one spelling of a token", "[gateway]") {
@@ -213,14 +214,14 @@ TEST_CASE("token_codec rejects garbage and malformed tokens", "[gateway]") {
   const auto good = codec.issue(3, 4).token;
   const auto parts = split(good);
   for (const std::string& bad : {std::string(), std::string("c1."), std::string("c1.."), std::string("c1.abc"), std::string("c1.abc.def"),
-                                std::string("Bearer ") + good, "c2" + good.substr(2), good.substr(3), good + ".", good + "=",
-                                good + "A", "c1." + parts.payload + "." + parts.mac + "." + parts.mac,
-                                "c1." + parts.payload + "." + std::string(250, 'A'), std::string("\xff\xfe"),
-                                "c1." + parts.payload + ".", "c1.." + parts.mac}) {
+                                std::string("Bearer ") + good, "c1" + good.substr(2), "c3" + good.substr(2), good.substr(3), good + ".", good + "=",
+                                good + "A", "c2." + parts.payload + "." + parts.mac + "." + parts.mac,
+                                "c2." + parts.payload + "." + std::string(250, 'A'), std::string("\xff\xfe"),
+                                "c2." + parts.payload + ".", "c2.." + parts.mac, std::string("c2."), std::string("c2..")}) {
     INFO("token \"" << bad << "\"");
     CHECK_FALSE(codec.verify(bad));
   }
-  // correctly signed, but the payload is shorter than 8 + 8 + 16 bytes, or its name too long
+  // correctly signed (legacy c1), but the payload is shorter than 8 + 8 + 16 bytes, or its name too long
   const auto valid_shape = sign(secret, u64(3) + u64(4) + std::string(16, 'n'));
   CHECK(codec.verify(valid_shape));
   CHECK_FALSE(codec.verify(sign(secret, u64(3) + u64(4) + std::string(15, 'n'))));
@@ -261,4 +262,86 @@ TEST_CASE("authenticate never matches an unset admin token", "[gateway]") {
   CHECK(authenticate("", "", codec).role == identity::kind::anonymous);
   CHECK_THROWS_AS(authenticate("anything", "", codec), api_error);
   CHECK(authenticate(codec.issue(1, 2).token, "", codec).role == identity::kind::registrant);
+}
+
+template <class T>
+constexpr bool can_issue = requires(const T& codec) { codec.issue(1, 2); };
+
+TEST_CASE("an edge's verifier holds only the public key: it verifies c2 tokens and cannot issue one", "[gateway]") {
+  static_assert(!can_issue<token_verifier>, "a verifier must not be able to mint tokens");
+  static_assert(can_issue<token_codec>);
+  const token_codec primary(secret);
+  const auto ring = key_ring::derive(secret);
+  const token_verifier edge(ring.token_public_key);
+  const auto issued = primary.issue(7, 3, "Ada");
+  const auto who = edge.verify(issued.token);
+  REQUIRE(who);
+  CHECK(who->registration_id == 7);
+  CHECK(who->webinar_id == 3);
+  CHECK(who->name == "Ada");
+  CHECK(who->token_nonce_hash == issued.nonce_hash);
+  // The public key is all it has: the master secret is not in it, and a c1 token made with the
+  // master secret (what a node holding the old shared secret could mint) is refused.
+  const auto legacy = sign(secret, u64(7) + u64(3) + std::string(16, 'n'));
+  CHECK(primary.verify(legacy));
+  CHECK_FALSE(edge.verify(legacy));
+  // Another key pair's signature is refused.
+  CHECK_FALSE(edge.verify(token_codec("another-secret-another-secret-xx").issue(7, 3).token));
+  // A flipped bit of the signature is refused.
+  auto tampered = issued.token;
+  tampered[tampered.size() - 5] = flipped(tampered[tampered.size() - 5], 0x20);
+  CHECK_FALSE(edge.verify(tampered));
+  CHECK_THROWS(token_verifier(std::string(31, 'k')));
+}
+
+TEST_CASE("the key ring derives one key per purpose, the same after a restart", "[gateway]") {
+  const auto a = key_ring::derive(secret);
+  const auto b = key_ring::derive(secret);
+  const std::vector<std::string> keys{a.token_signing_seed, a.token_public_key, a.segment_url_key, a.unsubscribe_key, a.join_link_key,
+                                      a.legacy_join_link_key, a.legacy_unsubscribe_key};
+  CHECK(std::set<std::string>(keys.begin(), keys.end()).size() == keys.size());
+  for (const auto& k : keys) {
+    CHECK(k.size() == 32);
+    CHECK(k.find(secret) == std::string::npos);
+  }
+  CHECK(a.token_signing_seed == b.token_signing_seed);
+  CHECK(a.token_public_key == b.token_public_key);
+  CHECK(a.segment_url_key == b.segment_url_key);
+  CHECK(a.unsubscribe_key == b.unsubscribe_key);
+  CHECK(a.join_link_key == b.join_link_key);
+  CHECK(a.legacy_token_key == secret);
+  // What mailer derived from the shared secret before the split: old links still open.
+  CHECK(a.legacy_join_link_key == hmac_sha256(secret, "cohort email: sealed join links"));
+  CHECK(a.legacy_unsubscribe_key == hmac_sha256(secret, "cohort email: unsubscribe links"));
+  const auto other = key_ring::derive("another-secret-another-secret-xx");
+  CHECK(other.token_public_key != a.token_public_key);
+  CHECK(other.segment_url_key != a.segment_url_key);
+  CHECK_THROWS(key_ring::derive(""));
+  CHECK(parse_public_key(hex(a.token_public_key)) == a.token_public_key);
+  CHECK(parse_public_key(hex(a.token_public_key).substr(2)).empty());
+  CHECK(parse_public_key(std::string(64, 'z')).empty());
+}
+
+TEST_CASE("a legacy c1 token verifies on the primary and is re-issued as c2 with the same claims", "[gateway]") {
+  const token_codec codec(secret);
+  const std::string nonce = "0123456789abcdef";
+  const auto legacy = sign(secret, u64(11) + u64(5) + nonce + "Bea");
+  const auto before = codec.verify(legacy);
+  REQUIRE(before);
+  CHECK(before->token_nonce_hash == sha256(nonce));
+  const auto renewed = codec.reissue(legacy);
+  CHECK(renewed.rfind("c2.", 0) == 0);
+  CHECK(codec.reissue(legacy) == renewed);  // the same mail composed twice has the same bytes
+  const token_verifier edge(key_ring::derive(secret).token_public_key);
+  const auto after = edge.verify(renewed);
+  REQUIRE(after);
+  CHECK(after->registration_id == 11);
+  CHECK(after->webinar_id == 5);
+  CHECK(after->name == "Bea");
+  CHECK(after->token_nonce_hash == before->token_nonce_hash);  // the stored hash still matches
+  // c2 and anything that is not a valid c1 token pass through unchanged.
+  const auto current = codec.issue(1, 2).token;
+  CHECK(codec.reissue(current) == current);
+  CHECK(codec.reissue("c1.forged.token") == "c1.forged.token");
+  CHECK(codec.reissue("") == "");
 }
