@@ -254,9 +254,9 @@ void run_until_signal(net::io_context& ioc, int threads, http::http_server& serv
     if (ec) return;
     std::cout << "cohort: stopping" << std::endl;
     stop_started = std::chrono::steady_clock::now();
+    if (on_stop) on_stop();  // first: a live stream's end still reaches the rooms and the bus
     server.stop();
     bus.stop();
-    if (on_stop) on_stop();
     wait_for_drain();
   });
   std::vector<std::thread> pool;
@@ -463,6 +463,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
     streaming_hub->webinar_deleted(webinar);
   };
   registration::registration_api api(std::move(api_ctx));
+  streaming_hub->close_interrupted_recordings();  // queued before any publish can reopen one
   streaming_hub->start_ingest();
   streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics);
   std::uint16_t rtmp_port = 0;
@@ -476,7 +477,11 @@ int serve_primary(const config& cfg, const secrets& keys) {
   streaming_hub->set_rtmp_public_url(rtmp_url_for(cfg, rtmp_port));
   bus->watch_node({{},
                    [&chat](std::int64_t webinar) { chat.host(webinar); },
-                   [&readers, &bus] { republish(readers, *bus); }});
+                   [&readers, &bus, streaming_hub] {
+                     republish(readers, *bus);
+                     // A crash mid-stream may have left live:true in Redis; the hub says what is live now.
+                     for (auto& [webinar, frame] : streaming_hub->stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
+                   }});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);
   attendance::attendance_api attendance_api({&readers, cfg.attendance.min_minutes});

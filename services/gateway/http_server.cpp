@@ -315,7 +315,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     request_.cookie = std::string(msg[bhttp::field::cookie]);
     beast::error_code peer_ec;
     const auto peer = stream_.socket().remote_endpoint(peer_ec);
-    if (!peer_ec) request_.remote_address = peer.address().to_string();
+    if (!peer_ec) request_.remote_address = peer.address().to_string(), request_.remote_port = peer.port();
     if constexpr (std::is_same_v<Body, bhttp::string_body>) {
       request_.body = std::move(msg.body());
     } else {
@@ -485,6 +485,9 @@ void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || stopping) return;
   if (ec) {
     fail(ec, "accept");  // e.g. out of file descriptors: keep serving the connections we have
+  } else if (options.accept_filter && !options.accept_filter(socket)) {
+    beast::error_code ignored;
+    socket.close(ignored);
   } else {
     if (metrics) metrics->http_connections_total.add();
     std::shared_ptr<http_session> session;
