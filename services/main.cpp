@@ -254,10 +254,17 @@ void run_until_signal(net::io_context& ioc, int threads, http::http_server& serv
     if (ec) return;
     std::cout << "cohort: stopping" << std::endl;
     stop_started = std::chrono::steady_clock::now();
-    if (on_stop) on_stop();  // first: a live stream's end still reaches the rooms and the bus
-    server.stop();
-    bus.stop();
-    wait_for_drain();
+    auto close_down = [&] {
+      server.stop();
+      bus.stop();
+      wait_for_drain();
+    };
+    if (!on_stop) return close_down();
+    // First, and a moment before the connections and the bus close: what it sends (a live
+    // stream's end) still reaches the rooms' clients and Redis.
+    on_stop();
+    drain.expires_after(std::chrono::milliseconds(250));
+    drain.async_wait([close_down](boost::system::error_code) { close_down(); });
   });
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
