@@ -359,15 +359,17 @@ std::optional<int> streaming_hub::session_at(std::int64_t webinar_id, std::int64
 // ---- ingest (ffmpeg's PUT / DELETE) ----
 
 // Runs on the ingest acceptor's strand, before any byte of the connection is read: only a socket
-// of an ffmpeg of ours gets in, and is remembered (by its port) as writing that ffmpeg's publish.
+// of an ffmpeg of ours gets in, and is remembered (by its address and port) as writing that
+// ffmpeg's publish.
 bool streaming_hub::admit_ingest_connection(const boost::asio::ip::tcp::socket& connection) {
   boost::system::error_code ec;
-  const auto port = connection.remote_endpoint(ec).port();
+  const auto remote = connection.remote_endpoint(ec);
   if (ec) return false;
+  const std::pair<std::string, std::uint16_t> name{remote.address().to_string(), remote.port()};
   std::vector<std::pair<std::string, pid_t>> children;
   {
     std::lock_guard lock(mutex_);
-    ingest_peers_.erase(port);  // a port freed by a closed connection may come back from anyone
+    ingest_peers_.erase(name);  // an address and port freed by a closed connection may come back from anyone
     for (const auto& [id, s] : by_ingest_)
       if (s->ffmpeg && s->ffmpeg->running()) children.emplace_back(id, s->ffmpeg->pid());
   }
@@ -376,7 +378,7 @@ bool streaming_hub::admit_ingest_connection(const boost::asio::ip::tcp::socket& 
     for (const auto& [id, pid] : children)
       if (process_holds_socket(pid, peer->inode)) {
         std::lock_guard lock(mutex_);
-        ingest_peers_[port] = id;
+        ingest_peers_[name] = id;
         return true;
       }
   std::cerr << "cohort: streaming: refused an ingest connection that is not from an ffmpeg of this server\n";
@@ -385,7 +387,8 @@ bool streaming_hub::admit_ingest_connection(const boost::asio::ip::tcp::socket& 
 
 std::shared_ptr<streaming_hub::live_stream> streaming_hub::ingest_target(const http::request& req) {
   std::lock_guard lock(mutex_);
-  if (const auto peer = ingest_peers_.find(req.remote_port); peer == ingest_peers_.end() || peer->second != req.params.at(0))
+  if (const auto peer = ingest_peers_.find({req.remote_address, req.remote_port});
+      peer == ingest_peers_.end() || peer->second != req.params.at(0))
     throw api_error(403, "forbidden", "this connection does not write that publish");
   const auto it = by_ingest_.find(req.params.at(0));
   if (it == by_ingest_.end()) throw api_error(404, "not_found", "no such publish");

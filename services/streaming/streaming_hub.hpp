@@ -137,7 +137,8 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<live_stream>> by_ingest_;
   std::map<std::int64_t, std::shared_ptr<live_stream>> by_webinar_;
-  std::map<std::uint16_t, std::string> ingest_peers_;  // ingest connection (its peer's port) -> the publish its ffmpeg writes
+  // Ingest connections (the peer's address and port) -> the publish their ffmpeg writes.
+  std::map<std::pair<std::string, std::uint16_t>, std::string> ingest_peers_;
   std::map<std::int64_t, viewer_tally> viewers_;  // webinar -> its playlist fetchers
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;  // (webinar, registration) -> last minute reported
   std::map<std::int64_t, std::pair<std::int64_t, std::optional<int>>> last_stream_;  // webinar -> (started_at, session) of the last one
