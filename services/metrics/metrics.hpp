@@ -77,6 +77,7 @@ struct registry {
   counter chat_rejected;                     // chat.send refused (rate limit, mute, invalid)
   counter rtmp_refused;                      // RTMP connections closed before media (bad key, ...)
   counter rtmp_publishes;                    // publishes accepted
+  counter ingest_refused;                    // ingest connections not from an ffmpeg of this server
 
   std::string render() const;
 };

@@ -1,6 +1,7 @@
 #include "streaming/streaming_hub.hpp"
 
 #include "chat/room_state.hpp"
+#include "metrics/metrics.hpp"
 #include "gateway/auth.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
@@ -381,6 +382,7 @@ bool streaming_hub::admit_ingest_connection(const boost::asio::ip::tcp::socket& 
         ingest_peers_[name] = id;
         return true;
       }
+  if (ctx_.metrics) ctx_.metrics->ingest_refused.add();
   std::cerr << "cohort: streaming: refused an ingest connection that is not from an ffmpeg of this server\n";
   return false;
 }

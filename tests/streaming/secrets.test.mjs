@@ -147,6 +147,7 @@ test('a publish, a login and a viewer leave no secret in the log, /metrics, or a
     'a connection to the ingest server from outside its ffmpeg is closed unanswered');
 
   const metrics = await (await fetch(`${s.url}/metrics`)).text();
+  assert.match(metrics, /^cohort_ingest_refused_total [1-9]/m, 'the refused ingest connection is counted');
   publisher.kill('SIGKILL');
   await sleep(500);
   const status = await s.stop();
