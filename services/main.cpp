@@ -300,10 +300,17 @@ void run_until_signal(net::io_context& ioc, int threads, http::http_server& serv
     if (ec) return;
     std::cout << "cohort: stopping" << std::endl;
     stop_started = std::chrono::steady_clock::now();
-    server.stop();
-    bus.stop();
-    if (on_stop) on_stop();
-    wait_for_drain();
+    auto close_down = [&] {
+      server.stop();
+      bus.stop();
+      wait_for_drain();
+    };
+    if (!on_stop) return close_down();
+    // First, and a moment before the connections and the bus close: what it sends (a live
+    // stream's end) still reaches the rooms' clients and Redis.
+    on_stop();
+    drain.expires_after(std::chrono::milliseconds(250));
+    drain.async_wait([close_down](boost::system::error_code) { close_down(); });
   });
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
@@ -519,6 +526,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
     streaming_hub->webinar_deleted(webinar);
   };
   registration::registration_api api(std::move(api_ctx));
+  streaming_hub->close_interrupted_recordings();  // queued before any publish can reopen one
   streaming_hub->start_ingest();
   streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics);
   std::uint16_t rtmp_port = 0;
@@ -532,7 +540,11 @@ int serve_primary(const config& cfg, const secrets& keys) {
   streaming_hub->set_rtmp_public_url(rtmp_url_for(cfg, rtmp_port));
   bus->watch_node({{},
                    [&chat](std::int64_t webinar) { chat.host(webinar); },
-                   [&readers, &bus] { republish(readers, *bus); },
+                   [&readers, &bus, streaming_hub] {
+                     republish(readers, *bus);
+                     // A crash mid-stream may have left live:true in Redis; the hub says what is live now.
+                     for (auto& [webinar, frame] : streaming_hub->stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
+                   },
                    {}});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);

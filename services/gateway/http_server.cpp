@@ -153,7 +153,12 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
   http_session(tcp::socket&& socket, std::shared_ptr<http_server::state> server, std::uint64_t id)
-      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {}
+      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {
+    // Now, while connected: a peer that sent its last request and reset the connection has no
+    // address any more by the time that request is handled.
+    beast::error_code ec;
+    peer_ = stream_.socket().remote_endpoint(ec);
+  }
 
   ~http_session() {
     std::lock_guard lock(server_->sessions_mutex);
@@ -313,9 +318,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     request_.range = std::string(msg[bhttp::field::range]);
     request_.if_none_match = std::string(msg[bhttp::field::if_none_match]);
     request_.cookie = std::string(msg[bhttp::field::cookie]);
-    beast::error_code peer_ec;
-    const auto peer = stream_.socket().remote_endpoint(peer_ec);
-    if (!peer_ec) request_.remote_address = peer.address().to_string();
+    if (peer_.port() != 0) request_.remote_address = peer_.address().to_string(), request_.remote_port = peer_.port();
     if constexpr (std::is_same_v<Body, bhttp::string_body>) {
       request_.body = std::move(msg.body());
     } else {
@@ -466,6 +469,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool upload_limit_applies_ = false;
   std::shared_ptr<http_server::state> server_;
   std::uint64_t id_;
+  tcp::endpoint peer_;  // the peer, read at accept
   request request_;
   bool keep_alive_ = false;
   bool head_ = false;
@@ -485,6 +489,9 @@ void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || stopping) return;
   if (ec) {
     fail(ec, "accept");  // e.g. out of file descriptors: keep serving the connections we have
+  } else if (options.accept_filter && !options.accept_filter(socket)) {
+    beast::error_code ignored;
+    socket.close(ignored);
   } else {
     if (metrics) metrics->http_connections_total.add();
     std::shared_ptr<http_session> session;

@@ -8,8 +8,10 @@
 #include "gateway/ws_types.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +29,9 @@ struct server_options {
   int ws_ping_interval_seconds = 30;
   std::string upload_dir;              // where upload routes spool bodies; empty: no uploads
   std::uint64_t upload_max_bytes = 0;  // larger upload bodies get 413
+  // Asked for each accepted connection before any byte of it is read (on the acceptor's strand);
+  // false closes it. Empty: every connection is served.
+  std::function<bool(const boost::asio::ip::tcp::socket&)> accept_filter;
 };
 
 class http_server {

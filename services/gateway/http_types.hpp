@@ -44,6 +44,7 @@ struct request {
   std::string if_none_match;              // If-None-Match header, empty when absent
   std::string cookie;                     // Cookie header, empty when absent
   std::string remote_address;             // the peer's IP address (for per-IP limits)
+  std::uint16_t remote_port = 0;          // the peer's TCP port (names the connection, for the ingest server)
   std::string body;
   std::string body_file;                  // upload routes: the body, spooled to this file (removed after the answer unless moved)
   bool body_framed = false;               // Content-Length or chunked was present

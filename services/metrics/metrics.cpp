@@ -132,6 +132,9 @@ std::string registry::render() const {
   out += "# HELP cohort_rtmp_publishes_total RTMP publishes accepted (a valid stream key).\n";
   out += "# TYPE cohort_rtmp_publishes_total counter\n";
   out += "cohort_rtmp_publishes_total " + std::to_string(rtmp_publishes.value()) + "\n";
+  out += "# HELP cohort_ingest_refused_total Connections to the loopback ingest server closed unread: not from an ffmpeg this server started.\n";
+  out += "# TYPE cohort_ingest_refused_total counter\n";
+  out += "cohort_ingest_refused_total " + std::to_string(ingest_refused.value()) + "\n";
   return out;
 }
 

@@ -82,6 +82,7 @@ struct registry {
   counter chat_revocations_stale_refused;    // edge: upgrades refused while its revocation list is not confirmed
   counter rtmp_refused;                      // RTMP connections closed before media (bad key, ...)
   counter rtmp_publishes;                    // publishes accepted
+  counter ingest_refused;                    // ingest connections not from an ffmpeg of this server
 
   std::string render() const;
 };

@@ -8,11 +8,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <system_error>
 
-extern char** environ;
-
 namespace cohort::streaming {
+
+namespace {
+
+// What a child may know of the server's environment: enough to run, no secret. Cohort's own
+// environment can hold COHORT_ADMIN_TOKEN or COHORT_SMTP_PASSWORD, readable in /proc/<pid>/environ.
+std::vector<std::string> child_environment() {
+  const char* path = std::getenv("PATH");
+  return {std::string("PATH=") + (path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), "LANG=C", "LC_ALL=C"};
+}
+
+}  // namespace
 
 std::shared_ptr<child_process> child_process::start(boost::asio::any_io_executor executor, const std::vector<std::string>& argv,
                                                     line_handler on_stderr, exit_handler on_exit) {
@@ -24,11 +34,18 @@ std::shared_ptr<child_process> child_process::start(boost::asio::any_io_executor
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  // Nothing else of ours: descriptors opened without O_CLOEXEC (a library's, an ifstream's) would
+  // otherwise reach the child — the database, listening sockets, connections.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const auto env = child_environment();
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {

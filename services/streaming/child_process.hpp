@@ -1,7 +1,8 @@
 // A supervised child process (ffmpeg): started with posix_spawn, its stderr read line by line
 // on the io_context and handed to a callback (the log), its exit reported once. The object
 // owns the process: destroying or stop()ping it sends SIGTERM, then SIGKILL after a grace
-// period, so no ffmpeg outlives the server.
+// period, so no ffmpeg outlives the server. The child gets a minimal environment (PATH, LANG and
+// LC_ALL=C; nothing inherited such as COHORT_ADMIN_TOKEN) and only descriptors 0, 1 and 2.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

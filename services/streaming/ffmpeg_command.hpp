@@ -28,7 +28,7 @@ struct ffmpeg_options {
 std::string rendition_of_file(const ffmpeg_options& o, std::string_view file);
 
 // rtmp_port: where this ffmpeg listens for the relayed publish. ingest_base: the URL prefix its
-// files go to, e.g. "http://127.0.0.1:PORT/ingest/ID/SECRET" (no trailing slash).
+// files go to, e.g. "http://127.0.0.1:PORT/ingest/ID" (no trailing slash; no secret: `ps` shows it).
 std::vector<std::string> ffmpeg_hls_command(const ffmpeg_options& o, std::uint16_t rtmp_port, const std::string& ingest_base);
 
 }  // namespace cohort::streaming

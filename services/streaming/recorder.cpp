@@ -1,5 +1,7 @@
 #include "streaming/recorder.hpp"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -71,5 +73,21 @@ std::int64_t recorder::duration_ms() const {
 }
 
 void recorder::write_playlist() const { write_file(dir_ / "index.m3u8", render_vod(vod_)); }
+
+recording_summary summarize_recording(const fs::path& dir) {
+  recording_summary out;
+  const auto p = parse_media_playlist(read_file(dir / "index.m3u8"));
+  if (!p) return out;
+  double total = 0;
+  for (const auto& seg : p->segments) {
+    struct stat st {};
+    if (::stat((dir / seg.uri).c_str(), &st) != 0) continue;  // listed, but lost
+    ++out.segments;
+    total += seg.duration;
+    out.last_write = std::max<std::int64_t>(out.last_write.value_or(0), st.st_mtim.tv_sec);
+  }
+  out.duration_ms = static_cast<std::int64_t>(std::llround(total * 1000));
+  return out;
+}
 
 }  // namespace cohort::streaming

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -38,5 +39,15 @@ class recorder {
   bool resumed_ = false;            // the next listed segment follows a gap
   int next_index_ = 1;
 };
+
+// What a recording's folder holds as its VOD playlist lists it: the segments that are on disk,
+// their duration, and when the last of them was written (unix seconds; nullopt with none). For
+// closing a recording a crash left open.
+struct recording_summary {
+  std::int64_t segments = 0;
+  std::int64_t duration_ms = 0;
+  std::optional<std::int64_t> last_write;
+};
+recording_summary summarize_recording(const std::filesystem::path& dir);
 
 }  // namespace cohort::streaming

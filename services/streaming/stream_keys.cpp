@@ -3,6 +3,8 @@
 #include "gateway/auth.hpp"
 #include "registration/validation.hpp"
 
+#include <cctype>
+
 namespace cohort::streaming {
 
 std::string rotate_stream_key(store::database& db, std::int64_t webinar_id) {
@@ -26,6 +28,20 @@ std::optional<std::int64_t> webinar_by_stream_key(store::database& db, std::stri
   st.bind(1, key);
   if (!st.step()) return std::nullopt;
   return st.int64(0);
+}
+
+std::string redact_stream_keys(std::string_view line) {
+  static constexpr std::string_view prefix = "live_";
+  std::string out;
+  std::size_t from = 0;
+  for (auto at = line.find(prefix); at != std::string_view::npos; at = line.find(prefix, from)) {
+    auto end = at + prefix.size();
+    while (end < line.size() && std::isalnum(static_cast<unsigned char>(line[end]))) ++end;
+    out.append(line.substr(from, at - from)).append(prefix);
+    if (end > at + prefix.size()) out.append("<redacted>");
+    from = end;
+  }
+  return out.append(line.substr(from));
 }
 
 }  // namespace cohort::streaming

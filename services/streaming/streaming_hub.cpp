@@ -1,11 +1,13 @@
 #include "streaming/streaming_hub.hpp"
 
 #include "chat/room_state.hpp"
+#include "metrics/metrics.hpp"
 #include "gateway/auth.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
+#include "streaming/peer_process.hpp"
 #include "streaming/stream_keys.hpp"
 
 #include <boost/asio/post.hpp>
@@ -13,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <iostream>
@@ -71,22 +74,22 @@ struct streaming_hub::live_stream {
 streaming_hub::streaming_hub(hub_context ctx)
     : ctx_(std::move(ctx)),
       gate_(ctx_.authenticate, ctx_.readers, ctx_.url_secret),
-      replays_(ctx_.writes, ctx_.readers, ctx_.recordings_dir, gate_),
-      ingest_secret_(http::hex(http::random_bytes(16))) {}
+      replays_(ctx_.writes, ctx_.readers, ctx_.recordings_dir, gate_) {}
 
 streaming_hub::~streaming_hub() = default;
 
 std::uint16_t streaming_hub::start_ingest() {
   ingest_routes_ = std::make_unique<http::router>(nullptr, http::authenticator{});
   auto bind = [this](void (streaming_hub::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  ingest_routes_->add(http::verb::put, "/ingest/{ingest}/{secret}/{file}", {}, bind(&streaming_hub::on_ingest_put));
-  ingest_routes_->add(http::verb::del, "/ingest/{ingest}/{secret}/{file}", {}, bind(&streaming_hub::on_ingest_delete));
+  ingest_routes_->add(http::verb::put, "/ingest/{ingest}/{file}", {}, bind(&streaming_hub::on_ingest_put));
+  ingest_routes_->add(http::verb::del, "/ingest/{ingest}/{file}", {}, bind(&streaming_hub::on_ingest_delete));
   http::server_options o;
   o.host = "127.0.0.1";  // ffmpeg runs on this machine; nothing else may write a stream
   o.port = 0;
   o.body_max_bytes = 64u << 20;
   o.read_timeout_seconds = 30;
   o.keepalive_timeout_seconds = 60;
+  o.accept_filter = [this](const boost::asio::ip::tcp::socket& c) { return admit_ingest_connection(c); };
   ingest_server_ = std::make_unique<http::http_server>(*ctx_.ioc, o, *ingest_routes_, nullptr);
   ingest_port_ = ingest_server_->listen();
   ingest_server_->start_accepting();
@@ -95,25 +98,74 @@ std::uint16_t streaming_hub::start_ingest() {
 
 void streaming_hub::stop() {
   std::vector<std::shared_ptr<child_process>> all;
+  std::map<std::string, std::shared_ptr<live_stream>> ending;
   {
     std::lock_guard lock(mutex_);
     for (auto& [id, s] : by_ingest_)
       if (s->ffmpeg) all.push_back(s->ffmpeg);
+    // The loop stops before ffmpeg's exit would end them: end them now.
+    ending.swap(by_ingest_);
+    by_webinar_.clear();
+    ingest_peers_.clear();
   }
+  for (auto& [id, s] : ending) finish(*s);
   for (auto& f : all) f->stop(std::chrono::milliseconds(1000));
   if (ingest_server_) ingest_server_->stop();
+}
+
+void streaming_hub::close_interrupted_recordings() {
+  ctx_.writes.writer->submit(
+      [dir = ctx_.recordings_dir](store::database& db) {
+        struct open_recording {
+          std::int64_t id, webinar_id, started_at;
+          std::string dir;
+        };
+        std::vector<open_recording> open;
+        {
+          auto st = db.prepare("SELECT id, webinar_id, started_at, dir FROM recordings WHERE ended_at IS NULL");
+          while (st.step()) open.push_back({st.int64(0), st.int64(1), st.int64(2), st.text(3)});
+        }
+        for (const auto& r : open) {
+          const auto found = summarize_recording(dir / std::to_string(r.webinar_id) / r.dir);
+          const auto ended_at = found.last_write ? std::max(*found.last_write, r.started_at) : r.started_at + found.duration_ms / 1000;
+          db.prepare("UPDATE recordings SET ended_at = ?, duration_ms = ?, segments = ? WHERE id = ?")
+              .bind(1, ended_at).bind(2, found.duration_ms).bind(3, found.segments).bind(4, r.id).run();
+          std::cerr << "cohort: streaming: closed recording " << r.id << " of webinar " << r.webinar_id
+                    << " left open by a crash (" << found.segments << " segments)\n";
+        }
+      },
+      nullptr);
+}
+
+std::vector<std::pair<std::int64_t, std::string>> streaming_hub::stream_state_frames() {
+  std::map<std::int64_t, std::pair<std::int64_t, std::optional<int>>> last;  // webinar -> its last stream's start, session
+  {
+    auto db = ctx_.readers->acquire();
+    auto st = db->prepare("SELECT webinar_id, started_at, session_number FROM recordings ORDER BY started_at");
+    while (st.step())
+      last[st.int64(0)] = {st.int64(1), st.is_null(2) ? std::nullopt : std::optional<int>(static_cast<int>(st.int64(2)))};
+  }
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [webinar, s] : by_webinar_)
+    if (s->announced) out.emplace_back(webinar, chat::stream_frame(true, unix_ms(), s->started_at, s->session));
+  for (const auto& [webinar, stream] : last)
+    if (auto it = by_webinar_.find(webinar); it == by_webinar_.end() || !it->second->announced)
+      out.emplace_back(webinar, chat::stream_frame(false, unix_ms(), stream.first, stream.second));
+  return out;
 }
 
 // ---- the relay's side ----
 
 std::shared_ptr<child_process> streaming_hub::start_ffmpeg(const std::string& id, std::uint16_t rtmp_port, bool transcode,
                                                            std::uint64_t generation) {
-  const auto base = "http://127.0.0.1:" + std::to_string(ingest_port_) + "/ingest/" + id + "/" + ingest_secret_;
+  const auto base = "http://127.0.0.1:" + std::to_string(ingest_port_) + "/ingest/" + id;
   auto options = ctx_.ffmpeg;
   options.transcode = options.transcode || transcode;
   return child_process::start(
       ctx_.ioc->get_executor(), ffmpeg_hls_command(options, rtmp_port, base),
-      [id](const std::string& line) { std::cerr << "cohort: ffmpeg " << id << ": " << line << "\n"; },
+      // ffmpeg names the stream it was sent ("Unexpected stream live_..."): the key stays out of the log.
+      [id](const std::string& line) { std::cerr << "cohort: ffmpeg " << id << ": " << redact_stream_keys(line) << "\n"; },
       [weak = weak_from_this(), id, generation, executor = ctx_.ioc->get_executor()](int status) {
         // ffmpeg's last PUTs (final segment, playlist) may still be in the ingest server's
         // hands when it exits: finish the stream a moment later, so they land in it.
@@ -250,31 +302,39 @@ void streaming_hub::on_ffmpeg_exit(const std::string& ingest_id, std::uint64_t g
     if (it == by_ingest_.end() || it->second->generation != generation) return;
     s = it->second;
     by_ingest_.erase(it);
-    if (s->webinar_id) {
-      by_webinar_.erase(s->webinar_id);
-      if (s->announced) last_stream_[s->webinar_id] = {s->started_at, s->session};
-    }
+    if (s->webinar_id) by_webinar_.erase(s->webinar_id);
+    for (auto peer = ingest_peers_.begin(); peer != ingest_peers_.end();)
+      peer = peer->second == ingest_id ? ingest_peers_.erase(peer) : std::next(peer);
   }
-  if (!s->webinar_id) return;
-  if (s->deleted) {
+  finish(*s);
+}
+
+// The stream has left the hub's maps: tell the room, close the recording.
+void streaming_hub::finish(live_stream& s) {
+  if (!s.webinar_id) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (s.announced) last_stream_[s.webinar_id] = {s.started_at, s.session};
+  }
+  if (s.deleted) {
     std::error_code ec;
-    fs::remove_all(ctx_.recordings_dir / std::to_string(s->webinar_id), ec);
-    std::cerr << "cohort: rtmp: webinar " << s->webinar_id << " was deleted while live: stream stopped, recording removed\n";
+    fs::remove_all(ctx_.recordings_dir / std::to_string(s.webinar_id), ec);
+    std::cerr << "cohort: rtmp: webinar " << s.webinar_id << " was deleted while live: stream stopped, recording removed\n";
     return;
   }
-  if (s->announced) announce(*s, false);
+  if (s.announced) announce(s, false);
   std::int64_t duration_ms = 0, segments = 0;
   {
-    std::lock_guard lock(s->m);
-    if (s->rec) duration_ms = s->rec->duration_ms(), segments = s->rec->segments();
+    std::lock_guard lock(s.m);
+    if (s.rec) duration_ms = s.rec->duration_ms(), segments = s.rec->segments();
   }
   ctx_.writes.writer->submit(
-      [w = s->webinar_id, name = s->recording, duration_ms, segments, now = unix_now()](store::database& db) {
+      [w = s.webinar_id, name = s.recording, duration_ms, segments, now = unix_now()](store::database& db) {
         db.prepare("UPDATE recordings SET ended_at = ?, duration_ms = ?, segments = ? WHERE webinar_id = ? AND dir = ?")
             .bind(1, now).bind(2, duration_ms).bind(3, segments).bind(4, w).bind(5, name).run();
       },
       nullptr);
-  std::cerr << "cohort: rtmp: webinar " << s->webinar_id << " stopped publishing\n";
+  std::cerr << "cohort: rtmp: webinar " << s.webinar_id << " stopped publishing\n";
 }
 
 void streaming_hub::announce(const live_stream& s, bool live) {
@@ -299,9 +359,39 @@ std::optional<int> streaming_hub::session_at(std::int64_t webinar_id, std::int64
 
 // ---- ingest (ffmpeg's PUT / DELETE) ----
 
+// Runs on the ingest acceptor's strand, before any byte of the connection is read: only a socket
+// of an ffmpeg of ours gets in, and is remembered (by its address and port) as writing that
+// ffmpeg's publish.
+bool streaming_hub::admit_ingest_connection(const boost::asio::ip::tcp::socket& connection) {
+  boost::system::error_code ec;
+  const auto remote = connection.remote_endpoint(ec);
+  if (ec) return false;
+  const std::pair<std::string, std::uint16_t> name{remote.address().to_string(), remote.port()};
+  std::vector<std::pair<std::string, pid_t>> children;
+  {
+    std::lock_guard lock(mutex_);
+    ingest_peers_.erase(name);  // an address and port freed by a closed connection may come back from anyone
+    for (const auto& [id, s] : by_ingest_)
+      if (s->ffmpeg && s->ffmpeg->running()) children.emplace_back(id, s->ffmpeg->pid());
+  }
+  const auto peer = peer_socket(connection);
+  if (peer && peer->uid == ::getuid())
+    for (const auto& [id, pid] : children)
+      if (process_holds_socket(pid, peer->inode)) {
+        std::lock_guard lock(mutex_);
+        ingest_peers_[name] = id;
+        return true;
+      }
+  if (ctx_.metrics) ctx_.metrics->ingest_refused.add();
+  std::cerr << "cohort: streaming: refused an ingest connection that is not from an ffmpeg of this server\n";
+  return false;
+}
+
 std::shared_ptr<streaming_hub::live_stream> streaming_hub::ingest_target(const http::request& req) {
-  if (!http::constant_time_equal(req.params.at(1), ingest_secret_)) throw api_error(403, "forbidden", "bad ingest secret");
   std::lock_guard lock(mutex_);
+  if (const auto peer = ingest_peers_.find({req.remote_address, req.remote_port});
+      peer == ingest_peers_.end() || peer->second != req.params.at(0))
+    throw api_error(403, "forbidden", "this connection does not write that publish");
   const auto it = by_ingest_.find(req.params.at(0));
   if (it == by_ingest_.end()) throw api_error(404, "not_found", "no such publish");
   // Nothing is published before the relay checked the stream key.
@@ -311,7 +401,7 @@ std::shared_ptr<streaming_hub::live_stream> streaming_hub::ingest_target(const h
 
 void streaming_hub::on_ingest_put(http::request& req, http::responder& respond) {
   auto s = ingest_target(req);
-  const auto& name = req.params.at(2);
+  const auto& name = req.params.at(1);
   const auto rendition = rendition_of_file(ctx_.ffmpeg, name);
   const bool main = rendition == main_rendition();  // the only one recorded
   if (ends_with(name, ".m3u8")) {
@@ -340,7 +430,7 @@ void streaming_hub::on_ingest_put(http::request& req, http::responder& respond) 
 
 void streaming_hub::on_ingest_delete(http::request& req, http::responder& respond) {
   auto s = ingest_target(req);
-  s->store.remove(rendition_of_file(ctx_.ffmpeg, req.params.at(2)), req.params.at(2));
+  s->store.remove(rendition_of_file(ctx_.ffmpeg, req.params.at(1)), req.params.at(1));
   respond(response::no_content());
 }
 

@@ -1,7 +1,9 @@
 // Live streaming on the primary. The organizer's encoder publishes RTMP to the relay
 // (rtmp_relay.hpp), which starts one ffmpeg per publish; ffmpeg PUTs fMP4 HLS to a loopback
-// ingest endpoint of this hub (a second HTTP server, its own router, a per-process secret in
-// every URL). The hub keeps each live stream's segments in memory (segment_store), writes the
+// ingest endpoint of this hub (a second HTTP server, its own router). No secret is in those URLs
+// (ffmpeg's command line is public to `ps`): the ingest server lets in only connections whose
+// other end is a socket of an ffmpeg this hub started (peer_process.hpp), and a request only for
+// that ffmpeg's publish. The hub keeps each live stream's segments in memory (segment_store), writes the
 // recording, tells every node's room when a stream starts and stops (an x.stream state frame),
 // and serves playlists and segments to registrants:
 //   GET /live/{id}/index.m3u8?token=T      the viewer's token, checked per playlist fetch; with
@@ -33,6 +35,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace cohort::metrics { struct registry; }
 
@@ -68,8 +73,16 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   std::uint16_t start_ingest();
   void set_rtmp_public_url(std::string url) { ctx_.rtmp_public_url = std::move(url); }
   void add_routes(http::router& r);
-  // Stops every ffmpeg and the ingest server (server shutdown).
+  // Server shutdown: every live stream ends as if its publisher left (the room hears live:false,
+  // the recording is closed with the segments it has), then every ffmpeg and the ingest server stop.
   void stop();
+  // At start-up, before any publish: recordings a crash left open (ended_at null) are closed at
+  // their last segment on disk, with the segments and duration their playlist there lists.
+  void close_interrupted_recordings();
+  // The x.stream state frame of every series that has streamed (live:false unless it is live on
+  // this process), for putting back after the bus (re)connected: a crash may have left a stale
+  // live:true in Redis.
+  std::vector<std::pair<std::int64_t, std::string>> stream_state_frames();
 
   // For the relay. A publish begins: ffmpeg is started listening on rtmp_port and writing to a
   // new ingest id; returns that id (empty if ffmpeg cannot start).
@@ -99,6 +112,8 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   std::shared_ptr<child_process> start_ffmpeg(const std::string& ingest_id, std::uint16_t rtmp_port, bool transcode,
                                               std::uint64_t generation);
   void on_ffmpeg_exit(const std::string& ingest_id, std::uint64_t generation);
+  void finish(live_stream& s);
+  bool admit_ingest_connection(const boost::asio::ip::tcp::socket& connection);
   void announce(const live_stream& s, bool live);
   std::optional<int> session_at(std::int64_t webinar_id, std::int64_t now);
 
@@ -116,13 +131,14 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   hub_context ctx_;
   viewer_gate gate_;
   replay_api replays_;
-  std::string ingest_secret_;
   std::unique_ptr<http::router> ingest_routes_;
   std::unique_ptr<http::http_server> ingest_server_;
   std::uint16_t ingest_port_ = 0;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<live_stream>> by_ingest_;
   std::map<std::int64_t, std::shared_ptr<live_stream>> by_webinar_;
+  // Ingest connections (the peer's address and port) -> the publish their ffmpeg writes.
+  std::map<std::pair<std::string, std::uint16_t>, std::string> ingest_peers_;
   std::map<std::int64_t, viewer_tally> viewers_;  // webinar -> its playlist fetchers
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;  // (webinar, registration) -> last minute reported
   std::map<std::int64_t, std::pair<std::int64_t, std::optional<int>>> last_stream_;  // webinar -> (started_at, session) of the last one
