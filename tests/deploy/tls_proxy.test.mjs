@@ -206,7 +206,8 @@ function publish(key, seconds) {
   { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
-  const p = { proc, stderr: () => stderr, kill() { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); } };
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const p = { proc, exited, stderr: () => stderr, kill() { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); } };
   publishers.add(p);
   proc.on('exit', () => publishers.delete(p));
   return p;
@@ -313,12 +314,12 @@ test('WSS chat through nginx: the upgrade is proxied with TLS, a message reaches
     (err) => err.status === 403, 'an upgrade from a foreign Origin is refused');
 });
 
-test('HLS through nginx: playlists are never cached; a segment comes from Cohort once, then from the cache; a forged signature is not', async () => {
+test('HLS through nginx: playlists are never cached; a live and a replay segment come from Cohort once, then from the cache; a forged signature does not', async () => {
   const w = await newWebinar([{ starts_at: rfc3339(Date.now() - 5 * 60_000), duration_minutes: 60 }]);
   const person = await register(w.id, '127.0.0.5');
   const keyRes = await admin('POST', `/api/webinars/${w.id}/stream-key`);
   assert.equal(keyRes.status, 201, JSON.stringify(keyRes.body));
-  const pub = publish(keyRes.body.stream_key, 15);
+  const pub = publish(keyRes.body.stream_key, 8);
 
   const playlistUrl = `${base}/live/${w.id}/index.m3u8?token=${encodeURIComponent(person.token)}`;
   const deadline = Date.now() + 20_000;
@@ -360,7 +361,34 @@ test('HLS through nginx: playlists are never cached; a segment comes from Cohort
   }
   const unsigned = new URL(segment.pathname, base);
   assertError(await request('GET', unsigned.href), 401, undefined, undefined, 'the cached path without its query');
-  pub.kill();
+
+  // The recording of that publish, once it ended: its playlist is not cached, its segments are (a Range too).
+  const ex = await pub.exited;
+  assert.equal(ex.code, 0, `the publisher finished: ${JSON.stringify(ex)} ${pub.stderr()}`);
+  let recording;
+  for (const until = Date.now() + 10_000; ;) {
+    const list = await request('GET', `${base}/api/webinars/${w.id}/recordings?token=${encodeURIComponent(person.token)}`);
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    recording = list.body.recordings.find((r) => r.ended_at !== null && r.segments > 0);
+    if (recording) break;
+    assert.ok(Date.now() < until, `no finished recording within 10 s: ${JSON.stringify(list.body)}`);
+    await sleep(200);
+  }
+  const replayUrl = `${base}${recording.playlist}?token=${encodeURIComponent(person.token)}`;
+  const vod = await request('GET', replayUrl);
+  assert.equal(vod.status, 200, vod.text);
+  assert.equal(vod.headers.get('x-cache-status'), null, 'a replay playlist does not go through the cache');
+  const part = playlistUris(vod.text, replayUrl).at(-1);
+  const cold = await request('GET', part.href);
+  assert.equal(cold.status, 200, `replay segment ${part.pathname}: ${cold.text.slice(0, 300)}`);
+  assert.equal(cold.headers.get('x-cache-status'), 'MISS');
+  const warm = await request('GET', part.href, { localAddress: '127.0.0.6' });
+  assert.equal(warm.headers.get('x-cache-status'), 'HIT', 'the second fetch of a replay segment is served by nginx');
+  assert.ok(warm.bytes.equals(cold.bytes));
+  const range = await request('GET', part.href, { headers: { range: 'bytes=0-99' } });
+  assert.equal(range.status, 206, 'a Range request is answered from the cached copy');
+  assert.equal(range.headers.get('x-cache-status'), 'HIT');
+  assert.ok(range.bytes.equals(cold.bytes.subarray(0, 100)), 'the Range answer is the first 100 bytes');
 });
 
 test('nginx hides /metrics; the whole shipped site passes nginx -t; the shipped TOML examples are accepted by cohort', async () => {
