@@ -273,8 +273,8 @@ afterEach(async () => {
   clients.clear();
   const results = await Promise.allSettled(open.map((c) => c.close()));
   assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => r.reason.message), [], 'protocol violations seen by clients');
-  assert.ok(server.proc.exitCode === null && server.proc.signalCode === null, `cohort died; stderr tail:\n${server.stderr.slice(-2000)}`);
-  assert.ok(nginx.proc.exitCode === null && nginx.proc.signalCode === null, `nginx died:\n${nginx.log().slice(-2000)}`);
+  assert.ok(server?.proc.exitCode === null && server.proc.signalCode === null, `cohort died; stderr tail:\n${server?.stderr.slice(-2000)}`);
+  assert.ok(nginx?.proc.exitCode === null && nginx.proc.signalCode === null, `nginx died:\n${nginx?.log().slice(-2000)}`);
 });
 
 test('signup through nginx: the per-IP limit counts the client nginx saw, not nginx and not a forged X-Forwarded-For', async () => {
@@ -282,11 +282,19 @@ test('signup through nginx: the per-IP limit counts the client nginx saw, not ng
   // ip_per_minute = 2: two signups from 127.0.0.2 pass ...
   await register(w.id, '127.0.0.2');
   await register(w.id, '127.0.0.2');
-  // ... the third is refused, although it names another client in every forwarding header: nginx replaced them.
-  const forged = { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=203.0.113.7', 'x-real-ip': '203.0.113.7' };
-  const third = await signup(w.id, '127.0.0.2', forged);
-  assertError(third, 429, undefined, undefined, 'third signup from 127.0.0.2 within a minute');
-  assert.match(third.headers.get('retry-after') ?? '', /^[1-9]\d*$/, 'a 429 says when to retry');
+  // ... and the next ones are refused, although each names another client in every forwarding header (which
+  // would be a fresh budget each time if Cohort saw it): nginx replaced them. Up to three tries, in case a
+  // fixed-window limiter's minute turns over right after the first two.
+  let refused;
+  for (let i = 1; i <= 3 && !refused; i++) {
+    const forged = `203.0.113.${i}`;
+    const res = await signup(w.id, '127.0.0.2', { 'x-forwarded-for': forged, forwarded: `for=${forged}`, 'x-real-ip': forged });
+    if (res.status === 429) refused = res;
+    else assert.equal(res.status, 201, JSON.stringify(res.body));
+  }
+  assert.ok(refused, 'a third signup from 127.0.0.2 within a minute is refused (429), whatever X-Forwarded-For it sends');
+  assertError(refused, 429, undefined, undefined, 'signup beyond ip_per_minute');
+  assert.match(refused.headers.get('retry-after') ?? '', /^[1-9]\d*$/, 'a 429 says when to retry');
   // Another client behind the same nginx still signs up: the limit is per client, not per proxy.
   const other = await signup(w.id, '127.0.0.3');
   assert.equal(other.status, 201, `signup from 127.0.0.3 after 127.0.0.2 was limited: ${JSON.stringify(other.body)}`);
