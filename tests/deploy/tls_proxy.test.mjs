@@ -2,7 +2,8 @@
 // build/cohort on loopback, configured with the shipped site (config/deploy/nginx/cohort.conf, only its addresses,
 // ports and paths replaced by the test's) and its location snippet (included as it is). Through it: a signup
 // whose per-IP limit counts the client nginx saw (not nginx's own 127.0.0.1, not a forged X-Forwarded-For), a
-// WSS chat, and an HLS playback whose segment is fetched from Cohort once and then served from nginx's cache.
+// WSS chat, and an HLS playback (live, then the replay) whose segments are fetched from Cohort once and then served
+// from nginx's cache, while playlists and forged segment URLs never are.
 // Also: the whole shipped site passes `nginx -t`, and the shipped TOML examples are accepted by cohort.
 // nginx runs as a child with its own prefix, pid, logs and cache in a temp dir (never the system's service).
 import { test, before, after, afterEach } from 'node:test';
@@ -27,7 +28,7 @@ const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 let dir;          // temp dir: certificate, configs, nginx prefix
 let cert;         // PEM of the self-signed certificate (trusted as the CA by every client here)
 let server;       // cohort
-let nginx;        // { proc, port, stderr() }
+let nginx;        // { proc, port, exited, log() }
 let base;         // https://127.0.0.1:<nginx port>
 let emails = 0;
 const clients = new Set();
@@ -52,11 +53,11 @@ function replaceOnce(text, from, to, what) {
 
 // The shipped site with the test's certificate, cache folder and snippet path; `listen` replaces its TLS
 // listen lines, `upstream` its Cohort address; `redirect: false` drops the port-80 server.
-function siteFor({ listen, upstream, redirect }) {
+function siteFor({ cache, listen, upstream, redirect }) {
   let site = readFileSync(siteFile, 'utf8');
   site = replaceOnce(site, /ssl_certificate \S+;/, `ssl_certificate ${path.join(dir, 'cert.pem')};`, 'certificate');
   site = replaceOnce(site, /ssl_certificate_key \S+;/, `ssl_certificate_key ${path.join(dir, 'key.pem')};`, 'certificate key');
-  site = replaceOnce(site, '/var/cache/nginx/cohort ', `${path.join(dir, 'cache')} `, 'proxy_cache_path');
+  site = replaceOnce(site, '/var/cache/nginx/cohort ', `${cache} `, 'proxy_cache_path');
   site = replaceOnce(site, '/etc/nginx/snippets/cohort-locations.conf;', `${locationsFile};`, 'snippet include');
   if (upstream) site = replaceOnce(site, 'server 127.0.0.1:8080;', `server ${upstream};`, 'upstream');
   if (listen) {
@@ -91,7 +92,7 @@ async function startNginx(port, upstream) {
   rmSync(p, { recursive: true, force: true });
   mkdirSync(p, { recursive: true });
   const sitePath = path.join(p, 'site.conf');
-  writeFileSync(sitePath, siteFor({ listen: `127.0.0.1:${port}`, upstream, redirect: false }));
+  writeFileSync(sitePath, siteFor({ cache: path.join(p, 'cache'), listen: `127.0.0.1:${port}`, upstream, redirect: false }));
   writeFileSync(path.join(p, 'nginx.conf'), nginxConf(p, sitePath));
   const proc = spawn('nginx', ['-p', p, '-e', path.join(p, 'error.log'), '-c', path.join(p, 'nginx.conf'), '-g', 'daemon off;'],
     { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -399,7 +400,7 @@ test('HLS through nginx: playlists are never cached; a live and a replay segment
   assert.ok(range.bytes.equals(cold.bytes.subarray(0, 100)), 'the Range answer is the first 100 bytes');
 });
 
-test('nginx hides /metrics; the whole shipped site passes nginx -t; the shipped TOML examples are accepted by cohort', async () => {
+test('nginx hides /metrics; the whole shipped site passes nginx -t', async () => {
   const metrics = await request('GET', `${base}/metrics`);
   assert.equal(metrics.status, 403, 'the public name does not serve /metrics');
   assert.doesNotMatch(metrics.text, /cohort_/);
@@ -408,11 +409,13 @@ test('nginx hides /metrics; the whole shipped site passes nginx -t; the shipped 
   const p = path.join(dir, 'check');
   mkdirSync(p, { recursive: true });
   const sitePath = path.join(p, 'site.conf');
-  writeFileSync(sitePath, siteFor({ redirect: true }));
+  writeFileSync(sitePath, siteFor({ cache: path.join(p, 'cache'), redirect: true }));
   writeFileSync(path.join(p, 'nginx.conf'), nginxConf(p, sitePath));
   const t = spawnSync('nginx', ['-t', '-p', p, '-e', path.join(p, 'error.log'), '-c', path.join(p, 'nginx.conf')], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(t.status, 0, `nginx -t on ${siteFile}:\n${t.stderr}`);
+});
 
+test('cohort accepts the shipped configurations (config/deploy/cohort.toml, config/production.example.toml)', () => {
   for (const file of ['config/deploy/cohort.toml', 'config/production.example.toml']) {
     const r = spawnSync(cohortBin, ['--config', path.join(repoRoot, file), 'routes'], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(r.status, 0, `cohort --config ${file}: ${r.stderr}`);
