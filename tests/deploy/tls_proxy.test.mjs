@@ -246,7 +246,8 @@ before(async () => {
       'ip_per_minute = 2',
       '',
     ].join('\n'));
-    server = await startServer({ args: ['--config', toml] });
+    // startServer turns the signup limit off (--signups-per-ip 0) unless the flag is given, and flags beat the file.
+    server = await startServer({ args: ['--config', toml, '--signups-per-ip', '2'] });
     try {
       nginx = await startNginx(port, new URL(server.url).host);
       break;
