@@ -401,7 +401,10 @@ test('HLS through nginx: playlists are never cached; a live and a replay segment
   assert.ok(range.bytes.equals(cold.bytes.subarray(0, 100)), 'the Range answer is the first 100 bytes');
 });
 
-test('nginx hides /metrics; the whole shipped site passes nginx -t', async () => {
+test('through nginx: the HSTS of an https public_url reaches the client, /metrics is hidden; the whole shipped site passes nginx -t', async () => {
+  const health = await request('GET', `${base}/healthz`);
+  assert.equal(health.status, 200);
+  assert.match(health.headers.get('strict-transport-security') ?? '', /^max-age=[1-9]\d*/, 'HSTS on an answer through the proxy');
   const metrics = await request('GET', `${base}/metrics`);
   assert.equal(metrics.status, 403, 'the public name does not serve /metrics');
   assert.doesNotMatch(metrics.text, /cohort_/);
