@@ -9,7 +9,7 @@ build_packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev li
   libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libhiredis-dev libsodium-dev catch2
   libcurl4-openssl-dev)
 run_packages=(ffmpeg tzdata)  # the server runs ffmpeg for live streaming; tzdata gives session times in a registrant's zone
-test_packages=(sqlite3 chromium libwebsockets-dev redis-server python3-aiosmtpd)
+test_packages=(sqlite3 chromium libwebsockets-dev redis-server python3-aiosmtpd nginx openssl)  # nginx: tests/deploy runs the shipped site in front of cohort
 
 # apt only when something is missing, so a second run starts at once.
 install_missing() {
