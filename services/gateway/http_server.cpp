@@ -455,13 +455,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
             "the upload arrived slower than " + std::to_string(self->server_->options.upload_min_bytes_per_second) + " bytes per second"));
       if (ec) return self->on_read(ec, 0);
       if (!self->upload_parser_->is_done()) return self->do_upload_read();
-      self->rate_timer_.cancel();
       self->upload_parser_->get().body().close();
       self->on_read(ec, 0);
     });
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    rate_timer_.cancel();  // the body is in, or the read ended: the rate check must not cut the answer
     if (ec == bhttp::error::body_limit)
       return reply_and_close(error_response(
           413, "payload_too_large",
@@ -524,6 +524,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // client may still be sending, and closing with unread bytes would reset the connection before
   // it reads our answer.
   void reply_and_close(response r) {
+    rate_timer_.cancel();
     keep_alive_ = false;
     head_ = false;
     linger_ = true;

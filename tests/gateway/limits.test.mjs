@@ -12,6 +12,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startServer, api, cohortBin } from '../support/server.mjs';
 import { assertError, RawConn, sleep } from '../support/http.mjs';
+import { wsUrl } from '../support/ws.mjs';
+import WebSocket from 'ws';
 
 const SESSIONS = [{ starts_at: '2036-05-01T17:00:00Z', duration_minutes: 60 }];
 const MB200 = 209715200;
@@ -248,6 +250,45 @@ test('limits.connections_per_ip: one address past the cap is closed at accept, a
       } finally { c.destroy(); }
     }, 5000);
   } finally { for (const c of conns) c.destroy(); }
+});
+
+test('WebSockets count against limits.connections_per_ip for as long as they are open', async () => {
+  const sockets = [], conns = [];
+  try {
+    // Three registrants (three forwarded addresses, so no signup limit is in the way), a socket each.
+    for (let i = 0; i < 3; i++) {
+      const r = await api(limited, 'POST', `/api/webinars/${limitedFixture.webinar}/registrations`, {
+        body: { name: `Socket ${i}`, email: `socket${i}@example.com`, consent: true }, headers: { 'X-Forwarded-For': `198.51.100.${20 + i}` },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const ws = new WebSocket(wsUrl(limited, { token: r.body.token }), { origin: 'https://webinars.example.org', localAddress: '127.0.0.5' });
+      ws.on('error', () => {});
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('unexpected-response', (_, res) => reject(new Error(`upgrade refused: ${res.statusCode}`))); });
+      sockets.push(ws);
+    }
+    for (let i = 0; i < 3; i++) {
+      const c = await connectFrom(limited.url, '127.0.0.5');
+      conns.push(c);
+      c.send('GET', '/healthz');
+      assert.equal((await c.readResponse()).status, 200);
+    }
+    const over = await connectFrom(limited.url, '127.0.0.5');
+    try {
+      over.send('GET', '/healthz');
+      assert.ok(await over.waitClosed(5000), 'three sockets and three connections fill the cap of 6');
+    } finally { over.destroy(); }
+    for (const ws of sockets) ws.terminate();
+    await waitFor('the closed sockets free their places', async () => {
+      const c = await connectFrom(limited.url, '127.0.0.5');
+      try {
+        c.send('GET', '/healthz');
+        return (await c.readResponse(2000).catch(() => null))?.status === 200;
+      } finally { c.destroy(); }
+    }, 5000);
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    for (const c of conns) c.destroy();
+  }
 });
 
 // The login limiter counts failures per client address (auth.login_attempts_per_minute = 5).
