@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/open_files_limit.hpp"
 #include "gateway/router.hpp"
 #include "gateway/static_site.hpp"
 #include "metrics/metrics.hpp"
@@ -345,6 +346,12 @@ http::server_options server_options_from(const config& cfg) {
   o.read_timeout_seconds = cfg.limits.read_timeout_seconds;
   o.keepalive_timeout_seconds = cfg.limits.keepalive_timeout_seconds;
   o.ws_queue_max_bytes = static_cast<std::size_t>(cfg.chat.ws_queue_max_bytes);
+  o.uploads_max = cfg.limits.uploads_max;
+  o.upload_min_bytes_per_second = static_cast<std::uint64_t>(cfg.limits.upload_min_bytes_per_second);
+  o.upload_rate_window_seconds = cfg.limits.upload_rate_window_seconds;
+  o.connections_per_ip = cfg.limits.connections_per_ip;
+  o.trusted_proxies = cfg.server.trusted_proxies;
+  o.hsts = cfg.server.public_url.rfind("https://", 0) == 0;
   return o;
 }
 
@@ -578,6 +585,8 @@ int serve_primary(const config& cfg, const secrets& keys) {
 
 int serve(const config& cfg) {
   const bool edge = cfg.server.role == "edge";
+  // Each connection holds a descriptor; the soft limit is often far below the hard one.
+  std::cout << "cohort: " << http::raise_open_files_limit().describe() << "\n";
   if (!edge) {
     const fs::path data_dir = cfg.storage.data_dir;
     fs::create_directories(data_dir);

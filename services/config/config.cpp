@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "gateway/trusted_proxies.hpp"
+
 #include <boost/program_options.hpp>
 #include <toml++/toml.h>
 
@@ -97,6 +99,12 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
         cfg.server.allowed_origins.clear();
         for (auto&& item : *list) cfg.server.allowed_origins.push_back(read_value<std::string>(item, key));
       }
+      else if (key == "server.trusted_proxies") {
+        auto* list = node.as_array();
+        if (!list) fail(key, "must be a list of networks such as [\"127.0.0.1/32\", \"10.0.0.0/8\"]");
+        cfg.server.trusted_proxies.clear();
+        for (auto&& item : *list) cfg.server.trusted_proxies.push_back(read_value<std::string>(item, key));
+      }
       else if (key == "server.role") cfg.server.role = read_value<std::string>(node, key);
       else if (key == "server.primary_url") cfg.server.primary_url = read_value<std::string>(node, key);
       else if (key == "drops.file_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 4ll << 30); cfg.drops.file_max_bytes = std::uint64_t(v); }
@@ -114,6 +122,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "limits.header_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 1 << 20); cfg.limits.header_max_bytes = std::uint32_t(v); }
       else if (key == "limits.read_timeout_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.read_timeout_seconds = int(v); }
       else if (key == "limits.keepalive_timeout_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.keepalive_timeout_seconds = int(v); }
+      else if (key == "limits.connections_per_ip") { auto v = read_int(node, key); check_range(key, v, 1, 1000000); cfg.limits.connections_per_ip = int(v); }
+      else if (key == "limits.uploads_max") { auto v = read_int(node, key); check_range(key, v, 1, 1024); cfg.limits.uploads_max = int(v); }
+      else if (key == "limits.upload_min_bytes_per_second") { auto v = read_int(node, key); check_range(key, v, 0, 1 << 30); cfg.limits.upload_min_bytes_per_second = int(v); }
+      else if (key == "limits.upload_rate_window_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 3600); cfg.limits.upload_rate_window_seconds = int(v); }
       else if (key == "storage.data_dir") cfg.storage.data_dir = read_value<std::string>(node, key);
       else if (key == "storage.synchronous") cfg.storage.synchronous = read_value<std::string>(node, key);
       else if (key == "storage.busy_timeout_ms") { auto v = read_int(node, key); check_range(key, v, 0, 600000); cfg.storage.busy_timeout_ms = int(v); }
@@ -209,6 +221,13 @@ void validate(const config& cfg) {
   check_range("limits.header_max_bytes", cfg.limits.header_max_bytes, 1024, 1 << 20);
   check_range("limits.read_timeout_seconds", cfg.limits.read_timeout_seconds, 1, 3600);
   check_range("limits.keepalive_timeout_seconds", cfg.limits.keepalive_timeout_seconds, 1, 3600);
+  check_range("limits.connections_per_ip", cfg.limits.connections_per_ip, 1, 1000000);
+  check_range("limits.uploads_max", cfg.limits.uploads_max, 1, 1024);
+  check_range("limits.upload_min_bytes_per_second", cfg.limits.upload_min_bytes_per_second, 0, 1 << 30);
+  check_range("limits.upload_rate_window_seconds", cfg.limits.upload_rate_window_seconds, 1, 3600);
+  for (const auto& network : cfg.server.trusted_proxies)
+    if (!http::address_network::parse(network))
+      fail("server.trusted_proxies", "entries must be addresses or CIDR networks such as 127.0.0.1/32 or 10.0.0.0/8 (got \"" + network + "\")");
   if (cfg.storage.data_dir.empty()) fail("storage.data_dir", "must not be empty");
   if (cfg.storage.synchronous != "full" && cfg.storage.synchronous != "normal")
     fail("storage.synchronous", "must be \"full\" or \"normal\" (got \"" + cfg.storage.synchronous + "\")");

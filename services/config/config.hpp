@@ -23,6 +23,9 @@ struct server_config {
   std::vector<std::string> allowed_origins;  // extra browser origins for /ws besides public_url's
   std::string role = "primary";  // primary (database, organizer API, schedule) | edge (WebSockets only)
   std::string primary_url;       // edge: the primary's base URL; /api requests are redirected there
+  // Reverse proxies (CIDR networks) whose X-Forwarded-For / Forwarded header names the client;
+  // empty = the socket peer is the client. Their own connections skip limits.connections_per_ip.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct limits_config {
@@ -30,6 +33,10 @@ struct limits_config {
   std::uint32_t header_max_bytes = 16 * 1024;
   int read_timeout_seconds = 10;      // whole request, so a byte-per-second client is dropped
   int keepalive_timeout_seconds = 30;
+  int connections_per_ip = 256;        // HTTP + WebSocket connections open at once per client address
+  int uploads_max = 4;                 // upload bodies being received at once; more answer 503
+  int upload_min_bytes_per_second = 10 * 1024;  // an upload slower than this (0 = no minimum), averaged ...
+  int upload_rate_window_seconds = 10;          // ... over each window of this length (the first is the grace), is dropped
 };
 
 struct storage_config {

@@ -1,10 +1,12 @@
 #include "gateway/http_server.hpp"
 
+#include "gateway/trusted_proxies.hpp"
 #include "gateway/websocket_session.hpp"
 #include "metrics/metrics.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -17,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 
 namespace cohort::http {
 
@@ -115,16 +118,94 @@ struct shared_string_body {
 
 class http_session;
 
+// The connections one client address has open, counted from accept until the last session
+// (HTTP, then WebSocket) on it ends. An empty address is not counted (a trusted proxy, no cap).
+class connection_slot {
+ public:
+  connection_slot(std::shared_ptr<http_server::state> server, std::string address)
+      : server_(std::move(server)), address_(std::move(address)) {}
+  ~connection_slot();
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+
+ private:
+  std::shared_ptr<http_server::state> server_;
+  std::string address_;
+};
+
+// An upload body's spool file: removed when the request is answered, and on every other way out
+// of the session (timeout, reset, drop), since the destructor removes it too.
+class spool_file {
+ public:
+  spool_file() = default;
+  ~spool_file() { remove(); }
+  spool_file(const spool_file&) = delete;
+  spool_file& operator=(const spool_file&) = delete;
+
+  void assign(std::string path) {
+    remove();
+    path_ = std::move(path);
+  }
+  const std::string& path() const { return path_; }
+  // A handler that kept the upload has moved it away; then there is nothing left to remove.
+  void remove() {
+    if (path_.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+    path_.clear();
+  }
+
+ private:
+  std::string path_;
+};
+
+// One of the limits.uploads_max places for an upload body being received.
+class upload_slot {
+ public:
+  upload_slot() = default;
+  ~upload_slot() { release(); }
+  upload_slot(const upload_slot&) = delete;
+  upload_slot& operator=(const upload_slot&) = delete;
+
+  bool take(std::atomic<int>& in_flight, int max) {
+    if (counter_) return true;
+    if (in_flight.fetch_add(1) >= max) {
+      --in_flight;
+      return false;
+    }
+    counter_ = &in_flight;
+    return true;
+  }
+  void release() {
+    if (counter_) --*counter_;
+    counter_ = nullptr;
+  }
+
+ private:
+  std::atomic<int>* counter_ = nullptr;
+};
+
 struct http_server::state : std::enable_shared_from_this<http_server::state> {
   state(net::io_context& ioc, server_options o, const router& r, metrics::registry* m)
-      : ioc(ioc), options(std::move(o)), routes(r), metrics(m), acceptor(net::make_strand(ioc)) {}
+      : ioc(ioc),
+        options(std::move(o)),
+        routes(r),
+        metrics(m),
+        proxies(options.trusted_proxies),
+        acceptor(net::make_strand(ioc)),
+        accept_pause(acceptor.get_executor()) {}
 
   net::io_context& ioc;
   server_options options;
   const router& routes;
   metrics::registry* metrics;
+  const trusted_proxies proxies;
   tcp::acceptor acceptor;
+  net::steady_timer accept_pause;  // on the acceptor's strand
+  std::chrono::steady_clock::time_point accept_error_logged{};
+  std::uint64_t accept_errors_unlogged = 0;
   std::atomic<bool> stopping{false};
+  std::atomic<int> uploads_in_flight{0};
 
   upgrade_handler upgrade;
 
@@ -133,27 +214,59 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   std::map<std::uint64_t, std::weak_ptr<ws_peer>> websockets;
   std::uint64_t next_session_id = 0;
 
-  ws_registry websocket_registry() {
-    return ws_registry{[self = shared_from_this()](std::weak_ptr<ws_peer> peer) {
+  std::mutex clients_mutex;
+  std::unordered_map<std::string, int> connections_by_address;
+
+  // The WebSocket session keeps the registry, and with it the connection's slot, for its life.
+  ws_registry websocket_registry(std::shared_ptr<connection_slot> slot) {
+    return ws_registry{[self = shared_from_this(), slot](std::weak_ptr<ws_peer> peer) {
                          std::lock_guard lock(self->sessions_mutex);
                          const auto id = self->next_session_id++;
                          self->websockets.emplace(id, std::move(peer));
                          return id;
                        },
-                       [self = shared_from_this()](std::uint64_t id) {
+                       [self = shared_from_this(), slot](std::uint64_t id) {
                          std::lock_guard lock(self->sessions_mutex);
                          self->websockets.erase(id);
                        }};
   }
 
+  // A slot for a new connection from `peer`, or nullptr when that address is at its cap.
+  std::shared_ptr<connection_slot> admit_connection(const std::string& peer) {
+    if (options.connections_per_ip <= 0 || proxies.contains(peer))
+      return std::make_shared<connection_slot>(shared_from_this(), std::string());
+    std::lock_guard lock(clients_mutex);
+    auto& open = connections_by_address[peer];
+    if (open >= options.connections_per_ip) return nullptr;
+    ++open;
+    return std::make_shared<connection_slot>(shared_from_this(), peer);
+  }
+
+  void release_connection(const std::string& peer) {
+    std::lock_guard lock(clients_mutex);
+    auto it = connections_by_address.find(peer);
+    if (it != connections_by_address.end() && --it->second <= 0) connections_by_address.erase(it);
+  }
+
+  body_limits route_limits() const {
+    const bool uploads = !options.upload_dir.empty();
+    return body_limits{options.body_max_bytes, uploads ? options.upload_max_bytes : options.body_max_bytes};
+  }
+
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  void pause_accepting(beast::error_code ec);
 };
+
+connection_slot::~connection_slot() {
+  if (!address_.empty()) server_->release_connection(address_);
+}
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(tcp::socket&& socket, std::shared_ptr<http_server::state> server, std::uint64_t id)
-      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {
+  http_session(tcp::socket&& socket, std::shared_ptr<http_server::state> server, std::uint64_t id,
+               std::shared_ptr<connection_slot> slot)
+      : stream_(std::move(socket)), rate_timer_(stream_.get_executor()), server_(std::move(server)), id_(id), slot_(std::move(slot)) {
     // Now, while connected: a peer that sent its last request and reset the connection has no
     // address any more by the time that request is handled.
     beast::error_code ec;
@@ -203,32 +316,82 @@ class http_session : public std::enable_shared_from_this<http_session> {
     request_started_ = true;
     parser_.emplace();
     parser_->header_limit(server_->options.header_max_bytes);
-    // The header is read with the larger of the two limits (Beast checks Content-Length against
-    // it right away); read_body() then applies the one of the route.
-    parser_->body_limit(std::max<std::uint64_t>(server_->options.body_max_bytes, uploads_enabled() ? server_->options.upload_max_bytes : 0));
+    // No body limit while the header is read: the route's limit is known only afterwards, and the
+    // router's precheck answers 413 after 404/401/403, in the order a client expects.
+    parser_->body_limit(boost::none);
     stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
     bhttp::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_header, shared_from_this()));
   }
 
-  // The header decides how the body is read: into memory (bounded by body_max_bytes), or, for an
-  // upload route, into a spool file (bounded by upload_max_bytes, with an idle timeout per read
-  // instead of one deadline for the whole body).
   bool uploads_enabled() const { return !server_->options.upload_dir.empty(); }
 
-  bool is_upload_route(const bhttp::request<bhttp::string_body>& msg) const {
-    if (!uploads_enabled()) return false;
-    auto url = boost::urls::parse_origin_form(msg.target());
-    if (!url) return false;
-    std::vector<std::string> segments;
-    for (auto seg : url->segments()) segments.emplace_back(seg);
-    return server_->routes.takes_file(to_verb(msg.method()), segments);
+  bool is_websocket_upgrade(const bhttp::request<bhttp::string_body>& msg) const {
+    return server_->upgrade && boost::beast::websocket::is_upgrade(msg) && request_.segments.size() == 1 && request_.segments[0] == "ws";
   }
 
+  // Everything the router needs from the header alone; false when the target is not a path.
+  bool read_head(const bhttp::request<bhttp::string_body>& msg) {
+    keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == bhttp::verb::head;
+    upload_ = false;
+    request_ = request{};
+    request_.method = to_verb(msg.method());
+    auto url = boost::urls::parse_origin_form(msg.target());
+    if (!url) return false;
+    request_.path = std::string(url->encoded_path());
+    request_.target = std::string(msg.target());
+    for (auto seg : url->segments()) request_.segments.emplace_back(seg);
+    for (auto param : url->params()) request_.query.emplace_back(param.key, param.value);
+    request_.content_type = std::string(msg[bhttp::field::content_type]);
+    request_.authorization = std::string(msg[bhttp::field::authorization]);
+    request_.body_framed = msg.has_content_length() || msg.chunked();
+    if (const auto length = parser_->content_length()) request_.content_length = *length;
+    request_.origin = std::string(msg[bhttp::field::origin]);
+    request_.range = std::string(msg[bhttp::field::range]);
+    request_.if_none_match = std::string(msg[bhttp::field::if_none_match]);
+    request_.cookie = std::string(msg[bhttp::field::cookie]);
+    if (peer_.port() != 0) {
+      request_.peer_address = peer_.address().to_string();
+      request_.peer_port = peer_.port();
+    }
+    request_.remote_address = server_->proxies.client_address(request_.peer_address, all_values(msg, "X-Forwarded-For"),
+                                                              all_values(msg, "Forwarded"));
+    return true;
+  }
+
+  // A header sent on several lines counts as one comma-separated list (RFC 9110 5.3).
+  static std::string all_values(const bhttp::request<bhttp::string_body>& msg, std::string_view name) {
+    std::string out;
+    for (auto [it, end] = msg.equal_range(name); it != end; ++it) {
+      if (!out.empty()) out += ",";
+      out += std::string(it->value());
+    }
+    return out;
+  }
+
+  // The header decides whether the request goes on: the router's precheck may answer now, before
+  // a body byte is read (nothing is spooled, no 100 Continue is sent). Then the body is read into
+  // memory (bounded by body_max_bytes) or, for an upload route, into a spool file.
   void on_header(beast::error_code ec, std::size_t) {
-    if (ec == bhttp::error::body_limit) upload_limit_applies_ = is_upload_route(parser_->get());
     if (ec) return on_read(ec, 0);
     const auto& msg = parser_->get();
-    if (beast::iequals(msg[bhttp::field::expect], "100-continue") && !parser_->is_done()) return send_continue();
+    if (!read_head(msg)) return reply_and_close(error_response(400, "bad_request", "the request target is not a valid path"));
+    const bool body_coming = !parser_->is_done();
+    if (!is_websocket_upgrade(msg)) {
+      if (auto early = server_->routes.precheck(request_, server_->route_limits())) {
+        if (body_coming) return reply_and_close(std::move(*early));
+        busy_ = true;
+        return do_write(std::move(*early));
+      }
+    }
+    upload_ = body_coming && uploads_enabled() && server_->routes.takes_file(request_.method, request_.segments);
+    if (upload_ && !upload_slot_.take(server_->uploads_in_flight, server_->options.uploads_max)) {
+      if (server_->metrics) server_->metrics->http_uploads_refused.add();
+      auto busy = error_response(503, "busy", "too many uploads at once; try again shortly");
+      busy.headers.emplace_back("Retry-After", "10");
+      return reply_and_close(std::move(busy));
+    }
+    if (beast::iequals(msg[bhttp::field::expect], "100-continue") && body_coming) return send_continue();
     read_body();
   }
 
@@ -241,7 +404,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void read_body() {
-    if (!parser_->is_done() && is_upload_route(parser_->get())) return start_upload();
+    if (upload_) return start_upload();
     const auto limit = server_->options.body_max_bytes;
     if (parser_->content_length() && *parser_->content_length() > limit) return on_read(bhttp::error::body_limit, 0);
     parser_->body_limit(limit);
@@ -250,23 +413,49 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   void start_upload() {
     static std::atomic<std::uint64_t> counter{0};
-    spool_path_ = (std::filesystem::path(server_->options.upload_dir) /
-                   ("upload-" + std::to_string(id_) + "-" + std::to_string(counter++))).string();
+    spool_.assign((std::filesystem::path(server_->options.upload_dir) /
+                   ("upload-" + std::to_string(id_) + "-" + std::to_string(counter++))).string());
     upload_parser_.emplace(std::move(*parser_));
     parser_.reset();
     upload_parser_->body_limit(server_->options.upload_max_bytes);
     beast::error_code ec;
-    upload_parser_->get().body().open(spool_path_.c_str(), beast::file_mode::write, ec);
+    upload_parser_->get().body().open(spool_.path().c_str(), beast::file_mode::write, ec);
     if (ec) {
-      std::cerr << "cohort: cannot spool an upload to " << spool_path_ << ": " << ec.message() << "\n";
+      std::cerr << "cohort: cannot spool an upload to " << spool_.path() << ": " << ec.message() << "\n";
       return reply_and_close(error_response(500, "internal", "cannot store the upload"));
     }
+    upload_bytes_ = 0;
+    if (server_->options.upload_min_bytes_per_second > 0) watch_upload_rate(0);
     do_upload_read();
+  }
+
+  // Each read has the read timeout (a long upload has no overall deadline), and every window the
+  // bytes that arrived in it must average the minimum rate, so trickling a byte now and then
+  // cannot hold an upload (and its spool file and slot) open.
+  void watch_upload_rate(std::uint64_t bytes_at_window_start) {
+    const auto window = std::max(1, server_->options.upload_rate_window_seconds);
+    rate_timer_.expires_after(std::chrono::seconds(window));
+    rate_timer_.async_wait([self = shared_from_this(), bytes_at_window_start, window](beast::error_code ec) {
+      if (ec || !self->upload_parser_ || self->upload_parser_->is_done()) return;
+      const auto arrived = self->upload_bytes_ - bytes_at_window_start;
+      if (arrived < self->server_->options.upload_min_bytes_per_second * static_cast<std::uint64_t>(window)) {
+        if (self->server_->metrics) self->server_->metrics->http_uploads_too_slow.add();
+        self->too_slow_ = true;
+        self->stream_.cancel();  // the pending read ends with operation_aborted and answers 408
+        return;
+      }
+      self->watch_upload_rate(self->upload_bytes_);
+    });
   }
 
   void do_upload_read() {
     stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
-    bhttp::async_read_some(stream_, buffer_, *upload_parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    bhttp::async_read_some(stream_, buffer_, *upload_parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->upload_bytes_ += n;
+      if (ec == net::error::operation_aborted && self->too_slow_)
+        return self->reply_and_close(error_response(
+            408, "too_slow",
+            "the upload arrived slower than " + std::to_string(self->server_->options.upload_min_bytes_per_second) + " bytes per second"));
       if (ec) return self->on_read(ec, 0);
       if (!self->upload_parser_->is_done()) return self->do_upload_read();
       self->upload_parser_->get().body().close();
@@ -275,13 +464,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    rate_timer_.cancel();  // the body is in, or the read ended: the rate check must not cut the answer
     if (ec == bhttp::error::body_limit)
       return reply_and_close(error_response(
           413, "payload_too_large",
           "the body is larger than " +
-              std::to_string(upload_parser_ || upload_limit_applies_ ? server_->options.upload_max_bytes
-                                                                 : server_->options.body_max_bytes) +
-              " bytes"));
+              std::to_string(upload_parser_ ? server_->options.upload_max_bytes : server_->options.body_max_bytes) + " bytes"));
     if (ec == bhttp::error::header_limit)
       return reply_and_close(error_response(431, "headers_too_large", "the request headers are too large"));
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
@@ -299,34 +487,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
     on_request(parser_->get());
   }
 
+  // The header fields are in request_ since on_header; the body joins them here.
   template <class Body>
   void on_request(bhttp::request<Body>& msg) {
-    keep_alive_ = msg.keep_alive();
-    head_ = msg.method() == bhttp::verb::head;
-    request_ = request{};
-    request_.method = to_verb(msg.method());
-    auto url = boost::urls::parse_origin_form(msg.target());
-    if (!url) return reply_and_close(error_response(400, "bad_request", "the request target is not a valid path"));
-    request_.path = std::string(url->encoded_path());
-    request_.target = std::string(msg.target());
-    for (auto seg : url->segments()) request_.segments.emplace_back(seg);
-    for (auto param : url->params()) request_.query.emplace_back(param.key, param.value);
-    request_.content_type = std::string(msg[bhttp::field::content_type]);
-    request_.authorization = std::string(msg[bhttp::field::authorization]);
-    request_.body_framed = msg.has_content_length() || msg.chunked();
-    request_.origin = std::string(msg[bhttp::field::origin]);
-    request_.range = std::string(msg[bhttp::field::range]);
-    request_.if_none_match = std::string(msg[bhttp::field::if_none_match]);
-    request_.cookie = std::string(msg[bhttp::field::cookie]);
-    if (peer_.port() != 0) request_.remote_address = peer_.address().to_string(), request_.remote_port = peer_.port();
     if constexpr (std::is_same_v<Body, bhttp::string_body>) {
       request_.body = std::move(msg.body());
+      if (is_websocket_upgrade(msg)) return on_upgrade();
     } else {
-      request_.body_file = spool_path_;
+      request_.body_file = spool_.path();
     }
-    if (std::is_same_v<Body, bhttp::string_body> && server_->upgrade && boost::beast::websocket::is_upgrade(msg) && request_.segments.size() == 1 &&
-        request_.segments[0] == "ws")
-      return on_upgrade();
     busy_ = true;
     // The router may answer later from another thread; come back to this strand to write.
     server_->routes.dispatch(request_, [self = shared_from_this()](response r) {
@@ -334,8 +503,6 @@ class http_session : public std::enable_shared_from_this<http_session> {
     });
   }
 
-  // For a request we stop reading midway (too large, malformed): the client may still be
-  // sending, and closing with unread bytes would reset the connection before it reads our answer.
   // The upgrade handler refuses with an HTTP answer, or takes the connection: the stream moves to
   // a websocket_session and this http_session ends.
   void on_upgrade() {
@@ -353,16 +520,20 @@ class http_session : public std::enable_shared_from_this<http_session> {
     const auto& o = server_->options;
     start_websocket_session(std::move(stream_), parser_->release(), std::move(result.accept),
                             ws_options{o.ws_queue_max_bytes, o.ws_message_max_bytes, o.ws_ping_interval_seconds},
-                            server_->metrics, server_->websocket_registry());
+                            server_->metrics, server_->websocket_registry(slot_));
   }
 
+  // For a request we stop reading midway (refused at header time, too large, malformed): the
+  // client may still be sending, and closing with unread bytes would reset the connection before
+  // it reads our answer.
   void reply_and_close(response r) {
+    rate_timer_.cancel();
     keep_alive_ = false;
     head_ = false;
     linger_ = true;
+    busy_ = true;
     do_write(std::move(r));
   }
-
   // Half-close, then discard what the client still sends (bounded in time and bytes), then close.
   void do_linger() {
     beast::error_code ec;
@@ -384,6 +555,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void set_headers(bhttp::response<Body>& res, response& r) {
     if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
     res.set("X-Content-Type-Options", "nosniff");
+    // Join and download URLs carry tokens: only the origin may travel to another site, while
+    // same-origin requests keep their Origin header (no-referrer would make a browser send
+    // "Origin: null" on a same-origin form post, which the CSRF checks refuse).
+    res.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    if (server_->options.hsts) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
     bool has_cache_control = false;
     for (auto& [name, value] : r.headers) {
       has_cache_control = has_cache_control || beast::iequals(name, "Cache-Control");
@@ -439,12 +615,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
     served_ = true;
-    if (!spool_path_.empty()) {  // the handler moved the upload away, or it goes now
-      std::error_code ignored;
-      std::filesystem::remove(spool_path_, ignored);
-      spool_path_.clear();
-    }
     upload_parser_.reset();
+    spool_.remove();  // the handler moved the upload away, or it goes now
+    upload_slot_.release();
     if (ec) {
       fail(ec, "write");
       return do_close();
@@ -455,6 +628,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void do_close() {
+    rate_timer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.cancel();
@@ -462,14 +636,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   beast::tcp_stream stream_;
+  net::steady_timer rate_timer_;  // the upload rate check
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  spool_file spool_;  // before upload_parser_, so the file is closed before it is removed
   std::optional<bhttp::request_parser<bhttp::file_body>> upload_parser_;
-  std::string spool_path_;
-  bool upload_limit_applies_ = false;
+  upload_slot upload_slot_;
+  std::uint64_t upload_bytes_ = 0;  // of the current upload's body
   std::shared_ptr<http_server::state> server_;
   std::uint64_t id_;
   tcp::endpoint peer_;  // the peer, read at accept
+  std::shared_ptr<connection_slot> slot_;
   request request_;
   bool keep_alive_ = false;
   bool head_ = false;
@@ -477,6 +654,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool request_started_ = false;  // bytes of a request have arrived
   bool served_ = false;           // answered at least one request
   bool linger_ = false;           // drain the client's unread bytes before closing
+  bool upload_ = false;           // this request's body goes to a spool file
+  bool too_slow_ = false;         // the upload rate check cancelled the read
 };
 
 void http_server::state::do_accept() {
@@ -487,23 +666,53 @@ void http_server::state::do_accept() {
 
 void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || stopping) return;
-  if (ec) {
-    fail(ec, "accept");  // e.g. out of file descriptors: keep serving the connections we have
-  } else if (options.accept_filter && !options.accept_filter(socket)) {
+  if (ec) return pause_accepting(ec);
+  if (options.accept_filter && !options.accept_filter(socket)) {
     beast::error_code ignored;
     socket.close(ignored);
-  } else {
-    if (metrics) metrics->http_connections_total.add();
-    std::shared_ptr<http_session> session;
-    {
-      std::lock_guard lock(sessions_mutex);
-      const auto id = next_session_id++;
-      session = std::make_shared<http_session>(std::move(socket), shared_from_this(), id);
-      sessions.emplace(id, session);
-    }
-    session->run();
+    return do_accept();
   }
+  if (metrics) metrics->http_connections_total.add();
+  beast::error_code peer_ec;
+  const auto peer = socket.remote_endpoint(peer_ec);
+  auto slot = peer_ec ? nullptr : admit_connection(peer.address().to_string());
+  if (!slot) {
+    // Over the per-address cap (or already gone): close without a word, it costs nothing.
+    if (metrics && !peer_ec) metrics->http_connections_refused.add();
+    socket.close(peer_ec);
+    return do_accept();
+  }
+  std::shared_ptr<http_session> session;
+  {
+    std::lock_guard lock(sessions_mutex);
+    const auto id = next_session_id++;
+    session = std::make_shared<http_session>(std::move(socket), shared_from_this(), id, std::move(slot));
+    sessions.emplace(id, session);
+  }
+  session->run();
   do_accept();
+}
+
+// Out of descriptors (or kernel memory), accept fails at once for as long as the condition lasts:
+// retrying immediately would spin a core and flood the log. Wait a little, log once a second.
+void http_server::state::pause_accepting(beast::error_code ec) {
+  if (metrics) metrics->http_accept_errors.add();
+  ++accept_errors_unlogged;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - accept_error_logged >= std::chrono::seconds(1)) {
+    std::cerr << "cohort: http accept failed " << accept_errors_unlogged << " time(s): " << ec.message()
+              << "; retrying every 100 ms\n";
+    accept_error_logged = now;
+    accept_errors_unlogged = 0;
+  }
+  const bool exhausted = ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+                         ec == net::error::no_buffer_space || ec == net::error::no_memory;
+  if (!exhausted) return do_accept();  // e.g. a connection aborted before we took it
+  accept_pause.expires_after(std::chrono::milliseconds(100));
+  accept_pause.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+    if (wait_ec || self->stopping) return;
+    self->do_accept();
+  });
 }
 
 http_server::http_server(net::io_context& ioc, server_options options, const router& routes, metrics::registry* metrics)
@@ -531,6 +740,7 @@ void http_server::stop() {
   net::post(state_->acceptor.get_executor(), [s = state_] {
     beast::error_code ec;
     s->acceptor.close(ec);
+    s->accept_pause.cancel();
   });
   std::vector<std::shared_ptr<http_session>> live;
   {

@@ -1,7 +1,12 @@
 // The HTTP/1.1 server: a listener that accepts on its own strand and one http_session per
 // connection (Beast, kept inside http_server.cpp). Each session reads one request at a time
 // with header/body limits and deadlines, hands it to the router, and writes the answer before
-// reading the next one, so pipelined requests are answered in order.
+// reading the next one, so pipelined requests are answered in order. The router's checks that
+// need only the header run before any body byte is read (and before `100 Continue`); a refused
+// request with a body still coming is answered and the connection closed.
+// Limits: connections per client address (a trusted proxy's own connections are exempt, as it
+// carries many clients; the header naming the client is not read yet at accept), uploads at
+// once, a minimum upload rate. Accept pauses briefly when descriptors run out instead of spinning.
 #pragma once
 
 #include "gateway/router.hpp"
@@ -14,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cohort::http {
 
@@ -29,6 +35,12 @@ struct server_options {
   int ws_ping_interval_seconds = 30;
   std::string upload_dir;              // where upload routes spool bodies; empty: no uploads
   std::uint64_t upload_max_bytes = 0;  // larger upload bodies get 413
+  int uploads_max = 4;                 // upload bodies received at once; more get 503 + Retry-After
+  std::uint64_t upload_min_bytes_per_second = 10 * 1024;  // 0: no minimum
+  int upload_rate_window_seconds = 10; // the rate is averaged over (and first checked after) this
+  int connections_per_ip = 256;        // open connections (WebSockets too) per client address; 0: no cap
+  std::vector<std::string> trusted_proxies;  // CIDR networks whose forwarding headers are believed
+  bool hsts = false;                   // send Strict-Transport-Security (the public URL is https)
   // Asked for each accepted connection before any byte of it is read (on the acceptor's strand);
   // false closes it. Empty: every connection is served.
   std::function<bool(const boost::asio::ip::tcp::socket&)> accept_filter;
@@ -36,6 +48,7 @@ struct server_options {
 
 class http_server {
  public:
+  // Throws std::invalid_argument for a malformed trusted_proxies entry.
   http_server(boost::asio::io_context& ioc, server_options options, const router& routes, metrics::registry* metrics);
   ~http_server();
   http_server(const http_server&) = delete;

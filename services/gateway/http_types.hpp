@@ -43,11 +43,14 @@ struct request {
   std::string range;                      // Range header, empty when absent
   std::string if_none_match;              // If-None-Match header, empty when absent
   std::string cookie;                     // Cookie header, empty when absent
-  std::string remote_address;             // the peer's IP address (for per-IP limits)
-  std::uint16_t remote_port = 0;          // the peer's TCP port (names the connection, for the ingest server)
+  std::string remote_address;             // the client's IP address (for per-IP limits): the socket peer,
+                                          // or the forwarded client when the peer is a trusted proxy
+  std::string peer_address;               // the socket peer's IP address, never from a header
+  std::uint16_t peer_port = 0;            // the socket peer's port
   std::string body;
   std::string body_file;                  // upload routes: the body, spooled to this file (removed after the answer unless moved)
   bool body_framed = false;               // Content-Length or chunked was present
+  std::optional<std::uint64_t> content_length;  // as the header said, when it said
   std::vector<std::string> params;        // path parameters, in pattern order
   boost::json::object json;               // parsed body for routes that take JSON
   identity who;

@@ -95,44 +95,74 @@ bool router::takes_file(verb method, const std::vector<std::string>& segments) c
   return false;
 }
 
-void router::dispatch(request& req, responder respond) const {
+router::admission router::admit(request& req, const body_limits* limits) const {
+  admission out;
   const verb method = req.method == verb::head ? verb::get : req.method;
   std::string allow;
-  const route* found = nullptr;
   std::vector<std::string> params;
   for (const auto& r : routes_) {
     if (!matches(r, req.segments, params)) continue;
     if (r.method == method) {
-      found = &r;
+      out.found = &r;
       break;
     }
     if (!allow.empty()) allow += ", ";
     allow += to_string(r.method);
   }
-  if (!found && fallback_ && !req.segments.empty() && req.segments.front() == fallback_segment_) {
-    auto reply = observed("/" + fallback_segment_ + "/*", req.method, std::move(respond));
-    return reply(fallback_(req));
+  if (!out.found && fallback_ && !req.segments.empty() && req.segments.front() == fallback_segment_) {
+    out.fallback = true;
+    out.label = "/" + fallback_segment_ + "/*";
+    return out;
   }
-  if (!found) {
-    auto reply = observed("unmatched", req.method, std::move(respond));
-    if (allow.empty()) return reply(error_response(404, "not_found", "no such page or resource"));
-    auto r = error_response(405, "method_not_allowed", "this resource allows " + allow);
-    r.headers.emplace_back("Allow", allow);
-    return reply(std::move(r));
+  if (!out.found) {
+    out.label = "unmatched";
+    if (allow.empty()) {
+      out.refusal = error_response(404, "not_found", "no such page or resource");
+    } else {
+      out.refusal = error_response(405, "method_not_allowed", "this resource allows " + allow);
+      out.refusal->headers.emplace_back("Allow", allow);
+    }
+    return out;
   }
   req.params = std::move(params);
-  auto reply = observed(found->pattern, req.method, std::move(respond));
+  out.label = out.found->pattern;
   try {
-    check_and_run(*found, req, reply);
+    check_header(*out.found, req, limits);
+  } catch (const api_error& e) {
+    out.refusal = error_response(e.status, e.code, e.what(), e.field);
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: " << to_string(req.method) << " " << out.found->pattern << " failed: " << e.what() << "\n";
+    out.refusal = error_response(500, "internal", "internal error");
+  }
+  return out;
+}
+
+std::optional<response> router::precheck(request& req, const body_limits& limits) const {
+  auto a = admit(req, &limits);
+  if (!a.refusal) return std::nullopt;
+  std::optional<response> out;
+  observed(a.label, req.method, [&out](response r) { out = std::move(r); })(std::move(*a.refusal));
+  return out;
+}
+
+void router::dispatch(request& req, responder respond) const {
+  auto a = admit(req, nullptr);
+  auto reply = observed(a.label, req.method, std::move(respond));
+  if (a.fallback) return reply(fallback_(req));
+  if (a.refusal) return reply(std::move(*a.refusal));
+  try {
+    check_and_run(*a.found, req, reply);
   } catch (const api_error& e) {
     if (reply) reply(error_response(e.status, e.code, e.what(), e.field));
   } catch (const std::exception& e) {
-    std::cerr << "cohort: " << to_string(req.method) << " " << found->pattern << " failed: " << e.what() << "\n";
+    std::cerr << "cohort: " << to_string(req.method) << " " << a.found->pattern << " failed: " << e.what() << "\n";
     if (reply) reply(error_response(500, "internal", "internal error"));
   }
 }
 
-void router::check_and_run(const route& r, request& req, responder& respond) const {
+// Everything the header alone decides. `limits` is given at header time only: afterwards the
+// body has been read within them.
+void router::check_header(const route& r, request& req, const body_limits* limits) const {
   if (auth_) {
     try {
       req.who = auth_(req, req.bearer());
@@ -147,12 +177,21 @@ void router::check_and_run(const route& r, request& req, responder& respond) con
                     (r.options.who == access::registrant && req.who.role == identity::kind::registrant);
     if (!ok) throw api_error(403, "forbidden", "this token may not use this resource");
   }
+  if (r.options.guard) r.options.guard(req);
   if (req.method == verb::post || req.method == verb::put || req.method == verb::patch) {
     if (!req.body_framed) throw api_error(411, "length_required", "send Content-Length (or a chunked body)");
   }
+  if (r.options.json_body && !json_content_type(req.content_type))
+    throw api_error(415, "unsupported_media_type", "the body must be application/json");
+  if (limits && req.content_length) {
+    const auto max = r.options.file_body ? limits->upload_max_bytes : limits->body_max_bytes;
+    if (*req.content_length > max)
+      throw api_error(413, "payload_too_large", "the body is larger than " + std::to_string(max) + " bytes");
+  }
+}
+
+void router::check_and_run(const route& r, request& req, responder& respond) const {
   if (r.options.json_body) {
-    if (!json_content_type(req.content_type))
-      throw api_error(415, "unsupported_media_type", "the body must be application/json");
     boost::system::error_code ec;
     auto value = boost::json::parse(req.body, ec);
     if (ec) throw api_error(400, "bad_json", "the body is not valid JSON: " + ec.message());

@@ -84,6 +84,18 @@ std::string registry::render() const {
   out += "# HELP cohort_http_connections_total TCP connections accepted.\n";
   out += "# TYPE cohort_http_connections_total counter\n";
   out += "cohort_http_connections_total " + std::to_string(http_connections_total.value()) + "\n";
+  out += "# HELP cohort_http_connections_refused_total Connections closed at accept because their client address had limits.connections_per_ip open.\n";
+  out += "# TYPE cohort_http_connections_refused_total counter\n";
+  out += "cohort_http_connections_refused_total " + std::to_string(http_connections_refused.value()) + "\n";
+  out += "# HELP cohort_http_accept_errors_total Failed accepts (e.g. out of file descriptors), each followed by a short pause.\n";
+  out += "# TYPE cohort_http_accept_errors_total counter\n";
+  out += "cohort_http_accept_errors_total " + std::to_string(http_accept_errors.value()) + "\n";
+  out += "# HELP cohort_http_uploads_refused_total Uploads answered 503 at header time because limits.uploads_max were under way.\n";
+  out += "# TYPE cohort_http_uploads_refused_total counter\n";
+  out += "cohort_http_uploads_refused_total " + std::to_string(http_uploads_refused.value()) + "\n";
+  out += "# HELP cohort_http_uploads_too_slow_total Uploads dropped for arriving slower than limits.upload_min_bytes_per_second.\n";
+  out += "# TYPE cohort_http_uploads_too_slow_total counter\n";
+  out += "cohort_http_uploads_too_slow_total " + std::to_string(http_uploads_too_slow.value()) + "\n";
   out += "# HELP cohort_registrations_total Signups committed, by resulting status.\n";
   out += "# TYPE cohort_registrations_total counter\n";
   registrations.render(out, "cohort_registrations_total");

@@ -73,6 +73,10 @@ struct registry {
   histogram sqlite_commit_seconds{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
   counter sqlite_write_rejected;             // write queue full
   counter http_connections_total;
+  counter http_connections_refused;          // closed at accept: the client address is at limits.connections_per_ip
+  counter http_accept_errors;                // accept failed (e.g. out of descriptors) and backed off
+  counter http_uploads_refused;              // answered 503 at header time: limits.uploads_max uploads under way
+  counter http_uploads_too_slow;             // dropped below limits.upload_min_bytes_per_second
   std::atomic<std::int64_t> ws_open{0};      // WebSocket connections open now
   counter ws_frames_sent;
   counter ws_slow_consumer_closes;           // closed because the outgoing queue was full

@@ -389,7 +389,7 @@ bool streaming_hub::admit_ingest_connection(const boost::asio::ip::tcp::socket& 
 
 std::shared_ptr<streaming_hub::live_stream> streaming_hub::ingest_target(const http::request& req) {
   std::lock_guard lock(mutex_);
-  if (const auto peer = ingest_peers_.find({req.remote_address, req.remote_port});
+  if (const auto peer = ingest_peers_.find({req.peer_address, req.peer_port});
       peer == ingest_peers_.end() || peer->second != req.params.at(0))
     throw api_error(403, "forbidden", "this connection does not write that publish");
   const auto it = by_ingest_.find(req.params.at(0));

@@ -5,7 +5,9 @@
 //
 //   cmake --build build && cd tests && node bench/drop_fanout.mjs [clients=2000]
 import WebSocket from 'ws';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
 
 const clients = Number(process.argv[2] ?? 2000);
@@ -13,7 +15,10 @@ const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
-const server = await startServer();
+// Every client connects from this one address: lift the per-address connection cap above them.
+const config = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-bench-')), 'bench.toml');
+writeFileSync(config, `[limits]\nconnections_per_ip = ${clients + 100}\n`);
+const server = await startServer({ args: ['--config', config] });
 try {
   const created = await api(server, 'POST', '/api/webinars', {
     token: server.adminToken,

@@ -303,10 +303,11 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.server.allowed_origins = {"https://changed.example"};
   cfg.server.role = "edge";
   cfg.server.primary_url = "http://changed.example";
+  cfg.server.trusted_proxies = {"192.0.2.0/24"};
   cfg.drops.file_max_bytes = 12345;
   cfg.attendance.min_minutes = 77;
   cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55, true};
-  cfg.limits = {1111, 2222, 33, 44};
+  cfg.limits = {1111, 2222, 33, 44, 55, 66, 77, 88};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed", 99, 99, std::string(64, 'c')};
   cfg.bus.redis_url = "redis://changed.example:1";
@@ -317,7 +318,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
 
   const config defaults;
   // Structured bindings stop compiling when a field is added, so this list cannot fall behind.
-  const auto& [listen, public_url, io_threads, web_root, allowed_origins, role, primary_url] = cfg.server;
+  const auto& [listen, public_url, io_threads, web_root, allowed_origins, role, primary_url, trusted_proxies] = cfg.server;
+  CHECK(trusted_proxies == defaults.server.trusted_proxies);
   CHECK(role == defaults.server.role);
   CHECK(primary_url == defaults.server.primary_url);
   CHECK(allowed_origins == defaults.server.allowed_origins);
@@ -327,7 +329,12 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(io_threads == defaults.server.io_threads);
   CHECK(web_root == defaults.server.web_root);
 
-  const auto& [body_max_bytes, header_max_bytes, read_timeout_seconds, keepalive_timeout_seconds] = cfg.limits;
+  const auto& [body_max_bytes, header_max_bytes, read_timeout_seconds, keepalive_timeout_seconds, connections_per_ip, uploads_max,
+               upload_min_bytes_per_second, upload_rate_window_seconds] = cfg.limits;
+  CHECK(connections_per_ip == defaults.limits.connections_per_ip);
+  CHECK(uploads_max == defaults.limits.uploads_max);
+  CHECK(upload_min_bytes_per_second == defaults.limits.upload_min_bytes_per_second);
+  CHECK(upload_rate_window_seconds == defaults.limits.upload_rate_window_seconds);
   CHECK(body_max_bytes == defaults.limits.body_max_bytes);
   CHECK(header_max_bytes == defaults.limits.header_max_bytes);
   CHECK(read_timeout_seconds == defaults.limits.read_timeout_seconds);
@@ -431,8 +438,8 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the seven chat
   // settings (sockets_per_token included), the drop file limit, the attendance minutes, four
   // streaming settings and the two login settings, the SMTP port and the first retry delay, the
-  // two signup rates
-  CHECK(checked == 28);
+  // two signup rates, the connection and upload limits
+  CHECK(checked == 32);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
@@ -505,4 +512,19 @@ TEST_CASE("[registration] reads the signup limits and the confirmation window, f
   CHECK(defaults.registration.series_per_minute == 300);
   CHECK_FALSE(defaults.registration.confirm_email);
   CHECK(defaults.registration.confirm_hours == 24.0);
+}
+
+TEST_CASE("server.trusted_proxies takes CIDR networks and refuses anything else, naming the key", "[config]") {
+  config cfg;
+  cohort::apply_toml(cfg, "[server]\ntrusted_proxies = [\"127.0.0.1/32\", \"10.0.0.0/8\", \"::1\"]\n", "t.toml");
+  CHECK(cfg.server.trusted_proxies == std::vector<std::string>{"127.0.0.1/32", "10.0.0.0/8", "::1"});
+  CHECK_NOTHROW(cohort::validate(cfg));
+  for (const char* bad : {"10.0.0.0/33", "proxy.example.org", "10.0.0.1/8", ""}) {
+    cfg.server.trusted_proxies = {bad};
+    INFO(bad);
+    CHECK_THROWS_WITH(cohort::validate(cfg), Contains("server.trusted_proxies") && Contains(bad));
+  }
+  config other;
+  CHECK_THROWS_WITH(cohort::apply_toml(other, "[server]\ntrusted_proxies = \"127.0.0.1/32\"\n", "t.toml"),
+                    Contains("server.trusted_proxies"));
 }

@@ -391,3 +391,89 @@ TEST_CASE("router describe lists every route in registration order", "[gateway]"
                               "GET /assets/{file}",
                           });
 }
+
+namespace {
+
+// A request as the server has it once the header is in: framing known, no body yet.
+request header_only(verb method, const std::string& path, const std::string& authorization, std::uint64_t length,
+                    const std::string& content_type = "application/json") {
+  auto req = make_request(method, path);
+  req.authorization = authorization;
+  req.content_type = content_type;
+  req.body_framed = true;
+  req.content_length = length;
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("router precheck answers from the header alone, in dispatch's order", "[gateway]") {
+  fixture f;
+  f.r.add(verb::put, "/api/webinars/{id}/file", {access::organizer, false, true}, f.echo("PUT file"));
+  const body_limits limits{64 * 1024, 200u << 20};
+  const auto status = [&](request req) {
+    auto early = f.r.precheck(req, limits);
+    return early ? early->status : 0u;
+  };
+  CHECK(status(header_only(verb::put, "/api/nothing", "Bearer admin-token", 1)) == 404);
+  CHECK(status(header_only(verb::get, "/api/webinars/1/file", "Bearer admin-token", 0)) == 405);
+  // Who is asking comes before how large the body is.
+  CHECK(status(header_only(verb::put, "/api/webinars/1/file", "", 300u << 20)) == 401);
+  CHECK(status(header_only(verb::put, "/api/webinars/1/file", "Bearer nonsense", 10)) == 401);
+  CHECK(status(header_only(verb::put, "/api/webinars/1/file", "Bearer registrant-token", 10)) == 403);
+  // The route's own limit: uploads take upload_max_bytes, other bodies body_max_bytes.
+  CHECK(status(header_only(verb::put, "/api/webinars/1/file", "Bearer admin-token", 200u << 20)) == 0);
+  CHECK(status(header_only(verb::put, "/api/webinars/1/file", "Bearer admin-token", (200u << 20) + 1)) == 413);
+  CHECK(status(header_only(verb::post, "/api/webinars", "Bearer admin-token", 64 * 1024)) == 0);
+  CHECK(status(header_only(verb::post, "/api/webinars", "Bearer admin-token", 64 * 1024 + 1)) == 413);
+  CHECK(status(header_only(verb::post, "/api/webinars", "Bearer admin-token", 10, "text/plain")) == 415);
+  auto unframed = header_only(verb::post, "/api/webinars/1/ping", "", 0);
+  unframed.body_framed = false;
+  unframed.content_length.reset();
+  CHECK(status(unframed) == 411);
+  // A chunked body has no length to check yet: it goes on, and the body read enforces the limit.
+  auto chunked = header_only(verb::post, "/api/webinars", "Bearer admin-token", 0);
+  chunked.content_length.reset();
+  CHECK(status(chunked) == 0);
+  CHECK(f.ran.empty());  // no handler runs at header time
+}
+
+TEST_CASE("router precheck answers in the one error shape and records the refusal", "[gateway]") {
+  fixture f;
+  auto req = header_only(verb::put, "/api/webinars", "", 5);
+  auto early = f.r.precheck(req, body_limits{});
+  REQUIRE(early);
+  answer a{1, *early};
+  CHECK(a.status() == 405);
+  CHECK(a.error_code() == "method_not_allowed");
+  REQUIRE(a.header("Allow"));
+  CHECK_THAT(f.metrics.render(), Contains("route=\"unmatched\",method=\"PUT\",status=\"405\""));
+}
+
+TEST_CASE("router runs a route's guard at header time and again before the handler", "[gateway]") {
+  fixture f;
+  int calls = 0;
+  route_options guarded{access::anyone, false, false, [&calls](const request& req) {
+                          ++calls;
+                          if (req.peer_address != "127.0.0.1") throw api_error(403, "forbidden", "only this machine may write");
+                        }};
+  f.r.add(verb::put, "/ingest/{name}", guarded, f.echo("PUT /ingest/{name}"));
+  auto outsider = header_only(verb::put, "/ingest/seg1.ts", "", 1000, "video/mp2t");
+  outsider.peer_address = "192.0.2.1";
+  auto early = f.r.precheck(outsider, body_limits{});
+  REQUIRE(early);
+  CHECK(early->status == 403);
+  auto local = header_only(verb::put, "/ingest/seg1.ts", "", 1000, "video/mp2t");
+  local.peer_address = "127.0.0.1";
+  CHECK_FALSE(f.r.precheck(local, body_limits{}));
+  CHECK(f.dispatch(local).status() == 200);
+  CHECK(calls == 3);
+  CHECK(f.ran == std::vector<std::string>{"PUT /ingest/{name}"});
+}
+
+TEST_CASE("router precheck lets the fallback's requests through", "[gateway]") {
+  fixture f;
+  f.r.set_fallback("edge", [](const request&) { return error_response(307, "moved", "elsewhere"); });
+  auto req = header_only(verb::post, "/edge/anything", "", 1u << 30);
+  CHECK_FALSE(f.r.precheck(req, body_limits{}));
+}
