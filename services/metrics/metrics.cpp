@@ -117,6 +117,9 @@ std::string registry::render() const {
   out += "# HELP cohort_rtmp_publishes_total RTMP publishes accepted (a valid stream key).\n";
   out += "# TYPE cohort_rtmp_publishes_total counter\n";
   out += "cohort_rtmp_publishes_total " + std::to_string(rtmp_publishes.value()) + "\n";
+  out += "# HELP cohort_rtmp_limited_total RTMP connections refused at accept (per-address cap) or closed for a newer one (total cap) before publishing.\n";
+  out += "# TYPE cohort_rtmp_limited_total counter\n";
+  out += "cohort_rtmp_limited_total " + std::to_string(rtmp_limited.value()) + "\n";
   return out;
 }
 

@@ -77,6 +77,7 @@ struct registry {
   counter chat_rejected;                     // chat.send refused (rate limit, mute, invalid)
   counter rtmp_refused;                      // RTMP connections closed before media (bad key, ...)
   counter rtmp_publishes;                    // publishes accepted
+  counter rtmp_limited;                      // RTMP connections refused or closed by the per-address / total caps
 
   std::string render() const;
 };
