@@ -1,7 +1,7 @@
 // The RTMP port under abuse, against a real build/cohort and a real ffmpeg publisher: no ffmpeg exists before a publish
 // with a valid key (a bad key, silent sockets and a 1,000-connection churn start none), the per-address cap
 // (127.0.0.2 vs 127.0.0.3 as source addresses), the total cap closing the oldest waiting connection, the handshake
-// deadline, and the organizer's publish going live while 100 hostile connections are held open. The ffmpeg children
+// deadline, the 64 KiB kept before a publish, and the organizer's publish going live while 100 hostile connections are held open. The ffmpeg children
 // of the server are counted from /proc/<pid>/task/*/children all along.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -230,7 +230,7 @@ test('the organizer publishes while 100 hostile connections are held and 1,000 m
   assert.ok(s.proc.exitCode === null, 'the server is still running');
 });
 
-test('the handshake deadline closes a silent connection, and at the total cap a newcomer closes the oldest', async () => {
+test('the handshake deadline closes a silent connection, 64 KiB before publish is the most kept, at the total cap a newcomer closes the oldest', async () => {
   const quick = await server('[streaming]\nrtmp_handshake_seconds = 1\n');
   const silent = await open(rtmpPort(quick), '127.0.0.4');
   const shaken = await open(rtmpPort(quick), '127.0.0.4', c0c1);
@@ -244,6 +244,14 @@ test('the handshake deadline closes a silent connection, and at the total cap a 
 
   const small = await server('[streaming]\nrtmp_connections_max = 3\nrtmp_handshake_seconds = 60\n');
   const port = rtmpPort(small);
+  // Before a publish at most 64 KiB of a client are kept: a 200 KB message of a type Cohort skips ends the connection
+  // (long before this server's 60 s deadline).
+  const big = Buffer.concat([c0c1, Buffer.alloc(1536, 0x11), Buffer.from([3, 0, 0, 0, 0x03, 0x0d, 0x40, 16, 0, 0, 0, 0])]);
+  const hog = await open(port, '127.0.0.9', big);
+  for (let i = 0; i < 100 && !(await isClosed(hog, 0)); i++) hog.sock.write(Buffer.alloc(1024));
+  assert.equal(await isClosed(hog, 5000), true, 'closed after 64 KiB');
+  await waitFor('the refusal in the log', () => /closed a connection from 127\.0\.0\.9: more than 65536 bytes before publishing/.test(small.stderr), 5000);
+
   const oldest = await open(port, '127.0.0.5');
   await sleep(100);
   const rest = [await open(port, '127.0.0.6'), await open(port, '127.0.0.7')];
