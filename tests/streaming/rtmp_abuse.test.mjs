@@ -1,8 +1,8 @@
 // The RTMP port under abuse, against a real build/cohort and a real ffmpeg publisher: no ffmpeg exists before a publish
 // with a valid key (a bad key, silent sockets and a 1,000-connection churn start none), the per-address cap
 // (127.0.0.2 vs 127.0.0.3 as source addresses), the total cap closing the oldest waiting connection, the handshake
-// deadline, the 64 KiB kept before a publish, and the organizer's publish going live while 100 hostile connections are held open. The ffmpeg children
-// of the server are counted from /proc/<pid>/task/*/children all along.
+// deadline, the 64 KiB kept before a publish, and the organizer's publish going live while 100 hostile connections
+// are held open. The ffmpeg children of the server are counted from /proc/<pid>/task/*/children all along.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
