@@ -252,7 +252,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
       ingest = hub_->begin_publish(*webinar, port_);
     }
     if (ingest.empty()) {
-      responder_.refuse_publish("Stream key refused: unknown, or the webinar is already live.");
+      responder_.refuse_publish(webinar ? "The stream could not start." : "Stream key refused: unknown, or the webinar is already live.");
       refuse_after_reply(webinar ? "could not start the stream" : "unknown stream key or already live");
       return false;
     }
