@@ -535,7 +535,11 @@ int serve_primary(const config& cfg, const secrets& keys) {
   registration::registration_api api(std::move(api_ctx));
   streaming_hub->close_interrupted_recordings();  // queued before any publish can reopen one
   streaming_hub->start_ingest();
-  streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics);
+  streaming::rtmp_limits rtmp_limits;
+  rtmp_limits.handshake = std::chrono::seconds(cfg.streaming.rtmp_handshake_seconds);
+  rtmp_limits.per_ip = static_cast<std::size_t>(cfg.streaming.rtmp_connections_per_ip);
+  rtmp_limits.total = static_cast<std::size_t>(cfg.streaming.rtmp_connections_max);
+  streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics, rtmp_limits);
   std::uint16_t rtmp_port = 0;
   try {
     rtmp_port = relay.listen();

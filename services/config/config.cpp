@@ -111,6 +111,9 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "attendance.min_minutes") { auto v = read_int(node, key); check_range(key, v, 1, 600); cfg.attendance.min_minutes = int(v); }
       else if (key == "streaming.rtmp_listen") cfg.streaming.rtmp_listen = parse_listen(read_value<std::string>(node, key), key);
       else if (key == "streaming.rtmp_public_url") cfg.streaming.rtmp_public_url = read_value<std::string>(node, key);
+      else if (key == "streaming.rtmp_handshake_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 300); cfg.streaming.rtmp_handshake_seconds = int(v); }
+      else if (key == "streaming.rtmp_connections_per_ip") { auto v = read_int(node, key); check_range(key, v, 1, 10000); cfg.streaming.rtmp_connections_per_ip = int(v); }
+      else if (key == "streaming.rtmp_connections_max") { auto v = read_int(node, key); check_range(key, v, 1, 100000); cfg.streaming.rtmp_connections_max = int(v); }
       else if (key == "streaming.ffmpeg") cfg.streaming.ffmpeg = read_value<std::string>(node, key);
       else if (key == "streaming.video") cfg.streaming.video = read_value<std::string>(node, key);
       else if (key == "streaming.extra_360p") cfg.streaming.extra_360p = read_value<bool>(node, key);
@@ -213,6 +216,9 @@ void validate(const config& cfg) {
   if (cfg.streaming.ffmpeg.empty()) fail("streaming.ffmpeg", "must name the ffmpeg program");
   if (!cfg.streaming.rtmp_public_url.empty() && cfg.streaming.rtmp_public_url.rfind("rtmp://", 0) != 0)
     fail("streaming.rtmp_public_url", "must start with rtmp:// (got \"" + cfg.streaming.rtmp_public_url + "\")");
+  check_range("streaming.rtmp_handshake_seconds", cfg.streaming.rtmp_handshake_seconds, 1, 300);
+  check_range("streaming.rtmp_connections_per_ip", cfg.streaming.rtmp_connections_per_ip, 1, 10000);
+  check_range("streaming.rtmp_connections_max", cfg.streaming.rtmp_connections_max, 1, 100000);
   check_range("streaming.segment_seconds", cfg.streaming.segment_seconds, 1, 6);
   check_range("streaming.live_segments", cfg.streaming.live_segments, 3, 60);
   check_range("streaming.session_before_minutes", cfg.streaming.session_before_minutes, 0, 1440);

@@ -90,6 +90,10 @@ struct streaming_config {
   int session_before_minutes = 30;   // a publish this long before a session's start belongs to it ...
   int session_after_minutes = 60;    // ... and this long after its end
   bool extra_360p = false;           // also a 640x360 transcode, with a master playlist (more CPU)
+  // Until a connection publishes with a valid stream key, Cohort answers it itself (no ffmpeg):
+  int rtmp_handshake_seconds = 10;   // handshake + connect + publish must be done within this
+  int rtmp_connections_per_ip = 4;   // such connections at once from one address; more are refused
+  int rtmp_connections_max = 200;    // such connections at once in all; a new one closes the oldest
 };
 
 struct email_config {

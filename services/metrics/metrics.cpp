@@ -147,6 +147,9 @@ std::string registry::render() const {
   out += "# HELP cohort_ingest_refused_total Connections to the loopback ingest server closed unread: not from an ffmpeg this server started.\n";
   out += "# TYPE cohort_ingest_refused_total counter\n";
   out += "cohort_ingest_refused_total " + std::to_string(ingest_refused.value()) + "\n";
+  out += "# HELP cohort_rtmp_limited_total RTMP connections refused at accept (per-address cap) or closed for a newer one (total cap) before publishing.\n";
+  out += "# TYPE cohort_rtmp_limited_total counter\n";
+  out += "cohort_rtmp_limited_total " + std::to_string(rtmp_limited.value()) + "\n";
   return out;
 }
 

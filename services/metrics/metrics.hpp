@@ -87,6 +87,7 @@ struct registry {
   counter rtmp_refused;                      // RTMP connections closed before media (bad key, ...)
   counter rtmp_publishes;                    // publishes accepted
   counter ingest_refused;                    // ingest connections not from an ffmpeg of this server
+  counter rtmp_limited;                      // RTMP connections refused or closed by the per-address / total caps
 
   std::string render() const;
 };

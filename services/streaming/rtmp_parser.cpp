@@ -1,6 +1,7 @@
 #include "streaming/rtmp_parser.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 namespace cohort::streaming {
@@ -19,6 +20,7 @@ constexpr std::size_t video_head_bytes = 7;
 
 enum message_type : std::uint8_t {
   set_chunk_size = 1,
+  window_ack_size = 5,
   audio = 8,
   video = 9,
   amf3_data = 15,
@@ -29,7 +31,7 @@ enum message_type : std::uint8_t {
 };
 
 bool is_command_or_control(std::uint8_t type) {
-  return type == set_chunk_size || type == amf3_command || type == amf0_command;
+  return type == set_chunk_size || type == window_ack_size || type == amf3_command || type == amf0_command;
 }
 
 bool is_media(std::uint8_t type) {
@@ -58,11 +60,12 @@ enum marker : std::uint8_t {
 };
 }  // namespace amf0
 
-// One AMF0 value, flattened to what a command needs: a string's text, or an object's
-// string-valued properties. Everything else is only checked and skipped.
+// One AMF0 value, flattened to what a command needs: a string's text, a number, or an
+// object's string-valued properties. Everything else is only checked and skipped.
 struct amf_value {
   std::uint8_t marker = 0;
   std::string text;
+  double number = 0;
   std::vector<std::pair<std::string, std::string>> fields;
 
   bool is_string() const { return marker == amf0::string || marker == amf0::long_string; }
@@ -86,7 +89,7 @@ class amf0_reader {
     if (out) out->marker = static_cast<std::uint8_t>(marker);
     std::uint32_t count = 0;
     switch (marker) {
-      case amf0::number: return skip(8);
+      case amf0::number: return read_number(out ? &out->number : nullptr);
       case amf0::boolean: return skip(1);
       case amf0::string: return read_text(2, out ? &out->text : nullptr);
       case amf0::long_string: return read_text(4, out ? &out->text : nullptr);
@@ -119,6 +122,14 @@ class amf0_reader {
     if (in_.size() - pos_ < n) return false;
     out = read_be(in_.data() + pos_, n);
     pos_ += n;
+    return true;
+  }
+  bool read_number(double* out) {
+    if (in_.size() - pos_ < 8) return false;
+    std::uint64_t bits = 0;
+    for (std::size_t i = 0; i < 8; ++i) bits = (bits << 8) | in_[pos_ + i];
+    if (out) *out = std::bit_cast<double>(bits);
+    pos_ += 8;
     return true;
   }
   bool read_text(std::size_t length_bytes, std::string* out) {
@@ -348,6 +359,7 @@ void rtmp_client_parser::finish_message(chunk_stream& s) {
   if (!s.buffered) return;
   const std::vector<std::uint8_t> body = std::exchange(s.body, {});  // frees the buffer
   if (s.type_id == set_chunk_size) return on_set_chunk_size(body);
+  if (s.type_id == window_ack_size) return on_window_ack_size(body);
   if (s.type_id == amf0_command) return on_command(body);
   // AMF3 command: a 0 byte, then the same AMF0 a type-20 message carries.
   if (body.empty() || body[0] != 0) return fail("AMF3-encoded command is not supported");
@@ -362,6 +374,11 @@ void rtmp_client_parser::on_set_chunk_size(std::span<const std::uint8_t> body) {
   chunk_size_ = size;
 }
 
+void rtmp_client_parser::on_window_ack_size(std::span<const std::uint8_t> body) {
+  if (body.size() < 4) return fail("Window Acknowledgement Size shorter than 4 bytes");
+  events_.emplace_back(std::in_place_type<rtmp_window_ack_size>, read_be(body.data(), 4));
+}
+
 // Command name, transaction id, command object, then arguments. Only the first five values are
 // kept; the rest is still checked, so a broken tail fails the message.
 void rtmp_client_parser::on_command(std::span<const std::uint8_t> body) {
@@ -373,14 +390,18 @@ void rtmp_client_parser::on_command(std::span<const std::uint8_t> body) {
   }
   if (values.empty() || !values[0].is_string()) return fail("command without a name");
   const std::string& name = values[0].text;
+  const double transaction = values.size() > 1 && values[1].marker == amf0::number ? values[1].number : 0;
   if (name == "connect") {
     if (values.size() < 3 || values[2].marker != amf0::object) return fail("connect without a command object");
-    events_.emplace_back(std::in_place_type<rtmp_connect>, values[2].field("app"), values[2].field("tcUrl"));
+    events_.emplace_back(std::in_place_type<rtmp_connect>, values[2].field("app"), values[2].field("tcUrl"), transaction);
   } else if (name == "publish") {
     if (values.size() < 4 || !values[3].is_string()) return fail("publish without a stream name");
-    events_.emplace_back(std::in_place_type<rtmp_publish>, values[3].text, values.size() > 4 ? values[4].text : "");
+    events_.emplace_back(std::in_place_type<rtmp_publish>, values[3].text, values.size() > 4 ? values[4].text : "",
+                         transaction);
   } else if ((name == "releaseStream" || name == "FCPublish") && values.size() > 3 && values[3].is_string()) {
-    events_.emplace_back(std::in_place_type<rtmp_stream_announce>, name, values[3].text);
+    events_.emplace_back(std::in_place_type<rtmp_stream_announce>, name, values[3].text, transaction);
+  } else if (name == "createStream") {
+    events_.emplace_back(std::in_place_type<rtmp_create_stream>, transaction);
   }
 }
 

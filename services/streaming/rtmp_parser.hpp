@@ -1,6 +1,7 @@
-// Passive reader of the client->server half of an RTMP connection (handshake, chunk stream,
-// AMF0 commands), so the ingest relay can read the stream key before any media reaches the
-// private ffmpeg behind it. It never answers anything: ffmpeg does the talking.
+// Reader of the client->server half of an RTMP connection (handshake, chunk stream, AMF0
+// commands): it reports the commands (with their transaction ids, which the answers must
+// repeat), so rtmp_responder can answer them and the ingest relay can read the stream key
+// before any ffmpeg exists. It never answers anything itself.
 // Bytes may arrive split anywhere. Memory is bounded: commands are buffered up to a limit,
 // media is only counted. Strict where ffmpeg is lenient (a new header in the middle of a
 // message, an AMF value cut short): a disagreement ends in an error, so the relay closes
@@ -19,15 +20,18 @@
 
 namespace cohort::streaming {
 
+// transaction_id: the command's second value, which its _result must repeat (0 when absent).
 struct rtmp_connect {
   std::string app;
   std::string tc_url;
+  double transaction_id = 0;
 };
 
 // The "publish" command: stream_name is the stream key as sent, "?query" included.
 struct rtmp_publish {
   std::string stream_name;
   std::string publish_type;  // "live", "record", "append" (empty when the client sent none)
+  double transaction_id = 0;
 };
 
 // "releaseStream" or "FCPublish": FMLE-style clients name the stream before publishing.
@@ -35,6 +39,18 @@ struct rtmp_publish {
 struct rtmp_stream_announce {
   std::string command;
   std::string stream_name;
+  double transaction_id = 0;
+};
+
+// "createStream": the client wants a message stream id to publish on.
+struct rtmp_create_stream {
+  double transaction_id = 0;
+};
+
+// Window Acknowledgement Size (protocol control message 5): the client wants an
+// Acknowledgement after every `size` bytes it sent.
+struct rtmp_window_ack_size {
+  std::uint32_t size = 0;
 };
 
 // The first audio, video, data or aggregate message has begun (reported at its header, before
@@ -63,8 +79,8 @@ struct rtmp_error {
   std::string reason;
 };
 
-using rtmp_event = std::variant<rtmp_connect, rtmp_publish, rtmp_stream_announce, rtmp_media_started, rtmp_video_format,
-                                rtmp_error>;
+using rtmp_event = std::variant<rtmp_connect, rtmp_publish, rtmp_stream_announce, rtmp_create_stream, rtmp_window_ack_size,
+                                rtmp_media_started, rtmp_video_format, rtmp_error>;
 
 class rtmp_client_parser {
  public:
@@ -112,6 +128,7 @@ class rtmp_client_parser {
   void begin_message(chunk_stream& s);
   void finish_message(chunk_stream& s);
   void on_set_chunk_size(std::span<const std::uint8_t> body);
+  void on_window_ack_size(std::span<const std::uint8_t> body);
   void on_command(std::span<const std::uint8_t> body);
   void fail(std::string reason);
   void report_video_format();

@@ -177,18 +177,52 @@ std::shared_ptr<child_process> streaming_hub::start_ffmpeg(const std::string& id
       });
 }
 
-std::string streaming_hub::begin_publish(std::uint16_t rtmp_port) {
+std::string streaming_hub::begin_publish(std::int64_t webinar_id, std::uint16_t rtmp_port) {
+  const auto now = unix_now();
+  const auto session = session_at(webinar_id, now);
   auto s = std::make_shared<live_stream>(static_cast<std::size_t>(ctx_.ffmpeg.live_segments));
   s->ingest_id = http::hex(http::random_bytes(8));
+  s->webinar_id = webinar_id;
+  s->session = session;
+  s->started_at = now;
   const auto id = s->ingest_id;
+  // Started before the stream is registered, so every registered stream has its ffmpeg; it has
+  // no input yet (the relay connects once this returns), so stopping it below loses nothing.
   try {
     s->ffmpeg = start_ffmpeg(id, rtmp_port, false, 0);
   } catch (const std::exception& e) {
     std::cerr << "cohort: streaming: " << e.what() << "\n";
     return {};
   }
-  std::lock_guard lock(mutex_);
-  by_ingest_[id] = s;
+  bool taken = false;
+  {
+    std::lock_guard lock(mutex_);
+    taken = by_webinar_.count(webinar_id) > 0;
+    if (!taken) by_ingest_[id] = by_webinar_[webinar_id] = s;
+  }
+  if (taken) {
+    std::cerr << "cohort: rtmp: refused a second publisher for webinar " << webinar_id << "\n";
+    s->ffmpeg->stop();
+    return {};
+  }
+  // A session's publishes share one recording (a dropped and resumed stream continues it);
+  // outside every session's window each publish is an ad-hoc recording of its own.
+  s->recording = session ? std::to_string(*session) : "adhoc-" + std::to_string(now);
+  const auto dir = ctx_.recordings_dir / std::to_string(webinar_id) / s->recording;
+  {
+    std::lock_guard lock(s->m);
+    s->rec = std::make_unique<recorder>(dir);
+  }
+  ctx_.writes.writer->submit(
+      [w = webinar_id, session, now, name = s->recording](store::database& db) {
+        auto st = db.prepare(
+            "INSERT INTO recordings (webinar_id, session_number, started_at, dir) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (webinar_id, dir) DO UPDATE SET ended_at = NULL");
+        st.bind(1, w).bind(2, session ? std::optional<std::int64_t>(*session) : std::nullopt).bind(3, now).bind(4, name).run();
+      },
+      nullptr);
+  std::cerr << "cohort: rtmp: webinar " << webinar_id << " is publishing ("
+            << (session ? "session " + std::to_string(*session) : std::string("ad hoc")) << ")\n";
   return id;
 }
 
@@ -218,7 +252,7 @@ bool streaming_hub::transcode_instead(const std::string& ingest_id, std::uint16_
   return true;
 }
 
-std::optional<std::int64_t> streaming_hub::authorize_publish(const std::string& ingest_id, const std::string& stream_key) {
+std::optional<std::int64_t> streaming_hub::authorize_publish(const std::string& stream_key) {
   const auto key = stream_key.substr(0, stream_key.find('?'));  // OBS may append ?query parameters
   std::optional<std::int64_t> webinar;
   {
@@ -229,41 +263,15 @@ std::optional<std::int64_t> streaming_hub::authorize_publish(const std::string& 
     std::cerr << "cohort: rtmp: refused a publish with an unknown stream key\n";
     return std::nullopt;
   }
-  const auto now = unix_now();
-  const auto session = session_at(*webinar, now);
-  std::shared_ptr<live_stream> s;
+  bool live = false;
   {
     std::lock_guard lock(mutex_);
-    const auto it = by_ingest_.find(ingest_id);
-    if (it == by_ingest_.end()) return std::nullopt;
-    if (by_webinar_.count(*webinar)) {
-      std::cerr << "cohort: rtmp: refused a second publisher for webinar " << *webinar << "\n";
-      return std::nullopt;
-    }
-    s = it->second;
-    s->webinar_id = *webinar;
-    s->session = session;
-    s->started_at = now;
-    by_webinar_[*webinar] = s;
+    live = by_webinar_.count(*webinar) > 0;
   }
-  // A session's publishes share one recording (a dropped and resumed stream continues it);
-  // outside every session's window each publish is an ad-hoc recording of its own.
-  s->recording = session ? std::to_string(*session) : "adhoc-" + std::to_string(now);
-  const auto dir = ctx_.recordings_dir / std::to_string(*webinar) / s->recording;
-  {
-    std::lock_guard lock(s->m);
-    s->rec = std::make_unique<recorder>(dir);
+  if (live) {
+    std::cerr << "cohort: rtmp: refused a second publisher for webinar " << *webinar << "\n";
+    return std::nullopt;
   }
-  ctx_.writes.writer->submit(
-      [w = *webinar, session, now, name = s->recording](store::database& db) {
-        auto st = db.prepare(
-            "INSERT INTO recordings (webinar_id, session_number, started_at, dir) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (webinar_id, dir) DO UPDATE SET ended_at = NULL");
-        st.bind(1, w).bind(2, session ? std::optional<std::int64_t>(*session) : std::nullopt).bind(3, now).bind(4, name).run();
-      },
-      nullptr);
-  std::cerr << "cohort: rtmp: webinar " << *webinar << " is publishing ("
-            << (session ? "session " + std::to_string(*session) : std::string("ad hoc")) << ")\n";
   return webinar;
 }
 

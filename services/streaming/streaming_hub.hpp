@@ -84,9 +84,14 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   // live:true in Redis.
   std::vector<std::pair<std::int64_t, std::string>> stream_state_frames();
 
-  // For the relay. A publish begins: ffmpeg is started listening on rtmp_port and writing to a
-  // new ingest id; returns that id (empty if ffmpeg cannot start).
-  std::string begin_publish(std::uint16_t rtmp_port);
+  // For the relay, which answers RTMP itself until a publish names its key. The key is checked
+  // first: the webinar it opens, or nullopt to refuse it (unknown key, or the webinar already has
+  // a live publisher). Starts nothing.
+  std::optional<std::int64_t> authorize_publish(const std::string& stream_key);
+  // Then the authorized publish begins: ffmpeg is started listening on rtmp_port and writing to a
+  // new ingest id, and the webinar's recording opens; returns that id (empty if ffmpeg cannot
+  // start, or another publish of the webinar began meanwhile). No ffmpeg exists before this.
+  std::string begin_publish(std::int64_t webinar_id, std::uint16_t rtmp_port);
   // The relay must read the first video message and call transcode_instead when it is not
   // browser-playable (streaming.video = "auto").
   bool checks_video() const { return ctx_.ffmpeg.per_input && !ctx_.ffmpeg.transcode; }
@@ -94,9 +99,6 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   // no output yet) with a transcoding one listening on rtmp_port, to which the relay replays the
   // client's bytes from the start. False when it cannot start (the publish should end).
   bool transcode_instead(const std::string& ingest_id, std::uint16_t rtmp_port);
-  // The publish named its stream key: the webinar it opens, or nullopt to refuse it (unknown
-  // key, or the webinar already has a live publisher).
-  std::optional<std::int64_t> authorize_publish(const std::string& ingest_id, const std::string& stream_key);
   // The publisher left: ffmpeg finishes its last segment and exits (stopped if it lingers);
   // refused: ffmpeg is stopped at once. The stream ends when ffmpeg exits.
   void end_publish(const std::string& ingest_id, bool graceful);

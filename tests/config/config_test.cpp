@@ -306,7 +306,7 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.server.trusted_proxies = {"192.0.2.0/24"};
   cfg.drops.file_max_bytes = 12345;
   cfg.attendance.min_minutes = 77;
-  cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55, true};
+  cfg.streaming = {{"192.0.2.9", 9}, "rtmp://changed.example/live", "/changed/ffmpeg", "h264", 5, 55, 55, 55, true, 99, 99, 999};
   cfg.limits = {1111, 2222, 33, 44, 55, 66, 77, 88};
   cfg.storage = {"/changed", "normal", 55, 66, 77, 8};
   cfg.auth = {"changed-admin-token", "changed-secret-changed-secret-changed", 99, 99, std::string(64, 'c')};
@@ -364,7 +364,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(min_minutes == defaults.attendance.min_minutes);
 
   const auto& [rtmp_listen, rtmp_public_url, ffmpeg, video, segment_seconds, live_segments, session_before_minutes,
-               session_after_minutes, extra_360p] = cfg.streaming;
+               session_after_minutes, extra_360p, rtmp_handshake_seconds, rtmp_connections_per_ip,
+               rtmp_connections_max] = cfg.streaming;
   CHECK(rtmp_listen.host == defaults.streaming.rtmp_listen.host);
   CHECK(rtmp_listen.port == defaults.streaming.rtmp_listen.port);
   CHECK(rtmp_public_url == defaults.streaming.rtmp_public_url);
@@ -375,6 +376,9 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(session_before_minutes == defaults.streaming.session_before_minutes);
   CHECK(session_after_minutes == defaults.streaming.session_after_minutes);
   CHECK(extra_360p == defaults.streaming.extra_360p);
+  CHECK(rtmp_handshake_seconds == defaults.streaming.rtmp_handshake_seconds);
+  CHECK(rtmp_connections_per_ip == defaults.streaming.rtmp_connections_per_ip);
+  CHECK(rtmp_connections_max == defaults.streaming.rtmp_connections_max);
 
   const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes,
                sockets_per_token] = cfg.chat;
@@ -437,9 +441,9 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
   }
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the seven chat
   // settings (sockets_per_token included), the drop file limit, the attendance minutes, four
-  // streaming settings and the two login settings, the SMTP port and the first retry delay, the
-  // two signup rates, the connection and upload limits
-  CHECK(checked == 32);
+  // streaming settings, the three RTMP limits and the two login settings, the SMTP port and the
+  // first retry delay, the two signup rates, the connection and upload limits
+  CHECK(checked == 35);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
@@ -527,4 +531,25 @@ TEST_CASE("server.trusted_proxies takes CIDR networks and refuses anything else,
   config other;
   CHECK_THROWS_WITH(cohort::apply_toml(other, "[server]\ntrusted_proxies = \"127.0.0.1/32\"\n", "t.toml"),
                     Contains("server.trusted_proxies"));
+}
+
+TEST_CASE("the RTMP port's limits have safe defaults and are range-checked", "[config]") {
+  const config defaults;
+  CHECK(defaults.streaming.rtmp_handshake_seconds == 10);
+  CHECK(defaults.streaming.rtmp_connections_per_ip == 4);
+  CHECK(defaults.streaming.rtmp_connections_max == 200);
+  config cfg;
+  cohort::apply_toml(cfg, "[streaming]\nrtmp_handshake_seconds = 3\nrtmp_connections_per_ip = 2\nrtmp_connections_max = 50\n", "t.toml");
+  CHECK(cfg.streaming.rtmp_handshake_seconds == 3);
+  CHECK(cfg.streaming.rtmp_connections_per_ip == 2);
+  CHECK(cfg.streaming.rtmp_connections_max == 50);
+  CHECK_NOTHROW(cohort::validate(cfg));
+  const auto refused = [](void (*set)(config&), const char* key) {
+    config bad;
+    set(bad);
+    CHECK_THROWS_WITH(cohort::validate(bad), Contains(key));
+  };
+  refused([](config& c) { c.streaming.rtmp_handshake_seconds = 0; }, "streaming.rtmp_handshake_seconds");
+  refused([](config& c) { c.streaming.rtmp_connections_per_ip = 0; }, "streaming.rtmp_connections_per_ip");
+  refused([](config& c) { c.streaming.rtmp_connections_max = 0; }, "streaming.rtmp_connections_max");
 }

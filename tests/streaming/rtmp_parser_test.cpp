@@ -20,6 +20,8 @@ struct describe {
   std::string operator()(const rtmp_connect& e) const { return "connect " + e.app + " " + e.tc_url; }
   std::string operator()(const rtmp_publish& e) const { return "publish " + e.stream_name + " " + e.publish_type; }
   std::string operator()(const rtmp_stream_announce& e) const { return e.command + " " + e.stream_name; }
+  std::string operator()(const rtmp_create_stream&) const { return "createStream"; }
+  std::string operator()(const rtmp_window_ack_size& e) const { return "window " + std::to_string(e.size); }
   std::string operator()(const rtmp_media_started& e) const {
     return "media " + std::to_string(e.type_id) + " @" + std::to_string(e.timestamp);
   }
@@ -179,7 +181,7 @@ std::vector<std::string> key_check_events(const std::vector<std::string>& events
 }
 
 const std::vector<std::string> ffmpeg_publish_events = {
-    "connect live", "releaseStream SECRETKEY123", "FCPublish SECRETKEY123", "publish SECRETKEY123 live", "media",
+    "connect live", "releaseStream SECRETKEY123", "FCPublish SECRETKEY123", "createStream", "publish SECRETKEY123 live", "media",
     "video 7 100"};  // libx264's yuv420p default: High
 
 }  // namespace
