@@ -15,9 +15,10 @@ const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
-// Every client connects from this one address: lift the per-address connection cap above them.
+// Every client connects from this one address and signs up to one series: lift the per-address
+// connection cap above them and the per-series signup limit.
 const config = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-bench-')), 'bench.toml');
-writeFileSync(config, `[limits]\nconnections_per_ip = ${clients + 100}\n`);
+writeFileSync(config, `[limits]\nconnections_per_ip = ${clients + 100}\n[registration]\nseries_per_minute = 0\n`);
 const server = await startServer({ args: ['--config', config] });
 try {
   const created = await api(server, 'POST', '/api/webinars', {

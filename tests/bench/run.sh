@@ -59,7 +59,9 @@ trap 'exit 143' TERM
 # --- start the server ---------------------------------------------------------------------------
 admin_token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 mkdir -p "$work/data"
-"$cohort_bin" --listen 127.0.0.1:0 --rtmp 127.0.0.1:0 --data-dir "$work/data" --admin-token "$admin_token" \
+# The load comes from one address into one series: the signup limits would answer 429 at once.
+printf '[registration]\nip_per_minute = 0\nseries_per_minute = 0\n' >"$work/bench.toml"
+"$cohort_bin" --config "$work/bench.toml" --listen 127.0.0.1:0 --rtmp 127.0.0.1:0 --data-dir "$work/data" --admin-token "$admin_token" \
   >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 

@@ -19,10 +19,11 @@ let server;
 let emails = 0;
 const clients = new Set();
 
-// The catch-up test holds 336 sockets from this one address: above the default limits.connections_per_ip.
+// The catch-up test holds 336 sockets from this one address (above the default
+// limits.connections_per_ip) and signs up over 300 people into one series (registration.series_per_minute).
 before(async () => {
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-chat-')), 'chat.toml');
-  writeFileSync(config, '[limits]\nconnections_per_ip = 1000\n');
+  writeFileSync(config, '[limits]\nconnections_per_ip = 1000\n[registration]\nseries_per_minute = 0\n');
   server = await startServer({ args: ['--config', config] });
 });
 after(async () => {
