@@ -107,10 +107,10 @@ void session_api::login(http::request& req, http::responder& respond) {
   const std::string ip_key = "ip:" + req.remote_address, account_key = "email:" + *key;
   // The attempt is counted before the hash, so parallel guesses cannot all pass the check
   // first; the per-IP limit comes first, so one address never fills the account's.
-  if (const auto wait = ip_limiter_.reserve(ip_key); wait.count() > 0) return respond(too_many(wait));
+  if (const auto wait = ip_limiter_.take(ip_key); wait.count() > 0) return respond(too_many(wait));
   const bool known_address = known_.contains(*key, req.remote_address);
   if (!known_address) {
-    if (const auto wait = account_limiter_.reserve(account_key); wait.count() > 0) {
+    if (const auto wait = account_limiter_.take(account_key); wait.count() > 0) {
       ip_limiter_.refund(ip_key);  // nothing was hashed
       return respond(too_many(wait));
     }

@@ -8,7 +8,8 @@
 // same JSON API as automation.
 #pragma once
 
-#include "accounts/login_limiter.hpp"
+#include "accounts/known_logins.hpp"
+#include "gateway/window_limiter.hpp"
 #include "gateway/router.hpp"
 #include "registration/api_support.hpp"
 #include "store/reader_pool.hpp"
@@ -56,8 +57,8 @@ class session_api {
   std::string cookie_header(const std::string& value, std::int64_t max_age) const;
 
   session_context ctx_;
-  login_limiter ip_limiter_;       // attempts per client address
-  login_limiter account_limiter_;  // attempts per account, from addresses it never logged in from
+  http::window_limiter ip_limiter_;       // attempts per client address
+  http::window_limiter account_limiter_;  // attempts per account, from addresses it never logged in from
   known_logins known_;
   std::atomic<int> hashing_{0};  // logins waiting for or in the hashing thread
   boost::asio::thread_pool hasher_{1};

@@ -9,7 +9,7 @@
 #include "gateway/auth.hpp"
 #include "gateway/router.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/signup_limiter.hpp"
+#include "gateway/window_limiter.hpp"
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
 
@@ -120,8 +120,8 @@ class registration_api {
   void sweep_after(std::chrono::seconds delay);
 
   api_context ctx_;
-  signup_limiter by_ip_;
-  signup_limiter by_series_;
+  http::window_limiter by_ip_;
+  http::window_limiter by_series_;
   std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
 };
 

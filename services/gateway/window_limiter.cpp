@@ -1,11 +1,11 @@
-#include "registration/signup_limiter.hpp"
+#include "gateway/window_limiter.hpp"
 
 #include <algorithm>
 #include <vector>
 
-namespace cohort::registration {
+namespace cohort::http {
 
-std::chrono::seconds signup_limiter::take(const std::string& key, clock::time_point now) {
+std::chrono::seconds window_limiter::take(const std::string& key, clock::time_point now) {
   if (limit_ <= 0) return std::chrono::seconds(0);
   std::lock_guard lock(mutex_);
   auto it = counts_.find(key);
@@ -24,12 +24,19 @@ std::chrono::seconds signup_limiter::take(const std::string& key, clock::time_po
   return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(count.started + window_ - now));
 }
 
-std::size_t signup_limiter::size() const {
+void window_limiter::refund(const std::string& key, clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  auto it = counts_.find(key);
+  if (it == counts_.end() || now - it->second.started >= window_ || it->second.taken == 0) return;
+  --it->second.taken;
+}
+
+std::size_t window_limiter::size() const {
   std::lock_guard lock(mutex_);
   return counts_.size();
 }
 
-void signup_limiter::make_room(clock::time_point now) {
+void window_limiter::make_room(clock::time_point now) {
   std::erase_if(counts_, [&](const auto& entry) { return now - entry.second.started >= window_; });
   if (counts_.size() < max_keys_) return;
   std::vector<clock::time_point> starts;
@@ -41,4 +48,4 @@ void signup_limiter::make_room(clock::time_point now) {
   std::erase_if(counts_, [&](const auto& entry) { return entry.second.started <= cutoff; });
 }
 
-}  // namespace cohort::registration
+}  // namespace cohort::http
