@@ -289,7 +289,7 @@ test('issue 6: organizer and therapist, from the CLI account to the attendance r
     await therapist.locator('#success-heading').filter({ hasText: "You're registered" }).waitFor();
     const joinLink = therapist.locator('#join-link');
     const joinHref = await joinLink.getAttribute('href');
-    assert.match(joinHref, new RegExp(`/live/${seriesId}#token=c1\\.`));
+    assert.match(joinHref, new RegExp(`/live/${seriesId}#token=c2\\.`));
     await screenshot(therapist, 'registered');
     await joinLink.click();
     await therapist.waitForURL(new RegExp(`/live/${seriesId}$`));
