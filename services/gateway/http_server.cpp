@@ -377,13 +377,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     const auto& msg = parser_->get();
     if (!read_head(msg)) return reply_and_close(error_response(400, "bad_request", "the request target is not a valid path"));
     const bool body_coming = !parser_->is_done();
-    if (!is_websocket_upgrade(msg)) {
-      if (auto early = server_->routes.precheck(request_, server_->route_limits())) {
-        if (body_coming) return reply_and_close(std::move(*early));
-        busy_ = true;
-        return do_write(std::move(*early));
-      }
-    }
+    // Without a body to come, dispatch runs the same checks at once: checking twice would only
+    // verify the token twice.
+    if (body_coming && !is_websocket_upgrade(msg))
+      if (auto early = server_->routes.precheck(request_, server_->route_limits())) return reply_and_close(std::move(*early));
     upload_ = body_coming && uploads_enabled() && server_->routes.takes_file(request_.method, request_.segments);
     if (upload_ && !upload_slot_.take(server_->uploads_in_flight, server_->options.uploads_max)) {
       if (server_->metrics) server_->metrics->http_uploads_refused.add();
