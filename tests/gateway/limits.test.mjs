@@ -359,7 +359,14 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-test('out of descriptors, accept backs off: little CPU, few log lines, and it serves again afterwards', { timeout: 60_000 }, async () => {
+// Not on the sanitizer build (run_all.sh sets ASAN_OPTIONS for it): the sanitizer runtime needs
+// a descriptor itself (its memory probe opens a pipe), so out of descriptors UBSan's vptr check
+// on Boost's error_category fails and aborts the process — an artifact of the sanitizer, not of
+// Cohort. The normal build runs this test.
+const sanitizerBuild = Boolean(process.env.ASAN_OPTIONS);
+
+test('out of descriptors, accept backs off: little CPU, few log lines, and it serves again afterwards',
+  { timeout: 60_000, skip: sanitizerBuild && 'the sanitizer runtime cannot run out of descriptors' }, async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cohort-emfile-'));
   const s = startLimited('ulimit -n 64', dataDir);
   const socks = [];
