@@ -185,58 +185,66 @@ test('the organizer publishes while 100 hostile connections are held and 1,000 m
   const { id, key } = await liveWebinarWithKey(s);
   const watch = watchChildren(s);
   let holding = true;
-
-  // 100 held connections from 25 addresses (4 each, the per-address cap): half silent, half stuck half-way
-  // through C1. One the server closes (its handshake deadline) is opened again a moment later.
   const held = new Set();
-  const hold = async (i) => {
-    const from = `127.0.0.${10 + Math.floor(i / 4)}`;
-    const c = await open(port, from, i % 2 ? c0c1.subarray(0, 700) : undefined);
-    held.add(c);
-    c.closed.then(async () => { held.delete(c); if (holding) { await sleep(200); if (holding) hold(i); } });
+  // On a failed assertion too: stop re-opening, close what is held, stop polling — else the
+  // file's event loop never drains and the run waits for ever.
+  const release = () => {
+    holding = false;
+    for (const c of held) c.sock.destroy();
+    return watch.stop();
   };
-  await Promise.all(Array.from({ length: 100 }, (_, i) => hold(i)));
-  assert.equal(held.size, 100, '100 hostile connections held');
+  try {
+    // 100 held connections from 25 addresses (4 each, the per-address cap): half silent, half stuck half-way
+    // through C1. One the server closes (its handshake deadline) is opened again a moment later.
+    const hold = async (i) => {
+      const from = `127.0.0.${10 + Math.floor(i / 4)}`;
+      const c = await open(port, from, i % 2 ? c0c1.subarray(0, 700) : undefined);
+      held.add(c);
+      c.closed.then(async () => { held.delete(c); if (holding) { await sleep(200); if (holding) hold(i).catch(() => {}); } });
+    };
+    await Promise.all(Array.from({ length: 100 }, (_, i) => hold(i)));
+    assert.equal(held.size, 100, '100 hostile connections held');
 
-  // 1,000 connect / partial handshake / close, 50 at a time: half from 200 other addresses, half from the holding
-  // ones (over their cap: refused at once, each one counted, not each one logged).
-  let churned = 0;
-  const limitedBefore = await metric(s, 'cohort_rtmp_limited_total');
-  const churn = async (worker) => {
-    for (let n = worker; n < 1000; n += 50) {
-      const from = n % 2 ? `127.0.0.${10 + (n % 25)}` : `127.0.1.${1 + (n % 200)}`;
-      const c = await open(port, from, n % 3 ? c0c1.subarray(0, n % 1537) : undefined).catch(() => null);
-      if (c) { c.sock.destroy(); await c.closed; }
-      churned++;
-    }
-  };
-  const churning = Promise.all(Array.from({ length: 50 }, (_, w) => churn(w)));
+    // 1,000 connect / partial handshake / close, 50 at a time: half from 200 other addresses, half from the holding
+    // ones (over their cap: refused at once, each one counted, not each one logged).
+    let churned = 0;
+    const limitedBefore = await metric(s, 'cohort_rtmp_limited_total');
+    const churn = async (worker) => {
+      for (let n = worker; n < 1000; n += 50) {
+        const from = n % 2 ? `127.0.0.${10 + (n % 25)}` : `127.0.1.${1 + (n % 200)}`;
+        const c = await open(port, from, n % 3 ? c0c1.subarray(0, n % 1537) : undefined).catch(() => null);
+        if (c) { c.sock.destroy(); await c.closed; }
+        churned++;
+      }
+    };
+    const churning = Promise.all(Array.from({ length: 50 }, (_, w) => churn(w)));
 
-  const pub = publish(s, key, 30);
-  await churning;
-  assert.equal(churned, 1000);
-  assert.ok(watch.seen.length <= 1, `at most the real publish's ffmpeg during the hold and the churn (saw ${watch.seen.length})`);
-  // The server may still be accepting the last of the churn (a slow build's backlog): wait for the count.
-  let limited = 0;
-  await waitFor('the churn from the holding addresses refused by their cap (400 of its 500)', async () => {
-    limited = (await metric(s, 'cohort_rtmp_limited_total')) - limitedBefore;
-    return limited >= 400;
-  }, 15_000).catch((e) => assert.fail(`${e.message}: ${limited} refused`));
-  await waitFor('GET /stream says live', async () => (await api(s, 'GET', `/api/webinars/${id}/stream`)).body.live === true, 25_000);
-  assert.ok(held.size >= 90, `hostile connections still held while live: ${held.size}`);
-  await waitFor('the live playlist', async () => (await api(s, 'GET', `/live/${id}/index.m3u8?token=${encodeURIComponent(s.adminToken)}`)).status === 200, 10_000);
+    const pub = publish(s, key, 30);
+    await churning;
+    assert.equal(churned, 1000);
+    assert.ok(watch.seen.length <= 1, `at most the real publish's ffmpeg during the hold and the churn (saw ${watch.seen.length})`);
+    // The server may still be accepting the last of the churn (a slow build's backlog): wait for the count.
+    let limited = 0;
+    await waitFor('the churn from the holding addresses refused by their cap (400 of its 500)', async () => {
+      limited = (await metric(s, 'cohort_rtmp_limited_total')) - limitedBefore;
+      return limited >= 400;
+    }, 15_000).catch((e) => assert.fail(`${e.message}: ${limited} refused`));
+    await waitFor('GET /stream says live', async () => (await api(s, 'GET', `/api/webinars/${id}/stream`)).body.live === true, 25_000);
+    assert.ok(held.size >= 90, `hostile connections still held while live: ${held.size}`);
+    await waitFor('the live playlist', async () => (await api(s, 'GET', `/live/${id}/index.m3u8?token=${encodeURIComponent(s.adminToken)}`)).status === 200, 10_000);
 
-  holding = false;
-  for (const c of held) c.sock.destroy();
-  pub.proc.kill('SIGKILL');
-  await pub.exited;
-  await sleep(300);
-  const { seen, most } = watch.stop();
-  assert.equal(seen.length, 1, `exactly one ffmpeg for the one real publish (saw ${seen.length}: ${seen})`);
-  assert.equal(most, 1);
-  const lines = s.stderr.split('\n').filter((l) => /cohort: rtmp: closed/.test(l)).length;
-  assert.ok(lines < 20, `${limited} refusals are not logged one line each (${lines} lines)`);
-  assert.ok(s.proc.exitCode === null, 'the server is still running');
+    pub.proc.kill('SIGKILL');
+    await pub.exited;
+    await sleep(300);
+    const { seen, most } = release();
+    assert.equal(seen.length, 1, `exactly one ffmpeg for the one real publish (saw ${seen.length}: ${seen})`);
+    assert.equal(most, 1);
+    const lines = s.stderr.split('\n').filter((l) => /cohort: rtmp: closed/.test(l)).length;
+    assert.ok(lines < 20, `${limited} refusals are not logged one line each (${lines} lines)`);
+    assert.ok(s.proc.exitCode === null, 'the server is still running');
+  } finally {
+    release();
+  }
 });
 
 test('the handshake deadline closes a silent connection, 64 KiB before publish is the most kept, at the total cap a newcomer closes the oldest', async () => {
