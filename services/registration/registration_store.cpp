@@ -81,12 +81,19 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
   return signup_outcome{true, confirm_by.has_value(), id, status, std::move(issued.token), std::move(issued.nonce_hash)};
 }
 
-registration_record confirm_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
-                                         std::vector<std::int64_t>* promoted) {
+namespace {
+// The row of a registration; not_found_error when there is none.
+registration_record registration_by_id(store::database& db, std::int64_t registration_id) {
   auto st = db.prepare(std::string(select_registration) + " WHERE id = ?");
   st.bind(1, registration_id);
   if (!st.step()) throw not_found_error("no registration " + std::to_string(registration_id));
-  auto record = read_row(st);
+  return read_row(st);
+}
+}  // namespace
+
+registration_record confirm_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
+                                         std::vector<std::int64_t>* promoted) {
+  auto record = registration_by_id(db, registration_id);
   if (!record.confirm_by || record.status == "cancelled") return record;
   // The sweep may not have run yet: a hold past its time is gone all the same.
   if (*record.confirm_by <= now)
@@ -135,10 +142,7 @@ std::optional<registration_record> find_by_token(store::database& db, std::int64
 
 registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
                                         std::vector<std::int64_t>* promoted) {
-  auto st = db.prepare(std::string(select_registration) + " WHERE id = ?");
-  st.bind(1, registration_id);
-  if (!st.step()) throw not_found_error("no registration " + std::to_string(registration_id));
-  auto record = read_row(st);
+  auto record = registration_by_id(db, registration_id);
   if (record.status == "cancelled") return record;
   db.prepare("UPDATE registrations SET status = 'cancelled', updated_at = ? WHERE id = ?").bind(1, now).bind(2, registration_id).run();
   if (record.status == "registered") {

@@ -8,6 +8,8 @@ namespace cohort::streaming {
 
 namespace {
 
+using namespace rtmp_message;
+
 constexpr std::uint8_t rtmp_version = 3;
 constexpr std::size_t handshake_bytes = 2 * 1536;  // C1 + C2; C0 is read on its own
 constexpr std::size_t message_header_size[4] = {11, 7, 3, 0};
@@ -17,18 +19,6 @@ constexpr std::uint32_t extended_timestamp = 0xFFFFFF;
 // AVCDecoderConfigurationRecord: 5 (version), 6 (profile_idc). Enhanced RTMP: byte 0 has the
 // top bit, 1-4 are the FourCC.
 constexpr std::size_t video_head_bytes = 7;
-
-enum message_type : std::uint8_t {
-  set_chunk_size = 1,
-  window_ack_size = 5,
-  audio = 8,
-  video = 9,
-  amf3_data = 15,
-  amf3_command = 17,
-  amf0_data = 18,
-  amf0_command = 20,
-  aggregate = 22,
-};
 
 bool is_command_or_control(std::uint8_t type) {
   return type == set_chunk_size || type == window_ack_size || type == amf3_command || type == amf0_command;

@@ -20,6 +20,25 @@
 
 namespace cohort::streaming {
 
+// RTMP message type ids (RTMP 1.0, 5.4 and 7.1): what the client parser reads and what the
+// server-side responder writes. In a namespace of their own: the names are common words.
+namespace rtmp_message {
+enum type : std::uint8_t {
+  set_chunk_size = 1,
+  acknowledgement = 3,
+  user_control = 4,
+  window_ack_size = 5,
+  set_peer_bandwidth = 6,
+  audio = 8,
+  video = 9,
+  amf3_data = 15,
+  amf3_command = 17,
+  amf0_data = 18,
+  amf0_command = 20,
+  aggregate = 22,
+};
+}  // namespace rtmp_message
+
 // transaction_id: the command's second value, which its _result must repeat (0 when absent).
 struct rtmp_connect {
   std::string app;

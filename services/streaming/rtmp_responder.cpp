@@ -8,16 +8,10 @@ namespace cohort::streaming {
 
 namespace {
 
+using namespace rtmp_message;
+
 constexpr std::size_t handshake_packet = 1536;
 constexpr std::uint32_t chunk_size = 128;
-
-enum message_type : std::uint8_t {
-  acknowledgement = 3,
-  user_control = 4,
-  window_ack_size = 5,
-  set_peer_bandwidth = 6,
-  amf0_command = 20,
-};
 
 // Chunk stream 2 carries protocol control, 3 the connection's command answers, 5 the
 // publishing stream's status, as ffmpeg and FMS use them.
