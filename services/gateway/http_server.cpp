@@ -449,7 +449,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
     bhttp::async_read_some(stream_, buffer_, *upload_parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->upload_bytes_ += n;
-      if (ec == net::error::operation_aborted && self->too_slow_)
+      // Checked whatever the read's outcome: a byte may have completed the read just before the
+      // rate timer's cancel, and the next read would otherwise go on at the crawling rate.
+      if (self->too_slow_)
         return self->reply_and_close(error_response(
             408, "too_slow",
             "the upload arrived slower than " + std::to_string(self->server_->options.upload_min_bytes_per_second) + " bytes per second"));
