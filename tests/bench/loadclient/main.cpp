@@ -467,6 +467,14 @@ void open_connection(Run& r, Conn& c) {
   }
 }
 
+// Connection i talks to urls[i % urls]; sender s sits at s * stride, moved to node s % urls.
+std::size_t sender_index(const Run& r, int s) {
+  const std::size_t n = r.conns.size(), nodes = r.urls.size(), stride = n / std::size_t(std::max(1, r.o.senders));
+  std::size_t i = std::size_t(s) * stride;
+  i += (std::size_t(s) % nodes + nodes - i % nodes) % nodes;
+  return std::min(i, n - 1);
+}
+
 // Services the loop until done() or the deadline; tick() runs after every wake-up (at least 1/ms).
 void pump(Run& r, std::int64_t deadline, const std::function<bool()>& done, const std::function<void()>& tick = {}) {
   while (now_us() < deadline && !(done && done())) {
@@ -585,8 +593,8 @@ int main(int argc, char** argv) {
   r.conns.resize(std::size_t(o.connections));
   r.sendq.resize(std::size_t(o.senders));
   for (int i = 0; i < o.connections; ++i) r.conns[std::size_t(i)].index = i;
-  // Senders spread over the connections (and so over the nodes when there are several URLs).
-  for (int s = 0; s < o.senders; ++s) r.conns[std::size_t(s) * std::size_t(o.connections / std::max(1, o.senders))].sender = s;
+  // Senders spread over the connections, and round robin over the nodes when there are several URLs.
+  for (int s = 0; s < o.senders; ++s) r.conns[sender_index(r, s)].sender = s;
 
   // Idle baseline, then the ramp: at most pending_max handshakes in flight.
   std::int64_t t = now_us();
@@ -628,7 +636,7 @@ int main(int argc, char** argv) {
       for (; scheduled < due; ++scheduled) {
         const int sender = rr++ % o.senders;
         r.sendq[std::size_t(sender)].push_back(s.t0 + std::int64_t(double(scheduled) * 1e6 / rate));
-        Conn& c = r.conns[std::size_t(sender) * std::size_t(o.connections / o.senders)];
+        Conn& c = r.conns[sender_index(r, sender)];
         if (c.wsi && c.state == State::ready) lws_callback_on_writable(c.wsi);
       }
     });
