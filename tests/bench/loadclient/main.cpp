@@ -37,6 +37,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <dirent.h>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -128,6 +129,29 @@ double cpu_seconds(int pid) {
     if (i == 15) { stime = std::stoull(f); break; }
   }
   return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+// Seconds the process's threads were runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat,
+// second field, ns): on a shared machine, how much of a run was lost to other work on the core.
+double runqueue_wait_seconds(int pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  double sum = 0;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream in(dir + "/" + e->d_name + "/schedstat");
+      unsigned long long run = 0, wait = 0;
+      if (in >> run >> wait) sum += double(wait) / 1e9;
+    }
+    closedir(d);
+  }
+  return sum;
+}
+
+double total_wait(const std::vector<int>& pids) {
+  double sum = 0;
+  for (int p : pids) sum += runqueue_wait_seconds(p);
+  return sum;
 }
 
 long total_rss_kb(const std::vector<int>& pids) {
@@ -282,7 +306,7 @@ struct Step {
   double rate = 0;
   int id = 0;
   std::int64_t t0 = 0, window_end = 0;
-  long long sent = 0, expected = 0, delivered = 0, in_window = 0, stale = 0;
+  long long sent = 0, expected = 0, delivered = 0, in_window = 0, stale = 0, delivered_bytes = 0;
   std::int64_t send_lag_sum_us = 0, send_lag_max_us = 0;  // scheduled send time to our write
   std::vector<std::uint32_t> latency_us;
 };
@@ -327,6 +351,7 @@ void on_chat_message(Run& r, const char* p, std::size_t n) {
   if (step != r.step.id) { ++r.step.stale; return; }
   const auto now = now_us();
   ++r.step.delivered;
+  r.step.delivered_bytes += (long long)n;
   if (now <= r.step.window_end) ++r.step.in_window;
   r.step.latency_us.push_back(std::uint32_t(std::min<std::int64_t>(std::max<std::int64_t>(now - sent, 0), UINT32_MAX)));
 }
@@ -624,6 +649,7 @@ int main(int argc, char** argv) {
     s.latency_us.reserve(std::size_t(std::min(rate * o.duration * connected * 1.05, 5e7)));
     const int ready_at_start = r.ready;
     const double cpu0 = total_cpu(o.pids), self0 = self_cpu();
+    const double wait0 = total_wait(o.pids), self_wait0 = runqueue_wait_seconds(getpid());
     const int errors0 = r.server_errors, closed0 = r.closed_after_ready;
     s.t0 = now_us();
     s.window_end = s.t0 + std::int64_t(o.duration * 1e6);
@@ -647,6 +673,7 @@ int main(int argc, char** argv) {
          });
     const std::int64_t t_end = now_us();
     const double cpu_total = total_cpu(o.pids) - cpu0, self_total = self_cpu() - self0;
+    const double wait_total = total_wait(o.pids) - wait0, self_wait = runqueue_wait_seconds(getpid()) - self_wait0;
     s.expected = s.sent * (long long)ready_at_start;
     const double pct = s.expected ? 100.0 * double(s.delivered) / double(s.expected) : 0;
     const double p50 = percentile_ms(s.latency_us, 50), p99 = percentile_ms(s.latency_us, 99),
@@ -662,7 +689,8 @@ int main(int argc, char** argv) {
                   "\"server_cpu_s\": %.3f, \"server_cpu_window_s\": %.3f, \"deliveries_per_server_cpu_s\": %.1f, "
                   "\"server_cpu_us_per_delivery\": %.3f, \"client_cpu_s\": %.3f, \"client_cpu_us_per_delivery\": %.3f, "
                   "\"server_rss_kb\": %ld, \"server_errors\": %d, \"closed\": %d, \"stale\": %lld, "
-                  "\"send_lag_mean_ms\": %.3f, \"send_lag_max_ms\": %.3f, \"ok\": %s}",
+                  "\"send_lag_mean_ms\": %.3f, \"send_lag_max_ms\": %.3f, \"bytes_per_delivery\": %.1f, "
+                  "\"server_runqueue_wait_s\": %.3f, \"client_runqueue_wait_s\": %.3f, \"ok\": %s}",
                   rate, o.duration, double(t_end - s.t0) / 1e6, ready_at_start, s.sent, s.expected, s.delivered, pct,
                   double(s.in_window) / o.duration, rate * ready_at_start, p50, p99, p999, maxv, cpu_total, cpu_window,
                   cpu_total > 0 ? double(s.delivered) / cpu_total : 0.0,
@@ -670,6 +698,7 @@ int main(int argc, char** argv) {
                   s.delivered ? self_total * 1e6 / double(s.delivered) : 0.0, total_rss_kb(o.pids),
                   r.server_errors - errors0, r.closed_after_ready - closed0, s.stale,
                   s.sent ? double(s.send_lag_sum_us) / double(s.sent) / 1000.0 : 0.0, double(s.send_lag_max_us) / 1000.0,
+                  s.delivered ? double(s.delivered_bytes) / double(s.delivered) : 0.0, wait_total, self_wait,
                   ok ? "true" : "false");
     steps << line;
     std::cerr << "loadclient: rate " << rate << "/s: " << s.delivered << "/" << s.expected << " delivered (" << pct
