@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""One table from every tests/bench/results/*.json, and the plots.
+
+    python3 tests/bench/report.py [results-dir]
+
+Reads each workload file ({"workload", "commit", "date", "rows": [{"server", "figure", "value",
+"unit", optional "params"}], "notes"}), whoever wrote it, and writes results.md: one section per
+workload, a row per figure (and params), a column per server. Plots (gnuplot, Debian gnuplot-nox):
+latency_vs_load.svg (p50/p99 against offered deliveries/s, from sweep.json) and
+memory_vs_connections.svg (server RSS against idle connections, from memory.json).
+"""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+RESULTS = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent / "results")
+ORDER = ["cohort", "cohort-2edges", "bun", "ws", "socketio", "socketio-redis", "nginx", "sqlite"]
+FIRST = ["fanout", "sweep", "memory", "room10k", "multinode"]
+
+
+def fmt(v):
+    if isinstance(v, (int, float)):
+        if v == int(v) and abs(v) >= 100:
+            return f"{int(v):,}"
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        if abs(v) >= 10:
+            return f"{v:.1f}"
+        return f"{v:.3g}"
+    return str(v)
+
+
+def params_text(p):
+    return ", ".join(f"{k}={fmt(v)}" for k, v in p.items())
+
+
+def load():
+    docs = []
+    for f in sorted(RESULTS.glob("*.json")):
+        try:
+            d = json.loads(f.read_text())
+        except ValueError as e:
+            print(f"report: {f.name}: not JSON ({e})", file=sys.stderr)
+            continue
+        if isinstance(d, dict) and "rows" in d:
+            docs.append(d)
+    docs.sort(key=lambda d: (FIRST.index(d["workload"]) if d.get("workload") in FIRST else len(FIRST), d.get("workload", "")))
+    return docs
+
+
+def table(doc):
+    servers = []
+    for r in doc["rows"]:
+        if r["server"] not in servers:
+            servers.append(r["server"])
+    servers.sort(key=lambda s: ORDER.index(s) if s in ORDER else len(ORDER))
+    keys, cells = [], {}
+    for r in doc["rows"]:
+        k = (r["figure"], params_text(r.get("params", {})), r.get("unit", ""))
+        if k not in keys:
+            keys.append(k)
+        cells[(k, r["server"])] = r["value"]
+    out = ["| figure | unit | " + " | ".join(servers) + " |", "|---|---|" + "---:|" * len(servers)]
+    for k in keys:
+        name = k[0] + (f" ({k[1]})" if k[1] else "")
+        out.append(f"| {name} | {k[2]} | " + " | ".join(fmt(cells[(k, s)]) if (k, s) in cells else "" for s in servers) + " |")
+    return "\n".join(out)
+
+
+def plots(docs):
+    if not shutil.which("gnuplot"):
+        return ["(no plots: gnuplot is not installed; apt-get install gnuplot-nox)"]
+    made = []
+    by = {d["workload"]: d for d in docs}
+    if "sweep" in by:
+        series = {}
+        for r in by["sweep"]["rows"]:
+            if r["figure"] in ("p50_ms", "p99_ms") and "params" in r:
+                series.setdefault((r["server"], r["figure"]), []).append((r["params"]["offered_deliveries_per_s"], r["value"]))
+        if series:
+            made.append(gnuplot("latency_vs_load", "latency against offered load (one room)",
+                                "offered deliveries/s", "latency ms", series, logx=True, logy=True))
+    if "memory" in by:
+        series = {}
+        for r in by["memory"]["rows"]:
+            if r["figure"] == "rss_kb" and "params" in r:
+                series.setdefault((r["server"], "RSS"), []).append((r["params"]["connections"], r["value"] / 1024))
+            if r["figure"] == "rss_before_kb" and "params" in r:
+                series.setdefault((r["server"], "RSS"), []).append((0, r["value"] / 1024))
+        if series:
+            made.append(gnuplot("memory_vs_connections", "server memory against idle connections",
+                                "idle WebSocket connections", "RSS MiB", series))
+    return made
+
+
+def gnuplot(name, title, xlabel, ylabel, series, logx=False, logy=False):
+    data = RESULTS / f"{name}.dat"
+    blocks, plots = [], []
+    for i, ((server, fig), pts) in enumerate(sorted(series.items())):
+        pts = sorted(set(pts))
+        blocks.append(f"# {server} {fig}\n" + "\n".join(f"{x} {y}" for x, y in pts if y is not None and y >= 0))
+        plots.append(f"'{data}' index {i} with linespoints title '{server} {fig}'")
+    data.write_text("\n\n\n".join(blocks) + "\n")
+    script = "\n".join([
+        "set terminal svg size 800,500 dynamic background rgb 'white'",
+        f"set output '{RESULTS / (name + '.svg')}'",
+        f"set title '{title}'", f"set xlabel '{xlabel}'", f"set ylabel '{ylabel}'", "set key left top", "set grid",
+        "set logscale x" if logx else "", "set logscale y" if logy else "",
+        "plot " + ", ".join(plots), ""])
+    subprocess.run(["gnuplot"], input=script, text=True, check=False)
+    return f"![{title}]({name}.svg)"
+
+
+def main():
+    docs = load()
+    md = ["# Benchmark results", "",
+          "Generated by tests/bench/report.py from results/*.json (tests/bench/run). Figures depend on the "
+          "machine and on what else ran at the time: compare columns of one run, not runs.", ""]
+    for d in docs:
+        md.append(f"## {d.get('workload', '?')}")
+        md.append("")
+        md.append(f"Cohort commit {d.get('commit', '?')}, {d.get('date', '?')}.")
+        md.append("")
+        md.append(table(d))
+        md.append("")
+        for n in d.get("notes", []):
+            md.append(f"- {n}")
+        md.append("")
+    md += ["## Plots", ""] + plots(docs) + [""]
+    (RESULTS / "results.md").write_text("\n".join(md))
+    print(f"report: wrote {RESULTS / 'results.md'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
