@@ -79,6 +79,11 @@ struct response {
   std::string body;
   std::optional<file_slice> file;         // when set, the body is streamed from it instead
   std::shared_ptr<const std::string> shared_body;  // when set, sent instead of `body`, never copied
+  // With shared_body: this answer's header lines, built once and shared by every answer with the
+  // same body ("Name: value\r\n" each; Content-Type, Cache-Control and Content-Length included).
+  // The server adds its status line and own headers and sends all of it and the body in one
+  // gather write, without building a header per answer; `content_type` and `headers` are ignored.
+  std::shared_ptr<const std::string> prebuilt_headers;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;                     // close the connection after sending
 

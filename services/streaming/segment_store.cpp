@@ -23,6 +23,13 @@ std::shared_ptr<const segment_store::header_list> segment_store::headers_for(std
       {"Content-Type", "video/mp4"}, {"Cache-Control", "public, max-age=3600, immutable"}, {"ETag", etag}});
 }
 
+segment_store::buffer segment_store::header_lines_for(const header_list& headers, std::size_t size) {
+  std::string lines;
+  for (const auto& [name, value] : headers) lines.append(name).append(": ").append(value).append("\r\n");
+  lines.append("Content-Length: ").append(std::to_string(size)).append("\r\n");
+  return std::make_shared<const std::string>(std::move(lines));
+}
+
 const std::string& segment_store::served_file::etag() const { return headers->back().second; }
 
 segment_store::segment_store(std::size_t max_segments, std::size_t max_bytes)
@@ -61,6 +68,7 @@ void segment_store::evict(rendition_state& r, std::vector<buffer>& freed) {
 
 segment_store::buffer segment_store::put_segment(std::string_view rendition, std::string name, std::string bytes) {
   auto headers = headers_for(bytes);
+  auto lines = header_lines_for(*headers, bytes.size());
   auto stored = std::make_shared<const std::string>(std::move(bytes));
   std::vector<buffer> freed;
   std::lock_guard lock(mutex_);
@@ -68,7 +76,7 @@ segment_store::buffer segment_store::put_segment(std::string_view rendition, std
   if (auto it = r.files.find(name); it != r.files.end()) erase(r, it, freed);
   const auto serial = next_serial_++;
   r.segments_by_age.emplace(serial, name);
-  r.files.emplace(std::move(name), file{stored, std::move(headers), serial});
+  r.files.emplace(std::move(name), file{stored, std::move(headers), std::move(lines), serial});
   total_bytes_ += stored->size();
   evict(r, freed);
   return stored;
@@ -76,6 +84,7 @@ segment_store::buffer segment_store::put_segment(std::string_view rendition, std
 
 segment_store::buffer segment_store::put_init(std::string_view rendition, std::string name, std::string bytes) {
   auto headers = headers_for(bytes);
+  auto lines = header_lines_for(*headers, bytes.size());
   auto stored = std::make_shared<const std::string>(std::move(bytes));
   std::vector<buffer> freed;
   std::lock_guard lock(mutex_);
@@ -83,7 +92,7 @@ segment_store::buffer segment_store::put_init(std::string_view rendition, std::s
   if (auto it = r.files.find(r.init_name); !r.init_name.empty() && it != r.files.end()) erase(r, it, freed);
   if (auto it = r.files.find(name); it != r.files.end()) erase(r, it, freed);
   r.init_name = name;
-  r.files.emplace(std::move(name), file{stored, std::move(headers), 0});
+  r.files.emplace(std::move(name), file{stored, std::move(headers), std::move(lines), 0});
   total_bytes_ += stored->size();
   evict(r, freed);
   return stored;
@@ -114,7 +123,7 @@ segment_store::served_file segment_store::find(std::string_view rendition, std::
   if (r == renditions_.end()) return {};
   const auto it = r->second.files.find(name);
   if (it == r->second.files.end()) return {};
-  return {it->second.bytes, it->second.headers};
+  return {it->second.bytes, it->second.headers, it->second.header_lines};
 }
 
 void segment_store::update_playlist(std::string_view rendition, media_playlist p) {

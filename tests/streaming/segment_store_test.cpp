@@ -266,6 +266,11 @@ TEST_CASE("a stored file carries response headers built once, when it was stored
   CHECK(a.etag() == a.headers->back().second);
   CHECK(a.etag().front() == '"');
   CHECK(a.etag().back() == '"');
+  // The same headers as lines ready to send, with the length; shared like the list.
+  REQUIRE(a.header_lines);
+  CHECK(a.header_lines.get() == b.header_lines.get());
+  CHECK(*a.header_lines == "Content-Type: video/mp4\r\nCache-Control: public, max-age=3600, immutable\r\nETag: " + a.etag() +
+                               "\r\nContent-Length: 1000\r\n");
 
   // The ETag follows the content: other bytes, another tag; the same bytes again, the same tag.
   const auto init = store.find("0", "init.mp4");
