@@ -145,12 +145,15 @@ measure() {
   grep -qE 'Non-2xx|Socket errors' <<<"$out" && { echo "$out" >&2; die "$label: wrk saw errors or non-2xx answers"; }
   rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
   total=$(awk '/requests in/ { print $1 }' <<<"$out")
-  p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) x = v / 1000; else if (v ~ /ms$/) x = v + 0; else if (v ~ /m$/) x = v * 60000; else x = v * 1000; printf "%.3f", x }' <<<"$out")
+  pct_ms() { awk -v p="$1" '$1 == p { v = $2; if (v ~ /us$/) x = v / 1000; else if (v ~ /ms$/) x = v + 0; else if (v ~ /m$/) x = v * 60000; else x = v * 1000; printf "%.3f", x }' <<<"$out"; }
+  p50=$(pct_ms 50%)
+  p99=$(pct_ms 99%)
   cpu_s=$(awk -v t="$((after - before))" -v hz="$tck" 'BEGIN { printf "%.2f", t / hz }')
   local per_cpu
   per_cpu=$(awk -v n="$total" -v c="$cpu_s" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }')
-  printf '| %s | %s | %s ms | %s | %s s | %s |\n' "$label" "$rps" "$p99" "$total" "$cpu_s" "$per_cpu" >>"$work/table.md"
+  printf '| %s | %s | %s ms | %s ms | %s | %s s | %s |\n' "$label" "$rps" "$p50" "$p99" "$total" "$cpu_s" "$per_cpu" >>"$work/table.md"
   rows+=("{\"server\":\"$label\",\"figure\":\"requests_per_s\",\"value\":$rps,\"unit\":\"1/s\"}"
+         "{\"server\":\"$label\",\"figure\":\"p50_ms\",\"value\":$p50,\"unit\":\"ms\"}"
          "{\"server\":\"$label\",\"figure\":\"p99_ms\",\"value\":$p99,\"unit\":\"ms\"}"
          "{\"server\":\"$label\",\"figure\":\"requests_per_cpu_s\",\"value\":$per_cpu,\"unit\":\"1/cpu-s\"}"
          "{\"server\":\"$label\",\"figure\":\"server_cpu_s\",\"value\":$cpu_s,\"unit\":\"s\"}")
@@ -233,8 +236,8 @@ fi
 echo
 echo "## HLS: one ${segment_bytes}-byte segment, wrk -t1 -c$connections -d$duration (core 1), server on core 0"
 echo
-echo "| server | requests/s | p99 | requests | server CPU | requests per server CPU-second |"
-echo "|---|---|---|---|---|---|"
+echo "| server | requests/s | p50 | p99 | requests | server CPU | requests per server CPU-second |"
+echo "|---|---|---|---|---|---|---|"
 cat "$work/table.md"
 if [[ -s $work/ttl.md ]]; then
   echo
