@@ -15,7 +15,11 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -613,11 +617,59 @@ class http_session : public std::enable_shared_from_this<http_session> {
     head_bytes_.append(server_->own_headers).append(*r.prebuilt_headers);
     if (!keep_alive) head_bytes_.append("Connection: close\r\n");
     head_bytes_.append("\r\n");
+    if (r.body_fd && !head_) {
+      // A whole-answer deadline, as async_write has below; it cancels the wait for the socket.
+      rate_timer_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+      rate_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->stream_.socket().cancel();
+      });
+      return send_with_file(std::move(r.body_fd), 0, 0, r.shared_body->size(), keep_alive);
+    }
     const std::array<net::const_buffer, 2> buffers{net::buffer(head_bytes_),
                                                    head_ ? net::const_buffer() : net::buffer(*r.shared_body)};
     stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
     net::async_write(stream_, buffers, [self = shared_from_this(), body = std::move(r.shared_body), keep_alive](
                                            beast::error_code ec, std::size_t) { self->on_write(ec, keep_alive); });
+  }
+
+  // The header from head_bytes_, then the body with sendfile: the kernel sends the file's pages
+  // without copying them. The header goes with MSG_MORE so it leaves with the body's first bytes.
+  // Runs until the socket is full, then waits until it is writable again. (The socket is
+  // non-blocking: Asio made it so for the request's reads.)
+  void send_with_file(std::shared_ptr<const owned_fd> file, std::size_t head_sent, std::uint64_t offset, std::uint64_t end,
+                      bool keep_alive) {
+    const int socket = stream_.socket().native_handle();
+    for (;;) {
+      ssize_t n = 0;
+      if (head_sent < head_bytes_.size()) {
+        n = ::send(socket, head_bytes_.data() + head_sent, head_bytes_.size() - head_sent, MSG_MORE | MSG_NOSIGNAL);
+        if (n > 0) head_sent += static_cast<std::size_t>(n);
+      } else if (offset < end) {
+        auto at = static_cast<off_t>(offset);
+        n = ::sendfile(socket, file->fd, &at, static_cast<std::size_t>(end - offset));
+        if (n > 0) offset += static_cast<std::uint64_t>(n);
+        if (n == 0) errno = EIO;  // the file is sealed: it cannot have shrunk
+      } else {
+        return finish_file_send({}, keep_alive);
+      }
+      if (n > 0) continue;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        stream_.socket().async_wait(tcp::socket::wait_write, [self = shared_from_this(), file = std::move(file), head_sent, offset,
+                                                              end, keep_alive](beast::error_code ec) mutable {
+          if (ec) return self->finish_file_send(ec, keep_alive);
+          self->send_with_file(std::move(file), head_sent, offset, end, keep_alive);
+        });
+        return;
+      }
+      return finish_file_send(beast::error_code(errno, boost::system::system_category()), keep_alive);
+    }
+  }
+
+  // Always through the strand's queue: the send may have finished inside the handler's call.
+  void finish_file_send(beast::error_code ec, bool keep_alive) {
+    rate_timer_.cancel();
+    net::post(stream_.get_executor(), [self = shared_from_this(), ec, keep_alive] { self->on_write(ec, keep_alive); });
   }
 
   void do_write_file(response r) {

@@ -8,6 +8,7 @@
 // Thread-safe: one mutex, held only for map updates (buffers are built and freed outside it).
 #pragma once
 
+#include "gateway/http_types.hpp"
 #include "streaming/hls_playlist.hpp"
 
 #include <cstddef>
@@ -35,6 +36,9 @@ class segment_store {
     // The same headers plus Content-Length as "Name: value\r\n" lines, for a 200 answer
     // (http::response::prebuilt_headers).
     buffer header_lines;
+    // The bytes again in a sealed memfd, for sendfile (http::response::body_fd); null when one
+    // could not be made (out of descriptors): the answer is then written from `bytes`.
+    std::shared_ptr<const http::owned_fd> file;
     const std::string& etag() const;             // the ETag value, quotes included
     explicit operator bool() const { return bytes != nullptr; }
   };
@@ -77,6 +81,7 @@ class segment_store {
     buffer bytes;
     std::shared_ptr<const header_list> headers;
     buffer header_lines;
+    std::shared_ptr<const http::owned_fd> memory_file;
     std::uint64_t serial = 0;  // arrival order across the store; 0 marks the init segment
   };
   struct rendition_state {

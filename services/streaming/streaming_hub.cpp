@@ -611,6 +611,7 @@ void streaming_hub::segment(http::request& req, http::responder& respond) {
   // The headers were built when the segment arrived: the answer shares them and the bytes.
   res.prebuilt_headers = std::move(f.header_lines);
   res.shared_body = std::move(f.bytes);
+  res.body_fd = std::move(f.file);
   respond(std::move(res));
 }
 
