@@ -1,8 +1,9 @@
 // One live stream's HLS in memory: per rendition the init segment, the newest media segments and
 // the latest playlist ffmpeg PUT. Every file is stored once as an immutable shared buffer, with
 // its response headers (type, immutable caching, ETag) built at the same moment, both as a list
-// and as the header lines ready to send, so serving hands out pointers and never copies bytes or
-// formats a header; eviction only drops the
+// and as the header lines ready to send, and a copy of the bytes in a sealed memfd that answers
+// send with sendfile; so serving hands out pointers and never copies bytes or formats a header
+// (the memfd doubles the memory a segment holds, a few MB per stream); eviction only drops the
 // store's references. Files are keyed by (rendition, name) because ffmpeg's "%v/seg_%05d.m4s" layout
 // repeats names across renditions.
 // Thread-safe: one mutex, held only for map updates (buffers are built and freed outside it).
