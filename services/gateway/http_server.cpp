@@ -4,8 +4,10 @@
 #include "gateway/websocket_session.hpp"
 #include "metrics/metrics.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -13,7 +15,11 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -114,6 +120,13 @@ struct shared_string_body {
   };
 };
 
+// The header lines set_headers adds to every answer, for answers with prebuilt headers.
+std::string own_header_lines(bool hsts) {
+  std::string lines = "X-Content-Type-Options: nosniff\r\nReferrer-Policy: strict-origin-when-cross-origin\r\n";
+  if (hsts) lines += "Strict-Transport-Security: max-age=31536000\r\n";
+  return lines;
+}
+
 }  // namespace
 
 class http_session;
@@ -192,6 +205,7 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
         routes(r),
         metrics(m),
         proxies(options.trusted_proxies),
+        own_headers(own_header_lines(options.hsts)),
         acceptor(net::make_strand(ioc)),
         accept_pause(acceptor.get_executor()) {}
 
@@ -200,6 +214,7 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   const router& routes;
   metrics::registry* metrics;
   const trusted_proxies proxies;
+  const std::string own_headers;  // set_headers' fixed lines, for prebuilt answers
   tcp::acceptor acceptor;
   net::steady_timer accept_pause;  // on the acceptor's strand
   std::chrono::steady_clock::time_point accept_error_logged{};
@@ -496,9 +511,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
       request_.body_file = spool_.path();
     }
     busy_ = true;
-    // The router may answer later from another thread; come back to this strand to write.
+    // The router may answer later from another thread; come back to this strand to write (an
+    // answer given at once, on this strand, is written at once: the write completes later anyway).
     server_->routes.dispatch(request_, [self = shared_from_this()](response r) {
-      net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->do_write(std::move(r)); });
+      net::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->do_write(std::move(r)); });
     });
   }
 
@@ -569,6 +585,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void do_write(response r) {
+    if (r.prebuilt_headers && r.shared_body) return do_write_prebuilt(std::move(r));
     if (r.file && !head_) return do_write_file(std::move(r));
     if (r.shared_body && !head_) {
       auto res = std::make_shared<bhttp::response<shared_string_body>>(static_cast<bhttp::status>(r.status), 11);
@@ -586,6 +603,73 @@ class http_session : public std::enable_shared_from_this<http_session> {
       res->prepare_payload();
     }
     send(std::move(res));
+  }
+
+  // Status line, the server's own lines, the answer's prebuilt lines and the shared body go out in
+  // one gather write: nothing is formatted per answer but the status line, nothing copied but
+  // the few hundred header bytes into a buffer the session reuses.
+  void do_write_prebuilt(response r) {
+    const bool keep_alive = keep_alive_ && !r.close && !server_->stopping;
+    const auto status = static_cast<bhttp::status>(r.status);
+    head_bytes_.clear();
+    head_bytes_.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ");
+    head_bytes_.append(bhttp::obsolete_reason(status)).append("\r\n");
+    head_bytes_.append(server_->own_headers).append(*r.prebuilt_headers);
+    if (!keep_alive) head_bytes_.append("Connection: close\r\n");
+    head_bytes_.append("\r\n");
+    if (r.body_fd && !head_) {
+      // A whole-answer deadline, as async_write has below; it cancels the wait for the socket.
+      rate_timer_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+      rate_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->stream_.socket().cancel();
+      });
+      return send_with_file(std::move(r.body_fd), 0, 0, r.shared_body->size(), keep_alive);
+    }
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_bytes_),
+                                                   head_ ? net::const_buffer() : net::buffer(*r.shared_body)};
+    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    net::async_write(stream_, buffers, [self = shared_from_this(), body = std::move(r.shared_body), keep_alive](
+                                           beast::error_code ec, std::size_t) { self->on_write(ec, keep_alive); });
+  }
+
+  // The header from head_bytes_, then the body with sendfile: the kernel sends the file's pages
+  // without copying them. The header goes with MSG_MORE so it leaves with the body's first bytes.
+  // Runs until the socket is full, then waits until it is writable again. (The socket is
+  // non-blocking: Asio made it so for the request's reads.)
+  void send_with_file(std::shared_ptr<const owned_fd> file, std::size_t head_sent, std::uint64_t offset, std::uint64_t end,
+                      bool keep_alive) {
+    const int socket = stream_.socket().native_handle();
+    for (;;) {
+      ssize_t n = 0;
+      if (head_sent < head_bytes_.size()) {
+        n = ::send(socket, head_bytes_.data() + head_sent, head_bytes_.size() - head_sent, MSG_MORE | MSG_NOSIGNAL);
+        if (n > 0) head_sent += static_cast<std::size_t>(n);
+      } else if (offset < end) {
+        auto at = static_cast<off_t>(offset);
+        n = ::sendfile(socket, file->fd, &at, static_cast<std::size_t>(end - offset));
+        if (n > 0) offset += static_cast<std::uint64_t>(n);
+        if (n == 0) errno = EIO;  // the file is sealed: it cannot have shrunk
+      } else {
+        return finish_file_send({}, keep_alive);
+      }
+      if (n > 0) continue;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        stream_.socket().async_wait(tcp::socket::wait_write, [self = shared_from_this(), file = std::move(file), head_sent, offset,
+                                                              end, keep_alive](beast::error_code ec) mutable {
+          if (ec) return self->finish_file_send(ec, keep_alive);
+          self->send_with_file(std::move(file), head_sent, offset, end, keep_alive);
+        });
+        return;
+      }
+      return finish_file_send(beast::error_code(errno, boost::system::system_category()), keep_alive);
+    }
+  }
+
+  // Always through the strand's queue: the send may have finished inside the handler's call.
+  void finish_file_send(beast::error_code ec, bool keep_alive) {
+    rate_timer_.cancel();
+    net::post(stream_.get_executor(), [self = shared_from_this(), ec, keep_alive] { self->on_write(ec, keep_alive); });
   }
 
   void do_write_file(response r) {
@@ -647,6 +731,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   tcp::endpoint peer_;  // the peer, read at accept
   std::shared_ptr<connection_slot> slot_;
   request request_;
+  std::string head_bytes_;  // the header of a prebuilt answer, while it is written
   bool keep_alive_ = false;
   bool head_ = false;
   bool busy_ = false;

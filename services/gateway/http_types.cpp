@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
+
 #include <cctype>
 #include <charconv>
 
@@ -19,6 +21,10 @@ std::string_view to_string(verb v) {
     case verb::other: break;
   }
   return "OTHER";
+}
+
+owned_fd::~owned_fd() {
+  if (fd >= 0) ::close(fd);
 }
 
 const std::string* request::query_param(std::string_view name) const {

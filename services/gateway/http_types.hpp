@@ -66,6 +66,15 @@ struct request {
   std::int64_t id_param(std::size_t i) const;  // a {id} the router already checked
 };
 
+// A file descriptor shared by everything that sends from it; closed with its last owner.
+struct owned_fd {
+  explicit owned_fd(int fd) : fd(fd) {}
+  ~owned_fd();
+  owned_fd(const owned_fd&) = delete;
+  owned_fd& operator=(const owned_fd&) = delete;
+  const int fd;
+};
+
 // A response body read from a file: `length` bytes from `offset` (a Range answer sends a slice).
 struct file_slice {
   std::string path;
@@ -79,6 +88,14 @@ struct response {
   std::string body;
   std::optional<file_slice> file;         // when set, the body is streamed from it instead
   std::shared_ptr<const std::string> shared_body;  // when set, sent instead of `body`, never copied
+  // With shared_body: this answer's header lines, built once and shared by every answer with the
+  // same body ("Name: value\r\n" each; Content-Type, Cache-Control and Content-Length included).
+  // The server adds its status line and own headers and sends all of it and the body in one
+  // gather write, without building a header per answer; `content_type` and `headers` are ignored.
+  std::shared_ptr<const std::string> prebuilt_headers;
+  // With prebuilt_headers: the same bytes as shared_body in a file that never changes (a sealed
+  // memfd), which the server sends with sendfile: the kernel takes the pages, nothing is copied.
+  std::shared_ptr<const owned_fd> body_fd;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;                     // close the connection after sending
 

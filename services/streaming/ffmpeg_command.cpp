@@ -5,6 +5,7 @@ namespace cohort::streaming {
 std::vector<std::string> ffmpeg_hls_command(const ffmpeg_options& o, std::uint16_t rtmp_port, const std::string& ingest_base) {
   const auto seg = std::to_string(o.segment_seconds);
   std::vector<std::string> a{o.program, "-hide_banner", "-nostats", "-loglevel", "warning",
+                             "-analyzeduration", std::to_string(std::int64_t(o.probe_ms) * 1000),
                              // One publisher, then exit: the relay in front has already checked its key.
                              "-listen", "1", "-i", "rtmp://127.0.0.1:" + std::to_string(rtmp_port) + "/live/relay"};
   // Keyframes exactly on segment boundaries; yuv420p because browsers do not play 4:4:4.

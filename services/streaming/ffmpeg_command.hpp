@@ -21,6 +21,11 @@ struct ffmpeg_options {
   // then name their rendition: main.m3u8 / 360p.m3u8, main-seg_00001.m4s, init_0.mp4 (main) and
   // init_1.mp4 (360p); see rendition_of_file.
   bool extra_360p = false;
+  // How much of the stream (its own clock) ffmpeg reads to learn what it carries before it
+  // writes anything. Its default, 5 s, is what a publish without audio waited: the FLV header
+  // ffmpeg's RTMP input makes up always announces audio, so the probe ran until it gave up on
+  // it. An encoder sends both codecs' sequence headers first, within milliseconds.
+  int probe_ms = 500;
 };
 
 // The rendition an ingested file belongs to: "" with one rendition, else "main" or "360p"

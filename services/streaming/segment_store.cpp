@@ -1,6 +1,11 @@
 #include "streaming/segment_store.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 namespace cohort::streaming {
@@ -14,6 +19,22 @@ std::uint64_t fnv1a(std::string_view bytes) {
   return h;
 }
 
+// A copy of `bytes` in a memfd sealed against every change, so a sendfile from it always finds
+// the bytes the headers describe. Null when it cannot be made.
+std::shared_ptr<const http::owned_fd> memory_file(std::string_view bytes) {
+  const int fd = ::memfd_create("cohort-hls", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return nullptr;
+  auto file = std::make_shared<const http::owned_fd>(fd);
+  for (std::size_t done = 0; done < bytes.size();) {
+    const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return nullptr;
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) return nullptr;
+  return file;
+}
+
 }  // namespace
 
 std::shared_ptr<const segment_store::header_list> segment_store::headers_for(std::string_view bytes) {
@@ -21,6 +42,13 @@ std::shared_ptr<const segment_store::header_list> segment_store::headers_for(std
   std::snprintf(etag, sizeof etag, "\"%016llx-%zx\"", static_cast<unsigned long long>(fnv1a(bytes)), bytes.size());
   return std::make_shared<const header_list>(header_list{
       {"Content-Type", "video/mp4"}, {"Cache-Control", "public, max-age=3600, immutable"}, {"ETag", etag}});
+}
+
+segment_store::buffer segment_store::header_lines_for(const header_list& headers, std::size_t size) {
+  std::string lines;
+  for (const auto& [name, value] : headers) lines.append(name).append(": ").append(value).append("\r\n");
+  lines.append("Content-Length: ").append(std::to_string(size)).append("\r\n");
+  return std::make_shared<const std::string>(std::move(lines));
 }
 
 const std::string& segment_store::served_file::etag() const { return headers->back().second; }
@@ -61,6 +89,8 @@ void segment_store::evict(rendition_state& r, std::vector<buffer>& freed) {
 
 segment_store::buffer segment_store::put_segment(std::string_view rendition, std::string name, std::string bytes) {
   auto headers = headers_for(bytes);
+  auto lines = header_lines_for(*headers, bytes.size());
+  auto copy = memory_file(bytes);
   auto stored = std::make_shared<const std::string>(std::move(bytes));
   std::vector<buffer> freed;
   std::lock_guard lock(mutex_);
@@ -68,7 +98,7 @@ segment_store::buffer segment_store::put_segment(std::string_view rendition, std
   if (auto it = r.files.find(name); it != r.files.end()) erase(r, it, freed);
   const auto serial = next_serial_++;
   r.segments_by_age.emplace(serial, name);
-  r.files.emplace(std::move(name), file{stored, std::move(headers), serial});
+  r.files.emplace(std::move(name), file{stored, std::move(headers), std::move(lines), std::move(copy), serial});
   total_bytes_ += stored->size();
   evict(r, freed);
   return stored;
@@ -76,6 +106,8 @@ segment_store::buffer segment_store::put_segment(std::string_view rendition, std
 
 segment_store::buffer segment_store::put_init(std::string_view rendition, std::string name, std::string bytes) {
   auto headers = headers_for(bytes);
+  auto lines = header_lines_for(*headers, bytes.size());
+  auto copy = memory_file(bytes);
   auto stored = std::make_shared<const std::string>(std::move(bytes));
   std::vector<buffer> freed;
   std::lock_guard lock(mutex_);
@@ -83,7 +115,7 @@ segment_store::buffer segment_store::put_init(std::string_view rendition, std::s
   if (auto it = r.files.find(r.init_name); !r.init_name.empty() && it != r.files.end()) erase(r, it, freed);
   if (auto it = r.files.find(name); it != r.files.end()) erase(r, it, freed);
   r.init_name = name;
-  r.files.emplace(std::move(name), file{stored, std::move(headers), 0});
+  r.files.emplace(std::move(name), file{stored, std::move(headers), std::move(lines), std::move(copy), 0});
   total_bytes_ += stored->size();
   evict(r, freed);
   return stored;
@@ -114,7 +146,7 @@ segment_store::served_file segment_store::find(std::string_view rendition, std::
   if (r == renditions_.end()) return {};
   const auto it = r->second.files.find(name);
   if (it == r->second.files.end()) return {};
-  return {it->second.bytes, it->second.headers};
+  return {it->second.bytes, it->second.headers, it->second.header_lines, it->second.memory_file};
 }
 
 void segment_store::update_playlist(std::string_view rendition, media_playlist p) {

@@ -1,12 +1,15 @@
 // One live stream's HLS in memory: per rendition the init segment, the newest media segments and
 // the latest playlist ffmpeg PUT. Every file is stored once as an immutable shared buffer, with
-// its response headers (type, immutable caching, ETag) built at the same moment, so serving
-// hands out two pointers and never copies bytes or formats a header; eviction only drops the
+// its response headers (type, immutable caching, ETag) built at the same moment, both as a list
+// and as the header lines ready to send, and a copy of the bytes in a sealed memfd that answers
+// send with sendfile; so serving hands out pointers and never copies bytes or formats a header
+// (the memfd doubles the memory a segment holds, a few MB per stream); eviction only drops the
 // store's references. Files are keyed by (rendition, name) because ffmpeg's "%v/seg_%05d.m4s" layout
 // repeats names across renditions.
 // Thread-safe: one mutex, held only for map updates (buffers are built and freed outside it).
 #pragma once
 
+#include "gateway/http_types.hpp"
 #include "streaming/hls_playlist.hpp"
 
 #include <cstddef>
@@ -27,16 +30,24 @@ class segment_store {
   using buffer = std::shared_ptr<const std::string>;
   using header_list = std::vector<std::pair<std::string, std::string>>;
 
-  // A file as served: its bytes and the headers every answer with it carries. Both immutable.
+  // A file as served: its bytes and the headers every answer with it carries. All immutable.
   struct served_file {
     buffer bytes;
     std::shared_ptr<const header_list> headers;  // Content-Type, Cache-Control, ETag
+    // The same headers plus Content-Length as "Name: value\r\n" lines, for a 200 answer
+    // (http::response::prebuilt_headers).
+    buffer header_lines;
+    // The bytes again in a sealed memfd, for sendfile (http::response::body_fd); null when one
+    // could not be made (out of descriptors): the answer is then written from `bytes`.
+    std::shared_ptr<const http::owned_fd> file;
     const std::string& etag() const;             // the ETag value, quotes included
     explicit operator bool() const { return bytes != nullptr; }
   };
   // The headers for `bytes`; the ETag is a hash of the content, so a file stored again with the
   // same bytes keeps its ETag.
   static std::shared_ptr<const header_list> headers_for(std::string_view bytes);
+  // `headers` and a Content-Length of `size` as header lines.
+  static buffer header_lines_for(const header_list& headers, std::size_t size);
 
   // Keeps at most `max_segments` newest media segments per rendition even if ffmpeg's DELETEs
   // never come, and at most `max_bytes` in all (oldest segment first, across renditions). Init
@@ -70,6 +81,8 @@ class segment_store {
   struct file {
     buffer bytes;
     std::shared_ptr<const header_list> headers;
+    buffer header_lines;
+    std::shared_ptr<const http::owned_fd> memory_file;
     std::uint64_t serial = 0;  // arrival order across the store; 0 marks the init segment
   };
   struct rendition_state {

@@ -591,23 +591,27 @@ void streaming_hub::segment(http::request& req, http::responder& respond) {
     return media_playlist_for(req, respond, rendition);
   }
   gate_.check_signature(req, webinar_id, "live");
-  const auto dash = file.find('-');
+  const std::string_view name(file);
+  const auto dash = name.find('-');
   segment_store::served_file f;
-  if (dash != std::string::npos) {
+  if (dash != std::string_view::npos) {
+    const auto stored_name = name.substr(dash + 1);
     std::lock_guard lock(mutex_);
-    if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->ingest_id == file.substr(0, dash))
-      f = it->second->store.find(rendition_of_file(ctx_.ffmpeg, file.substr(dash + 1)), file.substr(dash + 1));
+    if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->ingest_id == name.substr(0, dash))
+      f = it->second->store.find(rendition_of_file(ctx_.ffmpeg, stored_name), stored_name);
   }
   if (!f) throw registration::not_found_error("no such segment (it may have left the live window)");
-  // The headers were built when the segment arrived: copy the small list, share the bytes.
   response res;
-  res.content_type.clear();  // it is in the prebuilt list
-  res.headers = *f.headers;
+  res.content_type.clear();  // it is in the prebuilt headers
   if (req.if_none_match == f.etag()) {
     res.status = 304;
+    res.headers = *f.headers;
     return respond(std::move(res));
   }
+  // The headers were built when the segment arrived: the answer shares them and the bytes.
+  res.prebuilt_headers = std::move(f.header_lines);
   res.shared_body = std::move(f.bytes);
+  res.body_fd = std::move(f.file);
   respond(std::move(res));
 }
 

@@ -46,8 +46,29 @@ void viewer_gate::check_signature(const http::request& req, std::int64_t webinar
     throw api_error(401, "unauthorized", "bad signature");
   }
   const auto now = registration::unix_now();
-  if (e < now || e > now + max_expiry_ahead_seconds || !http::constant_time_equal(*sig, signature(webinar_id, scope, e)))
+  if (e < now || e > now + max_expiry_ahead_seconds || !signature_matches(*sig, webinar_id, scope, e, now))
     throw api_error(403, "forbidden", "the URL is expired or not signed for this webinar");
+}
+
+// Only signatures this gate computed are kept, never one a client sent, so a wrong signature
+// cannot enter the cache; a client naming many webinars fills it at most to the cap.
+bool viewer_gate::signature_matches(std::string_view sig, std::int64_t webinar_id, std::string_view scope,
+                                    std::int64_t exp, std::int64_t now) const {
+  {
+    std::lock_guard lock(cache_mutex_);
+    const auto it = expected_signatures_.find(std::forward_as_tuple(exp, webinar_id, scope));
+    if (it != expected_signatures_.end()) return http::constant_time_equal(sig, it->second);
+  }
+  auto expected = signature(webinar_id, scope, exp);  // outside the lock: the HMAC is the slow part
+  const bool ok = http::constant_time_equal(sig, expected);
+  std::lock_guard lock(cache_mutex_);
+  if (expected_signatures_.size() >= signature_cache_max) {
+    // Keys sort by expiry first: the expired ones are the front of the map.
+    expected_signatures_.erase(expected_signatures_.begin(), expected_signatures_.lower_bound(std::make_tuple(now, std::int64_t(0), std::string())));
+    if (expected_signatures_.size() >= signature_cache_max) expected_signatures_.clear();
+  }
+  expected_signatures_.emplace(cache_key{exp, webinar_id, std::string(scope)}, std::move(expected));
+  return ok;
 }
 
 http::response playlist_response(std::string text) {

@@ -13,8 +13,11 @@
 #include "store/reader_pool.hpp"
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace cohort::streaming {
 
@@ -27,15 +30,26 @@ class viewer_gate {
   http::identity check(const http::request& req, std::int64_t webinar_id) const;
   // "exp=E&sig=S" for the segment URLs in a playlist.
   std::string signed_query(std::int64_t webinar_id, std::string_view scope) const;
-  // Throws api_error 401 (unsigned) or 403 (expired, tampered, another webinar's).
+  // Throws api_error 401 (unsigned) or 403 (expired, tampered, another webinar's). Every viewer
+  // of a webinar sends the same signature in a window, so the expected one is computed once per
+  // (webinar, scope, window) and kept (at most signature_cache_max, expired ones dropped first):
+  // a segment fetch costs a lookup, not an HMAC. Thread-safe.
   void check_signature(const http::request& req, std::int64_t webinar_id, std::string_view scope) const;
+
+  static constexpr std::size_t signature_cache_max = 4096;
 
  private:
   std::string signature(std::int64_t webinar_id, std::string_view scope, std::int64_t exp) const;
+  // signature(), from the cache when it holds it. `now` is for dropping expired entries.
+  bool signature_matches(std::string_view sig, std::int64_t webinar_id, std::string_view scope, std::int64_t exp,
+                         std::int64_t now) const;
 
   http::authenticator authenticate_;
   store::reader_pool* readers_;
   std::string url_secret_;
+  using cache_key = std::tuple<std::int64_t, std::int64_t, std::string>;  // exp, webinar, scope
+  mutable std::mutex cache_mutex_;
+  mutable std::map<cache_key, std::string, std::less<>> expected_signatures_;
 };
 
 // A playlist answer: the HLS content type, never cached (it changes every segment).

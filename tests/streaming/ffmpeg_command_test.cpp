@@ -64,3 +64,16 @@ TEST_CASE("an ingested file's rendition follows ffmpeg's names", "[streaming]") 
   CHECK(rendition_of_file(two, "mainx.m3u8") == "");
   CHECK(rendition_of_file(two, "main") == "");
 }
+
+// A publish goes live after one segment plus the probe: a short probe is what makes a publish
+// without audio as quick as one with it (ffmpeg's 5 s default waited for audio that never came).
+TEST_CASE("ffmpeg probes its input for half a second, whatever the renditions", "[streaming]") {
+  for (const bool extra : {false, true}) {
+    ffmpeg_options o;
+    o.extra_360p = extra;
+    const auto a = ffmpeg_hls_command(o, 4000, "b");
+    CHECK(after(a, "-analyzeduration") == "500000");  // microseconds
+    // An input option: before the -i it applies to.
+    CHECK(std::find(a.begin(), a.end(), "-analyzeduration") < std::find(a.begin(), a.end(), "-i"));
+  }
+}

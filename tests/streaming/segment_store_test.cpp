@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -266,6 +268,21 @@ TEST_CASE("a stored file carries response headers built once, when it was stored
   CHECK(a.etag() == a.headers->back().second);
   CHECK(a.etag().front() == '"');
   CHECK(a.etag().back() == '"');
+  // The same headers as lines ready to send, with the length; shared like the list.
+  REQUIRE(a.header_lines);
+  CHECK(a.header_lines.get() == b.header_lines.get());
+  CHECK(*a.header_lines == "Content-Type: video/mp4\r\nCache-Control: public, max-age=3600, immutable\r\nETag: " + a.etag() +
+                               "\r\nContent-Length: 1000\r\n");
+
+  // The bytes again in a sealed memfd (what sendfile sends): the same bytes, and it cannot change.
+  REQUIRE(a.file);
+  CHECK(a.file == b.file);
+  std::string in_file(2000, '\0');
+  CHECK(::pread(a.file->fd, in_file.data(), in_file.size(), 0) == 1000);
+  in_file.resize(1000);
+  CHECK(in_file == *a.bytes);
+  CHECK(::pwrite(a.file->fd, "y", 1, 0) == -1);
+  CHECK(::ftruncate(a.file->fd, 10) == -1);
 
   // The ETag follows the content: other bytes, another tag; the same bytes again, the same tag.
   const auto init = store.find("0", "init.mp4");

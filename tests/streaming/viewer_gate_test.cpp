@@ -49,4 +49,31 @@ TEST_CASE("viewer_gate accepts the segment URLs it signs and refuses an expiry f
   CHECK(status_of(gate, unsigned_req, 7, "live") == 401);
 }
 
+// The expected signature is remembered per (webinar, scope, window): the answers must be the same
+// as computing it every time, whatever came before (a bad signature first, a good one first, more
+// webinars than the cache holds).
+TEST_CASE("viewer_gate answers the same from its signature cache", "[streaming]") {
+  const streaming::viewer_gate gate({}, nullptr, key);
+  const auto now = registration::unix_now();
+  const auto exp = now + 600;
+  auto tampered = signed_by_key(7, "live", exp);
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  CHECK(status_of(gate, segment_request(tampered), 7, "live") == 403);  // a miss: computed, cached
+  CHECK(status_of(gate, segment_request(signed_by_key(7, "live", exp)), 7, "live") == 200);
+  CHECK(status_of(gate, segment_request(tampered), 7, "live") == 403);  // a hit
+  for (int i = 0; i < 3; ++i) CHECK(status_of(gate, segment_request(signed_by_key(7, "live", exp)), 7, "live") == 200);
+  CHECK(status_of(gate, segment_request(signed_by_key(7, "live", exp)), 7, "replay") == 403);
+  CHECK(status_of(gate, segment_request(signed_by_key(7, "replay", exp)), 7, "replay") == 200);
+  CHECK(status_of(gate, segment_request(signed_by_key(7, "live", exp)), 8, "live") == 403);
+  CHECK(status_of(gate, segment_request(signed_by_key(7, "live", exp + 1)), 7, "live") == 200);
+
+  // More webinars than the cache holds: every one still verifies, twice over.
+  const auto many = std::int64_t(streaming::viewer_gate::signature_cache_max) + 100;
+  int ok = 0;
+  for (int round = 0; round < 2; ++round)
+    for (std::int64_t w = 1; w <= many; ++w) ok += status_of(gate, segment_request(signed_by_key(w, "live", exp)), w, "live") == 200;
+  CHECK(ok == 2 * many);
+  CHECK(status_of(gate, segment_request(tampered), 7, "live") == 403);
+}
+
 }  // namespace
