@@ -39,7 +39,7 @@ class eml_writer {
   // messages with the same name in one batch: the later one wins.
   std::vector<send_result> deliver_batch(const std::vector<message>& messages) const;
 
-  static constexpr std::size_t max_sync_threads = 16;
+  static constexpr std::size_t max_sync_threads = 32;
 
   const std::filesystem::path& dir() const { return dir_; }
 

@@ -42,7 +42,7 @@ class outbox_sender {
     std::filesystem::path eml_dir = "data/outbox";
     std::string envelope_from;               // MAIL FROM; required (a plain address) with smtp
     retry_policy policy;
-    int batch = 200;                         // rows read, delivered and recorded per pass
+    int batch = 500;                         // rows read, delivered and recorded per pass
     std::chrono::milliseconds idle_poll{1000};  // the longest sleep when nothing is due
     // Called on the sender thread after each attempt's result committed, with the row as it was
     // read and its new state (queued again, sent or failed). For metrics; must not block long.

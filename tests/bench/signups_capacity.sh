@@ -15,7 +15,7 @@
 # Environment: COHORT_BIN (build/cohort), BENCH_SIGNUPS (20000), BENCH_CAPACITY (100000),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (1), BENCH_RESULT, BENCH_COMMIT (the commit to name in
 # the result; default: this checkout's HEAD), BENCH_MAX_SECONDS (300: give up after),
-# BENCH_CONFIRM_EMAIL (true).
+# BENCH_CONFIRM_EMAIL (true), BENCH_KEEP (1: leave the temp dir; delete it yourself later).
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,7 +50,9 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop_pid "$sampler_pid"; stop_pid "$wrk_pid"; stop_pid "$server_pid"
-  rm -rf "$work"
+  # BENCH_KEEP=1 leaves the files for later: deleting many files slows file creation (the .eml
+  # files of the next run) on ext4 for a while.
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "signups_capacity.sh: kept $work" >&2; else rm -rf "$work"; fi
   exit "$rc"
 }
 trap cleanup EXIT
