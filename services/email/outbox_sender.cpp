@@ -132,18 +132,15 @@ std::vector<outbox_sender::batch_attempt> outbox_sender::deliver_batch(std::vect
     }
     return attempts;
   }
-  if (attempts.empty()) return attempts;
   // Named by row and Message-ID, so delivering the row again replaces its file.
   std::vector<std::string> names;
+  names.reserve(attempts.size());  // never reallocated: `files` views its strings
   std::vector<eml_writer::message> files;
   std::vector<batch_attempt*> owners;
-  names.reserve(attempts.size());
-  for (auto& a : attempts)
-    if (!a.result) names.push_back(std::to_string(a.entry.id) + "-" + a.entry.message_id);
-  auto name = names.begin();
   for (auto& a : attempts) {
     if (a.result) continue;
-    files.push_back({*name++, a.entry.mime});
+    names.push_back(std::to_string(a.entry.id) + "-" + a.entry.message_id);
+    files.push_back({names.back(), a.entry.mime});
     owners.push_back(&a);
   }
   auto results = eml_->deliver_batch(files);
