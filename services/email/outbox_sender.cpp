@@ -83,16 +83,15 @@ void outbox_sender::run() {
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   while (!stopping()) {
     try {
-      const auto due = next_due(db_, now(), opts_.batch);
-      for (auto entry : due) {
-        std::optional<composed_mail> composed;
-        const auto result = attempt(entry, composed);
-        const auto state = record(entry, result, composed);
-        if (!state) return;  // stopped before the result could be recorded: the row stays due
-        report(entry, *state, result);
-        if (stopping()) return;
-      }
-      if (static_cast<int>(due.size()) == opts_.batch) continue;  // a full batch: more may be due
+      auto due = next_due(db_, now(), opts_.batch);
+      const bool full = static_cast<int>(due.size()) == opts_.batch;
+      auto attempts = deliver_batch(std::move(due));
+      const bool recorded = record(attempts);
+      // Only attempts made are recorded: the rest of a batch cut short by stop() stays due.
+      for (const auto& a : attempts)
+        if (a.result) report(a.entry, a.state, *a.result);
+      if (!recorded || stopping()) return;  // a delivery not recorded stays due: sent again
+      if (full) continue;  // a full batch: more may be due
       pause_until(next_pass());
     } catch (...) {
       std::cerr << "cohort: email sender: " << describe(std::current_exception()) << "; trying again in "
@@ -102,58 +101,93 @@ void outbox_sender::run() {
   }
 }
 
-// Composes the message if the row has none yet, then delivers it.
-send_result outbox_sender::attempt(outbox_entry& entry, std::optional<composed_mail>& composed) {
-  if (entry.mime.empty()) {
-    if (!opts_.compose) return {send_outcome::permanent, 0, "the message was queued without content"};
-    try {
-      composed = opts_.compose(db_, entry);
-    } catch (const std::exception& e) {
-      return {send_outcome::permanent, 0, std::string("cannot compose the message: ") + e.what()};
+std::vector<outbox_sender::batch_attempt> outbox_sender::deliver_batch(std::vector<outbox_entry> due) {
+  std::vector<batch_attempt> attempts;
+  attempts.reserve(due.size());
+  for (auto& entry : due) {
+    auto& a = attempts.emplace_back();
+    a.entry = std::move(entry);
+    if (!a.entry.mime.empty()) continue;
+    if (!opts_.compose) {
+      a.result = send_result{send_outcome::permanent, 0, "the message was queued without content"};
+      continue;
     }
-    entry.mime = composed->mime;
-    entry.subject = composed->subject;
+    try {
+      a.composed = opts_.compose(db_, a.entry);
+      a.entry.mime = a.composed->mime;
+      a.entry.subject = a.composed->subject;
+    } catch (const std::exception& e) {
+      a.result = send_result{send_outcome::permanent, 0, std::string("cannot compose the message: ") + e.what()};
+    }
   }
-  return deliver(entry);
-}
-
-send_result outbox_sender::deliver(const outbox_entry& entry) {
-  if (smtp_) return smtp_->send(opts_.envelope_from, entry.to_addr, entry.mime);
+  if (smtp_) {
+    // One kept-open connection carries the batch; stop() cuts it short between two messages.
+    for (auto& a : attempts) {
+      if (a.result) continue;
+      if (stopping()) {
+        a.composed.reset();  // not attempted: nothing to record
+        continue;
+      }
+      a.result = smtp_->send(opts_.envelope_from, a.entry.to_addr, a.entry.mime);
+    }
+    return attempts;
+  }
   // Named by row and Message-ID, so delivering the row again replaces its file.
-  return eml_->deliver(std::to_string(entry.id) + "-" + entry.message_id, entry.mime);
+  std::vector<std::string> names;
+  names.reserve(attempts.size());  // never reallocated: `files` views its strings
+  std::vector<eml_writer::message> files;
+  std::vector<batch_attempt*> owners;
+  for (auto& a : attempts) {
+    if (a.result) continue;
+    names.push_back(std::to_string(a.entry.id) + "-" + a.entry.message_id);
+    files.push_back({names.back(), a.entry.mime});
+    owners.push_back(&a);
+  }
+  auto results = eml_->deliver_batch(files);
+  for (std::size_t i = 0; i < owners.size(); ++i) owners[i]->result = std::move(results[i]);
+  return attempts;
 }
 
-std::optional<outbox_state> outbox_sender::record(const outbox_entry& entry, const send_result& result,
-                                                  const std::optional<composed_mail>& composed) {
-  // The delivery has happened; only its record is missing. Retrying the record (not the whole
-  // pass) keeps a transient write failure from sending the message twice.
+bool outbox_sender::record(std::vector<batch_attempt>& attempts) {
+  if (std::none_of(attempts.begin(), attempts.end(), [](const batch_attempt& a) { return a.result.has_value(); }))
+    return true;
+  // The deliveries have happened; only their records are missing. Retrying the record (not the
+  // whole pass) keeps a transient write failure from sending the messages twice. One commit
+  // records the whole batch.
   for (;;) {
     const auto at = now();
-    auto state = outbox_state::queued;
     auto done = std::make_shared<std::promise<std::exception_ptr>>();
     auto committed = done->get_future();
     // The references stay valid: this thread waits for the completion before leaving the scope.
     const bool submitted = opts_.writer->submit(
-        [this, &entry, &result, &composed, &state, at](store::database& db) {
-          if (composed) store_composed(db, entry.id, *composed);
-          state = record_attempt(db, entry, result, opts_.policy, at);
+        [this, &attempts, at](store::database& db) {
+          for (auto& a : attempts) {
+            if (!a.result) continue;
+            if (a.composed) store_composed(db, a.entry.id, *a.composed);
+            a.state = record_attempt(db, a.entry, *a.result, opts_.policy, at);
+          }
         },
         [done](std::exception_ptr error) { done->set_value(error); });
     if (submitted) {
       const auto error = committed.get();
-      if (!error) return state;
-      std::cerr << "cohort: email " << entry.id << ": cannot record the attempt: " << describe(error)
+      if (!error) return true;
+      std::cerr << "cohort: email: cannot record " << attempts.size() << " attempts: " << describe(error)
                 << "; trying again in " << error_pause.count() << " ms\n";
     }
-    if (!pause_for(submitted ? error_pause : queue_full_pause)) return std::nullopt;
+    if (!pause_for(submitted ? error_pause : queue_full_pause)) {
+      for (auto& a : attempts) a.result.reset();  // not recorded: nothing to report
+      return false;
+    }
   }
 }
 
 void outbox_sender::report(const outbox_entry& entry, outbox_state state, const send_result& result) {
-  // One line per final state; addresses but never the message.
-  if (state == outbox_state::sent) std::cerr << "cohort: email " << entry.id << " to " << entry.to_addr << " sent\n";
-  if (state == outbox_state::failed)
-    std::cerr << "cohort: email " << entry.id << " to " << entry.to_addr << " failed: " << result.error << "\n";
+  // One line per final state; addresses but never the message. Built first: one write per line.
+  if (state != outbox_state::queued) {
+    std::string line = "cohort: email " + std::to_string(entry.id) + " to " + entry.to_addr;
+    line += state == outbox_state::sent ? " sent\n" : " failed: " + result.error + "\n";
+    std::cerr << line;
+  }
   if (opts_.on_result) opts_.on_result(entry, state);
 }
 

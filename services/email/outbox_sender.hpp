@@ -1,9 +1,12 @@
-// Drains the email outbox on one dedicated thread. Each pass reads the due rows on the sender's own
-// read-only connection, delivers them one at a time (SMTP through one kept-open smtp_sender, or
-// .eml files when no relay is configured), and records each result through the single writer,
-// waiting for that write to commit before the next row: the next read can never see a row as
-// still due that this thread has already delivered. Delivery is at-least-once: a crash between
-// the relay's 250 and the commit sends the message again, with the same bytes and Message-ID.
+// Drains the email outbox on one dedicated thread. Each pass reads up to `batch` due rows on the
+// sender's own read-only connection, delivers them (SMTP one after the other through one
+// kept-open smtp_sender, or .eml files written as one batch: eml_writer::deliver_batch, two
+// syncs' wait per batch), and records all their results in one commit through the single
+// writer, waiting for it before the next pass: the next read can never see a row as still due
+// that this thread has already delivered. Each row's result is its own: a failure mid-batch
+// queues that row again (backoff) and the others are marked sent. Delivery is at-least-once: a
+// crash between the delivery (the relay's 250, the synced file) and the commit sends the
+// message again, with the same bytes and Message-ID.
 //
 // Between passes it sleeps until the earliest retry is due (at most idle_poll), or until wake().
 // Errors in a pass (SQLITE_BUSY, an I/O error) are logged to std::cerr and the pass is retried
@@ -26,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cohort::email {
 
@@ -38,7 +42,7 @@ class outbox_sender {
     std::filesystem::path eml_dir = "data/outbox";
     std::string envelope_from;               // MAIL FROM; required (a plain address) with smtp
     retry_policy policy;
-    int batch = 20;                          // rows read per pass
+    int batch = 500;                         // rows read, delivered and recorded per pass
     std::chrono::milliseconds idle_poll{1000};  // the longest sleep when nothing is due
     // Called on the sender thread after each attempt's result committed, with the row as it was
     // read and its new state (queued again, sent or failed). For metrics; must not block long.
@@ -61,16 +65,23 @@ class outbox_sender {
   void start();
   // Thread-safe: read the outbox now. Call it after a transaction that enqueued mail committed.
   void wake();
-  // Lets the delivery in flight finish and be recorded, then joins; rows not yet reached stay
-  // queued. Idempotent; not from on_result (that runs on the thread being joined).
+  // Lets the delivery in flight (an .eml batch, or one SMTP message) finish and be recorded, then
+  // joins; rows not yet reached stay queued. Idempotent; not from on_result (that runs on the thread being joined).
   void stop();
 
  private:
+  // A row of the pass: its result once attempted, its new state once recorded.
+  struct batch_attempt {
+    outbox_entry entry;
+    std::optional<composed_mail> composed;
+    std::optional<send_result> result;  // empty: not attempted (stop() came first)
+    outbox_state state = outbox_state::queued;
+  };
+
   void run();
-  send_result deliver(const outbox_entry& entry);
-  std::optional<outbox_state> record(const outbox_entry& entry, const send_result& result,
-                                     const std::optional<composed_mail>& composed);
-  send_result attempt(outbox_entry& entry, std::optional<composed_mail>& composed);
+  std::vector<batch_attempt> deliver_batch(std::vector<outbox_entry> due);
+  // Commits every attempted row's result at once; false when stop() came while it could not.
+  bool record(std::vector<batch_attempt>& attempts);
   void report(const outbox_entry& entry, outbox_state state, const send_result& result);
   std::chrono::steady_clock::time_point next_pass();
   bool pause_until(std::chrono::steady_clock::time_point until);

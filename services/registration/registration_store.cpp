@@ -24,22 +24,22 @@ std::int64_t scalar(store::statement& st) {
   return v;
 }
 
-// Registered seats, counted no further than `limit`: a signup costs O(capacity), not O(signups).
-std::int64_t registered_up_to(store::database& db, std::int64_t webinar_id, std::int64_t limit) {
-  return scalar(db.cached("SELECT count(*) FROM (SELECT 1 FROM registrations"
-                          " WHERE webinar_id = ? AND status = 'registered' LIMIT ?)")
-                    .bind(1, webinar_id)
-                    .bind(2, limit));
+// Seats taken: the counter the triggers of migration 12 keep in every transaction that changes a
+// registration, so a signup costs the same at the 100,000th seat as at the first.
+std::int64_t seats_taken(store::database& db, std::int64_t webinar_id) {
+  return scalar(db.cached("SELECT registered_count FROM webinars WHERE id = ?").bind(1, webinar_id));
 }
 
 }  // namespace
 
 signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
                              const http::token_codec& tokens, std::int64_t now, std::optional<std::int64_t> confirm_by) {
-  auto& webinar = db.cached("SELECT capacity FROM webinars WHERE id = ?");
+  // registered_count: the seats taken, kept by the triggers of migration 12.
+  auto& webinar = db.cached("SELECT capacity, registered_count FROM webinars WHERE id = ?");
   webinar.bind(1, webinar_id);
   if (!webinar.step()) throw not_found_error("no webinar " + std::to_string(webinar_id));
   const auto capacity = webinar.optional_int64(0);
+  const auto taken = webinar.int64(1);
   webinar.reset();
 
   auto& existing = db.cached(
@@ -55,7 +55,7 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
   }
   existing.reset();
 
-  const std::string status = (!capacity || registered_up_to(db, webinar_id, *capacity) < *capacity) ? "registered" : "waitlisted";
+  const std::string status = (!capacity || taken < *capacity) ? "registered" : "waitlisted";
 
   // The id goes into the token, so it is chosen before the insert; the single writer makes this race-free.
   // Above every id ever used: a deleted series' registrations included (deleted_webinars).
@@ -159,7 +159,7 @@ std::vector<std::int64_t> promote_waitlisted(store::database& db, std::int64_t w
   cap.bind(1, webinar_id);
   if (!cap.step()) return ids;
   const auto capacity = cap.optional_int64(0);
-  const auto registered = capacity ? registered_up_to(db, webinar_id, *capacity) : 0;
+  const auto registered = capacity ? seats_taken(db, webinar_id) : 0;
   auto st = db.prepare(
       "UPDATE registrations SET status = 'registered', updated_at = ?1, promoted_at = ?1 WHERE id IN ("
       " SELECT id FROM registrations WHERE webinar_id = ?2 AND status = 'waitlisted' AND confirm_by IS NULL ORDER BY id LIMIT ?3)"

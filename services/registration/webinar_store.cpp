@@ -33,8 +33,7 @@ void load_sessions(store::database& db, webinar& w) {
 
 constexpr const char* select_webinar =
     "SELECT w.id, w.title, w.description, w.capacity, w.created_at,"
-    " (SELECT count(*) FROM registrations r WHERE r.webinar_id = w.id AND r.status = 'registered'),"
-    " (SELECT count(*) FROM registrations r WHERE r.webinar_id = w.id AND r.status = 'waitlisted')"
+    " w.registered_count, w.waitlisted_count"  // kept by triggers (migration 12), not counted per request
     " FROM webinars w";
 
 webinar read_row(const store::statement& st) {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -86,4 +88,42 @@ TEST_CASE("a failed write is a retry, and leaves nothing behind", "[email][eml]"
   CHECK_THAT(r.error, Catch::Matchers::Contains("cannot create"));
   CHECK(files_in(tmp.path()) == 1);
   CHECK_THROWS_AS(writer.write("<m@h>", "x"), std::system_error);
+}
+
+TEST_CASE("deliver_batch writes every message of the batch as its own file, synced, and leaves no temporary",
+          "[email][eml]") {
+  temp_dir tmp;
+  const eml_writer writer(tmp.path());
+  std::vector<std::string> names, bodies;
+  for (int i = 0; i < 40; ++i) {  // more messages than sync threads
+    names.push_back("<m" + std::to_string(i) + "@h>");
+    bodies.push_back("Subject: " + std::to_string(i) + "\r\n\r\n" + std::string(3000 + i, 'x') + "\r\n");
+  }
+  std::vector<eml_writer::message> batch;
+  for (std::size_t i = 0; i < names.size(); ++i) batch.push_back({names[i], bodies[i]});
+  const auto results = writer.deliver_batch(batch);
+  REQUIRE(results.size() == batch.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    CHECK(results[i].outcome == send_outcome::sent);
+    CHECK(read(tmp.path() / (safe_file_name(names[i]) + ".eml")) == bodies[i]);
+  }
+  CHECK(files_in(tmp.path()) == names.size());
+  CHECK(writer.deliver_batch({}).empty());
+}
+
+TEST_CASE("deliver_batch: a message that cannot be placed fails alone; the rest of its batch is delivered",
+          "[email][eml]") {
+  temp_dir tmp;
+  const eml_writer writer(tmp.path());
+  // A directory where the second message's file belongs: its rename fails (even for root).
+  fs::create_directories(tmp.path() / (safe_file_name("<b@h>") + ".eml") / "occupied");
+  const auto results = writer.deliver_batch({{"<a@h>", "first"}, {"<b@h>", "second"}, {"<c@h>", "third"}});
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].outcome == send_outcome::sent);
+  CHECK(results[1].outcome == send_outcome::retry);
+  CHECK_THAT(results[1].error, Catch::Matchers::Contains("cannot rename"));
+  CHECK(results[2].outcome == send_outcome::sent);
+  CHECK(read(tmp.path() / (safe_file_name("<a@h>") + ".eml")) == "first");
+  CHECK(read(tmp.path() / (safe_file_name("<c@h>") + ".eml")) == "third");
+  CHECK(files_in(tmp.path()) == 3);  // a, c and the directory: the failed one's temporary is gone
 }

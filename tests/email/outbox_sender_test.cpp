@@ -451,3 +451,93 @@ TEST_CASE("a configuration that cannot work is refused at construction", "[email
   no_writer.writer = nullptr;
   CHECK_THROWS_AS(outbox_sender(no_writer), std::invalid_argument);
 }
+
+TEST_CASE("a failure mid-batch queues only that row again; the others of its batch are sent once",
+          "[email][outbox_sender]") {
+  outbox_fixture f;
+  temp_dir dir;
+  auto o = f.sender_options();
+  o.eml_dir = dir.path();
+  o.idle_poll = 30s;
+  captured_cerr log;
+  outbox_sender sender(o);  // creates the directory
+  f.enqueue_messages(3, std::time(nullptr));
+  const auto queued = f.rows();
+  REQUIRE(queued.size() == 3);
+  // A directory where the second row's file belongs: that delivery fails, the other two do not.
+  const auto blocked = dir.path() / (safe_file_name(std::to_string(queued[1].id) + "-" + queued[1].message_id) + ".eml");
+  std::filesystem::create_directories(blocked / "occupied");
+  sender.start();
+  sender.wake();
+  REQUIRE(eventually([&] {
+    const auto rows = f.rows();
+    return rows[0].state == outbox_state::sent && rows[2].state == outbox_state::sent && rows[1].attempts == 1;
+  }));
+  auto rows = f.rows();
+  CHECK(rows[1].state == outbox_state::queued);
+  CHECK_THAT(rows[1].last_error.value_or(""), Catch::Matchers::Contains("cannot rename"));
+  CHECK(rows[1].next_attempt_at > std::time(nullptr));  // backoff, as for any failure
+
+  // Once the way is clear and the retry is due, only that row is delivered again.
+  std::filesystem::remove_all(blocked);
+  commit(f.writer, [](database& db) { db.exec("UPDATE outbox SET next_attempt_at = 0 WHERE state = 'queued'"); });
+  sender.wake();
+  REQUIRE(eventually([&] { return f.all_in(outbox_state::sent); }));
+  sender.stop();
+  rows = f.rows();
+  CHECK(rows[0].attempts == 1);
+  CHECK(rows[1].attempts == 2);
+  CHECK(rows[2].attempts == 1);
+  CHECK(dir.files().size() == 3);
+}
+
+TEST_CASE("a batch is recorded only once its files are in place, all in one pass", "[email][outbox_sender]") {
+  outbox_fixture f;
+  temp_dir dir;
+  auto o = f.sender_options();
+  o.eml_dir = dir.path();
+  o.batch = 50;
+  std::mutex mutex;
+  std::vector<std::string> missing;
+  std::size_t reported = 0;
+  // on_result runs after the batch's commit: each row's file must be complete by then.
+  o.on_result = [&](const outbox_entry& e, outbox_state s) {
+    std::lock_guard lock(mutex);
+    ++reported;
+    const auto path = dir.path() / (safe_file_name(std::to_string(e.id) + "-" + e.message_id) + ".eml");
+    if (s != outbox_state::sent || read_file(path) != e.mime) missing.push_back(path.string());
+  };
+  captured_cerr log;
+  outbox_sender sender(o);
+  f.enqueue_messages(120, std::time(nullptr));  // three passes: 50, 50, 20
+  sender.start();
+  sender.wake();
+  REQUIRE(eventually([&] { return f.all_in(outbox_state::sent); }));
+  sender.stop();
+  CHECK(reported == 120);
+  CHECK(missing.empty());
+  CHECK(dir.files().size() == 120);
+  for (const auto& row : f.rows()) CHECK(row.attempts == 1);
+}
+
+TEST_CASE("one SMTP connection carries several messages", "[email][outbox_sender][smtp]") {
+  outbox_fixture f;
+  aiosmtpd_server server;
+  auto o = f.sender_options();
+  o.smtp = plain(server.port());
+  captured_cerr log;
+  outbox_sender sender(o);
+  f.enqueue_messages(5, std::time(nullptr));
+  sender.start();
+  sender.wake();
+  REQUIRE(eventually([&] { return f.all_in(outbox_state::sent); }));
+  sender.stop();
+  const auto output = server.stop_and_read_output();
+  INFO(output);
+  // aiosmtpd's debugging handler names the client's address and port with each message.
+  std::set<std::string> peers;
+  for (auto at = output.find("X-Peer: "); at != std::string::npos; at = output.find("X-Peer: ", at + 1))
+    peers.insert(output.substr(at, output.find('\n', at) - at));
+  CHECK(occurrences(output, "X-Peer: ") == 5);
+  CHECK(peers.size() == 1);
+}

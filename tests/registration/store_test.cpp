@@ -586,3 +586,84 @@ TEST_CASE("lapse_unconfirmed cancels the holds that ran out and moves the waitli
   // Once only.
   CHECK(lapse_unconfirmed(f.db, t0 + 2 * hour).empty());
 }
+
+TEST_CASE("the seat counters equal a real count after signup, waitlist, cancel, promote, lapse, confirm and delete",
+          "[registration]") {
+  fixture f;
+  const auto id = f.webinar(2);
+  const auto other = f.webinar(std::nullopt);
+  // What GET /api/webinars shows (the counters) against the rows themselves.
+  auto check_counts = [&](std::int64_t webinar_id) {
+    const auto w = find_webinar(f.db, webinar_id);
+    REQUIRE(w);
+    CHECK(w->registered ==
+          f.scalar("SELECT count(*) FROM registrations WHERE webinar_id = ?1 AND status = 'registered'", webinar_id));
+    CHECK(w->waitlisted ==
+          f.scalar("SELECT count(*) FROM registrations WHERE webinar_id = ?1 AND status = 'waitlisted'", webinar_id));
+    for (const auto& listed : list_webinars(f.db, t0))
+      if (listed.id == webinar_id) CHECK((listed.registered == w->registered && listed.waitlisted == w->waitlisted));
+  };
+  signup_input held;
+  held.name = "Unconfirmed";
+  auto unconfirmed = [&](const std::string& email, std::int64_t until) {
+    held.email = email;
+    held.email_key = *email_key(email);
+    return create_signup(f.db, id, held, f.tokens, t0, until);
+  };
+
+  const auto a = f.signup(id, "a@x.org");
+  const auto hold = unconfirmed("hold@x.org", t0 + hour);  // takes the second seat until it lapses
+  const auto c = f.signup(id, "c@x.org");
+  const auto d = f.signup(id, "d@x.org");
+  const auto w_hold = unconfirmed("whold@x.org", t0 + 2 * hour);
+  f.signup(other, "a@x.org");
+  REQUIRE(c.status == "waitlisted");
+  check_counts(id);
+  check_counts(other);
+
+  cancel_registration(f.db, a.id, t0 + 10);  // c moves up
+  CHECK(f.status_of(c.id) == "registered");
+  check_counts(id);
+  cancel_registration(f.db, a.id, t0 + 11);  // idempotent: nothing moves
+  check_counts(id);
+
+  lapse_unconfirmed(f.db, t0 + hour);  // the hold's seat goes to d
+  CHECK(f.status_of(hold.id) == "cancelled");
+  CHECK(f.status_of(d.id) == "registered");
+  check_counts(id);
+
+  webinar_patch more_seats;
+  more_seats.capacity = 4;
+  update_webinar(f.db, id, more_seats, t0 + 20);  // an admin edit promotes
+  confirm_registration(f.db, w_hold.id, t0 + 30);  // ... the confirmed hold takes the free seat
+  CHECK(f.status_of(w_hold.id) == "registered");
+  check_counts(id);
+  f.signup(id, "e@x.org");
+  f.signup(id, "f@x.org");  // past the capacity: waitlisted
+  check_counts(id);
+
+  f.db.prepare("DELETE FROM registrations WHERE id = ?").bind(1, c.id).run();  // a row removed by hand
+  check_counts(id);
+  CHECK(find_webinar(f.db, id)->registered == 3);
+
+  delete_webinar(f.db, id, t0 + 40);
+  check_counts(other);
+  CHECK(find_webinar(f.db, other)->registered == 1);
+}
+
+TEST_CASE("migration 12 fills the seat counters of a database that already has registrations", "[registration]") {
+  fixture f;
+  const auto id = f.webinar(1);
+  f.signup(id, "a@x.org");
+  f.signup(id, "b@x.org");
+  // Back to step 11, as an older build left the database, with the rows kept.
+  f.db.exec("PRAGMA user_version = 11;"
+            " DROP TRIGGER registrations_count_insert; DROP TRIGGER registrations_count_update;"
+            " DROP TRIGGER registrations_count_delete;"
+            " ALTER TABLE webinars DROP COLUMN registered_count; ALTER TABLE webinars DROP COLUMN waitlisted_count;");
+  cohort::store::migrate(f.db);
+  const auto w = find_webinar(f.db, id);
+  REQUIRE(w);
+  CHECK(w->registered == 1);
+  CHECK(w->waitlisted == 1);
+}
