@@ -112,8 +112,8 @@ void chat_room::do_join(const pending_join& j) {
   auto text = json::serialize(hello);
   const std::string empty = "\"messages\":[]";
   text.replace(text.rfind(empty), empty.size(), "\"messages\":" + messages);
-  m->deliver(std::make_shared<const std::string>(std::move(text)));
-  if (state_.stream_live()) m->deliver(state_.stream_event());  // the player starts at once
+  send_to(m, std::make_shared<const std::string>(std::move(text)));
+  if (state_.stream_live()) send_to(m, state_.stream_event());  // the player starts at once
   presence_changed();
   if (m->who().role == "registrant") note_arrival(m->who().id);
   arm_attendance();
@@ -242,6 +242,8 @@ void chat_room::apply_state(const json::object& frame, bool broadcast_new) {
   if (!released || !broadcast_new) return;
   for (const auto& m : members_)
     if (state_.is_for(*released, m->who())) m->deliver(released->event);
+  flush_all_ = true;
+  schedule_flush();
 }
 
 void chat_room::recheck(refusal_check refused) {
@@ -369,6 +371,33 @@ void chat_room::kick(std::int64_t registration_id) {
 
 void chat_room::broadcast(const std::shared_ptr<const std::string>& frame) {
   for (const auto& m : members_) m->deliver(frame);
+  flush_all_ = true;
+  schedule_flush();
+}
+
+void chat_room::send_to(const std::shared_ptr<room_member>& m, std::shared_ptr<const std::string> frame) {
+  m->deliver(std::move(frame));
+  if (!flush_all_) flush_some_.push_back(m);
+  schedule_flush();
+}
+
+// The flush runs after whatever else is already queued on the strand: under load, several
+// messages reach each socket in one write instead of one write per message.
+void chat_room::schedule_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  boost::asio::post(strand_, [self = shared_from_this()] { self->flush_members(); });
+}
+
+void chat_room::flush_members() {
+  flush_posted_ = false;
+  if (flush_all_) {
+    for (const auto& m : members_) m->flush();
+  } else {
+    for (const auto& m : flush_some_) m->flush();
+  }
+  flush_all_ = false;
+  flush_some_.clear();
 }
 
 void chat_room::refuse(const std::shared_ptr<room_member>& to, const char* code, const std::string& message,
@@ -376,7 +405,9 @@ void chat_room::refuse(const std::shared_ptr<room_member>& to, const char* code,
   if (metrics_) metrics_->chat_rejected.add();
   json::object err{{"type", "error"}, {"code", code}, {"message", message}};
   if (until_unix) err["until"] = format_rfc3339(*until_unix);
+  // Also called off the strand (a failed publish): this member only, flushed at once.
   to->deliver(frame_of(err));
+  to->flush();
 }
 
 void chat_room::presence_changed() {

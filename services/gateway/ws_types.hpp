@@ -17,9 +17,15 @@ namespace cohort::http {
 class ws_peer {
  public:
   virtual ~ws_peer() = default;
-  // Queues one text frame. Frames go out in the order queued; the bytes are shared, never
-  // copied per recipient. A peer whose queue passes its byte limit is closed with 1008.
-  virtual void send(std::shared_ptr<const std::string> frame) = 0;
+  // Queues one text message and writes what is queued now. Messages go out in the order queued;
+  // the bytes are shared, never copied per recipient. A peer whose queue passes its byte limit is
+  // closed with 1008.
+  virtual void send(std::shared_ptr<const std::string> text) = 0;
+  // The same without writing: for a fan-out, which queues to every recipient and then flushes
+  // each once, so everything a socket is owed goes to the kernel in one write. Whoever queues
+  // must flush (or send) afterwards.
+  virtual void queue(std::shared_ptr<const std::string> text) = 0;
+  virtual void flush() = 0;
   virtual void close(std::uint16_t code, std::string reason) = 0;
 };
 
