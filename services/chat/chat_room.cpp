@@ -210,7 +210,7 @@ void chat_room::apply_event(const std::string& frame, bool replay) {
   const auto* type = o.if_contains("type");
   if (!type || !type->is_string()) return;
   const auto t = type->get_string();
-  if (t == "chat.message") return apply_message(std::make_shared<const std::string>(frame), !replay);
+  if (t == "chat.message") return apply_message(std::make_shared<const std::string>(frame), o, !replay);
   if (room_state::is_state_frame(t)) return apply_state(o, !replay);
   if (t == "chat.deleted") {
     if (const auto* id = o.if_contains("id"); id && id->is_string() && history_.remove(std::string(id->get_string())))
@@ -315,11 +315,7 @@ void chat_room::arm_attendance() {
   });
 }
 
-void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it) {
-  boost::system::error_code ec;
-  auto value = json::parse(*frame, ec);
-  if (ec) return;
-  const auto& o = value.get_object();
+void chat_room::apply_message(std::shared_ptr<const std::string> frame, const json::object& o, bool broadcast_it) {
   stored_message m;
   m.seq = o.at("seq").to_number<std::int64_t>();
   m.id = std::string(o.at("id").get_string());
@@ -344,7 +340,17 @@ void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool bro
   }
   history_.append(std::move(m), unix_now());
   if (metrics_) metrics_->chat_messages.add();
-  if (broadcast_it) broadcast(frame);
+  if (!broadcast_it) return;
+  if (!o.contains("client_id")) return broadcast(frame);
+  // Only the sender matches its echo by client_id: everyone else gets the frame without it,
+  // serialized once (the history keeps the full frame, for the sender's catch-up).
+  auto others = o;
+  others.erase("client_id");
+  const auto lean = std::make_shared<const std::string>(json::serialize(others));
+  const auto sender = o.at("from").at("id").to_number<std::int64_t>();
+  for (const auto& member : members_) member->deliver(member->who().id == sender ? frame : lean);
+  flush_all_ = true;
+  schedule_flush();
 }
 
 void chat_room::restart_members() {

@@ -115,7 +115,7 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void arm_attendance();
   void on_event(const std::string& frame, bool replay);
   void apply_event(const std::string& frame, bool replay);
-  void apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it);
+  void apply_message(std::shared_ptr<const std::string> frame, const boost::json::object& parsed, bool broadcast_it);
   void broadcast(const std::shared_ptr<const std::string>& frame);
   void send_to(const std::shared_ptr<room_member>& m, std::shared_ptr<const std::string> frame);
   void schedule_flush();
