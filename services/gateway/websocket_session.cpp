@@ -380,6 +380,9 @@ void start_websocket_session(beast::tcp_stream&& stream, beast::http::request<be
     auto socket = lowest.release_socket();
     beast::error_code ignored;
     socket.non_blocking(true, ignored);
+    // Frames are written whole and at once: Nagle would hold a frame back until the previous one
+    // is acknowledged, which the peer's delayed ACK can stretch to 40 ms.
+    socket.set_option(tcp::no_delay(true), ignored);
     std::make_shared<websocket_session>(std::move(socket), std::move(handler), options, metrics, std::move(registry))->run();
   });
 }
