@@ -39,8 +39,6 @@ void fail(beast::error_code ec, const char* what) {
 // At most this many frames (two iovecs each) and this many bytes go into one sendmsg.
 constexpr std::size_t frames_per_write = 128;
 constexpr std::size_t bytes_per_write = 256 * 1024;
-// How long a closing connection waits for the peer's close frame / end of stream.
-constexpr auto close_deadline = std::chrono::seconds(5);
 
 // One frame owed to the peer: its header inline, its payload shared with every other recipient.
 struct out_frame {
@@ -119,6 +117,9 @@ class websocket_session : public ws_peer, public ws::frame_sink, public std::ena
   bool enqueue_locked(ws::opcode op, std::shared_ptr<const std::string> payload) {
     if (!open_ || close_queued_) return false;
     const std::size_t n = payload ? payload->size() : 0;
+    // A fan-out queues first and flushes later: before judging the peer slow, give the kernel
+    // what it will take, so the cap counts only what the peer has not made room for.
+    if (queued_bytes_ + n > options_.queue_max_bytes) flush_locked();
     if (op == ws::opcode::text && queued_bytes_ + n > options_.queue_max_bytes) {
       // A consumer this far behind would only fall further behind: cut it loose, count it.
       if (metrics_) metrics_->ws_slow_consumer_closes.add();
@@ -147,7 +148,11 @@ class websocket_session : public ws_peer, public ws::frame_sink, public std::ena
     push_locked(ws::opcode::close, std::make_shared<const std::string>(std::move(payload)));
     close_code_ = code;
     flush_locked();
-    net::post(socket_.get_executor(), [self = shared_from_this()] { self->arm_timer(close_deadline); });
+    // The peer gets one ping interval to read what is owed and answer the close (a slow consumer
+    // still has its backlog to drain before it sees the close frame).
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->arm_timer(std::chrono::seconds(self->options_.ping_interval_seconds));
+    });
   }
 
   void flush_locked() {
