@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace cohort::chat {
@@ -90,6 +91,7 @@ void chat_room::join(std::shared_ptr<room_member> m, std::optional<std::int64_t>
 
 void chat_room::do_join(const pending_join& j) {
   const auto& m = j.member;
+  queue_pending();  // those are in the history this hello carries, not for the newcomer
   members_.insert(m);
   const auto up = history_.since(j.since, j.epoch, options_.hello_messages, unix_now());
   // Frames are already serialized JSON objects: splice them into the hello instead of re-parsing.
@@ -240,6 +242,7 @@ void chat_room::apply_state(const json::object& frame, bool broadcast_new) {
   }
   const auto* released = state_.apply(frame);
   if (!released || !broadcast_new) return;
+  queue_pending();  // keep the order: what was broadcast before goes first
   for (const auto& m : members_)
     if (state_.is_for(*released, m->who())) m->deliver(released->event);
   flush_all_ = true;
@@ -346,10 +349,8 @@ void chat_room::apply_message(std::shared_ptr<const std::string> frame, const js
   // serialized once (the history keeps the full frame, for the sender's catch-up).
   auto others = o;
   others.erase("client_id");
-  const auto lean = std::make_shared<const std::string>(json::serialize(others));
-  const auto sender = o.at("from").at("id").to_number<std::int64_t>();
-  for (const auto& member : members_) member->deliver(member->who().id == sender ? frame : lean);
-  flush_all_ = true;
+  pending_.push_back({std::make_shared<const std::string>(json::serialize(others)), std::move(frame),
+                      o.at("from").at("id").to_number<std::int64_t>()});
   schedule_flush();
 }
 
@@ -376,12 +377,22 @@ void chat_room::kick(std::int64_t registration_id) {
 }
 
 void chat_room::broadcast(const std::shared_ptr<const std::string>& frame) {
-  for (const auto& m : members_) m->deliver(frame);
-  flush_all_ = true;
+  pending_.push_back({frame, nullptr, 0});
   schedule_flush();
 }
 
+// Moves the pending broadcasts into every member's queue (flushed at the turn's end): before a
+// frame for some members only, or a join, so that each member's frames keep the room's order.
+void chat_room::queue_pending() {
+  if (pending_.empty()) return;
+  for (const auto& m : members_)
+    for (const auto& p : pending_) m->deliver(p.own && m->who().id == p.sender ? p.own : p.frame);
+  pending_.clear();
+  flush_all_ = true;
+}
+
 void chat_room::send_to(const std::shared_ptr<room_member>& m, std::shared_ptr<const std::string> frame) {
+  queue_pending();
   m->deliver(std::move(frame));
   if (!flush_all_) flush_some_.push_back(m);
   schedule_flush();
@@ -397,6 +408,30 @@ void chat_room::schedule_flush() {
 
 void chat_room::flush_members() {
   flush_posted_ = false;
+  if (!pending_.empty() && !flush_all_ && flush_some_.empty()) {
+    // The common turn, broadcasts only: one pass, one call and one write per member.
+    std::vector<std::shared_ptr<const std::string>> frames;
+    frames.reserve(pending_.size());
+    bool variants = false;
+    for (const auto& p : pending_) {
+      frames.push_back(p.frame);
+      variants = variants || p.own;
+    }
+    for (const auto& m : members_) {
+      const bool sender = variants && std::any_of(pending_.begin(), pending_.end(), [&](const pending_broadcast& p) {
+                            return p.own && m->who().id == p.sender;
+                          });
+      if (!sender) {
+        m->send_batch(frames);
+        continue;
+      }
+      for (const auto& p : pending_) m->deliver(p.own && m->who().id == p.sender ? p.own : p.frame);
+      m->flush();
+    }
+    pending_.clear();
+    return;
+  }
+  queue_pending();
   if (flush_all_) {
     for (const auto& m : members_) m->flush();
   } else {

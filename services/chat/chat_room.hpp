@@ -43,6 +43,8 @@ class room_member {
   // frames queued meanwhile reach the kernel in one write.
   virtual void deliver(std::shared_ptr<const std::string> frame) = 0;
   virtual void flush() = 0;
+  // deliver() each of `frames`, then flush().
+  virtual void send_batch(const std::vector<std::shared_ptr<const std::string>>& frames) = 0;
   virtual void disconnect(std::uint16_t code, std::string reason) = 0;
 };
 
@@ -120,6 +122,7 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void send_to(const std::shared_ptr<room_member>& m, std::shared_ptr<const std::string> frame);
   void schedule_flush();
   void flush_members();
+  void queue_pending();
   void restart_members();
   void presence_changed();
   void send_presence();
@@ -141,7 +144,15 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   std::vector<pending_join> pending_joins_;    // joins that came before it
   std::vector<std::string> early_events_;      // events that came before it
   std::unordered_set<std::shared_ptr<room_member>> members_;
-  // Queued-to and not yet flushed: everyone (after a broadcast) or these few.
+  // Broadcasts of this strand turn, not yet queued to anyone: at the turn's end each member gets
+  // them all in one call and one write. `own` (when set) is the sender's variant of `frame`.
+  struct pending_broadcast {
+    std::shared_ptr<const std::string> frame;
+    std::shared_ptr<const std::string> own;
+    std::int64_t sender = 0;
+  };
+  std::vector<pending_broadcast> pending_;
+  // Queued-to and not yet flushed: everyone or these few.
   bool flush_posted_ = false;
   bool flush_all_ = false;
   std::vector<std::shared_ptr<room_member>> flush_some_;

@@ -105,6 +105,13 @@ class websocket_session : public ws_peer, public ws::frame_sink, public std::ena
     flush_locked();
   }
 
+  void send_batch(const std::vector<std::shared_ptr<const std::string>>& texts) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& t : texts)
+      if (!enqueue_locked(ws::opcode::text, t)) return;
+    flush_locked();
+  }
+
   void close(std::uint16_t code, std::string reason) override {
     std::lock_guard lock(mutex_);
     begin_close_locked(code, reason);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cohort::http {
 
@@ -26,6 +27,8 @@ class ws_peer {
   // must flush (or send) afterwards.
   virtual void queue(std::shared_ptr<const std::string> text) = 0;
   virtual void flush() = 0;
+  // queue() for each of `texts`, then flush(): a fan-out's whole turn for this peer at once.
+  virtual void send_batch(const std::vector<std::shared_ptr<const std::string>>& texts) = 0;
   virtual void close(std::uint16_t code, std::string reason) = 0;
 };
 
