@@ -20,7 +20,9 @@ class chat_client : public http::ws_handler, public room_member, public std::ena
 
   // room_member: on the room's strand. peer_ is set once in on_open, before the join is posted.
   const chat_identity& who() const override { return who_; }
-  void deliver(std::shared_ptr<const std::string> frame) override { peer_->send(std::move(frame)); }
+  void deliver(std::shared_ptr<const std::string> frame) override { peer_->queue(std::move(frame)); }
+  void flush() override { peer_->flush(); }
+  void send_batch(const std::vector<std::shared_ptr<const std::string>>& frames) override { peer_->send_batch(frames); }
   void disconnect(std::uint16_t code, std::string reason) override { peer_->close(code, std::move(reason)); }
   // Held as long as this connection lives (a socket_quota slot).
   void hold(std::shared_ptr<const void> slot) { slot_ = std::move(slot); }

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace cohort::chat {
@@ -90,6 +91,7 @@ void chat_room::join(std::shared_ptr<room_member> m, std::optional<std::int64_t>
 
 void chat_room::do_join(const pending_join& j) {
   const auto& m = j.member;
+  queue_pending();  // those are in the history this hello carries, not for the newcomer
   members_.insert(m);
   const auto up = history_.since(j.since, j.epoch, options_.hello_messages, unix_now());
   // Frames are already serialized JSON objects: splice them into the hello instead of re-parsing.
@@ -112,8 +114,8 @@ void chat_room::do_join(const pending_join& j) {
   auto text = json::serialize(hello);
   const std::string empty = "\"messages\":[]";
   text.replace(text.rfind(empty), empty.size(), "\"messages\":" + messages);
-  m->deliver(std::make_shared<const std::string>(std::move(text)));
-  if (state_.stream_live()) m->deliver(state_.stream_event());  // the player starts at once
+  send_to(m, std::make_shared<const std::string>(std::move(text)));
+  if (state_.stream_live()) send_to(m, state_.stream_event());  // the player starts at once
   presence_changed();
   if (m->who().role == "registrant") note_arrival(m->who().id);
   arm_attendance();
@@ -210,7 +212,7 @@ void chat_room::apply_event(const std::string& frame, bool replay) {
   const auto* type = o.if_contains("type");
   if (!type || !type->is_string()) return;
   const auto t = type->get_string();
-  if (t == "chat.message") return apply_message(std::make_shared<const std::string>(frame), !replay);
+  if (t == "chat.message") return apply_message(std::make_shared<const std::string>(frame), o, !replay);
   if (room_state::is_state_frame(t)) return apply_state(o, !replay);
   if (t == "chat.deleted") {
     if (const auto* id = o.if_contains("id"); id && id->is_string() && history_.remove(std::string(id->get_string())))
@@ -240,8 +242,11 @@ void chat_room::apply_state(const json::object& frame, bool broadcast_new) {
   }
   const auto* released = state_.apply(frame);
   if (!released || !broadcast_new) return;
+  queue_pending();  // keep the order: what was broadcast before goes first
   for (const auto& m : members_)
     if (state_.is_for(*released, m->who())) m->deliver(released->event);
+  flush_all_ = true;
+  schedule_flush();
 }
 
 void chat_room::recheck(refusal_check refused) {
@@ -313,11 +318,7 @@ void chat_room::arm_attendance() {
   });
 }
 
-void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it) {
-  boost::system::error_code ec;
-  auto value = json::parse(*frame, ec);
-  if (ec) return;
-  const auto& o = value.get_object();
+void chat_room::apply_message(std::shared_ptr<const std::string> frame, const json::object& o, bool broadcast_it) {
   stored_message m;
   m.seq = o.at("seq").to_number<std::int64_t>();
   m.id = std::string(o.at("id").get_string());
@@ -342,7 +343,15 @@ void chat_room::apply_message(std::shared_ptr<const std::string> frame, bool bro
   }
   history_.append(std::move(m), unix_now());
   if (metrics_) metrics_->chat_messages.add();
-  if (broadcast_it) broadcast(frame);
+  if (!broadcast_it) return;
+  if (!o.contains("client_id")) return broadcast(frame);
+  // Only the sender matches its echo by client_id: everyone else gets the frame without it,
+  // serialized once (the history keeps the full frame, for the sender's catch-up).
+  auto others = o;
+  others.erase("client_id");
+  pending_.push_back({std::make_shared<const std::string>(json::serialize(others)), std::move(frame),
+                      o.at("from").at("id").to_number<std::int64_t>()});
+  schedule_flush();
 }
 
 void chat_room::restart_members() {
@@ -368,7 +377,68 @@ void chat_room::kick(std::int64_t registration_id) {
 }
 
 void chat_room::broadcast(const std::shared_ptr<const std::string>& frame) {
-  for (const auto& m : members_) m->deliver(frame);
+  pending_.push_back({frame, nullptr, 0});
+  schedule_flush();
+}
+
+// Moves the pending broadcasts into every member's queue (flushed at the turn's end): before a
+// frame for some members only, or a join, so that each member's frames keep the room's order.
+void chat_room::queue_pending() {
+  if (pending_.empty()) return;
+  for (const auto& m : members_)
+    for (const auto& p : pending_) m->deliver(p.own && m->who().id == p.sender ? p.own : p.frame);
+  pending_.clear();
+  flush_all_ = true;
+}
+
+void chat_room::send_to(const std::shared_ptr<room_member>& m, std::shared_ptr<const std::string> frame) {
+  queue_pending();
+  m->deliver(std::move(frame));
+  if (!flush_all_) flush_some_.push_back(m);
+  schedule_flush();
+}
+
+// The flush runs after whatever else is already queued on the strand: under load, several
+// messages reach each socket in one write instead of one write per message.
+void chat_room::schedule_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  boost::asio::post(strand_, [self = shared_from_this()] { self->flush_members(); });
+}
+
+void chat_room::flush_members() {
+  flush_posted_ = false;
+  if (!pending_.empty() && !flush_all_ && flush_some_.empty()) {
+    // The common turn, broadcasts only: one pass, one call and one write per member.
+    std::vector<std::shared_ptr<const std::string>> frames;
+    frames.reserve(pending_.size());
+    bool variants = false;
+    for (const auto& p : pending_) {
+      frames.push_back(p.frame);
+      variants = variants || p.own;
+    }
+    for (const auto& m : members_) {
+      const bool sender = variants && std::any_of(pending_.begin(), pending_.end(), [&](const pending_broadcast& p) {
+                            return p.own && m->who().id == p.sender;
+                          });
+      if (!sender) {
+        m->send_batch(frames);
+        continue;
+      }
+      for (const auto& p : pending_) m->deliver(p.own && m->who().id == p.sender ? p.own : p.frame);
+      m->flush();
+    }
+    pending_.clear();
+    return;
+  }
+  queue_pending();
+  if (flush_all_) {
+    for (const auto& m : members_) m->flush();
+  } else {
+    for (const auto& m : flush_some_) m->flush();
+  }
+  flush_all_ = false;
+  flush_some_.clear();
 }
 
 void chat_room::refuse(const std::shared_ptr<room_member>& to, const char* code, const std::string& message,
@@ -376,7 +446,9 @@ void chat_room::refuse(const std::shared_ptr<room_member>& to, const char* code,
   if (metrics_) metrics_->chat_rejected.add();
   json::object err{{"type", "error"}, {"code", code}, {"message", message}};
   if (until_unix) err["until"] = format_rfc3339(*until_unix);
+  // Also called off the strand (a failed publish): this member only, flushed at once.
   to->deliver(frame_of(err));
+  to->flush();
 }
 
 void chat_room::presence_changed() {

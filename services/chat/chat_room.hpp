@@ -39,7 +39,12 @@ class room_member {
  public:
   virtual ~room_member() = default;
   virtual const chat_identity& who() const = 0;
+  // Queues a frame; it goes out at the next flush(). The room flushes once per strand turn, so
+  // frames queued meanwhile reach the kernel in one write.
   virtual void deliver(std::shared_ptr<const std::string> frame) = 0;
+  virtual void flush() = 0;
+  // deliver() each of `frames`, then flush().
+  virtual void send_batch(const std::vector<std::shared_ptr<const std::string>>& frames) = 0;
   virtual void disconnect(std::uint16_t code, std::string reason) = 0;
 };
 
@@ -112,8 +117,12 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   void arm_attendance();
   void on_event(const std::string& frame, bool replay);
   void apply_event(const std::string& frame, bool replay);
-  void apply_message(std::shared_ptr<const std::string> frame, bool broadcast_it);
+  void apply_message(std::shared_ptr<const std::string> frame, const boost::json::object& parsed, bool broadcast_it);
   void broadcast(const std::shared_ptr<const std::string>& frame);
+  void send_to(const std::shared_ptr<room_member>& m, std::shared_ptr<const std::string> frame);
+  void schedule_flush();
+  void flush_members();
+  void queue_pending();
   void restart_members();
   void presence_changed();
   void send_presence();
@@ -135,6 +144,18 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
   std::vector<pending_join> pending_joins_;    // joins that came before it
   std::vector<std::string> early_events_;      // events that came before it
   std::unordered_set<std::shared_ptr<room_member>> members_;
+  // Broadcasts of this strand turn, not yet queued to anyone: at the turn's end each member gets
+  // them all in one call and one write. `own` (when set) is the sender's variant of `frame`.
+  struct pending_broadcast {
+    std::shared_ptr<const std::string> frame;
+    std::shared_ptr<const std::string> own;
+    std::int64_t sender = 0;
+  };
+  std::vector<pending_broadcast> pending_;
+  // Queued-to and not yet flushed: everyone or these few.
+  bool flush_posted_ = false;
+  bool flush_all_ = false;
+  std::vector<std::shared_ptr<room_member>> flush_some_;
   std::unordered_map<std::int64_t, rate_limiter> limiters_;  // by sender
   std::set<std::pair<std::int64_t, std::string>> in_flight_;  // (sender, client_id) being published
   // Presence is the count across all nodes (the bus adds them up). It goes out at most once per

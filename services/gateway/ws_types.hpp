@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cohort::http {
 
@@ -17,9 +18,17 @@ namespace cohort::http {
 class ws_peer {
  public:
   virtual ~ws_peer() = default;
-  // Queues one text frame. Frames go out in the order queued; the bytes are shared, never
-  // copied per recipient. A peer whose queue passes its byte limit is closed with 1008.
-  virtual void send(std::shared_ptr<const std::string> frame) = 0;
+  // Queues one text message and writes what is queued now. Messages go out in the order queued;
+  // the bytes are shared, never copied per recipient. A peer whose queue passes its byte limit is
+  // closed with 1008.
+  virtual void send(std::shared_ptr<const std::string> text) = 0;
+  // The same without writing: for a fan-out, which queues to every recipient and then flushes
+  // each once, so everything a socket is owed goes to the kernel in one write. Whoever queues
+  // must flush (or send) afterwards.
+  virtual void queue(std::shared_ptr<const std::string> text) = 0;
+  virtual void flush() = 0;
+  // queue() for each of `texts`, then flush(): a fan-out's whole turn for this peer at once.
+  virtual void send_batch(const std::vector<std::shared_ptr<const std::string>>& texts) = 0;
   virtual void close(std::uint16_t code, std::string reason) = 0;
 };
 

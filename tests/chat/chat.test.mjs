@@ -150,6 +150,7 @@ test('two clients see each other\'s messages in the same seq order, seq +1 each'
   assert.match(a1.ts, UTC_SECONDS);
   assert.ok(Math.abs(Date.parse(a1.ts) - before) < 5000, `ts ${a1.ts} is now`);
   assert.deepEqual(withoutClientId(b1), withoutClientId(a1), 'both see the same message');
+  assert.ok(!('client_id' in b1), 'the client_id goes live to its sender only');
 
   b.chat('Hi Ada');
   const [a2, b2] = [await a.next('chat.message'), await b.next('chat.message')];
@@ -305,8 +306,10 @@ test('the same client_id twice from the same person is delivered once, also acro
   a.chat('after the retry', { client_id: 'dup-2' });
   await w.next(textIs('after the retry'));
   const got = w.received.filter((m) => m.type === 'chat.message').map((m) => [m.text, m.client_id]);
-  assert.deepEqual(got, [['retry me', 'dup-1'], ['after the retry', 'dup-2']]);
+  assert.deepEqual(got, [['retry me', undefined], ['after the retry', undefined]], 'client_id goes to its sender only');
   await a.next(textIs('after the retry'));
+  assert.deepEqual(a.received.filter((m) => m.type === 'chat.message').map((m) => [m.text, m.client_id]),
+    [['retry me', 'dup-1'], ['after the retry', 'dup-2']]);
   assert.deepEqual(a.drain('error'), [], 'a repeated client_id is ignored silently');
 
   // A retry on a new connection after the first was lost.
