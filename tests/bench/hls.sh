@@ -26,7 +26,7 @@ base_bin=${COHORT_BASE_BIN:-}
 connections=${BENCH_CONNECTIONS:-50}
 duration=${BENCH_DURATION:-10s}
 kbit=${BENCH_SEGMENT_KBIT:-800}
-results_dir=$repo_root/tests/bench/results
+results_dir=${BENCH_RESULTS:-$repo_root/tests/bench/results}  # tests/bench/run passes its own
 
 die() { echo "hls.sh: $*" >&2; exit 1; }
 for tool in wrk curl ffmpeg taskset awk; do command -v "$tool" >/dev/null || die "$tool is not installed"; done

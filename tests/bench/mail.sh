@@ -23,7 +23,7 @@ cohort_bin=${COHORT_BIN:-$repo_root/build/cohort}
 mails=${BENCH_MAILS:-5000}
 max_seconds=${BENCH_MAX_SECONDS:-300}
 want_smtp=${BENCH_SMTP:-1}
-result_file=${BENCH_RESULT:-$repo_root/tests/bench/results/mail.json}
+result_file=${BENCH_RESULT:-${BENCH_RESULTS:-$repo_root/tests/bench/results}/mail.json}
 commit=${BENCH_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 
 die() { echo "mail.sh: $*" >&2; exit 1; }

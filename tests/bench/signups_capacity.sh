@@ -26,7 +26,7 @@ capacity=${BENCH_CAPACITY:-100000}
 connections=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-1}
 max_seconds=${BENCH_MAX_SECONDS:-300}
-result_file=${BENCH_RESULT:-$repo_root/tests/bench/results/signups_capacity.json}
+result_file=${BENCH_RESULT:-${BENCH_RESULTS:-$repo_root/tests/bench/results}/signups_capacity.json}
 commit=${BENCH_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 
 die() { echo "signups_capacity.sh: $*" >&2; exit 1; }
