@@ -16,9 +16,9 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 // Every client connects from this one address and signs up to one series: lift the per-address
-// connection cap above them and the per-series signup limit.
+// connection cap above them (the signups' keep-alive connections count too) and the per-series signup limit.
 const config = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-bench-')), 'bench.toml');
-writeFileSync(config, `[limits]\nconnections_per_ip = ${clients + 100}\n[registration]\nseries_per_minute = 0\n`);
+writeFileSync(config, `[limits]\nconnections_per_ip = ${clients + 1000}\n[registration]\nseries_per_minute = 0\n`);
 const server = await startServer({ args: ['--config', config] });
 try {
   const created = await api(server, 'POST', '/api/webinars', {
