@@ -66,6 +66,18 @@ try {
   console.log(`| drop received by | ${arrivals.length} |`);
   console.log(`| delay after release_at p50 / p99 / max | ${percentile(delays, 50)} / ${percentile(delays, 99)} / ${delays.at(-1)} ms |`);
   console.log(`| server RSS idle / with ${clients} sockets | ${before.toFixed(0)} / ${connected.toFixed(0)} MiB |`);
+  // tests/bench/run sets BENCH_RESULTS: the same figures as results/drops.json for its table.
+  if (process.env.BENCH_RESULTS) {
+    const row = (figure, value, unit) => ({ server: 'cohort', figure, value, unit });
+    writeFileSync(path.join(process.env.BENCH_RESULTS, 'drops.json'), JSON.stringify({
+      workload: 'drops', commit: process.env.BENCH_COMMIT ?? '', date: new Date().toISOString(),
+      rows: [row('clients', clients, 'count'), row('received', arrivals.length, 'count'),
+        row('delay_p50_ms', percentile(delays, 50), 'ms'), row('delay_p99_ms', percentile(delays, 99), 'ms'),
+        row('delay_max_ms', delays.at(-1), 'ms'), row('rss_idle_mib', Math.round(before), 'MiB'),
+        row('rss_connected_mib', Math.round(connected), 'MiB')],
+      notes: [`one room, ${clients} WebSockets (node.js ws clients on the same machine), a drop scheduled 3 s ahead; delay = arrival - release_at`],
+    }, null, 2));
+  }
   for (const ws of sockets) ws.terminate();
 } finally {
   await server.stop();
