@@ -20,6 +20,7 @@
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$script_dir/lib.sh"
 repo_root=$(cd "$script_dir/../.." && pwd)
 cohort_bin=${COHORT_BIN:-$repo_root/build/cohort}
 base_bin=${COHORT_BASE_BIN:-}
@@ -39,15 +40,6 @@ server_pid="" publisher_pid="" nginx_pid=""
 tck=$(getconf CLK_TCK)
 rows=() notes=()
 
-alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; [[ -n $s && $s != Z* ]]; }
-stop_pid() {  # SIGTERM, 5 s, SIGKILL
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
-  alive "$pid" && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -55,9 +47,7 @@ cleanup() {
   rm -rf "$work" "$shm"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 # utime+stime in ticks of a process and its direct children (nginx: master + worker).
 cpu_ticks() {

@@ -18,6 +18,7 @@
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$script_dir/lib.sh"
 repo_root=$(cd "$script_dir/../.." && pwd)
 cohort_bin=${COHORT_BIN:-$repo_root/build/cohort}
 mails=${BENCH_MAILS:-5000}
@@ -29,20 +30,9 @@ commit=${BENCH_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null 
 die() { echo "mail.sh: $*" >&2; exit 1; }
 for tool in wrk sqlite3 curl awk; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 [[ -x $cohort_bin ]] || die "$cohort_bin not found or not executable (set COHORT_BIN)"
-# Only as `pin CORE cmd... &`: the background subshell becomes cmd (exec), so $! is cmd's own pid.
-pin() { if command -v taskset >/dev/null && (($(nproc) > 1)); then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cohort-mail.XXXXXX")
 server_pid="" wrk_pid="" smtp_pid=""
-alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; [[ -n $s && $s != Z* ]]; }
-stop_pid() {
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
-  alive "$pid" && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -51,9 +41,7 @@ cleanup() {
   if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "mail.sh: kept $work" >&2; else rm -rf "$work"; fi
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 admin_token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 mkdir -p "$work/data"
