@@ -120,10 +120,25 @@ struct shared_string_body {
   };
 };
 
-// The header lines set_headers adds to every answer, for answers with prebuilt headers.
+// The lines every answer carries, in one list: set_headers adds them to Beast answers and
+// own_header_lines writes them out once for prebuilt answers, so the two cannot drift apart.
+struct header_line {
+  std::string_view name, value;
+};
+constexpr header_line own_header_fields[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    // Join and download URLs carry tokens: only the origin may travel to another site, while
+    // same-origin requests keep their Origin header (no-referrer would make a browser send
+    // "Origin: null" on a same-origin form post, which the CSRF checks refuse).
+    {"Referrer-Policy", "strict-origin-when-cross-origin"},
+};
+constexpr header_line hsts_field{"Strict-Transport-Security", "max-age=31536000"};
+
 std::string own_header_lines(bool hsts) {
-  std::string lines = "X-Content-Type-Options: nosniff\r\nReferrer-Policy: strict-origin-when-cross-origin\r\n";
-  if (hsts) lines += "Strict-Transport-Security: max-age=31536000\r\n";
+  std::string lines;
+  const auto add = [&](const header_line& h) { lines.append(h.name).append(": ").append(h.value).append("\r\n"); };
+  for (const auto& h : own_header_fields) add(h);
+  if (hsts) add(hsts_field);
   return lines;
 }
 
@@ -569,12 +584,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   template <class Body>
   void set_headers(bhttp::response<Body>& res, response& r) {
     if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-    res.set("X-Content-Type-Options", "nosniff");
-    // Join and download URLs carry tokens: only the origin may travel to another site, while
-    // same-origin requests keep their Origin header (no-referrer would make a browser send
-    // "Origin: null" on a same-origin form post, which the CSRF checks refuse).
-    res.set("Referrer-Policy", "strict-origin-when-cross-origin");
-    if (server_->options.hsts) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
+    for (const auto& h : own_header_fields) res.set(h.name, h.value);
+    if (server_->options.hsts) res.set(hsts_field.name, hsts_field.value);
     bool has_cache_control = false;
     for (auto& [name, value] : r.headers) {
       has_cache_control = has_cache_control || beast::iequals(name, "Cache-Control");
