@@ -386,7 +386,7 @@ void chat_room::broadcast(const std::shared_ptr<const std::string>& frame) {
 void chat_room::queue_pending() {
   if (pending_.empty()) return;
   for (const auto& m : members_)
-    for (const auto& p : pending_) m->deliver(p.own && m->who().id == p.sender ? p.own : p.frame);
+    for (const auto& p : pending_) m->deliver(p.for_member(m->who().id));
   pending_.clear();
   flush_all_ = true;
 }
@@ -419,13 +419,13 @@ void chat_room::flush_members() {
     }
     for (const auto& m : members_) {
       const bool sender = variants && std::any_of(pending_.begin(), pending_.end(), [&](const pending_broadcast& p) {
-                            return p.own && m->who().id == p.sender;
+                            return p.sent_by(m->who().id);
                           });
       if (!sender) {
         m->send_batch(frames);
         continue;
       }
-      for (const auto& p : pending_) m->deliver(p.own && m->who().id == p.sender ? p.own : p.frame);
+      for (const auto& p : pending_) m->deliver(p.for_member(m->who().id));
       m->flush();
     }
     pending_.clear();

@@ -150,6 +150,8 @@ class chat_room : public std::enable_shared_from_this<chat_room> {
     std::shared_ptr<const std::string> frame;
     std::shared_ptr<const std::string> own;
     std::int64_t sender = 0;
+    bool sent_by(std::int64_t member) const { return own && member == sender; }
+    const std::shared_ptr<const std::string>& for_member(std::int64_t member) const { return sent_by(member) ? own : frame; }
   };
   std::vector<pending_broadcast> pending_;
   // Queued-to and not yet flushed: everyone or these few.
