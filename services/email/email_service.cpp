@@ -1,5 +1,6 @@
 #include "email/email_service.hpp"
 
+#include "node/addresses.hpp"
 #include "registration/rfc3339.hpp"
 
 #include <boost/url/parse.hpp>
@@ -66,7 +67,22 @@ email_service::email_service(email_service_options o, store::sqlite_writer& writ
   sender_ = std::make_unique<outbox_sender>(std::move(so));
 }
 
+email_service::email_service(const node::node_services& node)
+    : email_service({node.cfg.email, node.data_dir, node::beside_build("config/email", "confirmation.txt"), node.public_url,
+                     {node.keys->join_link_key, node.keys->unsubscribe_key, node.keys->legacy_join_link_key,
+                      node.keys->legacy_unsubscribe_key, [tokens = node.tokens](const std::string& token) { return tokens->reissue(token); }}},
+                    *node.writer, node.ioc) {
+  writes_ = node.writes();
+  readers_ = node.readers;
+  if (node.registrations) node.registrations->mail = registration_hooks();
+}
+
 email_service::~email_service() = default;
+
+void email_service::add_routes(http::router& r) {
+  api_ = std::make_unique<email_api>(email_context{writes_, readers_, mailer_.get(), transport(), outbox_dir()});
+  api_->add_routes(r);
+}
 
 registration::mail_hooks email_service::registration_hooks() const {
   registration::mail_hooks hooks;

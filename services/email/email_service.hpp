@@ -1,12 +1,15 @@
-// The email side of a primary in one place: the mailer (what to mail, hooked into the
-// registration and drop transactions), the sender thread that drains the outbox, and the
-// reminder sweep. main builds one and wires its hooks; nothing else owns email state.
+// The email side of a primary in one place, as a node module: the mailer (what to mail, hooked
+// into the registration and drop transactions), the sender thread that drains the outbox, the
+// reminder sweep and the organizer's email routes. Nothing else owns email state.
 #pragma once
 
 #include "config/config.hpp"
+#include "email/email_api.hpp"
 #include "email/mailer.hpp"
 #include "email/outbox_sender.hpp"
-#include "registration/registration_api.hpp"
+#include "node/module.hpp"
+#include "node/node_services.hpp"
+#include "registration/registration_events.hpp"
 #include "store/sqlite_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -26,11 +29,14 @@ struct email_service_options {
   link_keys keys;                         // seal join links, sign unsubscribe links (from the key ring)
 };
 
-class email_service {
+class email_service : public node::module {
  public:
   // Throws (naming what is wrong) when the templates or the relay settings are unusable.
   email_service(email_service_options options, store::sqlite_writer& writer, boost::asio::io_context& ioc);
-  ~email_service();
+  // From the primary's services: [email], the data dir, the key ring; hooks the mailer into the
+  // registration transactions (node.registrations->mail).
+  explicit email_service(const node::node_services& node);
+  ~email_service() override;
   email_service(const email_service&) = delete;
   email_service& operator=(const email_service&) = delete;
 
@@ -42,16 +48,20 @@ class email_service {
   std::string transport() const { return smtp_ ? "smtp" : "files"; }
   const std::string& outbox_dir() const { return outbox_dir_; }
 
+  void add_routes(http::router& r) override;
   // Starts the sender and sweeps due reminders now and every 30 s on the io_context.
-  void start();
+  void start() override;
   // From the io_context's shutdown: no further sweeps.
-  void cancel_sweeps() { sweep_timer_.cancel(); }
+  void stop() override { sweep_timer_.cancel(); }
   // After the io threads ended: lets the delivery in flight finish, then joins the sender.
-  void stop() { sender_->stop(); }
+  void join() override { sender_->stop(); }
 
  private:
   void sweep_reminders();
 
+  registration::write_path writes_;
+  store::reader_pool* readers_ = nullptr;
+  std::unique_ptr<email_api> api_;
   store::sqlite_writer& writer_;
   std::unique_ptr<email::mailer> mailer_;
   std::unique_ptr<outbox_sender> sender_;

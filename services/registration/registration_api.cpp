@@ -214,7 +214,7 @@ registration_api::registration_api(api_context ctx)
 template <class Result, class Work, class Finish>
 void registration_api::write(http::responder& respond, Work work, Finish finish) {
   auto notify = [this, finish = std::move(finish)](Result& r) mutable {
-    if (ctx_.mail.queued) ctx_.mail.queued();
+    if (events().mail.queued) events().mail.queued();
     return finish(r);
   };
   queue_write<Result>(write_path{ctx_.writer, ctx_.post_to_io}, respond, std::move(work), std::move(notify));
@@ -273,7 +273,7 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
   };
   write<patched>(
       respond,
-      [id = req.id_param(0), patch = std::move(patch), mail = &ctx_.mail, warnings_of = ctx_.warnings_of](store::database& db) mutable {
+      [id = req.id_param(0), patch = std::move(patch), mail = &events().mail, warnings_of = events().warnings_of](store::database& db) mutable {
         const bool moved = patch.sessions.has_value();
         std::vector<std::int64_t> promoted;
         update_webinar(db, id, std::move(patch), unix_now(), &promoted);
@@ -283,7 +283,7 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
       },
       [this](patched& p) {
         seated(p.seated);
-        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(p.after.id);
+        events().emit(registration::series_changed{p.after.id});
         auto body = webinar_json(p.after, unix_now());
         if (!p.warnings.empty()) body["warnings"] = std::move(p.warnings);
         return response::json(200, body);
@@ -293,14 +293,14 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
 void registration_api::delete_webinar(http::request& req, http::responder& respond) {
   write<bool>(
       respond,
-      [id = req.id_param(0), mail = &ctx_.mail](store::database& db) {
+      [id = req.id_param(0), mail = &events().mail](store::database& db) {
         if (mail->series_deleted) mail->series_deleted(db, id);
         registration::delete_webinar(db, id, unix_now());
         return true;
       },
       [this, id = req.id_param(0)](bool) {
-        if (ctx_.on_webinar_changed) ctx_.on_webinar_changed(id);
-        if (ctx_.on_webinar_deleted) ctx_.on_webinar_deleted(id);
+        events().emit(registration::series_changed{id});
+        events().emit(registration::series_deleted{id});
         return response::no_content();
       });
 }
@@ -329,7 +329,7 @@ void registration_api::create_signup(http::request& req, http::responder& respon
   if (ctx_.confirm_email) {
     write<signup_outcome>(
         respond,
-        [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &ctx_.mail, hold = ctx_.confirm_seconds](store::database& db) {
+        [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &events().mail, hold = ctx_.confirm_seconds](store::database& db) {
           const auto now = unix_now();
           auto out = registration::create_signup(db, webinar_id, input, *tokens, now, now + hold);
           // New, or the same unconfirmed address again (the hook allows one request an hour);
@@ -342,7 +342,7 @@ void registration_api::create_signup(http::request& req, http::responder& respon
           if (out.created) {
             // Edges learn nothing of the database: until the link is opened the token is kept out
             // of the room the way the waitlist is.
-            if (ctx_.on_waitlisted) ctx_.on_waitlisted(out.token_nonce_hash);
+            events().emit(registration::waitlisted{out.token_nonce_hash});
             if (ctx_.metrics) ctx_.metrics->registrations.with("status=\"pending\"").add();
           }
           return pending_answer(webinar_id);
@@ -351,14 +351,14 @@ void registration_api::create_signup(http::request& req, http::responder& respon
   }
   write<signup_outcome>(
       respond,
-      [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &ctx_.mail](store::database& db) {
+      [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &events().mail](store::database& db) {
         auto out = registration::create_signup(db, webinar_id, input, *tokens, unix_now());
         if (out.created && mail->signed_up) mail->signed_up(db, out.id, out.token);
         return out;
       },
       [this, webinar_id](signup_outcome& out) {
         if (!out.created) return response::json(200, json::object{{"status", "already_registered"}});
-        if (out.status == "waitlisted" && ctx_.on_waitlisted) ctx_.on_waitlisted(out.token_nonce_hash);
+        if (out.status == "waitlisted") events().emit(registration::waitlisted{out.token_nonce_hash});
         if (ctx_.metrics) ctx_.metrics->registrations.with("status=\"" + out.status + "\"").add();
         const auto join_url = ctx_.public_url + "/live/" + std::to_string(webinar_id) + "#token=" + out.token;
         return response::json(201, json::object{{"id", out.id},
@@ -405,8 +405,8 @@ void registration_api::confirm_me(http::request& req, http::responder& respond) 
         const bool was_unconfirmed = me->confirm_by.has_value();
         std::vector<std::int64_t> promoted;
         auto after = confirm_registration(db, me->id, unix_now(), &promoted);
-        if (was_unconfirmed && ctx_.mail.confirmed) ctx_.mail.confirmed(db, after.id);
-        ctx_.mail.promoted_all(db, promoted);
+        if (was_unconfirmed && events().mail.confirmed) events().mail.confirmed(db, after.id);
+        events().mail.promoted_all(db, promoted);
         if (was_unconfirmed && after.status == "registered") promoted.push_back(after.id);
         return confirmed{me_json(db, after), token_hashes_of(db, promoted)};
       },
@@ -444,17 +444,17 @@ void registration_api::lapse_unconfirmed() {
   auto result = std::make_shared<lapsed>();
   auto told = [this, result] {
     for (const auto& hold : result->holds) {
-      if (ctx_.on_cancelled) ctx_.on_cancelled(hold.webinar_id, hold.id, hold.token_nonce_hash);
+      events().emit(registration::cancelled{hold.webinar_id, hold.id, hold.token_nonce_hash});
       if (ctx_.metrics) ctx_.metrics->signups_lapsed.add();
     }
     seated(result->seated);
-    if (!result->seated.empty() && ctx_.mail.queued) ctx_.mail.queued();
+    if (!result->seated.empty() && events().mail.queued) events().mail.queued();
   };
   ctx_.writer->submit(
       [this, result](store::database& db) {
         std::vector<std::int64_t> promoted;
         result->holds = registration::lapse_unconfirmed(db, unix_now(), &promoted);
-        ctx_.mail.promoted_all(db, promoted);
+        events().mail.promoted_all(db, promoted);
         result->seated = token_hashes_of(db, promoted);
       },
       [told = std::move(told), post = ctx_.post_to_io](std::exception_ptr ep) {
@@ -486,13 +486,13 @@ registration_api::cancel_outcome registration_api::cancel_with_mail(store::datab
   const bool was_active = before != "cancelled";
   std::vector<std::int64_t> promoted;
   auto after = cancel_registration(db, registration_id, unix_now(), &promoted);
-  if (was_active && ctx_.mail.cancelled) ctx_.mail.cancelled(db, registration_id, before == "waitlisted");
-  ctx_.mail.promoted_all(db, promoted);
+  if (was_active && events().mail.cancelled) events().mail.cancelled(db, registration_id, before == "waitlisted");
+  events().mail.promoted_all(db, promoted);
   return {std::move(after), token_hashes_of(db, promoted)};
 }
 
 void registration_api::seated(const std::vector<std::string>& token_nonce_hashes) const {
-  if (ctx_.on_seated && !token_nonce_hashes.empty()) ctx_.on_seated(token_nonce_hashes);
+  if (!token_nonce_hashes.empty()) events().emit(registration::seated{token_nonce_hashes});
 }
 
 void registration_api::cancel_me(http::request& req, http::responder& respond) {
@@ -507,7 +507,7 @@ void registration_api::cancel_me(http::request& req, http::responder& respond) {
       },
       [this, who = req.who](cancelled& c) {
         auto& me = c.first;
-        if (ctx_.on_cancelled) ctx_.on_cancelled(me.at("webinar_id").to_number<std::int64_t>(), who.registration_id, who.token_nonce_hash);
+        events().emit(registration::cancelled{me.at("webinar_id").to_number<std::int64_t>(), who.registration_id, who.token_nonce_hash});
         seated(c.second);
         return response::json(200, me);
       });
@@ -530,7 +530,7 @@ void registration_api::cancel_for(http::request& req, http::responder& respond) 
         return cancelled{webinar, std::move(hash), std::move(outcome.seated)};
       },
       [this, id = req.id_param(1)](cancelled& c) {
-        if (ctx_.on_cancelled) ctx_.on_cancelled(c.webinar, id, c.token_hash);
+        events().emit(registration::cancelled{c.webinar, id, c.token_hash});
         seated(c.seated);
         return response::no_content();
       });

@@ -8,6 +8,7 @@
 
 #include "gateway/auth.hpp"
 #include "gateway/router.hpp"
+#include "registration/registration_events.hpp"
 #include "registration/registration_store.hpp"
 #include "gateway/window_limiter.hpp"
 #include "store/reader_pool.hpp"
@@ -26,28 +27,6 @@ namespace cohort::metrics { struct registry; }
 
 namespace cohort::registration {
 
-// Mail about registrations, queued inside the transaction of the event that causes it (the
-// email outbox): each hook runs in the single writer before COMMIT, so a mail exists exactly
-// when its event does. Empty hooks: no mail.
-struct mail_hooks {
-  std::function<void(store::database&, std::int64_t registration_id, const std::string& token)> signed_up;
-  // registration.confirm_email: a signup waits for its confirmation link (token empty: the same
-  // address signed up again; the hook decides whether another request may go out), then the
-  // registrant opened it (the mail signed_up would have sent).
-  std::function<void(store::database&, std::int64_t registration_id, const std::string& token)> confirmation_requested;
-  std::function<void(store::database&, std::int64_t registration_id)> confirmed;
-  std::function<void(store::database&, std::int64_t registration_id)> promoted;
-  std::function<void(store::database&, std::int64_t registration_id, bool was_waitlisted)> cancelled;
-  std::function<void(store::database&, std::int64_t webinar_id)> rescheduled;  // sessions changed
-  std::function<void(store::database&, std::int64_t webinar_id)> series_deleted;  // before its rows go
-  std::function<void()> queued;  // after a commit: mail may be waiting (wakes the sender)
-
-  void promoted_all(store::database& db, const std::vector<std::int64_t>& ids) const {
-    if (promoted)
-      for (auto id : ids) promoted(db, id);
-  }
-};
-
 struct api_context {
   store::sqlite_writer* writer = nullptr;
   store::reader_pool* readers = nullptr;
@@ -64,19 +43,9 @@ struct api_context {
   // Runs a task on the request threads. Write completions hop there so the single writer thread
   // spends its time on SQLite, not on building responses. Empty: run inline (tests, `routes`).
   std::function<void(std::function<void()>)> post_to_io;
-  // Told after the change committed (main wires them: the chat revokes the token and closes
-  // its sockets; the drop schedule follows moved sessions). Empty: nobody listens.
-  std::function<void(std::int64_t webinar_id, std::int64_t registration_id, const std::string& token_nonce_hash)> on_cancelled;
-  std::function<void(std::int64_t webinar_id)> on_webinar_changed;
-  std::function<void(std::int64_t webinar_id)> on_webinar_deleted;  // after on_webinar_changed
-  // The waitlist holds no seat in the live room: told of a signup that landed on it, and of
-  // waitlisted registrations that got a seat (promoted), by their tokens' nonce hashes.
-  std::function<void(const std::string& token_nonce_hash)> on_waitlisted;
-  std::function<void(const std::vector<std::string>& token_nonce_hashes)> on_seated;
-  // What other features have to say about a series after a PATCH, read in its transaction (the
-  // drops: one tied to a session the edit removed); the answer carries them as "warnings".
-  std::function<boost::json::array(store::database&, std::int64_t webinar_id)> warnings_of;
-  mail_hooks mail;
+  // Who hears of cancellations, waitlisting, seating and series changes (after COMMIT), and the
+  // hooks that run inside those transactions (mail, warnings). Null: nobody listens (`routes`).
+  const registration::events* events = nullptr;
 };
 
 class registration_api {
@@ -119,7 +88,10 @@ class registration_api {
 
   void sweep_after(std::chrono::seconds delay);
 
+  const registration::events& events() const { return ctx_.events ? *ctx_.events : no_listeners_; }
+
   api_context ctx_;
+  registration::events no_listeners_;
   http::window_limiter by_ip_;
   http::window_limiter by_series_;
   std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
