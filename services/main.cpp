@@ -10,8 +10,7 @@
 #include "chat/chat_store.hpp"
 #include "drops/drop_store.hpp"
 #include "drops/drops_api.hpp"
-#include "streaming/rtmp_relay.hpp"
-#include "streaming/streaming_hub.hpp"
+#include "streaming/streaming_module.hpp"
 #include "chat/redis_bus.hpp"
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
@@ -101,13 +100,6 @@ fs::path beside_build(const fs::path& relative, const fs::path& probe) {
 
 fs::path default_web_root() { return beside_build("web", "index.html"); }
 
-// The host of a validated http(s):// URL, without port or path.
-std::string url_host(const std::string& url) {
-  const auto start = url.find("://") + 3;
-  const auto end = url.find_first_of(":/", start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
 std::string base_url(const listen_address& listen, std::uint16_t port) {
   std::string host = listen.host;
   if (host == "0.0.0.0" || host == "::") host = "localhost";
@@ -178,7 +170,7 @@ struct feature_apis {
   accounts::session_api& sessions;
   chat::chat_hub& chat;
   drops::drops_api& drops;
-  streaming::streaming_hub& streaming;
+  streaming::streaming_module& streaming;
   attendance::attendance_api& attendance;
   email::email_api& email;
 };
@@ -195,16 +187,6 @@ void add_all_routes(http::router& routes, registration::registration_api& api, c
   drops.add_routes(routes);
   attendance.add_routes(routes);
   email.add_routes(routes);
-}
-
-// What OBS is told: the configured URL, else rtmp://<public host or listen host>:<port>/live.
-std::string rtmp_url_for(const config& cfg, std::uint16_t port) {
-  if (!cfg.streaming.rtmp_public_url.empty()) return cfg.streaming.rtmp_public_url;
-  std::string host = cfg.streaming.rtmp_listen.host;
-  if (!cfg.server.public_url.empty()) host = url_host(cfg.server.public_url);
-  if (host == "0.0.0.0" || host == "::") host = "localhost";
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "rtmp://" + host + ":" + std::to_string(port) + "/live";
 }
 
 // Browsers may open /ws from the public URL's origin (or, without one, the listen address's)
@@ -508,76 +490,48 @@ int serve_primary(const config& cfg, const secrets& keys) {
   api_ctx.warnings_of = drops::drop_warnings;
   drops::drops_api drops_api({writes, &readers, authenticate, bus.get(), scheduler, &files});
 
-  streaming::hub_context stream_ctx;
-  stream_ctx.ioc = &ioc;
-  stream_ctx.writes = writes;
-  stream_ctx.readers = &readers;
-  stream_ctx.bus = bus.get();
-  stream_ctx.authenticate = authenticate;
-  stream_ctx.url_secret = ring.segment_url_key;
-  stream_ctx.recordings_dir = data_dir / "recordings";
-  stream_ctx.ffmpeg = {cfg.streaming.ffmpeg, cfg.streaming.video == "h264", cfg.streaming.video == "auto",
-                       cfg.streaming.segment_seconds, cfg.streaming.live_segments, cfg.streaming.extra_360p};
-  stream_ctx.session_before_minutes = cfg.streaming.session_before_minutes;
-  stream_ctx.session_after_minutes = cfg.streaming.session_after_minutes;
-  stream_ctx.metrics = &metrics;
-  stream_ctx.on_watching = [writes](std::int64_t webinar, std::int64_t registration) {
-    writes.writer->submit([webinar, registration](store::database& db) {
-      drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60);
-    }, nullptr);
+  // Watching the stream counts as attendance, like being in the live room.
+  auto watching = [writes](std::int64_t webinar, std::int64_t registration) {
+    writes.writer->submit([=](store::database& db) { drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60); },
+                          nullptr);
   };
-  stream_ctx.present_in_room = [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); };
-  auto streaming_hub = std::make_shared<streaming::streaming_hub>(std::move(stream_ctx));
-  api_ctx.on_webinar_deleted = [&chat, streaming_hub](std::int64_t webinar) {
+  auto present = [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); };
+  streaming::streaming_module streaming({.ioc = &ioc, .writes = writes, .readers = &readers, .bus = bus.get(), .authenticate = authenticate,
+                                         .url_secret = ring.segment_url_key, .data_dir = data_dir, .settings = cfg.streaming,
+                                         .public_url = cfg.server.public_url, .metrics = &metrics, .on_watching = watching,
+                                         .present_in_room = present});
+  api_ctx.on_webinar_deleted = [&chat, &streaming](std::int64_t webinar) {
     chat.webinar_deleted(webinar);
-    streaming_hub->webinar_deleted(webinar);
+    streaming.webinar_deleted(webinar);
   };
   registration::registration_api api(std::move(api_ctx));
-  streaming_hub->close_interrupted_recordings();  // queued before any publish can reopen one
-  streaming_hub->start_ingest();
-  streaming::rtmp_limits rtmp_limits;
-  rtmp_limits.handshake = std::chrono::seconds(cfg.streaming.rtmp_handshake_seconds);
-  rtmp_limits.per_ip = static_cast<std::size_t>(cfg.streaming.rtmp_connections_per_ip);
-  rtmp_limits.total = static_cast<std::size_t>(cfg.streaming.rtmp_connections_max);
-  streaming::rtmp_relay relay(ioc, cfg.streaming.rtmp_listen, streaming_hub, &metrics, rtmp_limits);
-  std::uint16_t rtmp_port = 0;
-  try {
-    rtmp_port = relay.listen();
-  } catch (const std::exception& e) {
-    std::cerr << "cohort: cannot listen for RTMP on " << cfg.streaming.rtmp_listen.host << ":" << cfg.streaming.rtmp_listen.port
-              << ": " << e.what() << " (set streaming.rtmp_listen or --rtmp)\n";
-    return 1;
-  }
-  streaming_hub->set_rtmp_public_url(rtmp_url_for(cfg, rtmp_port));
+  streaming.start();  // before routes serve: the stream-key answers name the RTMP port
   bus->watch_node({{},
                    [&chat](std::int64_t webinar) { chat.host(webinar); },
-                   [&readers, &bus, streaming_hub] {
+                   [&readers, &bus, &streaming] {
                      republish(readers, *bus);
-                     // A crash mid-stream may have left live:true in Redis; the hub says what is live now.
-                     for (auto& [webinar, frame] : streaming_hub->stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
+                     // A crash mid-stream may have left live:true in Redis; streaming says what is live now.
+                     for (auto& [webinar, frame] : streaming.stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
                    },
                    {}});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
   const auto web_root = web_root_of(cfg);
   attendance::attendance_api attendance_api({&readers, cfg.attendance.min_minutes});
   email::email_api email_api({writes, &readers, m, mail->transport(), mail->outbox_dir()});
-  add_all_routes(routes, api, {*sessions, chat, drops_api, *streaming_hub, attendance_api, email_api}, web_root, [&ready, &bus] { return ready && bus->available(); },
+  add_all_routes(routes, api, {*sessions, chat, drops_api, streaming, attendance_api, email_api}, web_root, [&ready, &bus] { return ready && bus->available(); },
                  metrics);
   server.start_accepting();
-  relay.start_accepting();
   scheduler->start();  // releases what fell due while the server was down
   mail->start();
   api.start_sweeps(ioc);  // confirm_email: unconfirmed holds lapse
 
   std::cout << "cohort: listening on " << base_url(cfg.server.listen, port) << "\n";
-  std::cout << "cohort: rtmp ingest on rtmp://" << cfg.streaming.rtmp_listen.host << ":" << rtmp_port << "/live\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << web_root.string() << "\n";
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
   std::cout << "cohort: token public key " << http::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n";
   std::cout << std::flush;
   run_until_signal(ioc, threads, server, *bus, [&] {
-    relay.stop();
-    streaming_hub->stop();
+    streaming.stop();
     mail->cancel_sweeps();
     api.stop_sweeps();
   });
@@ -624,7 +578,7 @@ int main(int argc, char* argv[]) {
     registration::registration_api api({});
     chat::chat_hub chat({});
     drops::drops_api drops({});
-    streaming::streaming_hub streaming({});
+    streaming::streaming_module streaming({});
     accounts::session_api sessions({});
     attendance::attendance_api attendance({});
     email::email_api email({});
