@@ -22,8 +22,7 @@
 #include "registration/registration_module.hpp"
 #include "registration/rfc3339.hpp"
 #include "store/migrations.hpp"
-#include "streaming/rtmp_relay.hpp"
-#include "streaming/streaming_hub.hpp"
+#include "streaming/streaming_module.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -107,29 +106,6 @@ chat::hub_context chat_context(const node::node_services& node, bool edge) {
   return c;
 }
 
-streaming::hub_context stream_context(const node::node_services& node, chat::chat_hub& chat) {
-  const auto& s = node.cfg.streaming;
-  streaming::hub_context c;
-  c.ioc = &node.ioc;
-  c.writes = node.writes();
-  c.readers = node.readers;
-  c.bus = &node.bus;
-  c.authenticate = node.authenticate;
-  c.url_secret = node.keys->segment_url_key;
-  c.recordings_dir = node.data_dir / "recordings";
-  c.ffmpeg = {s.ffmpeg, s.video == "h264", s.video == "auto", s.segment_seconds, s.live_segments, s.extra_360p};
-  c.session_before_minutes = s.session_before_minutes;
-  c.session_after_minutes = s.session_after_minutes;
-  c.metrics = &node.metrics;
-  c.on_watching = [writes = c.writes](std::int64_t webinar, std::int64_t registration) {
-    writes.writer->submit([webinar, registration](store::database& db) {
-      drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60);
-    }, nullptr);
-  };
-  c.present_in_room = [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); };
-  return c;
-}
-
 // --- The roles ---------------------------------------------------------------------------------
 
 std::unique_ptr<chat::chat_bus> make_bus(const config& cfg, net::io_context& ioc) {
@@ -188,44 +164,6 @@ int serve_edge(const config& cfg, const node::secrets& keys) {
   std::cout << "cohort: stopped" << std::endl;
   return 0;
 }
-
-// The stream's part of the primary, until it is a module of its own: the hub and the RTMP relay.
-class stream_wiring : public node::module {
- public:
-  stream_wiring(const node::node_services& node, chat::chat_hub& chat)
-      : hub_(std::make_shared<streaming::streaming_hub>(stream_context(node, chat))),
-        relay_(node.ioc, node.cfg.streaming.rtmp_listen, hub_, &node.metrics, limits(node.cfg.streaming)) {}
-  streaming::streaming_hub& hub() { return *hub_; }
-  void add_routes(http::router& r) override { hub_->add_routes(r); }
-  // Returns the RTMP port, or 0 (said why) when it cannot listen.
-  std::uint16_t listen(const config& cfg) try {
-    hub_->close_interrupted_recordings();  // queued before any publish can reopen one
-    hub_->start_ingest();
-    const auto port = relay_.listen();
-    hub_->set_rtmp_public_url(node::rtmp_url(cfg, port));
-    return port;
-  } catch (const std::exception& e) {
-    std::cerr << "cohort: cannot listen for RTMP on " << cfg.streaming.rtmp_listen.host << ":" << cfg.streaming.rtmp_listen.port << ": "
-              << e.what() << " (set streaming.rtmp_listen or --rtmp)\n";
-    return 0;
-  }
-  void start() override { relay_.start_accepting(); }
-  void stop() override {
-    relay_.stop();
-    hub_->stop();
-  }
-
- private:
-  static streaming::rtmp_limits limits(const streaming_config& s) {
-    streaming::rtmp_limits l;
-    l.handshake = std::chrono::seconds(s.rtmp_handshake_seconds);
-    l.per_ip = static_cast<std::size_t>(s.rtmp_connections_per_ip);
-    l.total = static_cast<std::size_t>(s.rtmp_connections_max);
-    return l;
-  }
-  std::shared_ptr<streaming::streaming_hub> hub_;
-  streaming::rtmp_relay relay_;
-};
 
 // Upload bodies are spooled here; what a crash left behind is removed at start.
 fs::path fresh_upload_dir(const fs::path& data_dir) {
@@ -294,7 +232,14 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   }
   registration::registration_module registration(node);
   chat::chat_hub chat(chat_context(node, false));
-  stream_wiring stream(node, chat);
+  // Watching the stream counts as attendance, like being in the live room.
+  streaming::streaming_module stream(
+      node,
+      [writes = node.writes()](std::int64_t webinar, std::int64_t registration) {
+        writes.writer->submit([=](store::database& db) { drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60); },
+                              nullptr);
+      },
+      [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); });
   drops::drops_module drops(node, mail->mailer());
   attendance::attendance_module attendance(node);
 
@@ -302,10 +247,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   events.on<registration::cancelled>([&chat](const auto& e) { chat.registration_cancelled(e.webinar_id, e.registration_id, e.token_nonce_hash); });
   events.on<registration::waitlisted>([&chat](const auto& e) { chat.registration_waitlisted(e.token_nonce_hash); });
   events.on<registration::seated>([&chat](const auto& e) { chat.registrations_seated(e.token_nonce_hashes); });
-  events.on<registration::series_deleted>([&chat, &stream](const auto& e) {
-    chat.webinar_deleted(e.webinar_id);
-    stream.hub().webinar_deleted(e.webinar_id);
-  });
+  events.on<registration::series_deleted>([&chat](const auto& e) { chat.webinar_deleted(e.webinar_id); });
 
   http::add_ops_routes(routes, [&ready, &bus] { return ready && bus->available(); }, metrics);
   accounts_module.add_routes(routes);
@@ -321,23 +263,20 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
     return 0;
   }
 
-  const auto rtmp_port = stream.listen(cfg);
-  if (rtmp_port == 0) return 1;
   bus->watch_node({{},
                    [&chat](std::int64_t webinar) { chat.host(webinar); },
                    [&readers, &bus, &stream] {
                      republish(readers, *bus);
                      // A crash mid-stream may have left live:true in Redis; the hub says what is live now.
-                     for (auto& [webinar, frame] : stream.hub().stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
+                     for (auto& [webinar, frame] : stream.stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
                    },
                    {}});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
-  server.start_accepting();
   const std::vector<node::module*> modules{&accounts_module, mail.get(), &registration, &stream, &drops, &attendance};
-  for (auto* m : modules) m->start();
+  for (auto* m : modules) m->start();  // before the first request: a stream-key answer names the RTMP port
+  server.start_accepting();
 
   std::cout << "cohort: listening on " << node::base_url(cfg.server.listen, port) << "\n";
-  std::cout << "cohort: rtmp ingest on rtmp://" << cfg.streaming.rtmp_listen.host << ":" << rtmp_port << "/live\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << node::web_root(cfg).string() << "\n";
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
   std::cout << "cohort: token public key " << http::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n" << std::flush;

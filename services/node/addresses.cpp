@@ -5,13 +5,6 @@ namespace fs = std::filesystem;
 namespace cohort::node {
 namespace {
 
-// The host of a validated http(s):// URL, without port or path.
-std::string url_host(const std::string& url) {
-  const auto start = url.find("://") + 3;
-  const auto end = url.find_first_of(":/", start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
 std::string display_host(std::string host) {
   if (host == "0.0.0.0" || host == "::") host = "localhost";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -44,13 +37,6 @@ std::vector<std::string> allowed_origins(const config& cfg, std::uint16_t port) 
     out.push_back("http://localhost:" + p);
   }
   return out;
-}
-
-std::string rtmp_url(const config& cfg, std::uint16_t port) {
-  if (!cfg.streaming.rtmp_public_url.empty()) return cfg.streaming.rtmp_public_url;
-  std::string host = cfg.streaming.rtmp_listen.host;
-  if (!cfg.server.public_url.empty()) host = url_host(cfg.server.public_url);
-  return "rtmp://" + display_host(host) + ":" + std::to_string(port) + "/live";
 }
 
 fs::path beside_build(const fs::path& relative, const fs::path& probe) {

@@ -1,5 +1,5 @@
 // Where the node is reached and what it serves from, derived from the configuration and the
-// ports it bound: base URLs, the origins browsers may call from, the RTMP URL OBS is told, and the
+// ports it bound: base URLs, the origins browsers may call from, and the
 // repository folders (web/, config/email/) next to the build.
 #pragma once
 
@@ -20,8 +20,6 @@ std::string public_url(const config& cfg, std::uint16_t port);
 // Browsers may open /ws and change state from the public URL's origin (or, without one, the
 // listen address's) and from the configured extra origins.
 std::vector<std::string> allowed_origins(const config& cfg, std::uint16_t port);
-// What OBS is told: the configured URL, else rtmp://<public host or listen host>:<port>/live.
-std::string rtmp_url(const config& cfg, std::uint16_t port);
 
 // A folder of the repository next to the build folder the binary is in, when it holds `probe`;
 // else the same folder under the working directory.

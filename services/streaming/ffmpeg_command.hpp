@@ -31,6 +31,8 @@ struct ffmpeg_options {
 // The rendition an ingested file belongs to: "" with one rendition, else "main" or "360p"
 // (empty when the name fits neither).
 std::string rendition_of_file(const ffmpeg_options& o, std::string_view file);
+// The rendition that is recorded, and whose first playable playlist makes the stream live.
+inline std::string main_rendition(const ffmpeg_options& o) { return o.extra_360p ? "main" : ""; }
 
 // rtmp_port: where this ffmpeg listens for the relayed publish. ingest_base: the URL prefix its
 // files go to, e.g. "http://127.0.0.1:PORT/ingest/ID" (no trailing slash; no secret: `ps` shows it).

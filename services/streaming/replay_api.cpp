@@ -4,6 +4,7 @@
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 #include "streaming/hls_playlist.hpp"
+#include "streaming/recording_store.hpp"
 
 #include <boost/json.hpp>
 
@@ -39,20 +40,15 @@ void replay_api::list(http::request& req, http::responder& respond) {
   gate_.check(req, webinar_id);
   auto db = readers_->acquire();
   if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
-  auto st = db->prepare(
-      "SELECT id, session_number, started_at, ended_at, duration_ms, segments, dir FROM recordings"
-      " WHERE webinar_id = ? ORDER BY started_at");
-  st.bind(1, webinar_id);
   json::array items;
-  while (st.step()) {
-    json::object o{{"id", st.int64(0)},
-                   {"session", st.is_null(1) ? json::value(nullptr) : json::value(st.int64(1))},
-                   {"started_at", registration::format_rfc3339(st.int64(2))},
-                   {"ended_at", st.is_null(3) ? json::value(nullptr) : json::value(registration::format_rfc3339(st.int64(3)))},
-                   {"duration_ms", st.int64(4)},
-                   {"segments", st.int64(5)},
-                   {"playlist", "/replay/" + std::to_string(webinar_id) + "/" + st.text(6) + "/index.m3u8"}};
-    items.push_back(std::move(o));
+  for (const auto& r : recordings_of(*db, webinar_id)) {
+    items.push_back(json::object{{"id", r.id},
+                                 {"session", r.session ? json::value(*r.session) : json::value(nullptr)},
+                                 {"started_at", registration::format_rfc3339(r.started_at)},
+                                 {"ended_at", r.ended_at ? json::value(registration::format_rfc3339(*r.ended_at)) : json::value(nullptr)},
+                                 {"duration_ms", r.duration_ms},
+                                 {"segments", r.segments},
+                                 {"playlist", "/replay/" + std::to_string(webinar_id) + "/" + r.dir + "/index.m3u8"}});
   }
   respond(response::json(200, json::object{{"recordings", std::move(items)}}));
 }
@@ -60,18 +56,18 @@ void replay_api::list(http::request& req, http::responder& respond) {
 void replay_api::remove(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0), recording_id = req.id_param(1);
   std::string dir;
-  {
+  try {
     auto db = readers_->acquire();
-    auto st = db->prepare("SELECT dir, ended_at FROM recordings WHERE id = ? AND webinar_id = ?");
-    st.bind(1, recording_id).bind(2, webinar_id);
-    if (!st.step()) throw registration::not_found_error("no such recording");
-    if (st.is_null(1)) throw api_error(409, "conflict", "this recording is still live");
-    dir = st.text(0);
+    dir = ended_recording_dir(*db, webinar_id, recording_id);
+  } catch (const recording_not_found& e) {
+    throw registration::not_found_error(e.what());
+  } catch (const recording_still_live& e) {
+    throw api_error(409, "conflict", e.what());
   }
   registration::queue_write<bool>(
       writes_, respond,
       [recording_id](store::database& db) {
-        db.prepare("DELETE FROM recordings WHERE id = ?").bind(1, recording_id).run();
+        delete_recording(db, recording_id);
         return true;
       },
       [path = recordings_dir_ / std::to_string(webinar_id) / dir](bool) {

@@ -143,14 +143,14 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
  public:
   using shared_state = rtmp_relay::shared_state;
 
-  rtmp_session(tcp::socket client, net::io_context& ioc, std::shared_ptr<streaming_hub> hub,
+  rtmp_session(tcp::socket client, net::io_context& ioc, std::shared_ptr<stream_ingest> ingest,
                std::shared_ptr<shared_state> shared, std::string peer)
       : client_(std::move(client)),
         upstream_(client_.get_executor()),
         timer_(client_.get_executor()),
         deadline_(client_.get_executor()),
         ioc_(ioc),
-        hub_(std::move(hub)),
+        ingest_(std::move(ingest)),
         shared_(std::move(shared)),
         peer_(std::move(peer)),
         responder_(random_seed()) {}
@@ -245,11 +245,11 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
   // The key is checked before anything starts; only a good one gets an ffmpeg, which is then
   // fed everything the client sent since C0 (the handshake and commands Cohort answered).
   bool authorize(const rtmp_publish& p) {
-    const auto webinar = hub_->authorize_publish(p.stream_name);
+    const auto webinar = ingest_->authorize_publish(p.stream_name);
     std::string ingest;
     if (webinar) {
       port_ = free_loopback_port(ioc_);
-      ingest = hub_->begin_publish(*webinar, port_);
+      ingest = ingest_->begin_publish(*webinar, port_);
     }
     if (ingest.empty()) {
       responder_.refuse_publish(webinar ? "The stream could not start." : "Stream key refused: unknown, or the webinar is already live.");
@@ -264,7 +264,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     if (shared_->metrics) shared_->metrics->rtmp_publishes.add();
     responder_.accept_publish();
     // streaming.video = "auto": the log goes on until the first video message shows the codec.
-    recording_ = hub_->checks_video();
+    recording_ = ingest_->checks_video();
     pending_ = recording_ ? log_ : std::exchange(log_, {});
     connect_upstream(0);
     return true;
@@ -310,7 +310,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     boost::system::error_code ignored;
     upstream_.close(ignored);
     port_ = free_loopback_port(ioc_);
-    if (!hub_->transcode_instead(ingest_id_, port_)) return refuse("could not start a transcoding ffmpeg");
+    if (!ingest_->transcode_instead(ingest_id_, port_)) return refuse("could not start a transcoding ffmpeg");
     connect_upstream(0);
   }
 
@@ -409,7 +409,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     upstream_.close(ec);
     timer_.cancel();
     deadline_.cancel();
-    if (!ingest_id_.empty()) hub_->end_publish(ingest_id_, authorized_);
+    if (!ingest_id_.empty()) ingest_->end_publish(ingest_id_, authorized_);
   }
 
   tcp::socket client_;
@@ -417,7 +417,7 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
   net::steady_timer timer_;
   net::steady_timer deadline_;
   net::io_context& ioc_;
-  std::shared_ptr<streaming_hub> hub_;
+  std::shared_ptr<stream_ingest> ingest_;
   std::shared_ptr<shared_state> shared_;
   std::string peer_;
   std::uint64_t ticket_ = 0;        // its place in the admission count; 0 once released
@@ -448,11 +448,11 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
 
 }  // namespace
 
-rtmp_relay::rtmp_relay(net::io_context& ioc, listen_address listen, std::shared_ptr<streaming_hub> hub, metrics::registry* metrics,
+rtmp_relay::rtmp_relay(net::io_context& ioc, listen_address listen, std::shared_ptr<stream_ingest> ingest, metrics::registry* metrics,
                        rtmp_limits limits)
     : ioc_(ioc),
       address_(std::move(listen)),
-      hub_(std::move(hub)),
+      ingest_(std::move(ingest)),
       acceptor_(net::make_strand(ioc)),
       shared_(std::make_shared<shared_state>(ioc, metrics, limits)) {
   shared_->weak_self = shared_;
@@ -492,7 +492,7 @@ void rtmp_relay::do_accept() {
     const auto peer = socket.remote_endpoint(peer_ec);
     if (!peer_ec) {
       const auto key = address_key(peer.address());
-      auto session = std::make_shared<rtmp_session>(std::move(socket), ioc_, hub_, shared_, peer.address().to_string());
+      auto session = std::make_shared<rtmp_session>(std::move(socket), ioc_, ingest_, shared_, peer.address().to_string());
       auto admitted = shared_->admit(key, session);
       if (admitted.evicted) admitted.evicted->evict();
       if (admitted.decision.admitted) {

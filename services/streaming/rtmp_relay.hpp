@@ -1,7 +1,7 @@
 // The RTMP port organizers publish to (OBS "Custom" service). Until a connection publishes with
 // a valid stream key, Cohort speaks RTMP to it itself (rtmp_responder: handshake, connect,
 // createStream), holding no process and at most `before_publish_bytes` of its bytes. Only then
-// does the hub start the publish's private ffmpeg (listening on loopback); every client byte
+// does the ingest start the publish's private ffmpeg (listening on loopback); every client byte
 // since C0 is replayed to it, the rest relayed as it comes, and ffmpeg's own answers dropped
 // (the client already has Cohort's). An unknown key, a second publisher, media before
 // `publish`, a malformed stream or the deadline closes the connection without starting anything.
@@ -9,7 +9,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "streaming/streaming_hub.hpp"
+#include "streaming/stream_ingest.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,7 +28,7 @@ struct rtmp_limits {
 
 class rtmp_relay {
  public:
-  rtmp_relay(boost::asio::io_context& ioc, listen_address listen, std::shared_ptr<streaming_hub> hub, metrics::registry* metrics,
+  rtmp_relay(boost::asio::io_context& ioc, listen_address listen, std::shared_ptr<stream_ingest> ingest, metrics::registry* metrics,
              rtmp_limits limits = {});
   ~rtmp_relay();
   // Binds; returns the port. Throws on failure.
@@ -43,7 +43,7 @@ class rtmp_relay {
 
   boost::asio::io_context& ioc_;
   listen_address address_;
-  std::shared_ptr<streaming_hub> hub_;
+  std::shared_ptr<stream_ingest> ingest_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<shared_state> shared_;
 };

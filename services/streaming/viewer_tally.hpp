@@ -3,7 +3,7 @@
 // room, see chat_hub::recently_present). A registrant who does both counts once: playlist
 // fetches are keyed by registration id, like presence; a caller without one (the organizer's
 // token) is keyed by a hash of its token.
-// Pure and not thread-safe: the hub holds it under its mutex.
+// Pure and not thread-safe: hls_origin holds it under its mutex.
 #pragma once
 
 #include <chrono>

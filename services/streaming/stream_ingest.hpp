@@ -1,18 +1,15 @@
-// Live streaming on the primary. The organizer's encoder publishes RTMP to the relay
-// (rtmp_relay.hpp), which starts one ffmpeg per publish; ffmpeg PUTs fMP4 HLS to a loopback
-// ingest endpoint of this hub (a second HTTP server, its own router). No secret is in those URLs
-// (ffmpeg's command line is public to `ps`): the ingest server lets in only connections whose
-// other end is a socket of an ffmpeg this hub started (peer_process.hpp), and a request only for
-// that ffmpeg's publish. The hub keeps each live stream's segments in memory (segment_store), writes the
-// recording, tells every node's room when a stream starts and stops (an x.stream state frame),
-// and serves playlists and segments to registrants:
-//   GET /live/{id}/index.m3u8?token=T      the viewer's token, checked per playlist fetch; with
-//                                          streaming.extra_360p a master playlist naming
-//   GET /live/{id}/{main|360p}.m3u8?token=T  each rendition's playlist, checked the same way
-//   GET /live/{id}/{file}?exp=E&sig=S      segments: a signature per webinar and 10-minute window,
-//                                          the same for every viewer, so a CDN can cache them
-// Who may watch is viewer_gate's to say; the recordings, once ended, are replay_api's (its
-// routes are added with the hub's: /api/webinars/{id}/recordings, /replay/{id}/{recording}/...).
+// The ingest side of live streaming, on the primary: which webinar is live and with what. The
+// RTMP relay (rtmp_relay.hpp) hands each checked publish over here; this starts the publish's
+// ffmpeg, which PUTs fMP4 HLS to a loopback ingest server of its own (its own router):
+//   PUT/DELETE /ingest/{ingest}/{file}
+// No secret is in those URLs (ffmpeg's command line is public to `ps`): the server lets in only
+// connections whose other end is a socket of an ffmpeg started here (peer_process.hpp), and a
+// request only for that ffmpeg's publish. Each live stream keeps its segments in memory (a
+// segment_store, read by hls_origin) and writes its recording (recorder, recording_store); the
+// first playable playlist and the publish's end are told to every node's room as an x.stream
+// state frame on the bus.
+// Thread-safe: the registry is under one mutex, never held for I/O or calls out. Owned by a
+// shared_ptr (ffmpeg's exit reaches it through a weak one).
 #pragma once
 
 #include "chat/chat_bus.hpp"
@@ -22,14 +19,12 @@
 #include "store/reader_pool.hpp"
 #include "streaming/child_process.hpp"
 #include "streaming/ffmpeg_command.hpp"
-#include "streaming/recorder.hpp"
-#include "streaming/replay_api.hpp"
 #include "streaming/segment_store.hpp"
-#include "streaming/viewer_gate.hpp"
-#include "streaming/viewer_tally.hpp"
 
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -43,46 +38,54 @@ namespace cohort::metrics { struct registry; }
 
 namespace cohort::streaming {
 
-struct hub_context {
+struct ingest_context {
   boost::asio::io_context* ioc = nullptr;
   registration::write_path writes;
   store::reader_pool* readers = nullptr;
   chat::chat_bus* bus = nullptr;
-  http::authenticator authenticate;
-  std::string url_secret;               // signs segment URLs (key_ring::segment_url_key)
-  std::filesystem::path recordings_dir; // data/recordings
+  std::filesystem::path recordings_dir;  // data/recordings
   ffmpeg_options ffmpeg;
-  std::string rtmp_public_url;          // what OBS is told, e.g. rtmp://host:1935/live
-  int session_before_minutes = 30;
+  int session_before_minutes = 30;  // a publish this near a session belongs to it (its recording)
   int session_after_minutes = 60;
   metrics::registry* metrics = nullptr;
-  // A registrant fetched the live playlist (at most once a minute each): attendance, like
-  // being in the live room.
-  std::function<void(std::int64_t webinar_id, std::int64_t registration_id)> on_watching;
-  // The registrants present in the webinar's live room on any node lately (the primary's rooms
-  // hear every node's reports): counted as viewers while the stream is live. May be empty.
-  std::function<std::vector<std::int64_t>(std::int64_t webinar_id)> present_in_room;
 };
 
-class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
+// One live publish as viewers see it. Its fields do not change once it is registered, but
+// `announced` (set by the ingest when the first playable playlist arrives) and the store (ffmpeg
+// writes it; thread-safe).
+struct live_feed {
+  explicit live_feed(std::size_t window) : store(window * 2 + 4, 256u << 20) {}
+  std::string ingest_id;        // in segment URLs: a cache never mixes one publish's files into the next
+  std::int64_t webinar_id = 0;  // 0 until the publish named a valid key
+  std::optional<int> session;
+  std::int64_t started_at = 0;
+  segment_store store;
+  std::atomic<bool> announced{false};  // viewers were told it is live
+};
+
+// What a webinar's stream status shows: the live stream's start and session, else those of the
+// last one that ended on this process.
+struct stream_status {
+  bool live = false;
+  std::optional<std::int64_t> started_at;
+  std::optional<int> session;
+};
+
+class stream_ingest : public std::enable_shared_from_this<stream_ingest> {
  public:
-  explicit streaming_hub(hub_context ctx);
-  ~streaming_hub();
+  explicit stream_ingest(ingest_context ctx);
+  ~stream_ingest();
+  stream_ingest(const stream_ingest&) = delete;
+  stream_ingest& operator=(const stream_ingest&) = delete;
 
   // Starts the loopback ingest server; returns its port. Call before the RTMP relay accepts.
-  std::uint16_t start_ingest();
-  void set_rtmp_public_url(std::string url) { ctx_.rtmp_public_url = std::move(url); }
-  void add_routes(http::router& r);
+  std::uint16_t start();
   // Server shutdown: every live stream ends as if its publisher left (the room hears live:false,
   // the recording is closed with the segments it has), then every ffmpeg and the ingest server stop.
   void stop();
   // At start-up, before any publish: recordings a crash left open (ended_at null) are closed at
   // their last segment on disk, with the segments and duration their playlist there lists.
   void close_interrupted_recordings();
-  // The x.stream state frame of every series that has streamed (live:false unless it is live on
-  // this process), for putting back after the bus (re)connected: a crash may have left a stale
-  // live:true in Redis.
-  std::vector<std::pair<std::int64_t, std::string>> stream_state_frames();
 
   // For the relay, which answers RTMP itself until a publish names its key. The key is checked
   // first: the webinar it opens, or nullopt to refuse it (unknown key, or the webinar already has
@@ -106,33 +109,29 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   // disk (after that ffmpeg exited, so no late segment lands in a fresh folder).
   void webinar_deleted(std::int64_t webinar_id);
 
+  // The webinar's publish, whether or not it is playable yet; null when none.
+  std::shared_ptr<const live_feed> feed_of(std::int64_t webinar_id) const;
+  stream_status status_of(std::int64_t webinar_id) const;
+  // The x.stream state frame of every series that has streamed (live:false unless it is live on
+  // this process), for putting back after the bus (re)connected: a crash may have left a stale
+  // live:true in Redis.
+  std::vector<std::pair<std::int64_t, std::string>> stream_state_frames();
+  const ffmpeg_options& ffmpeg() const { return ctx_.ffmpeg; }
+
  private:
   struct live_stream;
   void on_ingest_put(http::request& req, http::responder& respond);
   void on_ingest_delete(http::request& req, http::responder& respond);
   std::shared_ptr<live_stream> ingest_target(const http::request& req);
+  bool admit_ingest_connection(const boost::asio::ip::tcp::socket& connection);
   std::shared_ptr<child_process> start_ffmpeg(const std::string& ingest_id, std::uint16_t rtmp_port, bool transcode,
                                               std::uint64_t generation);
   void on_ffmpeg_exit(const std::string& ingest_id, std::uint64_t generation);
   void finish(live_stream& s);
-  bool admit_ingest_connection(const boost::asio::ip::tcp::socket& connection);
-  void announce(const live_stream& s, bool live);
+  void announce(const live_feed& s, bool live);
   std::optional<int> session_at(std::int64_t webinar_id, std::int64_t now);
 
-  void rotate_key(http::request& req, http::responder& respond);
-  void get_key(http::request& req, http::responder& respond);
-  void status(http::request& req, http::responder& respond);
-  void playlist(http::request& req, http::responder& respond);
-  void master_playlist(http::request& req, http::responder& respond);
-  void media_playlist_for(http::request& req, http::responder& respond, const std::string& rendition);
-  void note_viewer(std::int64_t webinar_id, const http::identity& who, const http::request& req);
-  std::string main_rendition() const { return ctx_.ffmpeg.extra_360p ? "main" : ""; }
-  void segment(http::request& req, http::responder& respond);
-  void note_watching(std::int64_t webinar_id, const http::identity& who);
-
-  hub_context ctx_;
-  viewer_gate gate_;
-  replay_api replays_;
+  ingest_context ctx_;
   std::unique_ptr<http::router> ingest_routes_;
   std::unique_ptr<http::http_server> ingest_server_;
   std::uint16_t ingest_port_ = 0;
@@ -141,8 +140,6 @@ class streaming_hub : public std::enable_shared_from_this<streaming_hub> {
   std::map<std::int64_t, std::shared_ptr<live_stream>> by_webinar_;
   // Ingest connections (the peer's address and port) -> the publish their ffmpeg writes.
   std::map<std::pair<std::string, std::uint16_t>, std::string> ingest_peers_;
-  std::map<std::int64_t, viewer_tally> viewers_;  // webinar -> its playlist fetchers
-  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> watching_minute_;  // (webinar, registration) -> last minute reported
   std::map<std::int64_t, std::pair<std::int64_t, std::optional<int>>> last_stream_;  // webinar -> (started_at, session) of the last one
 };
 
