@@ -27,12 +27,19 @@ response served_file(std::string body, const std::filesystem::path& file, const 
   return r;
 }
 
-response file_response(const std::filesystem::path& file, const char* cache_control) {
+bool read_file(const std::filesystem::path& file, std::string& out) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) return error_response(404, "not_found", "no such page or resource");
+  if (!in) return false;
   std::ostringstream body;
   body << in.rdbuf();
-  return served_file(std::move(body).str(), file, cache_control);
+  out = std::move(body).str();
+  return true;
+}
+
+response file_response(const std::filesystem::path& file, const char* cache_control) {
+  std::string body;
+  if (!read_file(file, body)) return error_response(404, "not_found", "no such page or resource");
+  return served_file(std::move(body), file, cache_control);
 }
 
 std::string_view trim(std::string_view s) {
@@ -168,15 +175,6 @@ class layout_page {
       out.error = e.what();
     }
     return out;
-  }
-
-  static bool read_file(const std::filesystem::path& file, std::string& out) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream body;
-    body << in.rdbuf();
-    out = std::move(body).str();
-    return true;
   }
 
   const std::filesystem::path page_;
