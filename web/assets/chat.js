@@ -1,19 +1,13 @@
-// Live chat panel of the room page: one WebSocket to /ws (chat contract v1), the message log in seq
-// order, a one-line send box, and — for the organizer (no token: the console's session cookie) —
-// Delete / Mute / Ban controls.
-// Reconnects with jittered exponential backoff and catches up with since=<last seq>&epoch=<epoch>,
-// so a dropped connection costs no messages and shows none twice.
+// Live chat panel of the room page, a feature module of the room (live-room.js owns the socket):
+// the message log in seq order, a one-line send box, the connection's state, and — for the
+// organizer (no token: the console's session cookie) — Delete / Mute / Ban controls.
+// Handles hello (messages, me), chat.message, chat.deleted and error; sends chat.send. A send cut
+// off by a drop goes out again after the next hello with the same client_id, so none is lost or doubled.
 import { request, NetworkError } from '/assets/api.js';
 import { el, clear } from '/assets/dom.js';
 
 const MAX_CHARS = 500;
 const MAX_KEPT = 500; // messages kept on the page; older ones scroll away for good
-const BACKOFF_FIRST_MS = 1000;
-const BACKOFF_MAX_MS = 30000;
-const CLOSE_BANNED = 4003;
-// Failed handshakes in a row after which we ask the server over plain HTTP why (a browser WebSocket
-// only ever reports 1006, so a 401/403 refusal is otherwise indistinguishable from a network drop).
-const PROBE_AFTER_FAILURES = 2;
 // A send neither echoed nor refused this long after it went out (e.g. a resend the server had
 // already taken before a drop we could not recover from) is given back to the user.
 const PENDING_TIMEOUT_MS = 15000;
@@ -33,17 +27,16 @@ function newClientId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// Binds the chat markup of live.html (ids chat-*) to one room. Returns { destroy() }.
-// The same socket carries bonus drops: onDrops(list) gets hello's full list (again after every
-// reconnect), onDrop(drop) each drop released while connected. onStreamStatus(status) gets each
-// stream.status frame (the live stream started or ended; sent right after hello while live).
-export function mountChat({ webinarId, token, organizer = false, onDrops = null, onDrop = null, onStreamStatus = null }) {
+// Binds the chat markup of live.html (ids chat-*) to the room.
+export const roomModule = { mount: mountChat };
+
+function mountChat(room) {
+  const { webinarId, token, organizer } = room;
   const $ = (id) => document.getElementById(id);
   const panel = $('chat-slot');
   const log = $('chat-log');
   const list = $('chat-messages');
   const empty = $('chat-empty');
-  const presence = $('chat-presence');
   const status = $('chat-status');
   const form = $('chat-form');
   const input = $('chat-input');
@@ -55,33 +48,19 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
   const messages = new Map(); // seq → { msg, node }
   const seqById = new Map(); // message id → seq
   const pending = []; // { clientId, text, node, sent } in send order, not yet echoed
-  let socket = null;
   let me = null;
-  let epoch = null;
-  let lastSeq = null;
-  let helloSeen = false; // on the current socket
-  let everConnected = false;
-  let failures = 0; // handshakes in a row that ended before hello
-  let attempt = 0;
-  let retryTimer = null;
   let errorTimer = null;
   let errorUntil = null; // a rate-limit or mute notice stays until then
-  let stopped = false;
 
   panel.hidden = false;
   panel.classList.toggle('organizer', organizer);
   clear(list);
   input.maxLength = MAX_CHARS;
   updateCounter();
-  setStatus('Connecting…', 'connecting');
 
   function setStatus(text, state) {
     status.textContent = text;
     status.dataset.state = state;
-  }
-
-  function setPresence(count) {
-    presence.textContent = Number.isFinite(count) ? `${count} here` : '';
   }
 
   function updateCounter() {
@@ -149,7 +128,6 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
     else messages.get(after).node.after(node);
     messages.set(msg.seq, { msg, node });
     seqById.set(String(msg.id), msg.seq);
-    if (lastSeq === null || msg.seq > lastSeq) lastSeq = msg.seq;
     if (messages.size > MAX_KEPT) removeMessage(messages.get(Math.min(...messages.keys())).msg.id);
     updateEmpty();
     if (stick) log.scrollTop = log.scrollHeight;
@@ -259,84 +237,25 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
     else say(`${name} was not banned. Please try again.`);
   }
 
-  // ---- connection ----
+  // ---- the room's frames ----
 
-  function socketUrl() {
-    // Without a token (an organizer signed in to the console) the upgrade request carries the
-    // session cookie instead, so the query has no token at all.
-    const params = new URLSearchParams();
-    if (token) params.set('token', token);
-    if (organizer) params.set('webinar', String(webinarId));
-    if (lastSeq !== null && epoch) {
-      params.set('since', String(lastSeq));
-      params.set('epoch', epoch);
-    }
-    return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws?${params}`;
+  function onMessage(msg) {
+    confirmPending(msg);
+    addMessage(msg);
   }
 
-  function connect() {
-    if (stopped) return;
-    clearTimeout(retryTimer);
-    retryTimer = null;
-    helloSeen = false;
-    let ws;
-    try {
-      ws = new WebSocket(socketUrl());
-    } catch {
-      scheduleReconnect();
-      return;
-    }
-    socket = ws;
-    ws.addEventListener('message', (event) => { if (socket === ws) onFrame(event.data); });
-    ws.addEventListener('close', (event) => { if (socket === ws) onClose(event); });
-  }
-
-  function dropSocket() {
-    const ws = socket;
-    socket = null;
-    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, 'client closing');
-  }
-
-  function onFrame(data) {
-    let msg;
-    try { msg = JSON.parse(data); } catch { return; }
-    if (!msg || typeof msg !== 'object') return;
-    switch (msg.type) {
-      case 'hello': onHello(msg); break;
-      case 'chat.message':
-        confirmPending(msg);
-        addMessage(msg);
-        break;
-      case 'chat.deleted': removeMessage(msg.id); break;
-      case 'presence': setPresence(msg.count); break;
-      case 'drop': if (msg.drop && typeof msg.drop === 'object') onDrop?.(msg.drop); break;
-      case 'stream.status': onStreamStatus?.(msg); break;
-      case 'error': onServerError(msg); break;
-      default: break;
-    }
-  }
-
-  function onHello(msg) {
-    helloSeen = true;
-    everConnected = true;
-    failures = 0;
-    attempt = 0;
+  function onHello(msg, { resumed }) {
     me = msg.me && typeof msg.me === 'object' ? msg.me : me;
     const list_ = Array.isArray(msg.messages) ? msg.messages : [];
     for (const m of list_) confirmPending(m);
-    if (msg.recovered === true && epoch !== null && msg.epoch === epoch) {
+    if (resumed) {
       for (const m of list_) addMessage(m);
     } else {
       replaceAll(list_);
     }
-    epoch = typeof msg.epoch === 'string' ? msg.epoch : null;
-    if (Number.isFinite(msg.seq) && (msg.recovered !== true || lastSeq === null || msg.seq > lastSeq)) lastSeq = msg.seq;
-    setPresence(msg.presence);
-    setStatus('Connected', 'connected');
     // Sends that were cut off by the drop go out again with the same client_id: the server drops a
     // repeat it already has, and the hello above already confirmed those.
     for (const p of pending) transmit(p);
-    onDrops?.(Array.isArray(msg.drops) ? msg.drops : []);
   }
 
   function onServerError(msg) {
@@ -368,58 +287,12 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
     }
   }
 
-  function onClose(event) {
-    socket = null;
-    for (const p of pending) p.sent = false;
-    if (event.code === CLOSE_BANNED) {
-      stop('You have been removed from this chat');
-      return;
-    }
-    if (!helloSeen) failures += 1;
-    scheduleReconnect();
-    if (failures >= PROBE_AFTER_FAILURES && failures % PROBE_AFTER_FAILURES === 0) probeRefusal();
-  }
-
-  function scheduleReconnect() {
-    if (stopped) return;
-    clearTimeout(retryTimer);
-    const offline = navigator.onLine === false;
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
-    // While the browser knows it is offline the 'online' event reconnects at once; the slow timer
-    // only guards against a browser that never sends it.
-    const delay = offline ? BACKOFF_MAX_MS : Math.min(BACKOFF_MAX_MS, base * (0.8 + Math.random() * 0.4));
-    attempt += 1;
-    setStatus(offline ? 'Offline — reconnecting when your connection is back…' : 'Reconnecting…', 'reconnecting');
-    retryTimer = setTimeout(connect, delay);
-  }
-
-  // The upgrade was refused before hello and the browser hides why. A plain GET of the same URL may
-  // carry the JSON error; a registrant's GET /api/me tells a dead or cancelled registration.
-  // 401/403 mean retrying is pointless.
-  async function probeRefusal() {
-    try {
-      const url = new URL(socketUrl().replace(/^ws/, 'http'));
-      const res = await request('GET', url.pathname + url.search);
-      if (stopped || helloSeen) return;
-      if (res.status === 401) return stop('Your personal link no longer gives access to this chat.');
-      if (res.status === 403) return stop('You have been removed from this chat');
-      if (organizer) return;
-      const me_ = await request('GET', '/api/me', { token });
-      if (stopped || helloSeen) return;
-      if (me_.status === 401 || me_.status === 403 || me_.data?.status === 'cancelled') {
-        stop('Your registration is no longer active, so the chat is closed.');
-      }
-    } catch (err) {
-      if (!(err instanceof NetworkError)) throw err;
-    }
-  }
-
-  function stop(text) {
-    stopped = true;
-    clearTimeout(retryTimer);
-    dropSocket();
-    setStatus(text, 'stopped');
-    setPresence(NaN);
+  // The room's connection: its state is the panel's status line. While it is down nothing that
+  // was sent counts as sent; when it stops for good the box closes and pending sends go.
+  function onStatus(state, text) {
+    setStatus(text, state);
+    if (state === 'reconnecting') for (const p of pending) p.sent = false;
+    if (state !== 'stopped') return;
     input.disabled = true;
     sendButton.disabled = true;
     for (const p of pending.splice(0)) dropPending(p);
@@ -427,8 +300,7 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
   }
 
   function transmit(p) {
-    if (!socket || socket.readyState !== WebSocket.OPEN || !helloSeen) return;
-    socket.send(JSON.stringify({ type: 'chat.send', text: p.text, client_id: p.clientId }));
+    if (!room.send('chat.send', { text: p.text, client_id: p.clientId })) return;
     p.sent = true;
     clearTimeout(p.timer);
     p.timer = setTimeout(() => {
@@ -452,7 +324,7 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
 
   function onSubmit(event) {
     event.preventDefault();
-    if (stopped) return;
+    if (input.disabled) return;
     // One line: stray tabs from a paste become spaces; the server rejects control characters.
     const text = input.value.replace(/[\t\r\n]+/g, ' ').trim();
     if (!text) return;
@@ -471,40 +343,23 @@ export function mountChat({ webinarId, token, organizer = false, onDrops = null,
     transmit(p);
   }
 
-  function onOffline() {
-    if (stopped) return;
-    // The socket may look open for a long while after the network went away; start over cleanly.
-    dropSocket();
-    for (const p of pending) p.sent = false;
-    scheduleReconnect();
-  }
-
-  function onOnline() {
-    if (stopped || socket) return;
-    attempt = 0;
-    connect();
-  }
-
+  room.on('hello', onHello);
+  room.on('chat.message', onMessage);
+  room.on('chat.deleted', (msg) => removeMessage(msg.id));
+  room.on('error', onServerError);
+  room.onStatus(onStatus);
   form.addEventListener('submit', onSubmit);
   input.addEventListener('input', updateCounter);
-  window.addEventListener('offline', onOffline);
-  window.addEventListener('online', onOnline);
   input.disabled = false;
+  sendButton.disabled = false;
   updateEmpty();
-  connect();
 
   return {
     destroy() {
-      stopped = true;
-      clearTimeout(retryTimer);
       clearTimeout(errorTimer);
-      dropSocket();
       form.removeEventListener('submit', onSubmit);
       input.removeEventListener('input', updateCounter);
-      window.removeEventListener('offline', onOffline);
-      window.removeEventListener('online', onOnline);
       for (const p of pending.splice(0)) dropPending(p);
     },
-    get connected() { return everConnected && !!socket; },
   };
 }

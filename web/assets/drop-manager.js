@@ -155,6 +155,16 @@ function dropSection(level) {
 // Puts a fresh section into `slot` (replacing whatever was there) and runs it; destroy() removes it.
 // Requests go with the console's session cookie; the pages pass no `token` (a bearer token, optional).
 // `headingLevel`: 2 on the room page, 3 in a console tab panel.
+// In the organizer's room (live.js hands the mounted manager in as room.page.dropManager), the
+// manager follows the room (live-room.js): each hello and each released drop refreshes its list.
+export const roomModule = {
+  mount(room) {
+    if (!room.organizer) return;
+    room.on('hello', () => room.page.dropManager?.refresh());
+    room.on('drop', (frame) => { if (frame.drop && typeof frame.drop === 'object') room.page.dropManager?.refresh(); });
+  },
+};
+
 export function mountDropManager(slot, { webinarId, token, sessions, headingLevel = 2 }) {
   const section = dropSection(headingLevel === 3 ? 3 : 2);
   slot.replaceChildren(section);

@@ -2,15 +2,15 @@
 // in localStorage for this webinar, shows the registration from GET /api/me and opens the live chat.
 // An organizer (no registrant token on this device, signed in to the console: proved by its
 // HttpOnly session cookie — the page never holds an organizer secret) gets the chat with
-// moderation tools and the bonus drops manager. Registrants get the bonus materials panel, fed by the chat socket.
-// Everyone in the room gets the video area (live stream, then the replay), told by the same socket
-// when the stream starts and stops; the organizer also gets the Stream box (RTMP URL, stream key).
+// moderation tools and the bonus drops manager. Registrants get the bonus materials panel.
+// Everyone in the room gets the video area (live stream, then the replay); the organizer also gets
+// the Stream box (RTMP URL, stream key). The live parts (chat, presence, drops, stream status) are
+// the room's feature modules (room-modules.js) on its one socket (live-room.js).
 import { request, idFromPath, NetworkError } from '/assets/api.js';
-import { mountChat } from '/assets/chat.js';
 import { mountDropManager } from '/assets/drop-manager.js';
 import { focusRegion } from '/assets/dom.js';
-import { mountPlayer } from '/assets/player.js';
-import { mountRoomDrops } from '/assets/room-drops.js';
+import { openLiveRoom } from '/assets/live-room.js';
+import * as roomModules from '/assets/room-modules.js';
 import { renderSessions } from '/assets/sessions.js';
 import { mountStreamManager } from '/assets/stream-manager.js';
 import { storeToken, loadToken, forgetToken } from '/assets/token.js';
@@ -19,45 +19,32 @@ const $ = (id) => document.getElementById(id);
 const WAITLIST_POLL_MS = 30_000;
 const webinarId = idFromPath('live');
 let token = null;
-let chat = null;
-let roomDrops = null; // registrant's bonus materials panel, lives with the chat
+let room = null; // the live room: its socket and feature modules (chat, drops, video, presence)
 let manager = null; // organizer's drops manager
-let player = null; // the video area, lives with the chat (its socket says when the stream starts)
 let streamBox = null; // organizer's Stream box
 let webinarInfo = { title: '', sessions: [] };
 // Signed in to the console: the organizer view, every request with the session cookie (no token).
 let organizerBySession = false;
-let chatKey = null;
+let roomKey = null;
 
-// The chat follows the page: open while the registration is active, closed otherwise. An
+// The room follows the page: open while the registration is active, closed otherwise. An
 // organizer signed in to the console has no token at all (wanted is '' then: the cookie goes instead).
-function openChat(active) {
+function openRoom(active) {
   const organizer = organizerBySession;
   const wanted = active ? (organizer ? '' : token) : null;
   const key = wanted === null ? null : `${organizer ? 'organizer' : 'registrant'}:${wanted}`;
-  if (chat && chatKey === key) return;
-  chat?.destroy();
-  chat = null;
-  roomDrops?.destroy();
-  roomDrops = null;
-  player?.destroy();
-  player = null;
-  chatKey = key;
+  if (room && roomKey === key) return;
+  room?.destroy();
+  room = null;
+  roomKey = key;
   $('chat-slot').hidden = key === null;
   if (key === null) return;
-  // The organizer sees every drop in the manager; a release refreshes its list.
-  if (!organizer) roomDrops = mountRoomDrops({ webinarId, token: wanted, registrant: true });
-  player = mountPlayer({ webinarId, token: wanted, sessions: webinarInfo.sessions, title: webinarInfo.title });
-  chat = mountChat({
+  room = openLiveRoom({
     webinarId,
-    token: wanted || undefined,
+    token: wanted,
     organizer,
-    onDrops: (drops) => (organizer ? manager?.refresh() : roomDrops?.onDrops(drops)),
-    onDrop: (drop) => (organizer ? manager?.refresh() : roomDrops?.onDrop(drop)),
-    onStreamStatus: (status) => {
-      player?.onStreamStatus(status);
-      if (organizer) streamBox?.refresh();
-    },
+    page: { title: webinarInfo.title, sessions: webinarInfo.sessions, dropManager: manager, streamBox },
+    modules: Object.values(roomModules),
   });
 }
 
@@ -131,7 +118,7 @@ function render(me) {
   $('page-status').hidden = true;
   $('no-access').hidden = true;
   $('room').hidden = false;
-  openChat(seated);
+  openRoom(seated);
   watchWaitlist(status === 'waitlisted');
 }
 
@@ -204,7 +191,7 @@ async function loadOrganizerView() {
   $('page-status').hidden = true;
   $('no-access').hidden = true;
   $('room').hidden = false;
-  openChat(true);
+  openRoom(true);
 }
 
 async function loadRegistration() {
@@ -240,7 +227,7 @@ async function loadRegistration() {
   }
   if (res.status === 401 || res.status === 403) {
     forgetToken(webinarId);
-    openChat(false);
+    openRoom(false);
     showNoAccess('We do not recognise this personal link. It may be incomplete or mistyped. Copy the whole link you received when you registered, or register again on the webinar page.');
     return;
   }
@@ -285,7 +272,7 @@ async function confirmCancel() {
   }
   if (res && (res.status === 401 || res.status === 403)) {
     forgetToken(webinarId);
-    openChat(false);
+    openRoom(false);
     showNoAccess('We do not recognise this personal link any more. Register again on the webinar page.');
     return;
   }

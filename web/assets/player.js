@@ -3,7 +3,7 @@
 //   live          — the live HLS stream (/live/{id}/index.m3u8?token=…), muted autoplay with controls;
 //   ended         — "The live stream has ended", then the replay of that stream once its recording
 //                   is listed (GET /api/webinars/{id}/recordings, newest with ended_at).
-// The chat socket reports starts and stops (onStreamStatus); GET /api/webinars/{id}/stream answers
+// The room's socket reports starts and stops (stream.status frames, see roomModule below); GET /api/webinars/{id}/stream answers
 // the question once on load and again when the live playlist keeps failing (a stop missed while the
 // socket was reconnecting). Playback uses hls.js (served from /assets/hls.min.js, loaded only when
 // something is to be played) over MediaSource, or the browser's own HLS (Safari) without it. A
@@ -222,6 +222,17 @@ function startPlayback(video, url, { live, onPlaying, onFailure, onForbidden, on
     finishLoading() { hls?.stopLoad(); },
   };
 }
+
+// The video area as a feature module of the room (live-room.js): mounted with the room, fed its
+// stream.status frames (the live stream started or ended; sent right after hello while live).
+export const roomModule = {
+  mount(room) {
+    // An organizer has no token: the empty one leaves the session cookie to prove who it is.
+    const player = mountPlayer({ webinarId: room.webinarId, token: room.token ?? '', sessions: room.page.sessions, title: room.page.title });
+    room.on('stream.status', (frame) => player.onStreamStatus(frame));
+    return player;
+  },
+};
 
 export function mountPlayer({ webinarId, token, sessions = [], title = '' }) {
   const $ = (id) => document.getElementById(id);
@@ -541,7 +552,7 @@ export function mountPlayer({ webinarId, token, sessions = [], title = '' }) {
   initialLook();
 
   const api = {
-    // A stream.status frame from the chat socket.
+    // A stream.status frame from the room's socket.
     onStreamStatus(msg) {
       if (destroyed || !msg || typeof msg !== 'object' || typeof msg.live !== 'boolean') return;
       socketSpoke = true;

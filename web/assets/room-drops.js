@@ -1,10 +1,21 @@
-// "Bonus materials" panel of the room page (live.html ids drops-*, drop-toast*). Fed by the chat
-// socket: hello's full list (again after each reconnect; merged by id) and each drop released while
-// the page is open, which goes on top with a polite, dismissible notice. The registrant's seen
+// "Bonus materials" panel of the room page (live.html ids drops-*, drop-toast*), a registrant's
+// feature module of the room (live-room.js; the organizer sees every drop in drop-manager.js). Fed by
+// the room's socket: hello's full list (again after each reconnect; merged by id) and each drop
+// frame released while the page is open, which goes on top with a polite, dismissible notice. The registrant's seen
 // marker moves once new drops have actually been on screen, so the New badge shows this one time.
 import { createDropList, markSeen } from '/assets/drops.js';
 
 const NOTICE_MS = 15000;
+
+export const roomModule = {
+  mount(room) {
+    if (room.organizer) return null;
+    const panel = mountRoomDrops({ webinarId: room.webinarId, token: room.token, registrant: true });
+    room.on('hello', (hello) => panel.onDrops(Array.isArray(hello.drops) ? hello.drops : []));
+    room.on('drop', (frame) => { if (frame.drop && typeof frame.drop === 'object') panel.onDrop(frame.drop); });
+    return panel;
+  },
+};
 
 export function mountRoomDrops({ webinarId, token, registrant }) {
   const $ = (id) => document.getElementById(id);

@@ -63,6 +63,14 @@ function streamSection(level) {
 // Puts a fresh box into `slot` (replacing whatever was there) and runs it; destroy() removes it.
 // Requests go with the console's session cookie; the pages pass no `token` (a bearer token, optional).
 // `headingLevel`: 2 on the room page, 3 in a console tab panel.
+// In the organizer's room (live.js hands the mounted box in as room.page.streamBox), the box
+// follows the room (live-room.js): a stream started or ended refreshes it.
+export const roomModule = {
+  mount(room) {
+    if (room.organizer) room.on('stream.status', () => room.page.streamBox?.refresh());
+  },
+};
+
 export function mountStreamManager(slot, { webinarId, token, headingLevel = 2 }) {
   const section = streamSection(headingLevel === 3 ? 3 : 2);
   slot.replaceChildren(section);
