@@ -6,13 +6,19 @@
 #include "bus/redis_url.hpp"
 #include "email/email_api.hpp"
 #include "email/email_service.hpp"
-#include "chat/chat_hub.hpp"
-#include "chat/chat_store.hpp"
+#include "live_room/channel_registry.hpp"
+#include "live_room/channels/attendance/attendance_channel.hpp"
+#include "live_room/channels/chat/chat_channel.hpp"
+#include "live_room/channels/drops/drops_channel.hpp"
+#include "live_room/channels/presence/presence_channel.hpp"
+#include "live_room/channels/stream/stream_channel.hpp"
+#include "live_room/revocations.hpp"
+#include "live_room/room_hub.hpp"
 #include "drops/drop_store.hpp"
 #include "drops/drops_api.hpp"
 #include "streaming/rtmp_relay.hpp"
 #include "streaming/streaming_hub.hpp"
-#include "chat/redis_bus.hpp"
+#include "live_room/redis_bus.hpp"
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/http_server.hpp"
@@ -115,68 +121,72 @@ std::string base_url(const listen_address& listen, std::uint16_t port) {
   return "http://" + host + ":" + std::to_string(port);
 }
 
-chat::room_options room_options_from(const chat_config& c) {
-  chat::room_options o;
-  o.flood.burst = c.flood_messages;
-  o.flood.window = std::chrono::milliseconds(c.flood_window_ms);
-  o.flood.penalty = std::chrono::seconds(c.flood_block_seconds);
+live_room::room_options room_options_from(const chat_config& c, bool primary) {
+  live_room::room_options o;
   o.history.max_messages = static_cast<std::size_t>(c.history_messages);
   o.history.max_age_seconds = std::int64_t{c.history_hours} * 3600;
+  o.load_stored_state = primary;
   return o;
 }
 
-// The state frames the database holds for a webinar's room: running mutes, released drops, seen markers.
-std::vector<std::string> room_state_frames(store::database& db, std::int64_t webinar, std::int64_t now) {
-  auto frames = chat::mute_frames(db, webinar, now);
-  for (auto& f : drops::state_frames(db, webinar)) frames.push_back(std::move(f));
-  return frames;
+live_room::chat_options chat_options_from(const chat_config& c) {
+  live_room::chat_options o;
+  o.flood.burst = c.flood_messages;
+  o.flood.window = std::chrono::milliseconds(c.flood_window_ms);
+  o.flood.penalty = std::chrono::seconds(c.flood_block_seconds);
+  return o;
 }
 
-// What the primary's rooms write: the transcript and attendance of every node (writes that the
-// queue cannot take are dropped with a log line; the chat never waits for the database), and
-// the state a room starts from.
-chat::room_records primary_records(const registration::write_path& writes, store::reader_pool& readers) {
-  chat::room_records r;
-  r.transcript = [writes](const chat::transcript_entry& e) {
-    if (!writes.writer->submit([e](store::database& db) { chat::insert_transcript(db, e); }, nullptr))
-      std::cerr << "cohort: chat transcript write dropped (queue full)\n";
-  };
-  r.attendance = [writes](std::int64_t webinar, std::vector<std::int64_t> ids, std::int64_t minute) {
-    if (!writes.writer->submit([webinar, ids = std::move(ids), minute](store::database& db) {
-          drops::record_attendance(db, webinar, ids, minute);
-        }, nullptr))
-      std::cerr << "cohort: attendance write dropped (queue full)\n";
-  };
-  r.initial_state = [&readers](std::int64_t webinar) {
-    auto db = readers.acquire();
-    return room_state_frames(*db, webinar, registration::unix_now());
-  };
-  return r;
+// The live room's channels. `store` (primary only) is what they keep and load; an edge's
+// channels have none (they get their state through the bus).
+struct room_channels {
+  live_room::channel_registry registry;
+  std::shared_ptr<live_room::attendance_channel> attendance;
+};
+
+std::unique_ptr<room_channels> make_room_channels(const config& cfg, live_room::room_bus* bus,
+                                                  std::optional<live_room::chat_store_access> store, metrics::registry* metrics) {
+  auto out = std::make_unique<room_channels>();
+  live_room::drops_channel::state_loader drops_state;
+  live_room::attendance_channel::recorder record_attendance;
+  if (store) {
+    drops_state = [readers = store->readers](std::int64_t webinar) { return drops::state_frames(*readers->acquire(), webinar); };
+    // The chat never waits for the database: a write the queue cannot take is dropped, logged.
+    record_attendance = [writer = store->writes.writer](std::int64_t webinar, std::vector<std::int64_t> ids, std::int64_t minute) {
+      if (!writer->submit([webinar, ids = std::move(ids), minute](store::database& db) { drops::record_attendance(db, webinar, ids, minute); },
+                          nullptr))
+        std::cerr << "cohort: attendance write dropped (queue full)\n";
+    };
+  }
+  out->attendance = std::make_shared<live_room::attendance_channel>(std::move(record_attendance));
+  out->registry.add(std::make_shared<live_room::chat_channel>(chat_options_from(cfg.chat), bus, std::move(store), metrics));
+  out->registry.add(std::make_shared<live_room::drops_channel>(std::move(drops_state)));
+  out->registry.add(std::make_shared<live_room::stream_channel>());
+  out->registry.add(std::make_shared<live_room::presence_channel>());
+  out->registry.add(out->attendance);
+  return out;
 }
 
 // After the bus (re)connected: Redis may have come back empty, so the primary puts back what
 // edges rely on — the revocation list (then its generation marker, which edges wait for before
 // they admit anyone) and every webinar's room state. Repeats are harmless.
-void republish(store::reader_pool& readers, chat::chat_bus& bus) {
-  auto db = readers.acquire();
-  for (auto& entry : chat::revocation_entries(*db)) bus.revoke(std::move(entry));
-  bus.revocations_published();
-  const auto now = registration::unix_now();
-  auto webinars = db->prepare("SELECT id FROM webinars");
-  while (webinars.step()) {
-    const auto id = webinars.int64(0);
-    for (auto& f : room_state_frames(*db, id, now)) {
-      auto field = chat::state_field(boost::json::parse(f).as_object());  // before f is moved from
-      bus.publish_state(id, std::move(field), std::move(f));
-    }
+void republish(store::reader_pool& readers, live_room::room_bus& bus, const live_room::channel_registry& channels) {
+  std::vector<std::int64_t> webinars;
+  {
+    auto db = readers.acquire();
+    for (auto& entry : live_room::revocation_entries(*db)) bus.revoke(std::move(entry));
+    bus.revocations_published();
+    auto st = db->prepare("SELECT id FROM webinars");
+    while (st.step()) webinars.push_back(st.int64(0));
   }
+  channels.republish(bus, webinars);
 }
 
 // Registers every route the server has; shared by `serve` and `cohort routes`.
 // The primary's APIs besides the registration API, for add_all_routes.
 struct feature_apis {
   accounts::session_api& sessions;
-  chat::chat_hub& chat;
+  live_room::room_hub& chat;
   drops::drops_api& drops;
   streaming::streaming_hub& streaming;
   attendance::attendance_api& attendance;
@@ -283,7 +293,7 @@ std::optional<secrets> load_secrets(const config& cfg, bool edge) try {
 
 // Runs the io_context until SIGINT/SIGTERM, then stops gracefully: stop accepting, let in-flight
 // requests finish (their writes commit), then stop the loop; a hard deadline keeps it under 5 s.
-void run_until_signal(net::io_context& ioc, int threads, http::http_server& server, chat::chat_bus& bus,
+void run_until_signal(net::io_context& ioc, int threads, http::http_server& server, live_room::room_bus& bus,
                       std::function<void()> on_stop = {}) {
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
@@ -323,10 +333,10 @@ void run_until_signal(net::io_context& ioc, int threads, http::http_server& serv
   ioc.poll();
 }
 
-std::unique_ptr<chat::chat_bus> make_bus(const config& cfg, net::io_context& ioc) {
-  if (cfg.bus.redis_url.empty()) return chat::make_local_bus();
+std::unique_ptr<live_room::room_bus> make_bus(const config& cfg, net::io_context& ioc) {
+  if (cfg.bus.redis_url.empty()) return live_room::make_local_bus();
   try {
-    return chat::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url), static_cast<std::size_t>(cfg.chat.history_messages));
+    return live_room::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url), static_cast<std::size_t>(cfg.chat.history_messages));
   } catch (const std::invalid_argument& e) {
     std::cerr << "config: bus.redis_url " << e.what() << "\n";
     return nullptr;
@@ -390,8 +400,10 @@ int serve_edge(const config& cfg, const secrets& keys) {
   }
   auto bus = make_bus(cfg, ioc);
   if (!bus) return 2;
-  chat::chat_hub chat({&ioc, bus.get(), {}, nullptr, true, authenticate, allowed_origins(cfg, port), &metrics,
-                       room_options_from(cfg.chat), {}, static_cast<std::size_t>(cfg.chat.sockets_per_token)});
+  const auto channels = make_room_channels(cfg, bus.get(), std::nullopt, &metrics);
+  live_room::room_hub chat({&ioc, bus.get(), nullptr, true, authenticate, allowed_origins(cfg, port), &metrics,
+                            room_options_from(cfg.chat, false), &channels->registry, static_cast<std::size_t>(cfg.chat.sockets_per_token),
+                            std::chrono::seconds(cfg.chat.room_idle_seconds)});
   bus->watch_node({[&chat](std::vector<std::string> entries, bool complete) { chat.revoked(std::move(entries), complete); }, {}, {},
                    [&chat] { chat.revocations_unconfirmed(); }});
   server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
@@ -410,7 +422,8 @@ int serve_edge(const config& cfg, const secrets& keys) {
   server.start_accepting();
   std::cout << "cohort: edge listening on " << base_url(cfg.server.listen, port) << "\n";
   std::cout << "cohort: the primary is " << primary << "\n" << std::flush;
-  run_until_signal(ioc, threads, server, *bus);
+  chat.start();
+  run_until_signal(ioc, threads, server, *bus);  // stops the loop, and with it the hub's sweep
   std::cout << "cohort: stopped" << std::endl;
   return 0;
 }
@@ -468,8 +481,10 @@ int serve_primary(const config& cfg, const secrets& keys) {
       public_url.rfind("https://", 0) == 0, allowed_origins(cfg, port)});
   auto bus = make_bus(cfg, ioc);
   if (!bus) return 2;
-  chat::chat_hub chat({&ioc, bus.get(), writes, &readers, false, authenticate, allowed_origins(cfg, port), &metrics,
-                       room_options_from(cfg.chat), primary_records(writes, readers), static_cast<std::size_t>(cfg.chat.sockets_per_token)});
+  const auto channels = make_room_channels(cfg, bus.get(), live_room::chat_store_access{writes, &readers}, &metrics);
+  live_room::room_hub chat({&ioc, bus.get(), &readers, false, authenticate, allowed_origins(cfg, port), &metrics,
+                            room_options_from(cfg.chat, true), &channels->registry, static_cast<std::size_t>(cfg.chat.sockets_per_token),
+                            std::chrono::seconds(cfg.chat.room_idle_seconds)});
   std::unique_ptr<email::email_service> mail;
   try {
     mail = std::make_unique<email::email_service>(
@@ -526,7 +541,9 @@ int serve_primary(const config& cfg, const secrets& keys) {
       drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60);
     }, nullptr);
   };
-  stream_ctx.present_in_room = [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); };
+  stream_ctx.present_in_room = [attendance = channels->attendance](std::int64_t webinar) {
+    return attendance->recently_present(webinar, std::chrono::seconds(90));
+  };
   auto streaming_hub = std::make_shared<streaming::streaming_hub>(std::move(stream_ctx));
   api_ctx.on_webinar_deleted = [&chat, streaming_hub](std::int64_t webinar) {
     chat.webinar_deleted(webinar);
@@ -551,8 +568,8 @@ int serve_primary(const config& cfg, const secrets& keys) {
   streaming_hub->set_rtmp_public_url(rtmp_url_for(cfg, rtmp_port));
   bus->watch_node({{},
                    [&chat](std::int64_t webinar) { chat.host(webinar); },
-                   [&readers, &bus, streaming_hub] {
-                     republish(readers, *bus);
+                   [&readers, &bus, &channels, streaming_hub] {
+                     republish(readers, *bus, channels->registry);
                      // A crash mid-stream may have left live:true in Redis; the hub says what is live now.
                      for (auto& [webinar, frame] : streaming_hub->stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
                    },
@@ -575,7 +592,9 @@ int serve_primary(const config& cfg, const secrets& keys) {
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
   std::cout << "cohort: token public key " << http::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n";
   std::cout << std::flush;
+  chat.start();
   run_until_signal(ioc, threads, server, *bus, [&] {
+    chat.stop();
     relay.stop();
     streaming_hub->stop();
     mail->cancel_sweeps();
@@ -622,7 +641,11 @@ int main(int argc, char* argv[]) {
     metrics::registry metrics;
     std::atomic<bool> ready{false};
     registration::registration_api api({});
-    chat::chat_hub chat({});
+    // The channels' routes as the primary has them (nothing here runs).
+    const auto channels = make_room_channels(cl.cfg, nullptr, live_room::chat_store_access{}, &metrics);
+    live_room::hub_context hub_ctx;
+    hub_ctx.channels = &channels->registry;
+    live_room::room_hub chat(std::move(hub_ctx));
     drops::drops_api drops({});
     streaming::streaming_hub streaming({});
     accounts::session_api sessions({});

@@ -1,6 +1,6 @@
 #include "streaming/streaming_hub.hpp"
 
-#include "chat/room_state.hpp"
+#include "live_room/channels/stream/stream_channel.hpp"
 #include "metrics/metrics.hpp"
 #include "gateway/auth.hpp"
 #include "registration/registration_store.hpp"
@@ -148,10 +148,10 @@ std::vector<std::pair<std::int64_t, std::string>> streaming_hub::stream_state_fr
   std::vector<std::pair<std::int64_t, std::string>> out;
   std::lock_guard lock(mutex_);
   for (const auto& [webinar, s] : by_webinar_)
-    if (s->announced) out.emplace_back(webinar, chat::stream_frame(true, unix_ms(), s->started_at, s->session));
+    if (s->announced) out.emplace_back(webinar, live_room::stream_frame(true, unix_ms(), s->started_at, s->session));
   for (const auto& [webinar, stream] : last)
     if (auto it = by_webinar_.find(webinar); it == by_webinar_.end() || !it->second->announced)
-      out.emplace_back(webinar, chat::stream_frame(false, unix_ms(), stream.first, stream.second));
+      out.emplace_back(webinar, live_room::stream_frame(false, unix_ms(), stream.first, stream.second));
   return out;
 }
 
@@ -346,7 +346,7 @@ void streaming_hub::finish(live_stream& s) {
 }
 
 void streaming_hub::announce(const live_stream& s, bool live) {
-  ctx_.bus->publish_state(s.webinar_id, "stream", chat::stream_frame(live, unix_ms(), s.started_at, s.session));
+  ctx_.bus->publish_state(s.webinar_id, "stream", live_room::stream_frame(live, unix_ms(), s.started_at, s.session));
 }
 
 std::optional<int> streaming_hub::session_at(std::int64_t webinar_id, std::int64_t now) {

@@ -15,7 +15,7 @@
 // routes are added with the hub's: /api/webinars/{id}/recordings, /replay/{id}/{recording}/...).
 #pragma once
 
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/router.hpp"
 #include "registration/api_support.hpp"
@@ -47,7 +47,7 @@ struct hub_context {
   boost::asio::io_context* ioc = nullptr;
   registration::write_path writes;
   store::reader_pool* readers = nullptr;
-  chat::chat_bus* bus = nullptr;
+  live_room::room_bus* bus = nullptr;
   http::authenticator authenticate;
   std::string url_secret;               // signs segment URLs (key_ring::segment_url_key)
   std::filesystem::path recordings_dir; // data/recordings
