@@ -57,8 +57,9 @@ class room_context {
   // Closes every registrant connection of this person (nullopt: of everyone) on this node.
   virtual void close_members(std::optional<std::int64_t> registration_id, std::uint16_t code, const char* reason) = 0;
 
-  // Publishing (same as bus(), for this webinar).
-  virtual void publish_sequenced(std::string tail, flood_limit limit, std::function<void(published)> done) = 0;
+  // Publishing (same as bus(), for this webinar). A sequenced event of `type` (one of the
+  // channel's sequenced types) gets the room's next seq and id; `tail` as in room_bus::publish.
+  virtual void publish_sequenced(std::string type, std::string tail, flood_limit limit, std::function<void(published)> done) = 0;
   virtual void publish_control(std::string frame) = 0;
 
   // The room's catch-up history of sequenced events.

@@ -26,7 +26,7 @@ class local_bus : public room_bus {
   }
 
   // One node: the room's own flood limiter already sees all of a sender's messages.
-  void publish(std::int64_t webinar_id, std::string tail, flood_limit, std::function<void(published)> done) override {
+  void publish(std::int64_t webinar_id, std::string type, std::string tail, flood_limit, std::function<void(published)> done) override {
     std::function<void(std::string)> deliver;
     std::string frame, id;
     std::int64_t seq = 0;
@@ -36,7 +36,7 @@ class local_bus : public room_bus {
       if (it == rooms_.end()) return done({});
       seq = ++it->second.last_seq;
       id = it->second.epoch + "-" + std::to_string(seq);
-      frame = "{\"type\":\"chat.message\",\"seq\":" + std::to_string(seq) + ",\"id\":\"" + id + "\"," + tail;
+      frame = "{\"type\":\"" + type + "\",\"seq\":" + std::to_string(seq) + ",\"id\":\"" + id + "\"," + tail;
       deliver = it->second.feed.on_event;
       // Delivered under the lock so two publishers cannot hand their frames over out of order.
       deliver(std::move(frame));

@@ -47,7 +47,8 @@ constexpr const char* ensure_epoch_lua =
 
 // Append and publish in one step: the stream is both the order and the catch-up history. First
 // the sender's flood limit across all nodes (fixed window; ARGV[5..8] = sender, burst, window
-// ms, block ms; sender 0 is not limited): {-1, ms blocked} instead of {seq, id}.
+// ms, block ms; sender 0 is not limited): {-1, ms blocked} instead of {seq, id}. ARGV[9]: the
+// event's type (chat.message).
 const std::string publish_lua = std::string(ensure_epoch_lua) +
     "if ARGV[5] ~= '0' then "
     "  local blocked = redis.call('PTTL', KEYS[6]) "
@@ -61,7 +62,7 @@ const std::string publish_lua = std::string(ensure_epoch_lua) +
     "end "
     "local seq = redis.call('INCR', KEYS[2]) "
     "local id = epoch .. '-' .. seq "
-    "local frame = '{\"type\":\"chat.message\",\"seq\":' .. seq .. ',\"id\":\"' .. id .. '\",' .. ARGV[2] "
+    "local frame = '{\"type\":\"' .. ARGV[9] .. '\",\"seq\":' .. seq .. ',\"id\":\"' .. id .. '\",' .. ARGV[2] "
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'f', frame) "
     "redis.call('PUBLISH', ARGV[4], frame) "
     "return {seq, id}";
@@ -140,14 +141,16 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
     net::post(strand_, [self = shared_from_this(), webinar_id] { self->rooms_.erase(webinar_id); });
   }
 
-  void publish(std::int64_t webinar_id, std::string tail, flood_limit limit, std::function<void(published)> done) override {
-    net::post(strand_, [self = shared_from_this(), webinar_id, tail = std::move(tail), limit, done = std::move(done)] {
+  void publish(std::int64_t webinar_id, std::string type, std::string tail, flood_limit limit,
+               std::function<void(published)> done) override {
+    net::post(strand_, [self = shared_from_this(), webinar_id, type = std::move(type), tail = std::move(tail), limit,
+                        done = std::move(done)] {
       if (!self->available_) return done({});
       const auto sender = std::to_string(limit.sender);
       self->cmd_->command({"EVAL", publish_lua, "6", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
                            key(webinar_id, "deleted"), key(webinar_id, "flood:") + sender, key(webinar_id, "blocked:") + sender,
                            http::hex(http::random_bytes(4)), tail, std::to_string(self->history_max_), channel(webinar_id), sender,
-                           std::to_string(limit.burst), std::to_string(limit.window_ms), std::to_string(limit.block_ms)},
+                           std::to_string(limit.burst), std::to_string(limit.window_ms), std::to_string(limit.block_ms), type},
                           [done](const redisReply* r) {
                             if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return done({});
                             if (r->element[0]->integer < 0) return done({false, 0, {}, std::max<long long>(1, r->element[1]->integer)});
@@ -419,8 +422,8 @@ class redis_bus_handle : public room_bus {
   void stop() override { bus_->stop(); }
   void watch(std::int64_t w, room_feed f) override { bus_->watch(w, std::move(f)); }
   void unwatch(std::int64_t w) override { bus_->unwatch(w); }
-  void publish(std::int64_t w, std::string t, flood_limit l, std::function<void(published)> d) override {
-    bus_->publish(w, std::move(t), l, std::move(d));
+  void publish(std::int64_t w, std::string type, std::string t, flood_limit l, std::function<void(published)> d) override {
+    bus_->publish(w, std::move(type), std::move(t), l, std::move(d));
   }
   void publish_control(std::int64_t w, std::string f) override { bus_->publish_control(w, std::move(f)); }
   void publish_state(std::int64_t w, std::string field, std::string f) override {

@@ -300,8 +300,8 @@ void room::post(std::function<void()> task) {
   boost::asio::post(strand_, [self = shared_from_this(), task = std::move(task)] { task(); });
 }
 
-void room::publish_sequenced(std::string tail, flood_limit limit, std::function<void(published)> done) {
-  bus_.publish(webinar_id_, std::move(tail), limit, std::move(done));
+void room::publish_sequenced(std::string type, std::string tail, flood_limit limit, std::function<void(published)> done) {
+  bus_.publish(webinar_id_, std::move(type), std::move(tail), limit, std::move(done));
 }
 
 void room::publish_control(std::string frame) { bus_.publish_control(webinar_id_, std::move(frame)); }

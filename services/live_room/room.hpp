@@ -93,7 +93,7 @@ class room : public std::enable_shared_from_this<room>, private room_context {
   void send_where(frame_ptr frame, const std::function<bool(const member_identity&)>& wants) override;
   void refuse(const member_ptr& to, std::string_view code, const std::string& message, std::optional<std::int64_t> until_unix) override;
   void close_members(std::optional<std::int64_t> registration_id, std::uint16_t code, const char* reason) override;
-  void publish_sequenced(std::string tail, flood_limit limit, std::function<void(published)> done) override;
+  void publish_sequenced(std::string type, std::string tail, flood_limit limit, std::function<void(published)> done) override;
   void publish_control(std::string frame) override;
   bool in_history(std::int64_t sender, const std::string& client_id) const override;
   bool remove_from_history(const std::string& id) override;

@@ -68,10 +68,13 @@ class room_bus {
   // Redis bus ignores the room's channel from then on; the subscription itself ends with the
   // connection (redis_connection has no UNSUBSCRIBE), and a later watch() takes it up again.
   virtual void unwatch(std::int64_t webinar_id) = 0;
-  // Sequences a chat message. `tail` is the message JSON after its seq and id, starting with a
+  // Sequences an event (a chat message, ...). `tail` is the event's JSON after its seq and id, starting with a
   // comma-free member list and ending with '}': `"from":{...},"text":"...","ts":"..."}`.
   // done: not ok when the bus is unavailable or the sender is over the flood limit.
-  virtual void publish(std::int64_t webinar_id, std::string tail, flood_limit limit, std::function<void(published)> done) = 0;
+  // `type` names the event ("chat.message"): a constant of the channel that sequences it, put
+  // in the frame as it is (plain ASCII, no quotes). The frame is {"type":TYPE,"seq":S,"id":ID,TAIL.
+  virtual void publish(std::int64_t webinar_id, std::string type, std::string tail, flood_limit limit,
+                       std::function<void(published)> done) = 0;
   // Fans a frame out to every node's room of this webinar, unsequenced (chat.deleted, x.ban, x.present).
   virtual void publish_control(std::int64_t webinar_id, std::string frame) = 0;
   // Like publish_control, and the bus keeps the frame under `field` (replacing an older one) and

@@ -44,6 +44,11 @@ void room_hub::stop() {
   if (sweep_timer_) sweep_timer_->cancel();
 }
 
+std::size_t room_hub::rooms_in_memory() const {
+  std::lock_guard lock(rooms_mutex_);
+  return rooms_.size();
+}
+
 void room_hub::arm_sweep() {
   std::lock_guard lock(rooms_mutex_);
   // Checked a few times per idle period: a room goes between 1x and 1.25x room_idle after its last member left.

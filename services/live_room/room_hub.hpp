@@ -53,6 +53,8 @@ class room_hub {
   // Starts / stops the idle-room sweep (start after construction, stop before the io_context ends).
   void start();
   void stop();
+  // How many rooms this node holds in memory. Thread-safe.
+  std::size_t rooms_in_memory() const;
 
   // The primary hosts every room in use on any node (node_feed::on_room).
   // Such rooms are not dropped when idle here: the primary writes what other nodes' rooms do.
@@ -87,7 +89,7 @@ class room_hub {
   std::pair<member_identity, std::int64_t> admit_on_edge(const http::identity& who, std::optional<std::int64_t> webinar_param) const;
 
   hub_context ctx_;
-  std::mutex rooms_mutex_;
+  mutable std::mutex rooms_mutex_;
   std::unordered_map<std::int64_t, std::shared_ptr<room>> rooms_;
   std::unordered_set<std::int64_t> hosted_;  // under rooms_mutex_: rooms hosted for other nodes
   std::optional<boost::asio::steady_timer> sweep_timer_;  // made by start()

@@ -43,7 +43,7 @@ class recording_bus : public cohort::live_room::room_bus {
 
   void watch(std::int64_t, cohort::live_room::room_feed) override {}
   void unwatch(std::int64_t) override {}
-  void publish(std::int64_t, std::string, cohort::live_room::flood_limit, std::function<void(cohort::live_room::published)> done) override {
+  void publish(std::int64_t, std::string, std::string, cohort::live_room::flood_limit, std::function<void(cohort::live_room::published)> done) override {
     done({});
   }
   void publish_control(std::int64_t, std::string) override {}

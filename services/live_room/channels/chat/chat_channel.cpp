@@ -132,7 +132,7 @@ class chat_channel::part : public channel_room {
     if (!client_id.empty()) in_flight_.insert({who.id, client_id});
     const flood_limit limit{who.runs_room() ? 0 : who.id, flood.burst, static_cast<int>(flood.window.count()),
                             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(flood.penalty).count())};
-    room_.publish_sequenced(std::move(tail), limit, [this, keep = room_.keep_alive(), from, id = who.id, client_id](published p) {
+    room_.publish_sequenced("chat.message", std::move(tail), limit, [this, keep = room_.keep_alive(), from, id = who.id, client_id](published p) {
       if (p.ok) return;  // the message comes back through the bus like everyone else's
       room_.post([this, keep, id, client_id] { in_flight_.erase({id, client_id}); });
       const auto& flood = channel_.options_.flood;
