@@ -334,7 +334,7 @@ void run_until_signal(net::io_context& ioc, int threads, http::http_server& serv
 }
 
 std::unique_ptr<live_room::room_bus> make_bus(const config& cfg, net::io_context& ioc) {
-  if (cfg.bus.redis_url.empty()) return live_room::make_local_bus();
+  if (cfg.bus.redis_url.empty()) return live_room::make_local_bus(static_cast<std::size_t>(cfg.chat.history_messages));
   try {
     return live_room::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url), static_cast<std::size_t>(cfg.chat.history_messages));
   } catch (const std::invalid_argument& e) {

@@ -101,7 +101,8 @@ class room_bus {
   virtual void stop() {}
 };
 
-// The in-process bus: sequences and fans out within this node; history is the rooms' own.
-std::unique_ptr<room_bus> make_local_bus();
+// The in-process bus: sequences and fans out within this node, and keeps each webinar's last
+// `history_max` sequenced frames for a room made again after it was dropped (chat.history_messages).
+std::unique_ptr<room_bus> make_local_bus(std::size_t history_max = 1000);
 
 }  // namespace cohort::live_room

@@ -7,15 +7,12 @@
 #include "registration/webinar_store.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/json.hpp>
 
 #include <charconv>
 #include <iostream>
 
 namespace cohort::live_room {
-namespace json = boost::json;
 using http::api_error;
-using http::response;
 
 namespace {
 
@@ -26,7 +23,6 @@ std::optional<std::int64_t> parse_int(const std::string* text) {
   if (ec != std::errc{} || p != text->data() + text->size() || v < 0) throw api_error(400, "bad_request", "expected a non-negative integer");
   return v;
 }
-
 
 }  // namespace
 

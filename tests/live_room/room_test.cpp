@@ -230,3 +230,26 @@ TEST_CASE("room: stop closes the members, leaves the bus and reports idle", "[li
   f.run();
   CHECK(b->received.size() == before);
 }
+
+TEST_CASE("room: a room made again after it was dropped starts from the bus's history (local bus too)", "[live_room]") {
+  chat_room_fixture f;
+  auto a = f.join(organizer());
+  for (auto t : {"kept", "deleted", "also kept"}) f.say(a, t);
+  const auto epoch = std::string(a->of_type("hello")[0].at("epoch").as_string());
+  const auto deleted_id = std::string(a->of_type("chat.message")[1].at("id").as_string());
+  f.bus->publish_control(1, json::serialize(json::object{{"type", "chat.deleted"}, {"id", deleted_id}}));
+  f.run();
+  f.r->stop();
+  f.run();
+  f.open();  // the hub makes a new room for the next member
+  auto b = f.join(registrant(2));
+  const auto hello = b->of_type("hello")[0];
+  CHECK(hello.at("epoch").as_string() == epoch);
+  CHECK(hello.at("seq").to_number<int>() == 3);
+  const auto& messages = hello.at("messages").as_array();
+  REQUIRE(messages.size() == 2);
+  CHECK(messages[0].at("text").as_string() == "kept");
+  CHECK(messages[1].at("text").as_string() == "also kept");
+  f.say(b, "next");
+  CHECK(b->of_type("chat.message").back().at("seq").to_number<int>() == 4);
+}
