@@ -5,14 +5,17 @@
 #include "accounts/organizer_cli.hpp"
 #include "attendance/attendance_module.hpp"
 #include "bus/redis_url.hpp"
-#include "chat/chat_hub.hpp"
-#include "chat/chat_store.hpp"
-#include "chat/redis_bus.hpp"
 #include "config/config.hpp"
-#include "drops/drop_store.hpp"
 #include "drops/drops_module.hpp"
 #include "email/email_service.hpp"
 #include "gateway/open_files_limit.hpp"
+#include "live_room/channels/attendance/attendance_channel.hpp"
+#include "live_room/channels/chat/chat_channel.hpp"
+#include "live_room/channels/drops/drops_channel.hpp"
+#include "live_room/channels/presence/presence_channel.hpp"
+#include "live_room/channels/stream/stream_channel.hpp"
+#include "live_room/live_room_module.hpp"
+#include "live_room/redis_bus.hpp"
 #include "gateway/static_site.hpp"
 #include "metrics/metrics.hpp"
 #include "node/addresses.hpp"
@@ -23,8 +26,6 @@
 #include "registration/rfc3339.hpp"
 #include "store/migrations.hpp"
 #include "streaming/streaming_module.hpp"
-
-#include <boost/json/parse.hpp>
 
 #include <unistd.h>
 
@@ -37,81 +38,12 @@ using namespace cohort;
 
 namespace {
 
-// --- The live room's wiring (until the room owns its channels) ---------------------------------
-
-chat::room_options room_options_from(const chat_config& c) {
-  chat::room_options o;
-  o.flood.burst = c.flood_messages;
-  o.flood.window = std::chrono::milliseconds(c.flood_window_ms);
-  o.flood.penalty = std::chrono::seconds(c.flood_block_seconds);
-  o.history.max_messages = static_cast<std::size_t>(c.history_messages);
-  o.history.max_age_seconds = std::int64_t{c.history_hours} * 3600;
-  return o;
-}
-
-// The state frames the database holds for a webinar's room: running mutes, released drops, seen markers.
-std::vector<std::string> room_state_frames(store::database& db, std::int64_t webinar, std::int64_t now) {
-  auto frames = chat::mute_frames(db, webinar, now);
-  for (auto& f : drops::state_frames(db, webinar)) frames.push_back(std::move(f));
-  return frames;
-}
-
-// What the primary's rooms write: the transcript and attendance of every node (writes that the
-// queue cannot take are dropped with a log line; the chat never waits for the database), and
-// the state a room starts from.
-chat::room_records primary_records(const registration::write_path& writes, store::reader_pool& readers) {
-  chat::room_records r;
-  r.transcript = [writes](const chat::transcript_entry& e) {
-    if (!writes.writer->submit([e](store::database& db) { chat::insert_transcript(db, e); }, nullptr))
-      std::cerr << "cohort: chat transcript write dropped (queue full)\n";
-  };
-  r.attendance = [writes](std::int64_t webinar, std::vector<std::int64_t> ids, std::int64_t minute) {
-    if (!writes.writer->submit([webinar, ids = std::move(ids), minute](store::database& db) {
-          drops::record_attendance(db, webinar, ids, minute);
-        }, nullptr))
-      std::cerr << "cohort: attendance write dropped (queue full)\n";
-  };
-  r.initial_state = [&readers](std::int64_t webinar) {
-    auto db = readers.acquire();
-    return room_state_frames(*db, webinar, registration::unix_now());
-  };
-  return r;
-}
-
-// After the bus (re)connected: Redis may have come back empty, so the primary puts back what
-// edges rely on — the revocation list (then its generation marker, which edges wait for before
-// they admit anyone) and every webinar's room state. Repeats are harmless.
-void republish(store::reader_pool& readers, chat::chat_bus& bus) {
-  auto db = readers.acquire();
-  for (auto& entry : chat::revocation_entries(*db)) bus.revoke(std::move(entry));
-  bus.revocations_published();
-  const auto now = registration::unix_now();
-  auto webinars = db->prepare("SELECT id FROM webinars");
-  while (webinars.step()) {
-    const auto id = webinars.int64(0);
-    for (auto& f : room_state_frames(*db, id, now)) {
-      auto field = chat::state_field(boost::json::parse(f).as_object());  // before f is moved from
-      bus.publish_state(id, std::move(field), std::move(f));
-    }
-  }
-}
-
-chat::hub_context chat_context(const node::node_services& node, bool edge) {
-  chat::hub_context c{&node.ioc, &node.bus, {}, node.readers, edge, node.authenticate, node.allowed_origins, &node.metrics,
-                      room_options_from(node.cfg.chat), {}, static_cast<std::size_t>(node.cfg.chat.sockets_per_token)};
-  if (!edge) {
-    c.writes = node.writes();
-    c.records = primary_records(c.writes, *node.readers);
-  }
-  return c;
-}
-
 // --- The roles ---------------------------------------------------------------------------------
 
-std::unique_ptr<chat::chat_bus> make_bus(const config& cfg, net::io_context& ioc) {
-  if (cfg.bus.redis_url.empty()) return chat::make_local_bus();
+std::unique_ptr<live_room::room_bus> make_bus(const config& cfg, net::io_context& ioc) {
+  if (cfg.bus.redis_url.empty()) return live_room::make_local_bus();
   try {
-    return chat::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url), static_cast<std::size_t>(cfg.chat.history_messages));
+    return live_room::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url), static_cast<std::size_t>(cfg.chat.history_messages));
   } catch (const std::invalid_argument& e) {
     std::cerr << "config: bus.redis_url " << e.what() << "\n";
     return nullptr;
@@ -142,14 +74,18 @@ int serve_edge(const config& cfg, const node::secrets& keys) {
   auto bus = make_bus(cfg, ioc);
   if (!bus) return 2;
   const node::node_services node{cfg, ioc, metrics, *bus, authenticate, node::allowed_origins(cfg, port), node::public_url(cfg, port), {}};
-  chat::chat_hub chat(chat_context(node, true));
-  bus->watch_node({[&chat](std::vector<std::string> entries, bool complete) { chat.revoked(std::move(entries), complete); }, {}, {},
-                   [&chat] { chat.revocations_unconfirmed(); }});
-  server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
+  // The channels get their state through the bus; the channels' routes are the primary's.
+  live_room::live_room_module room(node);
+  room.add(live_room::make_chat_channel(node));
+  room.add_channel<live_room::drops_channel>();
+  room.add_channel<live_room::stream_channel>();
+  room.add_channel<live_room::presence_channel>();
+  room.add_channel<live_room::attendance_channel>();
+  server.set_upgrade_handler([&room](http::request& req) { return room.upgrade(req); });
   // Not ready without Redis, nor while the revocation list is not confirmed by the primary.
-  http::add_ops_routes(routes, [&bus, &chat] { return bus->available() && chat.revocations_confirmed(); }, metrics);
+  http::add_ops_routes(routes, [&room] { return room.ready(); }, metrics);
   http::add_static_routes(routes, node::web_root(cfg));
-  chat.add_routes(routes);
+  room.add_routes(routes);
   std::string primary = cfg.server.primary_url;
   while (!primary.empty() && primary.back() == '/') primary.pop_back();
   routes.set_fallback("api", [primary](const http::request& req) {
@@ -160,7 +96,8 @@ int serve_edge(const config& cfg, const node::secrets& keys) {
   server.start_accepting();
   std::cout << "cohort: edge listening on " << node::base_url(cfg.server.listen, port) << "\n";
   std::cout << "cohort: the primary is " << primary << "\n" << std::flush;
-  node::run_until_signal(ioc, threads, server, *bus, {});
+  room.start();
+  node::run_until_signal(ioc, threads, server, *bus, {&room});
   std::cout << "cohort: stopped" << std::endl;
   return 0;
 }
@@ -231,48 +168,35 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
     return 2;
   }
   registration::registration_module registration(node);
-  chat::chat_hub chat(chat_context(node, false));
-  // Watching the stream counts as attendance, like being in the live room.
-  streaming::streaming_module stream(
-      node,
-      [writes = node.writes()](std::int64_t webinar, std::int64_t registration) {
-        writes.writer->submit([=](store::database& db) { drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60); },
-                              nullptr);
-      },
-      [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); });
   drops::drops_module drops(node, mail->mailer());
   attendance::attendance_module attendance(node);
+  live_room::live_room_module room(node);
+  room.add(live_room::make_chat_channel(node));
+  room.add_channel<live_room::drops_channel>(drops.room_state_loader());
+  room.add_channel<live_room::stream_channel>();
+  room.add_channel<live_room::presence_channel>();
+  const auto present = room.add_channel<live_room::attendance_channel>(drops.attendance_recorder());
+  // Watching the stream counts as attendance, like being in the live room; the room's recent
+  // presence counts as viewers while it is live.
+  streaming::streaming_module stream(node, drops.watching_recorder(),
+                                     [present](std::int64_t webinar) { return present->recently_present(webinar, std::chrono::seconds(90)); });
+  // A crash mid-stream may have left live:true in Redis; streaming says what is live now.
+  room.on_republish([&stream](live_room::room_bus& bus) {
+    for (auto& [webinar, frame] : stream.stream_state_frames()) bus.publish_state(webinar, "stream", std::move(frame));
+  });
 
-  // The live room follows the registrations: tokens revoked, sockets closed, rooms forgotten.
-  events.on<registration::cancelled>([&chat](const auto& e) { chat.registration_cancelled(e.webinar_id, e.registration_id, e.token_nonce_hash); });
-  events.on<registration::waitlisted>([&chat](const auto& e) { chat.registration_waitlisted(e.token_nonce_hash); });
-  events.on<registration::seated>([&chat](const auto& e) { chat.registrations_seated(e.token_nonce_hashes); });
-  events.on<registration::series_deleted>([&chat](const auto& e) { chat.webinar_deleted(e.webinar_id); });
-
-  http::add_ops_routes(routes, [&ready, &bus] { return ready && bus->available(); }, metrics);
-  accounts_module.add_routes(routes);
-  stream.add_routes(routes);  // before the pages: /live/{id}/index.m3u8 is more specific than nothing, /live/{id} stays a page
-  http::add_static_routes(routes, node::web_root(cfg));
-  registration.add_routes(routes);
-  chat.add_routes(routes);
-  drops.add_routes(routes);
-  attendance.add_routes(routes);
-  mail->add_routes(routes);
+  http::add_ops_routes(routes, [&ready, &room] { return ready && room.ready(); }, metrics);
+  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, mail.get()};
+  for (auto* m : modules) {
+    m->add_routes(routes);
+    // After the stream's: /live/{id}/index.m3u8 is a stream, /live/{id} stays a page.
+    if (m == &stream) http::add_static_routes(routes, node::web_root(cfg));
+  }
   if (list_routes) {
     for (const auto& line : routes.describe(mode == run_mode::list_routes_with_access)) std::cout << line << "\n";
     return 0;
   }
-
-  bus->watch_node({{},
-                   [&chat](std::int64_t webinar) { chat.host(webinar); },
-                   [&readers, &bus, &stream] {
-                     republish(readers, *bus);
-                     // A crash mid-stream may have left live:true in Redis; the hub says what is live now.
-                     for (auto& [webinar, frame] : stream.stream_state_frames()) bus->publish_state(webinar, "stream", std::move(frame));
-                   },
-                   {}});
-  server.set_upgrade_handler([&chat](http::request& req) { return chat.upgrade(req); });
-  const std::vector<node::module*> modules{&accounts_module, mail.get(), &registration, &stream, &drops, &attendance};
+  server.set_upgrade_handler([&room](http::request& req) { return room.upgrade(req); });
   for (auto* m : modules) m->start();  // before the first request: a stream-key answer names the RTMP port
   server.start_accepting();
 

@@ -138,6 +138,7 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "auth.admin_token") cfg.auth.admin_token = read_value<std::string>(node, key);
       else if (key == "auth.token_secret") cfg.auth.token_secret = read_value<std::string>(node, key);
       else if (key == "auth.token_public_key") cfg.auth.token_public_key = read_value<std::string>(node, key);
+      else if (key == "chat.room_idle_seconds") { auto v = read_int(node, key); check_range(key, v, 0, 604800); cfg.chat.room_idle_seconds = int(v); }
       else if (key == "chat.sockets_per_token") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.chat.sockets_per_token = int(v); }
       else if (key == "auth.session_hours") { auto v = read_int(node, key); check_range(key, v, 1, 720); cfg.auth.session_hours = int(v); }
       else if (key == "auth.login_attempts_per_minute") { auto v = read_int(node, key); check_range(key, v, 1, 1000); cfg.auth.login_attempts_per_minute = int(v); }
@@ -248,6 +249,7 @@ void validate(const config& cfg) {
   check_range("chat.history_hours", cfg.chat.history_hours, 1, 720);
   check_range("chat.ws_queue_max_bytes", cfg.chat.ws_queue_max_bytes, 65536, 64 << 20);
   check_range("chat.sockets_per_token", cfg.chat.sockets_per_token, 1, 1000);
+  check_range("chat.room_idle_seconds", cfg.chat.room_idle_seconds, 0, 604800);
   if (!cfg.bus.redis_url.empty() && cfg.bus.redis_url.rfind("redis://", 0) != 0)
     fail("bus.redis_url", "must be a redis://host[:port][/db] URL");
   if (!cfg.auth.admin_token.empty() && cfg.auth.admin_token.size() < 16)

@@ -64,6 +64,7 @@ struct chat_config {
   int history_hours = 24;
   int ws_queue_max_bytes = 1 << 20;   // per connection; a slower consumer is closed (1008)
   int sockets_per_token = 5;          // open chat sockets per registrant token on one node; more get 429
+  int room_idle_seconds = 600;        // a live room without members this long leaves memory (0 = never)
 };
 
 struct bus_config {

@@ -1,6 +1,5 @@
 #include "drops/drop_scheduler.hpp"
 
-#include "chat/room_state.hpp"
 #include "registration/rfc3339.hpp"
 
 #include <boost/asio/post.hpp>

@@ -6,7 +6,7 @@
 // it is for. A drop due while the server was down is released right after start.
 #pragma once
 
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "drops/drop_store.hpp"
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
@@ -24,7 +24,7 @@ struct scheduler_context {
   boost::asio::io_context* ioc = nullptr;
   store::sqlite_writer* writer = nullptr;
   store::reader_pool* readers = nullptr;
-  chat::chat_bus* bus = nullptr;
+  live_room::room_bus* bus = nullptr;
   int attended_min_minutes = 5;
   // Runs inside each release's transaction: the email outbox queues drop notices here.
   release_hook in_release;

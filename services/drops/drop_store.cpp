@@ -1,6 +1,7 @@
 #include "drops/drop_store.hpp"
 
 #include "gateway/http_types.hpp"
+#include "live_room/channels/drops/drops_channel.hpp"
 #include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
@@ -366,9 +367,7 @@ json::object organizer_json(const drop_record& d) {
 }
 
 std::string drop_frame(const drop_record& d) {
-  json::object frame{{"type", "x.drop"}, {"drop", registrant_json(d)}, {"to", nullptr}};
-  if (d.audience_ids) frame["to"] = json::parse(*d.audience_ids);
-  return json::serialize(frame);
+  return live_room::drop_frame(registrant_json(d), d.audience_ids ? json::parse(*d.audience_ids) : json::value(nullptr));
 }
 
 }  // namespace cohort::drops

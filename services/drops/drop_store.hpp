@@ -80,7 +80,7 @@ std::optional<std::int64_t> next_due(store::database& db);
 struct released_drop {
   std::int64_t webinar_id = 0;
   std::int64_t drop_id = 0;
-  std::string frame;  // the x.drop state frame (see chat/room_state.hpp)
+  std::string frame;  // the x.drop state frame (live_room/channels/drops)
   std::string title;
   std::string body;
   std::optional<std::vector<std::int64_t>> audience;  // attended/missed: who it went to; nullopt: everyone

@@ -1,6 +1,6 @@
 #include "drops/drops_api.hpp"
 
-#include "chat/room_state.hpp"
+#include "live_room/channels/drops/drops_channel.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
@@ -288,7 +288,7 @@ void drops_api::seen(http::request& req, http::responder& respond) {
       [webinar_id, registration_id, until](store::database& db) { return mark_seen(db, webinar_id, registration_id, until); },
       [this, webinar_id, registration_id](std::int64_t marker) {
         // Every node's room learns it, so the next hello anywhere shows these as seen.
-        ctx_.bus->publish_state(webinar_id, "seen:" + std::to_string(registration_id), chat::seen_frame(registration_id, marker));
+        ctx_.bus->publish_state(webinar_id, "seen:" + std::to_string(registration_id), live_room::seen_frame(registration_id, marker));
         return response::no_content();
       });
 }

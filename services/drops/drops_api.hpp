@@ -4,7 +4,7 @@
 // schedule re-arms the drop_scheduler.
 #pragma once
 
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "drops/drop_scheduler.hpp"
 #include "drops/file_store.hpp"
 #include "gateway/router.hpp"
@@ -19,7 +19,7 @@ struct drops_context {
   registration::write_path writes;
   store::reader_pool* readers = nullptr;
   http::authenticator authenticate;  // for ?token= on downloads
-  chat::chat_bus* bus = nullptr;
+  live_room::room_bus* bus = nullptr;
   std::shared_ptr<drop_scheduler> scheduler;
   const file_store* files = nullptr;
 };

@@ -4,7 +4,7 @@
 // that can run without one are listed for it (main.cpp).
 #pragma once
 
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "config/config.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/key_ring.hpp"
@@ -29,7 +29,7 @@ struct node_services {
   const cohort::config& cfg;
   boost::asio::io_context& ioc;
   metrics::registry& metrics;
-  chat::chat_bus& bus;
+  live_room::room_bus& bus;
   http::authenticator authenticate;           // token, else the console's session cookie (primary)
   std::vector<std::string> allowed_origins;   // where browsers may call from (Origin checks)
   std::string public_url;                     // base of every link, no trailing slash

@@ -18,7 +18,7 @@ int io_threads(const config& cfg) {
   return cfg.server.io_threads > 0 ? cfg.server.io_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-void run_until_signal(net::io_context& ioc, int threads, http::http_server& server, chat::chat_bus& bus,
+void run_until_signal(net::io_context& ioc, int threads, http::http_server& server, live_room::room_bus& bus,
                       const std::vector<module*>& modules) {
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);

@@ -4,7 +4,7 @@
 // loop ends; a hard deadline keeps the whole under 5 s.
 #pragma once
 
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "config/config.hpp"
 #include "gateway/http_server.hpp"
 #include "node/module.hpp"
@@ -18,7 +18,7 @@ namespace cohort::node {
 // Threads for the io_context: server.io_threads, else one per core.
 int io_threads(const config& cfg);
 
-void run_until_signal(boost::asio::io_context& ioc, int threads, http::http_server& server, chat::chat_bus& bus,
+void run_until_signal(boost::asio::io_context& ioc, int threads, http::http_server& server, live_room::room_bus& bus,
                       const std::vector<module*>& modules);
 
 }  // namespace cohort::node

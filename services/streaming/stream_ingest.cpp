@@ -1,6 +1,6 @@
 #include "streaming/stream_ingest.hpp"
 
-#include "chat/room_state.hpp"
+#include "live_room/channels/stream/stream_channel.hpp"
 #include "metrics/metrics.hpp"
 #include "gateway/auth.hpp"
 #include "registration/rfc3339.hpp"
@@ -129,10 +129,10 @@ std::vector<std::pair<std::int64_t, std::string>> stream_ingest::stream_state_fr
   std::vector<std::pair<std::int64_t, std::string>> out;
   std::lock_guard lock(mutex_);
   for (const auto& [webinar, s] : by_webinar_)
-    if (s->announced) out.emplace_back(webinar, chat::stream_frame(true, unix_ms(), s->started_at, s->session));
+    if (s->announced) out.emplace_back(webinar, live_room::stream_frame(true, unix_ms(), s->started_at, s->session));
   for (const auto& [webinar, stream] : last)
     if (auto it = by_webinar_.find(webinar); it == by_webinar_.end() || !it->second->announced)
-      out.emplace_back(webinar, chat::stream_frame(false, unix_ms(), stream.started_at, stream.session));
+      out.emplace_back(webinar, live_room::stream_frame(false, unix_ms(), stream.started_at, stream.session));
   return out;
 }
 
@@ -319,7 +319,7 @@ void stream_ingest::finish(live_stream& s) {
 }
 
 void stream_ingest::announce(const live_feed& s, bool live) {
-  ctx_.bus->publish_state(s.webinar_id, "stream", chat::stream_frame(live, unix_ms(), s.started_at, s.session));
+  ctx_.bus->publish_state(s.webinar_id, "stream", live_room::stream_frame(live, unix_ms(), s.started_at, s.session));
 }
 
 std::optional<int> stream_ingest::session_at(std::int64_t webinar_id, std::int64_t now) {

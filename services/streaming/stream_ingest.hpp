@@ -12,7 +12,7 @@
 // shared_ptr (ffmpeg's exit reaches it through a weak one).
 #pragma once
 
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/router.hpp"
 #include "registration/api_support.hpp"
@@ -42,7 +42,7 @@ struct ingest_context {
   boost::asio::io_context* ioc = nullptr;
   registration::write_path writes;
   store::reader_pool* readers = nullptr;
-  chat::chat_bus* bus = nullptr;
+  live_room::room_bus* bus = nullptr;
   std::filesystem::path recordings_dir;  // data/recordings
   ffmpeg_options ffmpeg;
   int session_before_minutes = 30;  // a publish this near a session belongs to it (its recording)

@@ -9,7 +9,7 @@
 // Nothing runs before start(); a module that was never started still lists its routes.
 #pragma once
 
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "config/config.hpp"
 #include "node/module.hpp"
 #include "node/node_services.hpp"
@@ -42,7 +42,7 @@ struct streaming_context {
   boost::asio::io_context* ioc = nullptr;
   registration::write_path writes;
   store::reader_pool* readers = nullptr;
-  chat::chat_bus* bus = nullptr;
+  live_room::room_bus* bus = nullptr;
   http::authenticator authenticate;
   std::string url_secret;             // signs segment URLs (key_ring::segment_url_key)
   std::filesystem::path data_dir;     // recordings go to data_dir/recordings

@@ -499,6 +499,29 @@ test('presence: count goes 1 → 2 → 1 as people join and leave, at most once 
   await a.expectNone('presence', 1500);
 });
 
+test('presence counts people, not sockets: one registrant with three tabs is one', { timeout: 30_000 }, async () => {
+  const room = await newRoom();
+  const [ada, bob] = [await register(room, 'Ada'), await register(room, 'Bob')];
+  const a = await joinAs(ada);
+  await joinAs(ada);
+  await joinAs(ada);
+  const b = await joinAs(bob);
+  assert.equal(b.hello.presence, 2, 'Ada (three tabs) and Bob');
+  await a.next(presenceCount(2), 3000);
+  await sleep(1200);
+  assert.ok(!a.received.some((m) => m.type === 'presence' && m.count > 2), 'a count above the people in the room');
+});
+
+test('the organizer is not flood limited: ten messages at once all go out', async () => {
+  const room = await newRoom();
+  const host = await joinOrganizer(room);
+  const watcher = await joinAs(await register(room, 'Watcher'));
+  for (let i = 0; i < 10; i++) host.chat(`announcement ${i}`);
+  await watcher.next(textIs('announcement 9'));
+  assert.equal(watcher.received.filter((m) => m.type === 'chat.message').length, 10);
+  assert.ok(!host.received.some((m) => m.type === 'error'), JSON.stringify(host.received.filter((m) => m.type === 'error')));
+});
+
 test('upgrade refusals: 401 without or with a bad or cancelled token, 403 wrong webinar or Origin, 404 unknown webinar, 400 bad params', async () => {
   const room = await newRoom();
   const other = await newRoom();

@@ -381,8 +381,9 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(rtmp_connections_max == defaults.streaming.rtmp_connections_max);
 
   const auto& [flood_messages, flood_window_ms, flood_block_seconds, history_messages, history_hours, ws_queue_max_bytes,
-               sockets_per_token] = cfg.chat;
+               sockets_per_token, room_idle_seconds] = cfg.chat;
   CHECK(sockets_per_token == defaults.chat.sockets_per_token);
+  CHECK(room_idle_seconds == defaults.chat.room_idle_seconds);
   CHECK(flood_messages == defaults.chat.flood_messages);
   CHECK(flood_window_ms == defaults.chat.flood_window_ms);
   CHECK(flood_block_seconds == defaults.chat.flood_block_seconds);
@@ -439,11 +440,11 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
     CHECK_THAT(error_of([&] { apply(doc(hi + 1)); }), Contains(key));
     ++checked;
   }
-  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the seven chat
-  // settings (sockets_per_token included), the drop file limit, the attendance minutes, four
+  // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the eight chat
+  // settings (sockets_per_token and room_idle_seconds included), the drop file limit, the attendance minutes, four
   // streaming settings, the three RTMP limits and the two login settings, the SMTP port and the
   // first retry delay, the two signup rates, the connection and upload limits
-  CHECK(checked == 35);
+  CHECK(checked == 36);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {
@@ -476,6 +477,11 @@ TEST_CASE("an edge node needs Redis, the primary's URL and the token public key,
   const auto cl = parse({"--config", public_key.path(), "--role", "edge", "--redis", "redis://127.0.0.1:6379", "--primary", "http://p:8080"});
   CHECK(cl.cfg.chat.sockets_per_token == 2);
   CHECK(config{}.chat.sockets_per_token == 5);
+  temp_toml idle("[chat]\nroom_idle_seconds = 30\n");
+  CHECK(parse({"--config", idle.path()}).cfg.chat.room_idle_seconds == 30);
+  CHECK(config{}.chat.room_idle_seconds == 600);
+  temp_toml idle_bad("[chat]\nroom_idle_seconds = -1\n");
+  CHECK_THAT(error_of([&] { parse({"--config", idle_bad.path()}); }), Contains("chat.room_idle_seconds"));
   temp_toml no_sockets("[chat]\nsockets_per_token = 0\n");
   CHECK_THAT(error_of([&] { parse({"--config", no_sockets.path()}); }), Contains("chat.sockets_per_token"));
   CHECK(parse({"keys", "public"}).command == "keys");

@@ -1,7 +1,7 @@
 #include "drops/drop_scheduler.hpp"
 
 #include "../store/temp_database_file.hpp"
-#include "chat/chat_bus.hpp"
+#include "live_room/room_bus.hpp"
 #include "drops/drop_store.hpp"
 #include "registration/rfc3339.hpp"
 #include "registration/webinar_store.hpp"
@@ -32,7 +32,7 @@ using clock_type = std::chrono::system_clock;
 using namespace std::chrono_literals;
 
 // A bus that records publish_state calls (the only thing the scheduler uses).
-class recording_bus : public cohort::chat::chat_bus {
+class recording_bus : public cohort::live_room::room_bus {
  public:
   struct published {
     std::int64_t webinar_id;
@@ -41,8 +41,9 @@ class recording_bus : public cohort::chat::chat_bus {
     clock_type::time_point at;
   };
 
-  void watch(std::int64_t, cohort::chat::room_feed) override {}
-  void publish(std::int64_t, std::string, cohort::chat::flood_limit, std::function<void(cohort::chat::published)> done) override {
+  void watch(std::int64_t, cohort::live_room::room_feed) override {}
+  void unwatch(std::int64_t) override {}
+  void publish(std::int64_t, std::string, std::string, cohort::live_room::flood_limit, std::function<void(cohort::live_room::published)> done) override {
     done({});
   }
   void publish_control(std::int64_t, std::string) override {}
@@ -53,7 +54,7 @@ class recording_bus : public cohort::chat::chat_bus {
     }
     changed_.notify_all();
   }
-  void watch_node(cohort::chat::node_feed) override {}
+  void watch_node(cohort::live_room::node_feed) override {}
   void revoke(std::string) override {}
   void count_presence(std::int64_t, std::size_t local, std::function<void(std::size_t)> done) override { done(local); }
   bool available() const override { return true; }

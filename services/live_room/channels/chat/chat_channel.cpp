@@ -1,0 +1,265 @@
+#include "live_room/channels/chat/chat_channel.hpp"
+
+#include "gateway/router.hpp"
+#include "live_room/channels/chat/chat_store.hpp"
+#include "live_room/revocations.hpp"
+#include "metrics/metrics.hpp"
+#include "registration/csv.hpp"
+#include "registration/rfc3339.hpp"
+#include "registration/validation.hpp"
+#include "registration/webinar_store.hpp"
+
+#include <boost/json.hpp>
+
+#include <iostream>
+#include <set>
+#include <unordered_map>
+
+namespace cohort::live_room {
+namespace json = boost::json;
+using http::response;
+using registration::format_rfc3339;
+using registration::unix_now;
+
+namespace {
+
+std::int64_t int_member(const json::object& o, std::string_view name) { return o.at(name).to_number<std::int64_t>(); }
+
+json::object identity_json(const member_identity& who) {
+  return json::object{{"id", who.id}, {"name", who.name}, {"role", who.role}};
+}
+
+}  // namespace
+
+std::string mute_frame(std::int64_t registration_id, std::int64_t until) {
+  return json::serialize(json::object{{"type", "x.mute"}, {"registration_id", registration_id}, {"until", until}});
+}
+
+std::optional<std::string> valid_chat_text(std::string_view raw, std::string& why) {
+  auto text = registration::trim(raw);
+  if (text.empty()) {
+    why = "the message is empty";
+    return std::nullopt;
+  }
+  if (!registration::valid_utf8(text)) {
+    why = "the message is not valid UTF-8";
+    return std::nullopt;
+  }
+  if (registration::has_control_chars(text)) {
+    why = "the message must not contain control characters or line breaks";
+    return std::nullopt;
+  }
+  if (registration::utf8_length(text) > 500) {
+    why = "the message is longer than 500 characters";
+    return std::nullopt;
+  }
+  return text;
+}
+
+// One room's chat: mutes, the per-sender flood limiters, and the sends on their way through the bus.
+class chat_channel::part : public channel_room {
+ public:
+  part(chat_channel& channel, room_context& room) : channel_(channel), room_(room) {}
+
+  void on_client(const member_ptr& from, std::string_view, const json::object& msg) override {
+    const auto* body = msg.if_contains("text");
+    if (!body || !body->is_string()) return reject(from, "invalid", "text must be a string", std::nullopt);
+    std::string client_id;
+    if (const auto* cid = msg.if_contains("client_id"); cid && !cid->is_null()) {
+      if (!cid->is_string() || cid->get_string().size() > 64 || cid->get_string().empty())
+        return reject(from, "invalid", "client_id must be a string of 1 to 64 characters", std::nullopt);
+      client_id = std::string(cid->get_string());
+    }
+    std::string why;
+    auto text = valid_chat_text(body->get_string(), why);
+    if (!text) return reject(from, "invalid", why, std::nullopt);
+    send(from, *text, client_id);
+  }
+
+  void on_sequenced(const json::object& o, bool) override {
+    const auto& from = o.at("from").as_object();
+    const auto sender = int_member(from, "id");
+    if (const auto* cid = o.if_contains("client_id")) in_flight_.erase({sender, std::string(cid->get_string())});
+    if (auto* m = room_.metrics()) m->chat_messages.add();
+    if (!channel_.store_) return;
+    transcript_entry e{room_.webinar_id(), int_member(o, "seq"), std::string(o.at("id").as_string()),
+                       registration::parse_rfc3339(o.at("ts").as_string()).value_or(unix_now()),
+                       member_identity{sender, std::string(from.at("name").as_string()), std::string(from.at("role").as_string()), {}},
+                       std::string(o.at("text").as_string())};
+    // The chat never waits for the database: a write the queue cannot take is dropped, logged.
+    if (!channel_.store_->writes.writer->submit([e = std::move(e)](store::database& db) { insert_transcript(db, e); }, nullptr))
+      std::cerr << "cohort: chat transcript write dropped (queue full)\n";
+  }
+
+  void on_control(std::string_view type, const json::object& o, const frame_ptr& bytes, bool) override {
+    if (type == "chat.deleted") {
+      if (const auto* id = o.if_contains("id"); id && id->is_string() && room_.remove_from_history(std::string(id->get_string())))
+        room_.broadcast(bytes);
+    } else if (type == "x.ban") {
+      room_.close_members(int_member(o, "registration_id"), 4003, "banned");
+    }
+  }
+
+  void on_state(const json::object& frame, bool) override {
+    auto& until = muted_until_[int_member(frame, "registration_id")];
+    until = std::max(until, int_member(frame, "until"));
+  }
+
+ private:
+  void send(const member_ptr& from, const std::string& text, const std::string& client_id) {
+    const auto& who = from->who();
+    // A resend (same person, same client_id) is already in the order or on its way: deliver it once.
+    if (!client_id.empty() && (room_.in_history(who.id, client_id) || in_flight_.count({who.id, client_id}))) return;
+    const auto now = unix_now();
+    if (const auto it = muted_until_.find(who.id); it != muted_until_.end() && it->second > now && !who.runs_room())
+      return reject(from, "muted", "you are muted in this chat", it->second);
+    const auto& flood = channel_.options_.flood;
+    // Whoever runs the room is never limited: here, and in the bus (sender 0).
+    if (!who.runs_room()) {
+      auto& limiter = limiters_.try_emplace(who.id, flood).first->second;
+      const auto steady_now = rate_limiter::clock::now();
+      if (!limiter.allow(steady_now)) {
+        const auto wait = std::chrono::ceil<std::chrono::seconds>(limiter.blocked_until() - steady_now).count();
+        return reject(from, "rate_limited",
+                      "slow down: at most " + std::to_string(flood.burst) + " messages per " + std::to_string(flood.window.count()) + " ms",
+                      now + wait);
+      }
+    }
+    // Serialized once here; the bus puts seq and id in front, and every node delivers those bytes.
+    json::object body{{"from", identity_json(who)}, {"text", text}, {"ts", format_rfc3339(now)}};
+    if (!client_id.empty()) body["client_id"] = client_id;
+    auto tail = json::serialize(body).substr(1);
+    if (!client_id.empty()) in_flight_.insert({who.id, client_id});
+    const flood_limit limit{who.runs_room() ? 0 : who.id, flood.burst, static_cast<int>(flood.window.count()),
+                            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(flood.penalty).count())};
+    room_.publish_sequenced("chat.message", std::move(tail), limit, [this, keep = room_.keep_alive(), from, id = who.id, client_id](published p) {
+      if (p.ok) return;  // the message comes back through the bus like everyone else's
+      room_.post([this, keep, id, client_id] { in_flight_.erase({id, client_id}); });
+      const auto& flood = channel_.options_.flood;
+      if (p.blocked_ms > 0)
+        return reject(from, "rate_limited",
+                      "slow down: at most " + std::to_string(flood.burst) + " messages per " + std::to_string(flood.window.count()) +
+                          " ms, counting all your connections",
+                      unix_now() + (p.blocked_ms + 999) / 1000);
+      reject(from, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
+    });
+  }
+
+  void reject(const member_ptr& to, const char* code, const std::string& message, std::optional<std::int64_t> until) {
+    if (auto* m = room_.metrics()) m->chat_rejected.add();
+    room_.refuse(to, code, message, until);
+  }
+
+  chat_channel& channel_;
+  room_context& room_;
+  std::unordered_map<std::int64_t, std::int64_t> muted_until_;  // registration -> unix
+  std::unordered_map<std::int64_t, rate_limiter> limiters_;     // by sender
+  std::set<std::pair<std::int64_t, std::string>> in_flight_;    // (sender, client_id) being published
+};
+
+chat_channel::chat_channel(chat_options options, room_bus* bus, std::optional<chat_store_access> store, metrics::registry* metrics)
+    : options_(options), bus_(bus), store_(std::move(store)), metrics_(metrics) {}
+
+channel_types chat_channel::types() const { return {{"chat.send"}, {"chat.message"}, {"chat.deleted", "x.ban"}, {"x.mute"}}; }
+
+std::string chat_channel::state_field(const json::object& frame) const {
+  return "mute:" + std::to_string(int_member(frame, "registration_id"));
+}
+
+std::vector<std::string> chat_channel::stored_state(std::int64_t webinar_id) const {
+  if (!store_) return {};
+  auto db = store_->readers->acquire();
+  return mute_frames(*db, webinar_id, unix_now());
+}
+
+std::unique_ptr<channel_room> chat_channel::open(room_context& room) { return std::make_unique<part>(*this, room); }
+
+void chat_channel::add_routes(http::router& r) {
+  using http::access;
+  using http::verb;
+  auto bind = [this](void (chat_channel::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
+  r.add(verb::del, "/api/webinars/{id}/chat/{message}", {access::organizer, false}, bind(&chat_channel::delete_message));
+  r.add(verb::post, "/api/webinars/{id}/mutes", {access::organizer, true}, bind(&chat_channel::mute));
+  r.add(verb::post, "/api/webinars/{id}/bans", {access::organizer, true}, bind(&chat_channel::ban));
+  r.add(verb::get, "/api/webinars/{id}/chat.csv", {access::organizer, false}, bind(&chat_channel::export_csv));
+}
+
+void chat_channel::delete_message(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  const auto message_id = req.params.at(1);
+  registration::queue_write<bool>(
+      store_->writes, respond,
+      [webinar_id, message_id](store::database& db) {
+        if (!mark_deleted(db, webinar_id, message_id)) throw registration::not_found_error("no such chat message");
+        return true;
+      },
+      [bus = bus_, webinar_id, message_id](bool) {
+        bus->publish_control(webinar_id, json::serialize(json::object{{"type", "chat.deleted"}, {"id", message_id}}));
+        return response::no_content();
+      });
+}
+
+std::int64_t chat_channel::registration_in_body(http::request& req) {
+  const auto* v = req.json.if_contains("registration_id");
+  if (!v || !v->is_int64() || v->get_int64() < 1)
+    throw registration::validation_error("registration_id", "registration_id must be a registration's id");
+  const auto id = v->get_int64();
+  auto db = store_->readers->acquire();
+  if (!registration::find_webinar(*db, req.id_param(0))) throw registration::not_found_error("no such webinar");
+  auto st = db->prepare("SELECT 1 FROM registrations WHERE id = ? AND webinar_id = ?");
+  st.bind(1, id).bind(2, req.id_param(0));
+  if (!st.step()) throw registration::validation_error("registration_id", "no such registration in this webinar");
+  return id;
+}
+
+void chat_channel::mute(http::request& req, http::responder& respond) {
+  const auto id = registration_in_body(req);
+  const auto* m = req.json.if_contains("minutes");
+  if (!m || !m->is_int64() || m->get_int64() < 1 || m->get_int64() > 1440)
+    throw registration::validation_error("minutes", "minutes must be between 1 and 1440");
+  const auto until = unix_now() + m->get_int64() * 60;
+  const auto webinar_id = req.id_param(0);
+  registration::queue_write<bool>(
+      store_->writes, respond,
+      [webinar_id, id, until](store::database& db) {
+        set_mute(db, webinar_id, id, until);
+        return true;
+      },
+      [bus = bus_, webinar_id, id, until](bool) {
+        bus->publish_state(webinar_id, "mute:" + std::to_string(id), mute_frame(id, until));
+        return response::json(201, json::object{{"registration_id", id}, {"until", format_rfc3339(until)}});
+      });
+}
+
+void chat_channel::ban(http::request& req, http::responder& respond) {
+  const auto id = registration_in_body(req);
+  const auto webinar_id = req.id_param(0);
+  registration::queue_write<bool>(
+      store_->writes, respond,
+      [webinar_id, id](store::database& db) {
+        add_ban(db, webinar_id, id, unix_now());
+        return true;
+      },
+      [bus = bus_, webinar_id, id](bool) {
+        bus->revoke(ban_entry(webinar_id, id));
+        bus->publish_control(webinar_id, json::serialize(json::object{{"type", "x.ban"}, {"registration_id", id}}));
+        return response::json(201, json::object{{"registration_id", id}});
+      });
+}
+
+void chat_channel::export_csv(http::request& req, http::responder& respond) {
+  const auto webinar_id = req.id_param(0);
+  auto db = store_->readers->acquire();
+  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  std::string csv;
+  registration::append_csv_row(csv, {"seq", "id", "sent_at", "from_id", "from_name", "role", "text", "deleted"});
+  for_each_transcript(*db, webinar_id, [&csv](const transcript_row& row) {
+    registration::append_csv_row(csv, {std::to_string(row.seq), row.message_id, format_rfc3339(row.sent_at), std::to_string(row.from_id),
+                                       row.from_name, row.role, row.text, row.deleted ? "true" : "false"});
+  });
+  auto res = response::text(200, std::move(csv), "text/csv; charset=utf-8");
+  res.headers.emplace_back("Content-Disposition", "attachment; filename=\"webinar-" + std::to_string(webinar_id) + "-chat.csv\"");
+  respond(std::move(res));
+}
+
+}  // namespace cohort::live_room
