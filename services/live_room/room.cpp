@@ -88,6 +88,11 @@ std::optional<std::chrono::steady_clock::time_point> room::idle_since() const {
   return idle_since_;
 }
 
+void room::touch() {
+  std::lock_guard lock(idle_mutex_);
+  if (idle_since_) idle_since_ = std::chrono::steady_clock::now();
+}
+
 void room::note_membership() {
   std::lock_guard lock(idle_mutex_);
   if (members_.empty() && pending_joins_.empty()) {

@@ -58,6 +58,9 @@ class room : public std::enable_shared_from_this<room>, private room_context {
   void recheck(refusal_check refused);
   // Since when the room has had no member (nullopt: it has members or joins waiting). Any thread.
   std::optional<std::chrono::steady_clock::time_point> idle_since() const;
+  // Someone is about to join (the hub handed the room out): an idle room's clock restarts, so
+  // it is not dropped between the upgrade and the join. Any thread.
+  void touch();
 
  private:
   struct pending_join {

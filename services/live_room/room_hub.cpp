@@ -172,6 +172,7 @@ std::shared_ptr<room> room_hub::room_for(std::int64_t webinar_id) {
     slot = std::make_shared<room>(*ctx_.ioc, webinar_id, ctx_.rooms, *ctx_.bus, ctx_.metrics, *ctx_.channels);
     slot->start();
   }
+  slot->touch();
   return slot;
 }
 
