@@ -4,6 +4,7 @@
 #include "accounts/session_api.hpp"
 #include "attendance/attendance_api.hpp"
 #include "bus/redis_url.hpp"
+#include "common/bytes.hpp"
 #include "email/email_api.hpp"
 #include "email/email_service.hpp"
 #include "chat/chat_hub.hpp"
@@ -22,7 +23,7 @@
 #include "metrics/metrics.hpp"
 #include "registration/demo_seed.hpp"
 #include "registration/registration_api.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "store/migrations.hpp"
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
@@ -77,7 +78,7 @@ std::string load_or_create_secret(const fs::path& file, bool& created) {
     std::getline(in, value);
     if (!value.empty()) return value;
   }
-  const auto value = http::hex(http::random_bytes(32));
+  const auto value = common::hex(common::random_bytes(32));
   const auto old_mask = ::umask(077);
   {
     std::ofstream out(file, std::ios::trunc);
@@ -149,7 +150,7 @@ chat::room_records primary_records(const registration::write_path& writes, store
   };
   r.initial_state = [&readers](std::int64_t webinar) {
     auto db = readers.acquire();
-    return room_state_frames(*db, webinar, registration::unix_now());
+    return room_state_frames(*db, webinar, common::unix_now());
   };
   return r;
 }
@@ -161,7 +162,7 @@ void republish(store::reader_pool& readers, chat::chat_bus& bus) {
   auto db = readers.acquire();
   for (auto& entry : chat::revocation_entries(*db)) bus.revoke(std::move(entry));
   bus.revocations_published();
-  const auto now = registration::unix_now();
+  const auto now = common::unix_now();
   auto webinars = db->prepare("SELECT id FROM webinars");
   while (webinars.step()) {
     const auto id = webinars.int64(0);
@@ -244,7 +245,7 @@ std::string master_secret(const config& cfg, bool create) {
 // `cohort keys public`: what an edge's auth.token_public_key must be.
 int print_public_key(const config& cfg) {
   try {
-    std::cout << http::hex(http::key_ring::derive(master_secret(cfg, false)).token_public_key) << "\n";
+    std::cout << common::hex(http::key_ring::derive(master_secret(cfg, false)).token_public_key) << "\n";
     return 0;
   } catch (const secret_file_error& e) {
     std::cerr << "cohort: " << e.what() << "\n";
@@ -429,7 +430,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   store::database db(db_path, db_options);
   store::migrate(db);
   if (cfg.demo)
-    if (auto id = registration::seed_demo(db, registration::unix_now()))
+    if (auto id = registration::seed_demo(db, common::unix_now()))
       std::cout << "cohort: seeded the demo webinar series (id " << id << ")\n";
   store::sqlite_writer writer(std::move(db),
                               {static_cast<std::size_t>(cfg.storage.write_queue_max), static_cast<std::size_t>(cfg.storage.batch_max)},
@@ -502,7 +503,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   const drops::file_store files(data_dir / "files");
   auto scheduler = std::make_shared<drops::drop_scheduler>(drops::scheduler_context{
       &ioc, &writer, &readers, bus.get(), cfg.attendance.min_minutes, [m](store::database& db, const drops::released_drop& d) {
-        m->drop_released(db, d.webinar_id, d.drop_id, d.title, d.body, d.audience, registration::unix_now());
+        m->drop_released(db, d.webinar_id, d.drop_id, d.title, d.body, d.audience, common::unix_now());
       }});
   api_ctx.on_webinar_changed = [scheduler](std::int64_t) { scheduler->rearm(); };  // moved sessions move their drops
   api_ctx.warnings_of = drops::drop_warnings;
@@ -523,7 +524,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   stream_ctx.metrics = &metrics;
   stream_ctx.on_watching = [writes](std::int64_t webinar, std::int64_t registration) {
     writes.writer->submit([webinar, registration](store::database& db) {
-      drops::record_attendance(db, webinar, {registration}, registration::unix_now() / 60);
+      drops::record_attendance(db, webinar, {registration}, common::unix_now() / 60);
     }, nullptr);
   };
   stream_ctx.present_in_room = [&chat](std::int64_t webinar) { return chat.recently_present(webinar, std::chrono::seconds(90)); };
@@ -573,7 +574,7 @@ int serve_primary(const config& cfg, const secrets& keys) {
   std::cout << "cohort: rtmp ingest on rtmp://" << cfg.streaming.rtmp_listen.host << ":" << rtmp_port << "/live\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << web_root.string() << "\n";
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
-  std::cout << "cohort: token public key " << http::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n";
+  std::cout << "cohort: token public key " << common::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n";
   std::cout << std::flush;
   run_until_signal(ioc, threads, server, *bus, [&] {
     relay.stop();

@@ -1,8 +1,8 @@
 #include "attendance/attendance_report.hpp"
 
 #include "drops/schedule.hpp"
-#include "registration/csv.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/csv.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -69,10 +69,10 @@ report build_report(store::database& db, std::int64_t webinar_id, int session_nu
 
 std::string report_csv(const report& r) {
   std::string csv;
-  registration::append_csv_row(csv, {"registration_id", "name", "email", "status", "joined_at", "left_at", "minutes", "attended"});
-  auto time = [](const std::optional<std::int64_t>& t) { return t ? registration::format_rfc3339(*t) : std::string(); };
+  common::append_csv_row(csv, {"registration_id", "name", "email", "status", "joined_at", "left_at", "minutes", "attended"});
+  auto time = [](const std::optional<std::int64_t>& t) { return t ? common::format_rfc3339(*t) : std::string(); };
   for (const auto& row : r.registrants)
-    registration::append_csv_row(csv, {std::to_string(row.registration_id), row.name, row.email, row.status, time(row.joined_at),
+    common::append_csv_row(csv, {std::to_string(row.registration_id), row.name, row.email, row.status, time(row.joined_at),
                                        time(row.left_at), std::to_string(row.minutes), row.attended ? "yes" : "no"});
   return csv;
 }

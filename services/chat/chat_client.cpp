@@ -1,5 +1,6 @@
 #include "chat/chat_client.hpp"
 
+#include "common/text.hpp"
 #include "registration/validation.hpp"
 
 #include <boost/json.hpp>
@@ -8,20 +9,20 @@ namespace cohort::chat {
 namespace json = boost::json;
 
 std::optional<std::string> valid_chat_text(std::string_view raw, std::string& why) {
-  auto text = registration::trim(raw);
+  auto text = common::trim(raw);
   if (text.empty()) {
     why = "the message is empty";
     return std::nullopt;
   }
-  if (!registration::valid_utf8(text)) {
+  if (!common::valid_utf8(text)) {
     why = "the message is not valid UTF-8";
     return std::nullopt;
   }
-  if (registration::has_control_chars(text)) {
+  if (common::has_control_chars(text)) {
     why = "the message must not contain control characters or line breaks";
     return std::nullopt;
   }
-  if (registration::utf8_length(text) > 500) {
+  if (common::utf8_length(text) > 500) {
     why = "the message is longer than 500 characters";
     return std::nullopt;
   }

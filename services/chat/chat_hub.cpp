@@ -3,9 +3,9 @@
 #include "chat/chat_client.hpp"
 #include "chat/chat_store.hpp"
 #include "metrics/metrics.hpp"
-#include "registration/csv.hpp"
+#include "common/csv.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -278,7 +278,7 @@ void chat_hub::mute(http::request& req, http::responder& respond) {
   const auto* m = req.json.if_contains("minutes");
   if (!m || !m->is_int64() || m->get_int64() < 1 || m->get_int64() > 1440)
     throw registration::validation_error("minutes", "minutes must be between 1 and 1440");
-  const auto until = registration::unix_now() + m->get_int64() * 60;
+  const auto until = common::unix_now() + m->get_int64() * 60;
   const auto webinar_id = req.id_param(0);
   registration::queue_write<bool>(
       ctx_.writes, respond,
@@ -288,7 +288,7 @@ void chat_hub::mute(http::request& req, http::responder& respond) {
       },
       [bus = ctx_.bus, webinar_id, id, until](bool) {
         bus->publish_state(webinar_id, "mute:" + std::to_string(id), mute_frame(id, until));
-        return response::json(201, json::object{{"registration_id", id}, {"until", registration::format_rfc3339(until)}});
+        return response::json(201, json::object{{"registration_id", id}, {"until", common::format_rfc3339(until)}});
       });
 }
 
@@ -298,7 +298,7 @@ void chat_hub::ban(http::request& req, http::responder& respond) {
   registration::queue_write<bool>(
       ctx_.writes, respond,
       [webinar_id, id](store::database& db) {
-        add_ban(db, webinar_id, id, registration::unix_now());
+        add_ban(db, webinar_id, id, common::unix_now());
         return true;
       },
       [room = room(webinar_id), bus = ctx_.bus, webinar_id, id](bool) {
@@ -313,9 +313,9 @@ void chat_hub::export_csv(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
   std::string csv;
-  registration::append_csv_row(csv, {"seq", "id", "sent_at", "from_id", "from_name", "role", "text", "deleted"});
+  common::append_csv_row(csv, {"seq", "id", "sent_at", "from_id", "from_name", "role", "text", "deleted"});
   for_each_transcript(*db, webinar_id, [&csv](const transcript_row& row) {
-    registration::append_csv_row(csv, {std::to_string(row.seq), row.message_id, registration::format_rfc3339(row.sent_at),
+    common::append_csv_row(csv, {std::to_string(row.seq), row.message_id, common::format_rfc3339(row.sent_at),
                                        std::to_string(row.from_id), row.from_name, row.role, row.text,
                                        row.deleted ? "true" : "false"});
   });

@@ -1,7 +1,7 @@
 #include "chat/chat_room.hpp"
 
 #include "metrics/metrics.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -11,8 +11,8 @@
 
 namespace cohort::chat {
 namespace json = boost::json;
-using registration::format_rfc3339;
-using registration::unix_now;
+using common::format_rfc3339;
+using common::unix_now;
 
 namespace {
 
@@ -324,7 +324,7 @@ void chat_room::apply_message(std::shared_ptr<const std::string> frame, const js
   m.id = std::string(o.at("id").get_string());
   m.sender_id = o.at("from").at("id").to_number<std::int64_t>();
   if (const auto* cid = o.if_contains("client_id")) m.client_id = std::string(cid->get_string());
-  m.ts = registration::parse_rfc3339(o.at("ts").get_string()).value_or(unix_now());
+  m.ts = common::parse_rfc3339(o.at("ts").get_string()).value_or(unix_now());
   m.frame = frame;
   in_flight_.erase({m.sender_id, m.client_id});
   const auto epoch = epoch_of(m.id);

@@ -1,5 +1,6 @@
 #include "chat/chat_store.hpp"
 
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 
 namespace cohort::chat {
@@ -79,9 +80,9 @@ std::string ban_entry(std::int64_t webinar_id, std::int64_t registration_id) {
   return "b:" + std::to_string(webinar_id) + ":" + std::to_string(registration_id);
 }
 
-std::string token_entry(std::string_view token_nonce_hash) { return "t:" + http::hex(token_nonce_hash); }
-std::string waitlist_entry(std::string_view token_nonce_hash) { return "w:" + http::hex(token_nonce_hash); }
-std::string seated_entry(std::string_view token_nonce_hash) { return "s:" + http::hex(token_nonce_hash); }
+std::string token_entry(std::string_view token_nonce_hash) { return "t:" + common::hex(token_nonce_hash); }
+std::string waitlist_entry(std::string_view token_nonce_hash) { return "w:" + common::hex(token_nonce_hash); }
+std::string seated_entry(std::string_view token_nonce_hash) { return "s:" + common::hex(token_nonce_hash); }
 std::string deleted_entry(std::int64_t webinar_id) { return "d:" + std::to_string(webinar_id); }
 
 void for_each_transcript(store::database& db, std::int64_t webinar_id, const std::function<void(const transcript_row&)>& visit) {

@@ -1,5 +1,6 @@
 #include "chat/chat_bus.hpp"
 
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 
 #include <mutex>
@@ -15,7 +16,7 @@ class local_bus : public chat_bus {
     std::lock_guard lock(mutex_);
     auto& room = rooms_[webinar_id];
     // The history lives in memory: a new process is a new history, so a new epoch.
-    room.epoch = http::hex(http::random_bytes(4));
+    room.epoch = common::hex(common::random_bytes(4));
     room.feed = std::move(feed);
     room.feed.on_loaded(room.epoch, 0, {}, {}, {});  // state comes from the database (one node: the primary)
   }

@@ -1,7 +1,7 @@
 #include "chat/room_state.hpp"
 
 #include "chat/chat_room.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/json.hpp>
 
@@ -34,7 +34,7 @@ std::string state_field(const json::object& frame) {
 }
 
 std::string stream_frame(bool live, std::int64_t at_ms, std::int64_t started_at, std::optional<int> session) {
-  json::object status{{"live", live}, {"started_at", registration::format_rfc3339(started_at)}, {"session", nullptr}};
+  json::object status{{"live", live}, {"started_at", common::format_rfc3339(started_at)}, {"session", nullptr}};
   if (session) status["session"] = *session;
   return json::serialize(json::object{{"type", "x.stream"}, {"at", at_ms}, {"status", std::move(status)}});
 }
@@ -72,7 +72,7 @@ const room_state::drop* room_state::apply(const json::object& frame) {
   drop d;
   d.id = int_member(body, "id");
   if (drop_ids_.count(d.id)) return nullptr;  // released once; a repeat changes nothing
-  const auto released = registration::parse_rfc3339(body.at("released_at").as_string());
+  const auto released = common::parse_rfc3339(body.at("released_at").as_string());
   if (!released) throw std::invalid_argument("x.drop: released_at is not RFC 3339");
   d.released_at = *released;
   if (const auto* to = frame.if_contains("to"); to && to->is_array()) {

@@ -1,7 +1,7 @@
 #include "drops/drop_store.hpp"
 
 #include "gateway/http_types.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -9,7 +9,7 @@
 
 namespace cohort::drops {
 namespace json = boost::json;
-using registration::format_rfc3339;
+using common::format_rfc3339;
 using registration::not_found_error;
 using registration::validation_error;
 

@@ -1,8 +1,9 @@
 #include "drops/drops_api.hpp"
 
 #include "chat/room_state.hpp"
+#include "common/text.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 
 #include <boost/json.hpp>
@@ -13,7 +14,7 @@ namespace cohort::drops {
 namespace json = boost::json;
 using http::api_error;
 using http::response;
-using registration::unix_now;
+using common::unix_now;
 using registration::validation_error;
 
 namespace {
@@ -37,10 +38,10 @@ std::int64_t int_in(const json::value& v, const std::string& field, std::int64_t
 }
 
 std::optional<std::string> url_member(const json::object& o) {
-  auto url = registration::trim(text_member(o, "url"));
+  auto url = common::trim(text_member(o, "url"));
   if (url.empty()) return std::nullopt;
   if ((url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) || url.size() > 2000 ||
-      url.find_first_of(" \"<>\\") != std::string::npos || registration::has_control_chars(url) || !registration::valid_utf8(url))
+      url.find_first_of(" \"<>\\") != std::string::npos || common::has_control_chars(url) || !common::valid_utf8(url))
     throw validation_error("url", "url must be an http(s) address of at most 2000 characters");
   return url;
 }
@@ -53,7 +54,7 @@ std::optional<release_rule> release_member(const json::object& o, std::int64_t n
   if (at && rel) throw validation_error("release", "give release_at or release, not both");
   if (!at && !rel && (o.contains("release") || o.contains("release_at"))) return release_rule{};
   if (at) {
-    const auto t = at->is_string() ? registration::parse_rfc3339(at->get_string()) : std::nullopt;
+    const auto t = at->is_string() ? common::parse_rfc3339(at->get_string()) : std::nullopt;
     if (!t) throw validation_error("release_at", "release_at must be an RFC 3339 time such as 2026-12-01T17:00:00Z");
     return release_rule{*t, 0, 0};
   }
@@ -112,10 +113,10 @@ drop_patch read_patch(const json::object& o, std::int64_t now) {
 // The name as given, for Content-Disposition: no path, no controls, at most 255 bytes.
 std::string clean_filename(const std::string* raw) {
   if (!raw) throw api_error(400, "bad_request", "name the file: ?filename=worksheet.pdf", "filename");
-  auto name = registration::trim(*raw);
+  auto name = common::trim(*raw);
   if (const auto slash = name.find_last_of("/\\"); slash != std::string::npos) name = name.substr(slash + 1);
-  if (name.empty() || name == "." || name == ".." || name.size() > 255 || !registration::valid_utf8(name) ||
-      registration::has_control_chars(name))
+  if (name.empty() || name == "." || name == ".." || name.size() > 255 || !common::valid_utf8(name) ||
+      common::has_control_chars(name))
     throw api_error(400, "bad_request", "filename must be a file name of at most 255 bytes", "filename");
   return name;
 }
@@ -279,7 +280,7 @@ void drops_api::seen(http::request& req, http::responder& respond) {
   // ?until= the newest release the page showed, so one released meanwhile stays new.
   auto until = unix_now();
   if (const auto* u = req.query_param("until")) {
-    const auto t = registration::parse_rfc3339(*u);
+    const auto t = common::parse_rfc3339(*u);
     if (!t) throw api_error(400, "bad_request", "until must be an RFC 3339 time", "until");
     until = std::min(until, *t);
   }
@@ -316,8 +317,8 @@ void drops_api::opened(http::request& req, http::responder& respond) {
 void drops_api::upload(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0), drop_id = req.id_param(1);
   const auto name = clean_filename(req.query_param("filename"));
-  auto type = registration::trim(req.content_type);
-  if (type.empty() || type.size() > 200 || registration::has_control_chars(type))
+  auto type = common::trim(req.content_type);
+  if (type.empty() || type.size() > 200 || common::has_control_chars(type))
     throw api_error(415, "unsupported_media_type", "send the file's type as Content-Type, e.g. application/pdf");
   if (req.body_file.empty()) throw api_error(400, "bad_request", "the file is empty");
   {

@@ -2,7 +2,7 @@
 
 #include "email/outbox_store.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 
 #include <boost/json.hpp>
@@ -13,7 +13,7 @@ namespace cohort::email {
 namespace json = boost::json;
 using http::api_error;
 using http::response;
-using registration::format_rfc3339;
+using common::format_rfc3339;
 
 namespace {
 
@@ -56,7 +56,7 @@ void email_api::unsubscribe(http::request& req, http::responder& respond) {
         auto exists = db.prepare("SELECT 1 FROM registrations WHERE id = ?");
         exists.bind(1, id);
         if (!exists.step()) throw registration::not_found_error("this registration no longer exists");
-        email::unsubscribe(db, id, registration::unix_now());
+        email::unsubscribe(db, id, common::unix_now());
         return preferences_json(db, id);
       },
       [](json::object& prefs) { return response::json(200, prefs); });
@@ -77,7 +77,7 @@ void email_api::put_preferences(http::request& req, http::responder& respond) {
       ctx_.writes, respond,
       [id = req.who.registration_id, nonce_hash = req.who.token_nonce_hash, on = v->get_bool()](store::database& db) {
         registration::active_registration(db, id, nonce_hash);
-        set_drop_notices(db, id, on, registration::unix_now());
+        set_drop_notices(db, id, on, common::unix_now());
         return preferences_json(db, id);
       },
       [](json::object& prefs) { return response::json(200, prefs); });
@@ -120,7 +120,7 @@ void email_api::message(http::request& req, http::responder& respond) {
   if (!entry->mime.empty() || !ctx_.mail)
     throw api_error(409, "conflict", "this email was stored before its links could be redacted, and is not shown");
   try {
-    respond(response::text(200, ctx_.mail->compose(*db, *entry, registration::unix_now(), true).mime, "text/plain; charset=utf-8"));
+    respond(response::text(200, ctx_.mail->compose(*db, *entry, common::unix_now(), true).mime, "text/plain; charset=utf-8"));
   } catch (const std::runtime_error& e) {
     throw api_error(409, "conflict", std::string("this email cannot be shown: ") + e.what());
   }

@@ -1,11 +1,13 @@
 #include "registration/registration_api.hpp"
 
+#include "common/bytes.hpp"
+#include "common/text.hpp"
 #include "metrics/metrics.hpp"
 #include "registration/api_support.hpp"
-#include "registration/csv.hpp"
+#include "common/csv.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
-#include "registration/time_zone.hpp"
+#include "common/rfc3339.hpp"
+#include "common/time_zone.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -19,6 +21,12 @@
 namespace cohort::registration {
 namespace json = boost::json;
 using http::api_error;
+using common::append_csv_row;
+using common::format_rfc3339;
+using common::parse_rfc3339;
+using common::time_zone;
+using common::trim;
+using common::unix_now;
 using http::response;
 
 namespace {
@@ -380,7 +388,7 @@ void registration_api::honeypot_answer(std::int64_t webinar_id, http::responder&
   auto next = db->prepare("SELECT coalesce(max(id), 0) + 1 FROM registrations");
   next.step();
   const auto id = next.int64(0);
-  const auto token = "c1." + http::base64url(http::random_bytes(40 + w->title.size() % 8)) + "." + http::base64url(http::random_bytes(32));
+  const auto token = "c1." + http::base64url(common::random_bytes(40 + w->title.size() % 8)) + "." + http::base64url(common::random_bytes(32));
   const auto left = w->seats_left();
   respond(response::json(201, json::object{{"id", id},
                                            {"webinar_id", webinar_id},

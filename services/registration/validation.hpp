@@ -19,14 +19,6 @@ struct not_found_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool valid_utf8(std::string_view s);
-// Code points in valid UTF-8.
-std::size_t utf8_length(std::string_view s);
-// C0 controls, DEL and C1 controls; `allow_newlines` permits \n, \r and \t (descriptions).
-bool has_control_chars(std::string_view s, bool allow_newlines = false);
-// Strips ASCII whitespace at both ends.
-std::string trim(std::string_view s);
-
 // The key an email is deduplicated by: trimmed, ASCII letters lower-cased. nullopt when the
 // address is not plausible syntax: one @, a non-empty local part without spaces or leading,
 // trailing or doubled dots, a domain of dot-separated labels (letters, digits, hyphens, or any

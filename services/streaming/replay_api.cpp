@@ -1,6 +1,6 @@
 #include "streaming/replay_api.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 #include "streaming/hls_playlist.hpp"
@@ -47,8 +47,8 @@ void replay_api::list(http::request& req, http::responder& respond) {
   while (st.step()) {
     json::object o{{"id", st.int64(0)},
                    {"session", st.is_null(1) ? json::value(nullptr) : json::value(st.int64(1))},
-                   {"started_at", registration::format_rfc3339(st.int64(2))},
-                   {"ended_at", st.is_null(3) ? json::value(nullptr) : json::value(registration::format_rfc3339(st.int64(3)))},
+                   {"started_at", common::format_rfc3339(st.int64(2))},
+                   {"ended_at", st.is_null(3) ? json::value(nullptr) : json::value(common::format_rfc3339(st.int64(3)))},
                    {"duration_ms", st.int64(4)},
                    {"segments", st.int64(5)},
                    {"playlist", "/replay/" + std::to_string(webinar_id) + "/" + st.text(6) + "/index.m3u8"}};

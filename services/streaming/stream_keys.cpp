@@ -1,5 +1,6 @@
 #include "streaming/stream_keys.hpp"
 
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 #include "registration/validation.hpp"
 
@@ -8,7 +9,7 @@
 namespace cohort::streaming {
 
 std::string rotate_stream_key(store::database& db, std::int64_t webinar_id) {
-  const auto key = "live_" + http::hex(http::random_bytes(16));
+  const auto key = "live_" + common::hex(common::random_bytes(16));
   db.prepare("UPDATE webinars SET stream_key = ? WHERE id = ?").bind(1, key).bind(2, webinar_id).run();
   if (db.changes() == 0) throw registration::not_found_error("no such webinar");
   return key;

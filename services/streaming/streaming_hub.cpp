@@ -1,10 +1,11 @@
 #include "streaming/streaming_hub.hpp"
 
 #include "chat/room_state.hpp"
+#include "common/bytes.hpp"
 #include "metrics/metrics.hpp"
 #include "gateway/auth.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 #include "streaming/peer_process.hpp"
@@ -25,7 +26,7 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using http::api_error;
 using http::response;
-using registration::unix_now;
+using common::unix_now;
 
 namespace {
 
@@ -181,7 +182,7 @@ std::string streaming_hub::begin_publish(std::int64_t webinar_id, std::uint16_t 
   const auto now = unix_now();
   const auto session = session_at(webinar_id, now);
   auto s = std::make_shared<live_stream>(static_cast<std::size_t>(ctx_.ffmpeg.live_segments));
-  s->ingest_id = http::hex(http::random_bytes(8));
+  s->ingest_id = common::hex(common::random_bytes(8));
   s->webinar_id = webinar_id;
   s->session = session;
   s->started_at = now;
@@ -488,10 +489,10 @@ void streaming_hub::status(http::request& req, http::responder& respond) {
   std::lock_guard lock(mutex_);
   if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->announced) {
     out["live"] = true;
-    out["started_at"] = registration::format_rfc3339(it->second->started_at);
+    out["started_at"] = common::format_rfc3339(it->second->started_at);
     if (it->second->session) out["session"] = *it->second->session;
   } else if (auto last = last_stream_.find(webinar_id); last != last_stream_.end()) {
-    out["started_at"] = registration::format_rfc3339(last->second.first);  // the last stream's, as in stream.status
+    out["started_at"] = common::format_rfc3339(last->second.first);  // the last stream's, as in stream.status
     if (last->second.second) out["session"] = *last->second.second;
   }
   // Playlist viewers of the last 30 s (the primary serves every playlist) and, while live, the
@@ -578,7 +579,7 @@ void streaming_hub::master_playlist(http::request& req, http::responder& respond
 // Under mutex_.
 void streaming_hub::note_viewer(std::int64_t webinar_id, const http::identity& who, const http::request& req) {
   auto key = who.role == http::identity::kind::registrant ? viewer_tally::viewer(who.registration_id)
-                                                          : viewer_tally::viewer(http::hex(http::sha256(req.token())).substr(0, 16));
+                                                          : viewer_tally::viewer(common::hex(http::sha256(req.token())).substr(0, 16));
   viewers_[webinar_id].fetched(std::move(key), std::chrono::steady_clock::now());
 }
 

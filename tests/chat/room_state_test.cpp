@@ -1,7 +1,7 @@
 #include "chat/room_state.hpp"
 
 #include "chat/chat_room.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -28,7 +28,7 @@ json::object drop_frame(std::int64_t id, std::int64_t released_at, std::optional
                     {"body", "text"},
                     {"url", nullptr},
                     {"file", nullptr},
-                    {"released_at", cohort::registration::format_rfc3339(released_at)}};
+                    {"released_at", cohort::common::format_rfc3339(released_at)}};
   json::object frame{{"type", "x.drop"}, {"drop", std::move(drop)}, {"to", nullptr}};
   if (to) {
     json::array ids;
@@ -180,7 +180,7 @@ TEST_CASE("room_state: drops_for filters by audience, newest first, with seen", 
 
   // Each entry is the registrant's view plus "seen".
   CHECK(for7[0].at("title").as_string() == "Drop");
-  CHECK(for7[0].at("released_at").as_string() == cohort::registration::format_rfc3339(t0 + 400));
+  CHECK(for7[0].at("released_at").as_string() == cohort::common::format_rfc3339(t0 + 400));
 }
 
 TEST_CASE("room_state: malformed frames throw", "[chat][room_state]") {

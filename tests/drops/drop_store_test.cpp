@@ -4,7 +4,7 @@
 #include "gateway/auth.hpp"
 #include "gateway/http_types.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 #include "store/migrations.hpp"
@@ -291,7 +291,7 @@ TEST_CASE("release_due returns the x.drop frame of the release", "[drops][store]
   CHECK(drop.at("id").to_number<std::int64_t>() == id);
   CHECK(drop.at("title") == "Slides");
   CHECK(drop.at("url") == "https://example.org/slides");
-  CHECK(drop.at("released_at") == json::value(cohort::registration::format_rfc3339(f.s1() + 5)));
+  CHECK(drop.at("released_at") == json::value(cohort::common::format_rfc3339(f.s1() + 5)));
 }
 
 TEST_CASE("release_due fixes the attended and missed audiences from the attendance", "[drops][store]") {
@@ -551,12 +551,12 @@ TEST_CASE("drafts are never due and report state draft", "[drops][store]") {
   CHECK(o.at("state") == "scheduled");
   CHECK(o.at("release").at("session") == 1);
   CHECK(o.at("release").at("offset_minutes") == 10);
-  CHECK(o.at("release_at") == json::value(cohort::registration::format_rfc3339(f.s1() + 10 * minute)));
+  CHECK(o.at("release_at") == json::value(cohort::common::format_rfc3339(f.s1() + 10 * minute)));
 
   release_due(f.db, f.s1() + 10 * minute, min_minutes);
   o = organizer_json(f.load(scheduled));
   CHECK(o.at("state") == "released");
-  CHECK(o.at("released_at") == json::value(cohort::registration::format_rfc3339(f.s1() + 10 * minute)));
+  CHECK(o.at("released_at") == json::value(cohort::common::format_rfc3339(f.s1() + 10 * minute)));
   CHECK(organizer_json(f.load(draft)).at("state") == "draft");
 }
 

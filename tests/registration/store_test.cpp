@@ -1,3 +1,4 @@
+#include "common/text.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -12,6 +13,7 @@
 namespace {
 
 using namespace cohort::registration;
+using cohort::common::trim;
 using cohort::store::database;
 
 constexpr std::int64_t t0 = 1768471200;  // 2026-01-15T10:00:00Z
