@@ -3,6 +3,7 @@
 #include "accounts/organizer_store.hpp"
 #include "accounts/password.hpp"
 #include "common/bytes.hpp"
+#include "common/errors.hpp"
 #include "gateway/auth.hpp"
 #include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
@@ -29,8 +30,8 @@ constexpr int account_limit_factor = 10;
 
 std::string text_member(const json::object& body, std::string_view key) {
   const auto* v = body.if_contains(key);
-  if (!v || v->is_null()) throw registration::validation_error(std::string(key), std::string(key) + " is required");
-  if (!v->is_string()) throw registration::validation_error(std::string(key), std::string(key) + " must be a string");
+  if (!v || v->is_null()) throw common::invalid(std::string(key), std::string(key) + " is required");
+  if (!v->is_string()) throw common::invalid(std::string(key), std::string(key) + " must be a string");
   return std::string(v->get_string());
 }
 
@@ -102,9 +103,9 @@ void session_api::login(http::request& req, http::responder& respond) {
   const auto email = text_member(req.json, "email");
   auto password = text_member(req.json, "password");
   const auto key = registration::email_key(email);
-  if (!key) throw registration::validation_error("email", "email must be an address such as name@example.org");
+  if (!key) throw common::invalid("email", "email must be an address such as name@example.org");
   if (password.empty() || password.size() > password_max_bytes)
-    throw registration::validation_error("password", "password must be 1 to 1024 bytes");
+    throw common::invalid("password", "password must be 1 to 1024 bytes");
   const std::string ip_key = "ip:" + req.remote_address, account_key = "email:" + *key;
   // The attempt is counted before the hash, so parallel guesses cannot all pass the check
   // first; the per-IP limit comes first, so one address never fills the account's.

@@ -1,5 +1,6 @@
 #include "attendance/attendance_report.hpp"
 
+#include "common/errors.hpp"
 #include "drops/schedule.hpp"
 #include "common/csv.hpp"
 #include "common/rfc3339.hpp"
@@ -12,7 +13,7 @@ namespace cohort::attendance {
 namespace {
 
 const registration::session_slot& pick_session(const registration::webinar& w, int number, std::int64_t now) {
-  if (w.sessions.empty()) throw registration::not_found_error("webinar " + std::to_string(w.id) + " has no sessions");
+  if (w.sessions.empty()) throw common::not_found("webinar " + std::to_string(w.id) + " has no sessions");
   if (number == 0) {
     const registration::session_slot* latest = &w.sessions.front();
     for (const auto& s : w.sessions)
@@ -20,7 +21,7 @@ const registration::session_slot& pick_session(const registration::webinar& w, i
     return *latest;
   }
   if (const auto* s = drops::find_session(w.sessions, number)) return *s;
-  throw registration::not_found_error("webinar " + std::to_string(w.id) + " has no session " + std::to_string(number));
+  throw common::not_found("webinar " + std::to_string(w.id) + " has no session " + std::to_string(number));
 }
 
 struct seen {
@@ -31,7 +32,7 @@ struct seen {
 
 report build_report(store::database& db, std::int64_t webinar_id, int session_number, int min_minutes, std::int64_t now) {
   const auto w = registration::find_webinar(db, webinar_id);
-  if (!w) throw registration::not_found_error("no webinar " + std::to_string(webinar_id));
+  if (!w) throw common::not_found("no webinar " + std::to_string(webinar_id));
   const auto& s = pick_session(*w, session_number, now);
   const auto [first, end] = drops::session_minutes(s);
   report r{webinar_id, s.number, s.starts_at, s.ends_at(), min_minutes, {}, {}};

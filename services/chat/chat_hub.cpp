@@ -2,6 +2,7 @@
 
 #include "chat/chat_client.hpp"
 #include "chat/chat_store.hpp"
+#include "common/errors.hpp"
 #include "metrics/metrics.hpp"
 #include "common/csv.hpp"
 #include "registration/registration_store.hpp"
@@ -251,7 +252,7 @@ void chat_hub::delete_message(http::request& req, http::responder& respond) {
   registration::queue_write<bool>(
       ctx_.writes, respond,
       [webinar_id, message_id](store::database& db) {
-        if (!mark_deleted(db, webinar_id, message_id)) throw registration::not_found_error("no such chat message");
+        if (!mark_deleted(db, webinar_id, message_id)) throw common::not_found("no such chat message");
         return true;
       },
       [room = room(webinar_id), message_id](bool) {
@@ -263,13 +264,13 @@ void chat_hub::delete_message(http::request& req, http::responder& respond) {
 std::int64_t chat_hub::registration_in_body(http::request& req) {
   const auto* v = req.json.if_contains("registration_id");
   if (!v || !v->is_int64() || v->get_int64() < 1)
-    throw registration::validation_error("registration_id", "registration_id must be a registration's id");
+    throw common::invalid("registration_id", "registration_id must be a registration's id");
   const auto id = v->get_int64();
   auto db = ctx_.readers->acquire();
-  if (!registration::find_webinar(*db, req.id_param(0))) throw registration::not_found_error("no such webinar");
+  if (!registration::find_webinar(*db, req.id_param(0))) throw common::not_found("no such webinar");
   auto st = db->prepare("SELECT 1 FROM registrations WHERE id = ? AND webinar_id = ?");
   st.bind(1, id).bind(2, req.id_param(0));
-  if (!st.step()) throw registration::validation_error("registration_id", "no such registration in this webinar");
+  if (!st.step()) throw common::invalid("registration_id", "no such registration in this webinar");
   return id;
 }
 
@@ -277,7 +278,7 @@ void chat_hub::mute(http::request& req, http::responder& respond) {
   const auto id = registration_in_body(req);
   const auto* m = req.json.if_contains("minutes");
   if (!m || !m->is_int64() || m->get_int64() < 1 || m->get_int64() > 1440)
-    throw registration::validation_error("minutes", "minutes must be between 1 and 1440");
+    throw common::invalid("minutes", "minutes must be between 1 and 1440");
   const auto until = common::unix_now() + m->get_int64() * 60;
   const auto webinar_id = req.id_param(0);
   registration::queue_write<bool>(
@@ -311,7 +312,7 @@ void chat_hub::ban(http::request& req, http::responder& respond) {
 void chat_hub::export_csv(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   auto db = ctx_.readers->acquire();
-  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
   std::string csv;
   common::append_csv_row(csv, {"seq", "id", "sent_at", "from_id", "from_name", "role", "text", "deleted"});
   for_each_transcript(*db, webinar_id, [&csv](const transcript_row& row) {

@@ -1,5 +1,7 @@
 #include "common/text.hpp"
 
+#include "common/errors.hpp"
+
 #include <algorithm>
 #include <cstdint>
 
@@ -58,6 +60,25 @@ std::string trim(std::string_view s) {
   while (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);
   return std::string(s);
+}
+
+std::string required_text(std::string_view raw, const std::string& field, std::size_t max_chars) {
+  auto value = trim(raw);
+  if (value.empty()) throw invalid(field, field + " is required");
+  if (!valid_utf8(value)) throw invalid(field, field + " must be valid UTF-8");
+  if (has_control_chars(value)) throw invalid(field, field + " must not contain control characters");
+  if (utf8_length(value) > max_chars)
+    throw invalid(field, field + " must be at most " + std::to_string(max_chars) + " characters");
+  return value;
+}
+
+std::string optional_text(std::string_view raw, const std::string& field, std::size_t max_chars, bool allow_newlines) {
+  auto value = trim(raw);
+  if (!valid_utf8(value)) throw invalid(field, field + " must be valid UTF-8");
+  if (has_control_chars(value, allow_newlines)) throw invalid(field, field + " must not contain control characters");
+  if (utf8_length(value) > max_chars)
+    throw invalid(field, field + " must be at most " + std::to_string(max_chars) + " characters");
+  return value;
 }
 
 }  // namespace cohort::common

@@ -16,4 +16,9 @@ bool has_control_chars(std::string_view s, bool allow_newlines = false);
 // Strips ASCII whitespace at both ends.
 std::string trim(std::string_view s);
 
+// Trims, then requires 1..max_chars code points and no control characters. Throws invalid(field).
+std::string required_text(std::string_view raw, const std::string& field, std::size_t max_chars);
+// Trims; empty is allowed. Throws invalid(field).
+std::string optional_text(std::string_view raw, const std::string& field, std::size_t max_chars, bool allow_newlines = false);
+
 }  // namespace cohort::common

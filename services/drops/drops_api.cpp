@@ -1,6 +1,7 @@
 #include "drops/drops_api.hpp"
 
 #include "chat/room_state.hpp"
+#include "common/errors.hpp"
 #include "common/text.hpp"
 #include "registration/registration_store.hpp"
 #include "common/rfc3339.hpp"
@@ -15,7 +16,6 @@ namespace json = boost::json;
 using http::api_error;
 using http::response;
 using common::unix_now;
-using registration::validation_error;
 
 namespace {
 
@@ -27,13 +27,13 @@ const json::value* present(const json::object& o, std::string_view key) {
 std::string text_member(const json::object& o, std::string_view key) {
   const auto* v = present(o, key);
   if (!v) return {};
-  if (!v->is_string()) throw validation_error(std::string(key), std::string(key) + " must be a string");
+  if (!v->is_string()) throw common::invalid(std::string(key), std::string(key) + " must be a string");
   return std::string(v->get_string());
 }
 
 std::int64_t int_in(const json::value& v, const std::string& field, std::int64_t lo, std::int64_t hi) {
   if (!v.is_int64() || v.get_int64() < lo || v.get_int64() > hi)
-    throw validation_error(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
+    throw common::invalid(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
   return v.get_int64();
 }
 
@@ -42,7 +42,7 @@ std::optional<std::string> url_member(const json::object& o) {
   if (url.empty()) return std::nullopt;
   if ((url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) || url.size() > 2000 ||
       url.find_first_of(" \"<>\\") != std::string::npos || common::has_control_chars(url) || !common::valid_utf8(url))
-    throw validation_error("url", "url must be an http(s) address of at most 2000 characters");
+    throw common::invalid("url", "url must be an http(s) address of at most 2000 characters");
   return url;
 }
 
@@ -51,20 +51,20 @@ std::optional<std::string> url_member(const json::object& o) {
 std::optional<release_rule> release_member(const json::object& o, std::int64_t now) {
   const auto* at = present(o, "release_at");
   const auto* rel = present(o, "release");
-  if (at && rel) throw validation_error("release", "give release_at or release, not both");
+  if (at && rel) throw common::invalid("release", "give release_at or release, not both");
   if (!at && !rel && (o.contains("release") || o.contains("release_at"))) return release_rule{};
   if (at) {
     const auto t = at->is_string() ? common::parse_rfc3339(at->get_string()) : std::nullopt;
-    if (!t) throw validation_error("release_at", "release_at must be an RFC 3339 time such as 2026-12-01T17:00:00Z");
+    if (!t) throw common::invalid("release_at", "release_at must be an RFC 3339 time such as 2026-12-01T17:00:00Z");
     return release_rule{*t, 0, 0};
   }
   if (!rel) return std::nullopt;
   if (rel->is_string() && rel->get_string() == "now") return release_rule{now, 0, 0};
   if (!rel->is_object())
-    throw validation_error("release", "release must be \"now\" or {\"session\": N, \"offset_minutes\": M}");
+    throw common::invalid("release", "release must be \"now\" or {\"session\": N, \"offset_minutes\": M}");
   const auto& r = rel->get_object();
   const auto* session = present(r, "session");
-  if (!session) throw validation_error("release", "release needs the session number it is relative to");
+  if (!session) throw common::invalid("release", "release needs the session number it is relative to");
   release_rule rule;
   rule.session = static_cast<int>(int_in(*session, "release.session", 1, 10000));
   if (const auto* off = present(r, "offset_minutes"))
@@ -76,7 +76,7 @@ std::optional<audience_kind> audience_member(const json::object& o) {
   const auto* v = present(o, "audience");
   if (!v) return std::nullopt;
   const auto kind = v->is_string() ? parse_audience(v->get_string()) : std::nullopt;
-  if (!kind) throw validation_error("audience", "audience must be \"all\", \"attended\" or \"missed\"");
+  if (!kind) throw common::invalid("audience", "audience must be \"all\", \"attended\" or \"missed\"");
   return kind;
 }
 
@@ -88,8 +88,8 @@ std::optional<int> audience_session_member(const json::object& o) {
 
 drop_input read_input(const json::object& o, std::int64_t now) {
   drop_input in;
-  in.title = registration::required_text(text_member(o, "title"), "title", 200);
-  in.body = registration::optional_text(text_member(o, "body"), "body", 5000, true);
+  in.title = common::required_text(text_member(o, "title"), "title", 200);
+  in.body = common::optional_text(text_member(o, "body"), "body", 5000, true);
   in.url = url_member(o);
   in.release = release_member(o, now).value_or(release_rule{});  // none: a draft
   in.audience = audience_member(o).value_or(audience_kind::all);
@@ -99,8 +99,8 @@ drop_input read_input(const json::object& o, std::int64_t now) {
 
 drop_patch read_patch(const json::object& o, std::int64_t now) {
   drop_patch p;
-  if (present(o, "title")) p.title = registration::required_text(text_member(o, "title"), "title", 200);
-  if (o.contains("body")) p.body = registration::optional_text(text_member(o, "body"), "body", 5000, true);
+  if (present(o, "title")) p.title = common::required_text(text_member(o, "title"), "title", 200);
+  if (o.contains("body")) p.body = common::optional_text(text_member(o, "body"), "body", 5000, true);
   p.url_set = o.contains("url");
   if (p.url_set) p.url = url_member(o);
   p.release = release_member(o, now);
@@ -301,7 +301,7 @@ void drops_api::opened(http::request& req, http::responder& respond) {
     auto db = ctx_.readers->acquire();
     d = find_drop(*db, drop_id);
   }
-  if (!d) throw registration::not_found_error("no such drop");
+  if (!d) throw common::not_found("no such drop");
   check_seated(req.who, d->webinar_id);
   if (!is_released_to(*d, req.who.registration_id)) throw api_error(403, "forbidden", "this drop has not been released to you");
   const auto registration_id = req.who.registration_id;
@@ -346,11 +346,11 @@ void drops_api::download(http::request& req, http::responder& respond) {
     auto db = ctx_.readers->acquire();
     d = find_drop(*db, req.id_param(0));
   }
-  if (!d) throw registration::not_found_error("no such drop");
+  if (!d) throw common::not_found("no such drop");
   check_seated(who, d->webinar_id);
   if (who.role == http::identity::kind::registrant && !is_released_to(*d, who.registration_id))
     throw api_error(403, "forbidden", "this drop has not been released to you");
-  if (!d->file) throw registration::not_found_error("this drop has no file");
+  if (!d->file) throw common::not_found("this drop has no file");
 
   const auto path = ctx_.files->path_of(d->file->sha256).string();
   const auto size = static_cast<std::uint64_t>(d->file->size);

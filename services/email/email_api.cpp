@@ -1,5 +1,6 @@
 #include "email/email_api.hpp"
 
+#include "common/errors.hpp"
 #include "email/outbox_store.hpp"
 #include "registration/registration_store.hpp"
 #include "common/rfc3339.hpp"
@@ -55,7 +56,7 @@ void email_api::unsubscribe(http::request& req, http::responder& respond) {
       [id](store::database& db) {
         auto exists = db.prepare("SELECT 1 FROM registrations WHERE id = ?");
         exists.bind(1, id);
-        if (!exists.step()) throw registration::not_found_error("this registration no longer exists");
+        if (!exists.step()) throw common::not_found("this registration no longer exists");
         email::unsubscribe(db, id, common::unix_now());
         return preferences_json(db, id);
       },
@@ -72,7 +73,7 @@ void email_api::get_preferences(http::request& req, http::responder& respond) {
 
 void email_api::put_preferences(http::request& req, http::responder& respond) {
   const auto* v = req.json.if_contains("drop_notices");
-  if (!v || !v->is_bool()) throw registration::validation_error("drop_notices", "drop_notices must be true or false");
+  if (!v || !v->is_bool()) throw common::invalid("drop_notices", "drop_notices must be true or false");
   registration::queue_write<json::object>(
       ctx_.writes, respond,
       [id = req.who.registration_id, nonce_hash = req.who.token_nonce_hash, on = v->get_bool()](store::database& db) {
@@ -116,7 +117,7 @@ void email_api::list(http::request& req, http::responder& respond) {
 void email_api::message(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto entry = find_entry(*db, req.id_param(0));
-  if (!entry) throw registration::not_found_error("no email " + std::to_string(req.id_param(0)));
+  if (!entry) throw common::not_found("no email " + std::to_string(req.id_param(0)));
   if (!entry->mime.empty() || !ctx_.mail)
     throw api_error(409, "conflict", "this email was stored before its links could be redacted, and is not shown");
   try {

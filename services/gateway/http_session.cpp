@@ -331,9 +331,9 @@ class beast_http_session : public http_session, public std::enable_shared_from_t
     upgrade_result result;
     try {
       result = server_->upgrade(request_);
-    } catch (const std::exception& e) {
-      std::cerr << "cohort: websocket upgrade failed: " << e.what() << "\n";
-      result.refuse = error_response(500, "internal", "internal error");
+    } catch (...) {
+      // A refusal thrown from a store (e.g. a cancelled registration) answers as a route would.
+      result.refuse = error_from(std::current_exception(), "websocket upgrade");
     }
     if (result.refuse || !result.accept) {
       keep_alive_ = false;

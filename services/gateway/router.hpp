@@ -35,8 +35,8 @@ struct body_limits {
   std::uint64_t upload_max_bytes = 0;        // routes with file_body
 };
 
-// Answers through the responder, or moves it into an async operation; may throw api_error
-// before it has moved the responder.
+// Answers through the responder, or moves it into an async operation; may throw api_error or a
+// common::domain_error before it has moved the responder (the router answers it, see error_from).
 using handler = std::function<void(request&, responder&)>;
 // Who is calling: `token` (bearer or ?token=, as the caller's route takes it; may be empty),
 // else the request's organizer session cookie, else kind::anonymous. Throws api_error(401) for

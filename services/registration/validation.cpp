@@ -70,23 +70,4 @@ bool mailable_address(std::string_view email) {
   return std::all_of(email.begin(), email.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
-std::string required_text(std::string_view raw, const std::string& field, std::size_t max_chars) {
-  auto value = trim(raw);
-  if (value.empty()) throw validation_error(field, field + " is required");
-  if (!valid_utf8(value)) throw validation_error(field, field + " must be valid UTF-8");
-  if (has_control_chars(value)) throw validation_error(field, field + " must not contain control characters");
-  if (utf8_length(value) > max_chars)
-    throw validation_error(field, field + " must be at most " + std::to_string(max_chars) + " characters");
-  return value;
-}
-
-std::string optional_text(std::string_view raw, const std::string& field, std::size_t max_chars, bool allow_newlines) {
-  auto value = trim(raw);
-  if (!valid_utf8(value)) throw validation_error(field, field + " must be valid UTF-8");
-  if (has_control_chars(value, allow_newlines)) throw validation_error(field, field + " must not contain control characters");
-  if (utf8_length(value) > max_chars)
-    throw validation_error(field, field + " must be at most " + std::to_string(max_chars) + " characters");
-  return value;
-}
-
 }  // namespace cohort::registration

@@ -1,5 +1,6 @@
 #include "streaming/replay_api.hpp"
 
+#include "common/errors.hpp"
 #include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
@@ -38,7 +39,7 @@ void replay_api::list(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   gate_.check(req, webinar_id);
   auto db = readers_->acquire();
-  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
   auto st = db->prepare(
       "SELECT id, session_number, started_at, ended_at, duration_ms, segments, dir FROM recordings"
       " WHERE webinar_id = ? ORDER BY started_at");
@@ -64,7 +65,7 @@ void replay_api::remove(http::request& req, http::responder& respond) {
     auto db = readers_->acquire();
     auto st = db->prepare("SELECT dir, ended_at FROM recordings WHERE id = ? AND webinar_id = ?");
     st.bind(1, recording_id).bind(2, webinar_id);
-    if (!st.step()) throw registration::not_found_error("no such recording");
+    if (!st.step()) throw common::not_found("no such recording");
     if (st.is_null(1)) throw api_error(409, "conflict", "this recording is still live");
     dir = st.text(0);
   }
@@ -89,7 +90,7 @@ void replay_api::file(http::request& req, http::responder& respond) {
   if (name == "index.m3u8") {
     gate_.check(req, webinar_id);
     auto p = parse_media_playlist(read_text(dir / "index.m3u8"));
-    if (!p || p->segments.empty()) throw registration::not_found_error("no such recording");
+    if (!p || p->segments.empty()) throw common::not_found("no such recording");
     const auto query = gate_.signed_query(webinar_id, "replay");
     return respond(playlist_response(render_vod(*p, [&](std::string_view uri) { return std::string(uri) + "?" + query; })));
   }
@@ -97,7 +98,7 @@ void replay_api::file(http::request& req, http::responder& respond) {
   std::error_code ec;
   const auto path = dir / name;
   const auto size = fs::file_size(path, ec);
-  if (ec) throw registration::not_found_error("no such file in this recording");
+  if (ec) throw common::not_found("no such file in this recording");
   response res;
   res.content_type = "video/mp4";
   res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", "public, max-age=86400"}};

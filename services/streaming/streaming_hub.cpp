@@ -2,6 +2,7 @@
 
 #include "chat/room_state.hpp"
 #include "common/bytes.hpp"
+#include "common/errors.hpp"
 #include "metrics/metrics.hpp"
 #include "gateway/auth.hpp"
 #include "registration/registration_store.hpp"
@@ -467,7 +468,7 @@ void streaming_hub::rotate_key(http::request& req, http::responder& respond) {
 void streaming_hub::get_key(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto key = stream_key_of(*db, req.id_param(0));
-  if (!key) throw registration::not_found_error("this webinar has no stream key yet: POST to create one");
+  if (!key) throw common::not_found("this webinar has no stream key yet: POST to create one");
   respond(response::json(200, json::object{{"rtmp_url", ctx_.rtmp_public_url}, {"stream_key", *key}}));
 }
 
@@ -475,7 +476,7 @@ void streaming_hub::status(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   {
     auto db = ctx_.readers->acquire();
-    if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+    if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
   }
   json::object out{{"live", false}, {"started_at", nullptr}, {"session", nullptr}, {"viewers", 0}};
   bool live = false;
@@ -537,7 +538,7 @@ void streaming_hub::media_playlist_for(http::request& req, http::responder& resp
     }
     if (p) note_viewer(webinar_id, who, req);
   }
-  if (!p) throw registration::not_found_error("the stream is not live");
+  if (!p) throw common::not_found("the stream is not live");
   note_watching(webinar_id, who);
   // ffmpeg names files the same in every publish: the publish's id in the URL keeps a cache from
   // mixing one stream's segments into the next.
@@ -570,7 +571,7 @@ void streaming_hub::master_playlist(http::request& req, http::responder& respond
       note_viewer(webinar_id, who, req);
     }
   }
-  if (variants.empty()) throw registration::not_found_error("the stream is not live");
+  if (variants.empty()) throw common::not_found("the stream is not live");
   note_watching(webinar_id, who);
   const auto token = url_encode(req.token());
   respond(playlist_response(render_master(variants, [&](std::string_view uri) { return std::string(uri) + "?token=" + token; })));
@@ -588,7 +589,7 @@ void streaming_hub::segment(http::request& req, http::responder& respond) {
   const auto& file = req.params.at(1);
   if (ctx_.ffmpeg.extra_360p && ends_with(file, ".m3u8")) {
     const auto rendition = rendition_of_file(ctx_.ffmpeg, file);
-    if (rendition.empty()) throw registration::not_found_error("no such rendition");
+    if (rendition.empty()) throw common::not_found("no such rendition");
     return media_playlist_for(req, respond, rendition);
   }
   gate_.check_signature(req, webinar_id, "live");
@@ -601,7 +602,7 @@ void streaming_hub::segment(http::request& req, http::responder& respond) {
     if (auto it = by_webinar_.find(webinar_id); it != by_webinar_.end() && it->second->ingest_id == name.substr(0, dash))
       f = it->second->store.find(rendition_of_file(ctx_.ffmpeg, stored_name), stored_name);
   }
-  if (!f) throw registration::not_found_error("no such segment (it may have left the live window)");
+  if (!f) throw common::not_found("no such segment (it may have left the live window)");
   response res;
   res.content_type.clear();  // it is in the prebuilt headers
   if (req.if_none_match == f.etag()) {

@@ -7,19 +7,6 @@
 namespace {
 
 using namespace cohort::registration;
-using Catch::Matchers::Contains;
-
-// The validation_error `f` throws; fails the test when it throws nothing.
-template <class F>
-validation_error error_of(F&& f) {
-  try {
-    f();
-  } catch (const validation_error& e) {
-    return e;
-  }
-  FAIL("expected validation_error");
-  return validation_error("", "");
-}
 
 }  // namespace
 
@@ -66,49 +53,6 @@ TEST_CASE("email_key enforces the length limits", "[registration]") {
   CHECK_FALSE(email_key(std::string(65, 'a') + "@x.org").has_value());         // local part over 64
   CHECK_FALSE(email_key("a@" + std::string(64, 'b') + ".org").has_value());    // label over 63
   CHECK(email_key("a@" + std::string(63, 'b') + ".org").has_value());
-}
-
-TEST_CASE("required_text trims and requires a value", "[registration]") {
-  CHECK(required_text("  Ada Lovelace  ", "name", 200) == "Ada Lovelace");
-  for (const std::string empty : {"", "   ", "\t\n"}) {
-    const auto e = error_of([&] { required_text(empty, "name", 200); });
-    CHECK(e.field == "name");
-    CHECK_THAT(e.what(), Contains("name"));
-    CHECK_THAT(e.what(), Contains("required"));
-  }
-}
-
-TEST_CASE("required_text refuses control characters and broken UTF-8", "[registration]") {
-  CHECK(error_of([] { required_text("Ada\nLovelace", "name", 200); }).field == "name");
-  CHECK(error_of([] { required_text("Ada\xc2\x85", "name", 200); }).field == "name");
-  CHECK_THAT(error_of([] { required_text("Ada\xff", "title", 200); }).what(), Contains("UTF-8"));
-}
-
-TEST_CASE("text limits count code points, not bytes", "[registration]") {
-  const std::string five_e = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";                     // 5 code points, 10 bytes
-  const std::string five_emoji = "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80";  // 20 bytes
-  CHECK(required_text(five_e, "name", 5) == five_e);
-  CHECK(required_text(five_emoji, "name", 5) == five_emoji);
-  CHECK(required_text("abcde", "name", 5) == "abcde");
-  const auto e = error_of([&] { required_text(five_e + "x", "name", 5); });
-  CHECK(e.field == "name");
-  CHECK_THAT(e.what(), Contains("5"));
-  CHECK_THROWS_AS(required_text("abcdef", "name", 5), validation_error);
-
-  CHECK(optional_text(five_emoji, "profession", 5) == five_emoji);
-  CHECK(error_of([&] { optional_text(five_emoji + "\xc3\xa9", "profession", 5); }).field == "profession");
-  // surrounding whitespace is trimmed before counting
-  CHECK(required_text("  abcde  ", "name", 5) == "abcde");
-}
-
-TEST_CASE("optional_text allows empty and, when asked, newlines", "[registration]") {
-  CHECK(optional_text("", "profession", 200) == "");
-  CHECK(optional_text("   ", "profession", 200) == "");
-  CHECK(optional_text("  OT  ", "profession", 200) == "OT");
-  CHECK(optional_text("line 1\nline 2", "description", 5000, true) == "line 1\nline 2");
-  CHECK(error_of([] { optional_text("line 1\nline 2", "profession", 200); }).field == "profession");
-  CHECK(error_of([] { optional_text("bell\x07", "description", 5000, true); }).field == "description");
-  CHECK(error_of([] { optional_text("\xed\xa0\x80", "description", 5000, true); }).field == "description");
 }
 
 TEST_CASE("mailable_address accepts ASCII addresses only (no SMTPUTF8)", "[registration]") {
