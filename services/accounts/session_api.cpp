@@ -62,10 +62,9 @@ session_api::~session_api() { hasher_.join(); }
 void session_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (session_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/session", {access::anyone, true}, bind(&session_api::login));
-  r.add(verb::get, "/api/session", {access::organizer}, bind(&session_api::current));
-  r.add(verb::del, "/api/session", {access::anyone}, bind(&session_api::logout));
+  r.add(verb::post, "/api/session", {access::anyone, true}, &session_api::login, this);
+  r.add(verb::get, "/api/session", {access::organizer}, &session_api::current, this);
+  r.add(verb::del, "/api/session", {access::anyone}, &session_api::logout, this);
 }
 
 bool session_api::origin_allowed(const std::string& origin) const {

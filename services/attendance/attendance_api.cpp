@@ -1,7 +1,6 @@
 #include "attendance/attendance_api.hpp"
 
 #include "attendance/attendance_report.hpp"
-#include "registration/api_support.hpp"
 #include "common/rfc3339.hpp"
 
 #include <boost/json.hpp>
@@ -59,9 +58,8 @@ json::object to_json(const report& r) {
 void attendance_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (attendance_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::get, "/api/webinars/{id}/attendance", {access::organizer, false}, bind(&attendance_api::report_json));
-  r.add(verb::get, "/api/webinars/{id}/attendance.csv", {access::organizer, false}, bind(&attendance_api::report_csv));
+  r.add(verb::get, "/api/webinars/{id}/attendance", {access::organizer, false}, &attendance_api::report_json, this);
+  r.add(verb::get, "/api/webinars/{id}/attendance.csv", {access::organizer, false}, &attendance_api::report_csv, this);
 }
 
 void attendance_api::report_json(http::request& req, http::responder& respond) {

@@ -167,15 +167,14 @@ bool safe_inline_type(const std::string& media) {
 void drops_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (drops_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/webinars/{id}/drops", {access::organizer, true}, bind(&drops_api::create));
-  r.add(verb::get, "/api/webinars/{id}/drops", {access::anyone, false}, bind(&drops_api::list));
-  r.add(verb::patch, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, true}, bind(&drops_api::patch));
-  r.add(verb::del, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, false}, bind(&drops_api::remove));
-  r.add(verb::post, "/api/webinars/{id}/drops/seen", {access::registrant, false}, bind(&drops_api::seen));
-  r.add(verb::put, "/api/webinars/{id}/drops/{drop_id}/file", {access::organizer, false, true}, bind(&drops_api::upload));
-  r.add(verb::post, "/api/drops/{drop_id}/opened", {access::registrant, false}, bind(&drops_api::opened));
-  r.add(verb::get, "/api/drops/{drop_id}/file", {access::anyone, false}, bind(&drops_api::download));
+  r.add(verb::post, "/api/webinars/{id}/drops", {access::organizer, true}, &drops_api::create, this);
+  r.add(verb::get, "/api/webinars/{id}/drops", {access::anyone, false}, &drops_api::list, this);
+  r.add(verb::patch, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, true}, &drops_api::patch, this);
+  r.add(verb::del, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, false}, &drops_api::remove, this);
+  r.add(verb::post, "/api/webinars/{id}/drops/seen", {access::registrant, false}, &drops_api::seen, this);
+  r.add(verb::put, "/api/webinars/{id}/drops/{drop_id}/file", {access::organizer, false, true}, &drops_api::upload, this);
+  r.add(verb::post, "/api/drops/{drop_id}/opened", {access::registrant, false}, &drops_api::opened, this);
+  r.add(verb::get, "/api/drops/{drop_id}/file", {access::anyone, false}, &drops_api::download, this);
 }
 
 bool drops_api::check_registrant(const http::identity& who, std::int64_t webinar_id) {

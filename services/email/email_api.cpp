@@ -31,12 +31,11 @@ json::object preferences_json(store::database& db, std::int64_t registration_id)
 void email_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (email_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/unsubscribe", {access::anyone, false}, bind(&email_api::unsubscribe));
-  r.add(verb::get, "/api/me/email", {access::registrant, false}, bind(&email_api::get_preferences));
-  r.add(verb::put, "/api/me/email", {access::registrant, true}, bind(&email_api::put_preferences));
-  r.add(verb::get, "/api/webinars/{id}/emails", {access::organizer, false}, bind(&email_api::list));
-  r.add(verb::get, "/api/emails/{email_id}/message", {access::organizer, false}, bind(&email_api::message));
+  r.add(verb::post, "/api/unsubscribe", {access::anyone, false}, &email_api::unsubscribe, this);
+  r.add(verb::get, "/api/me/email", {access::registrant, false}, &email_api::get_preferences, this);
+  r.add(verb::put, "/api/me/email", {access::registrant, true}, &email_api::put_preferences, this);
+  r.add(verb::get, "/api/webinars/{id}/emails", {access::organizer, false}, &email_api::list, this);
+  r.add(verb::get, "/api/emails/{email_id}/message", {access::organizer, false}, &email_api::message, this);
 }
 
 // A mail client posts "List-Unsubscribe=One-Click" here; the page /unsubscribe posts with no

@@ -18,7 +18,8 @@ struct write_path {
   std::function<void(std::function<void()>)> post_to_io;
 };
 
-// A member handler as a plain handler; the router answers whatever it throws (http::error_from).
+// A member handler as a plain handler. Superseded by router::add(..., &api::fn, this); kept
+// for chat/ and streaming/ until they are converted.
 template <class Api>
 auto api_handler(Api* api, void (Api::*fn)(http::request&, http::responder&)) {
   return [api, fn](http::request& req, http::responder& respond) { (api->*fn)(req, respond); };

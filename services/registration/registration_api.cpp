@@ -234,21 +234,20 @@ void registration_api::write(http::responder& respond, Work work, Finish finish)
 void registration_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (registration_api::*fn)(http::request&, http::responder&)) { return api_handler(this, fn); };
   const http::route_options organizer_json{access::organizer, true};
-  r.add(verb::get, "/api/webinars", {}, bind(&registration_api::list_webinars));
-  r.add(verb::post, "/api/webinars", organizer_json, bind(&registration_api::create_webinar));
-  r.add(verb::get, "/api/webinars/{id}", {}, bind(&registration_api::get_webinar));
-  r.add(verb::patch, "/api/webinars/{id}", organizer_json, bind(&registration_api::patch_webinar));
-  r.add(verb::del, "/api/webinars/{id}", {access::organizer, false}, bind(&registration_api::delete_webinar));
-  r.add(verb::post, "/api/webinars/{id}/registrations", {access::anyone, true}, bind(&registration_api::create_signup));
-  r.add(verb::get, "/api/webinars/{id}/registrations", {access::organizer, false}, bind(&registration_api::list_registrations));
-  r.add(verb::get, "/api/webinars/{id}/registrations.csv", {access::organizer, false}, bind(&registration_api::export_csv));
+  r.add(verb::get, "/api/webinars", {}, &registration_api::list_webinars, this);
+  r.add(verb::post, "/api/webinars", organizer_json, &registration_api::create_webinar, this);
+  r.add(verb::get, "/api/webinars/{id}", {}, &registration_api::get_webinar, this);
+  r.add(verb::patch, "/api/webinars/{id}", organizer_json, &registration_api::patch_webinar, this);
+  r.add(verb::del, "/api/webinars/{id}", {access::organizer, false}, &registration_api::delete_webinar, this);
+  r.add(verb::post, "/api/webinars/{id}/registrations", {access::anyone, true}, &registration_api::create_signup, this);
+  r.add(verb::get, "/api/webinars/{id}/registrations", {access::organizer, false}, &registration_api::list_registrations, this);
+  r.add(verb::get, "/api/webinars/{id}/registrations.csv", {access::organizer, false}, &registration_api::export_csv, this);
   r.add(verb::del, "/api/webinars/{id}/registrations/{registration_id}", {access::organizer, false},
-        bind(&registration_api::cancel_for));
-  r.add(verb::get, "/api/me", {access::registrant, false}, bind(&registration_api::get_me));
-  r.add(verb::post, "/api/me/confirm", {access::registrant, false}, bind(&registration_api::confirm_me));
-  r.add(verb::del, "/api/me", {access::registrant, false}, bind(&registration_api::cancel_me));
+        &registration_api::cancel_for, this);
+  r.add(verb::get, "/api/me", {access::registrant, false}, &registration_api::get_me, this);
+  r.add(verb::post, "/api/me/confirm", {access::registrant, false}, &registration_api::confirm_me, this);
+  r.add(verb::del, "/api/me", {access::registrant, false}, &registration_api::cancel_me, this);
 }
 
 void registration_api::create_webinar(http::request& req, http::responder& respond) {

@@ -535,3 +535,46 @@ TEST_CASE("error_from answers an unknown exception with 500 and keeps its text i
   CHECK_THAT(r.body, !Contains("/var/x"));
   CHECK(error_from(std::make_exception_ptr(api_error(418, "teapot", "short and stout"))).status == 418);
 }
+
+namespace {
+
+// An API object whose member functions are routes, as every capability's is.
+struct counter_api {
+  int created = 0;
+  void create(request& req, responder& respond) {
+    ++created;
+    respond(response::json(201, boost::json::object{{"id", req.id_param(0)}}));
+  }
+  void refuse(request&, responder&) { throw cohort::common::not_found("no such counter"); }
+};
+
+}  // namespace
+
+TEST_CASE("router takes a member function and its object as the handler", "[gateway]") {
+  counter_api api;
+  router r(nullptr, fake_auth);
+  r.add(verb::post, "/counters/{id}", {access::organizer, false}, &counter_api::create, &api);
+  r.add(verb::get, "/counters/{id}", {}, &counter_api::refuse, &api);
+  answer out;
+  auto req = make_request(verb::post, "/counters/5");
+  req.authorization = "Bearer admin-token";
+  req.body_framed = true;
+  r.dispatch(req, [&out](response res) {
+    ++out.calls;
+    out.res = std::move(res);
+  });
+  CHECK(out.calls == 1);
+  CHECK(out.status() == 201);
+  CHECK(api.created == 1);
+  CHECK(boost::json::parse(out.res.body) == boost::json::parse(R"({"id":5})"));
+  // The route's access check still runs before the member function.
+  auto anonymous = make_request(verb::post, "/counters/5");
+  anonymous.body_framed = true;
+  r.dispatch(anonymous, [&out](response res) { out.res = std::move(res); });
+  CHECK(out.status() == 401);
+  CHECK(api.created == 1);
+  // And what it throws is answered in the one error shape.
+  auto get = make_request(verb::get, "/counters/5");
+  r.dispatch(get, [&out](response res) { out.res = std::move(res); });
+  CHECK((out.status() == 404 && out.error_code() == "not_found"));
+}
