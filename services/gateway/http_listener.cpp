@@ -1,6 +1,7 @@
 #include "gateway/http_listener.hpp"
 
 #include "gateway/http_session.hpp"
+#include "gateway/websocket_session.hpp"
 #include "metrics/metrics.hpp"
 
 #include <boost/asio/post.hpp>

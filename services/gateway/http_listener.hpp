@@ -7,7 +7,7 @@
 #include "gateway/connection_limits.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/trusted_proxies.hpp"
-#include "gateway/websocket_session.hpp"
+#include "gateway/ws_types.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,6 +24,7 @@
 namespace cohort::http {
 
 class http_session;
+struct ws_registry;  // websocket_session.hpp (Beast), included by the .cpp files that call it
 
 class http_listener : public std::enable_shared_from_this<http_listener> {
  public:
