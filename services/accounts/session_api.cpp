@@ -4,8 +4,8 @@
 #include "accounts/password.hpp"
 #include "common/bytes.hpp"
 #include "common/errors.hpp"
-#include "gateway/auth.hpp"
 #include "common/rfc3339.hpp"
+#include "gateway/auth.hpp"
 #include "registration/validation.hpp"
 
 #include <boost/asio/post.hpp>

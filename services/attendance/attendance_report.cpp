@@ -1,10 +1,9 @@
 #include "attendance/attendance_report.hpp"
 
-#include "common/errors.hpp"
-#include "drops/schedule.hpp"
 #include "common/csv.hpp"
+#include "common/errors.hpp"
 #include "common/rfc3339.hpp"
-#include "registration/validation.hpp"
+#include "drops/schedule.hpp"
 #include "registration/webinar_store.hpp"
 
 #include <map>

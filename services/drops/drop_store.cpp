@@ -2,7 +2,6 @@
 
 #include "common/errors.hpp"
 #include "common/rfc3339.hpp"
-#include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
 #include <boost/json.hpp>

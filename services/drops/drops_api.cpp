@@ -2,10 +2,9 @@
 
 #include "chat/room_state.hpp"
 #include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "common/text.hpp"
 #include "registration/registration_store.hpp"
-#include "common/rfc3339.hpp"
-#include "registration/validation.hpp"
 
 #include <boost/json.hpp>
 

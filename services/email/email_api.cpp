@@ -1,10 +1,9 @@
 #include "email/email_api.hpp"
 
 #include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "email/outbox_store.hpp"
 #include "registration/registration_store.hpp"
-#include "common/rfc3339.hpp"
-#include "registration/validation.hpp"
 
 #include <boost/json.hpp>
 

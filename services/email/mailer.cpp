@@ -1,11 +1,11 @@
 #include "email/mailer.hpp"
 
 #include "common/bytes.hpp"
+#include "common/time_zone.hpp"
 #include "email/ics.hpp"
 #include "email/outbox_store.hpp"
 #include "email/reminders.hpp"
 #include "gateway/auth.hpp"
-#include "common/time_zone.hpp"
 #include "registration/webinar_store.hpp"
 
 #include <boost/json.hpp>

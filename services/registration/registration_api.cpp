@@ -1,14 +1,14 @@
 #include "registration/registration_api.hpp"
 
 #include "common/bytes.hpp"
+#include "common/csv.hpp"
 #include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "common/text.hpp"
+#include "common/time_zone.hpp"
 #include "metrics/metrics.hpp"
 #include "registration/api_support.hpp"
-#include "common/csv.hpp"
 #include "registration/registration_store.hpp"
-#include "common/rfc3339.hpp"
-#include "common/time_zone.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 

@@ -2,7 +2,6 @@
 
 #include "common/errors.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/validation.hpp"
 
 #include <algorithm>
 

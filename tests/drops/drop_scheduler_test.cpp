@@ -2,8 +2,8 @@
 
 #include "../store/temp_database_file.hpp"
 #include "chat/chat_bus.hpp"
-#include "drops/drop_store.hpp"
 #include "common/rfc3339.hpp"
+#include "drops/drop_store.hpp"
 #include "registration/webinar_store.hpp"
 #include "store/migrations.hpp"
 #include "store/reader_pool.hpp"

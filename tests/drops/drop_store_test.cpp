@@ -2,10 +2,10 @@
 
 #include "../store/temp_database_file.hpp"
 #include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/http_types.hpp"
 #include "registration/registration_store.hpp"
-#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 #include "store/migrations.hpp"
