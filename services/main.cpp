@@ -5,6 +5,7 @@
 #include "accounts/organizer_cli.hpp"
 #include "attendance/attendance_module.hpp"
 #include "bus/redis_url.hpp"
+#include "common/bytes.hpp"
 #include "config/config.hpp"
 #include "drops/drops_module.hpp"
 #include "email/email_service.hpp"
@@ -23,7 +24,7 @@
 #include "node/secrets.hpp"
 #include "registration/demo_seed.hpp"
 #include "registration/registration_module.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "store/migrations.hpp"
 #include "streaming/streaming_module.hpp"
 
@@ -129,7 +130,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   store::database db(db_path, db_options);
   store::migrate(db);
   if (cfg.demo && !list_routes)
-    if (auto id = registration::seed_demo(db, registration::unix_now())) std::cout << "cohort: seeded the demo webinar series (id " << id << ")\n";
+    if (auto id = registration::seed_demo(db, common::unix_now())) std::cout << "cohort: seeded the demo webinar series (id " << id << ")\n";
   store::sqlite_writer writer(std::move(db), {static_cast<std::size_t>(cfg.storage.write_queue_max), static_cast<std::size_t>(cfg.storage.batch_max)},
                               &metrics);
   store::reader_pool readers(db_path, static_cast<std::size_t>(cfg.storage.reader_connections), cfg.storage.busy_timeout_ms);
@@ -203,7 +204,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   std::cout << "cohort: listening on " << node::base_url(cfg.server.listen, port) << "\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << node::web_root(cfg).string() << "\n";
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
-  std::cout << "cohort: token public key " << http::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n" << std::flush;
+  std::cout << "cohort: token public key " << common::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n" << std::flush;
   node::run_until_signal(ioc, threads, server, *bus, modules);
   writer.stop();
   std::cout << "cohort: stopped" << std::endl;

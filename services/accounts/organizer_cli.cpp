@@ -2,7 +2,7 @@
 
 #include "accounts/organizer_store.hpp"
 #include "accounts/password.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "store/migrations.hpp"
 
@@ -93,7 +93,7 @@ int run_organizer_command(const organizer_command& cmd, std::istream& in, bool i
   if (cmd.action == "list") {
     const auto all = list_organizers(db);
     if (all.empty()) out << "no organizer accounts yet (cohort organizer add --email E)\n";
-    for (const auto& o : all) out << o.email << "\tsince " << registration::format_rfc3339(o.created_at) << "\n";
+    for (const auto& o : all) out << o.email << "\tsince " << common::format_rfc3339(o.created_at) << "\n";
     return 0;
   }
   if (cmd.action == "remove") {
@@ -116,7 +116,7 @@ int run_organizer_command(const organizer_command& cmd, std::istream& in, bool i
     return 0;
   }
   try {
-    add_organizer(db, cmd.email, *key, hash, registration::unix_now());
+    add_organizer(db, cmd.email, *key, hash, common::unix_now());
   } catch (const duplicate_organizer& e) {
     err << "cohort: " << e.what() << " (" << cmd.email << ")\n";
     return 1;

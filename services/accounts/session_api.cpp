@@ -2,8 +2,10 @@
 
 #include "accounts/organizer_store.hpp"
 #include "accounts/password.hpp"
+#include "common/bytes.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "gateway/auth.hpp"
-#include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 
 #include <boost/asio/post.hpp>
@@ -28,17 +30,17 @@ constexpr int account_limit_factor = 10;
 
 std::string text_member(const json::object& body, std::string_view key) {
   const auto* v = body.if_contains(key);
-  if (!v || v->is_null()) throw registration::validation_error(std::string(key), std::string(key) + " is required");
-  if (!v->is_string()) throw registration::validation_error(std::string(key), std::string(key) + " must be a string");
+  if (!v || v->is_null()) throw common::invalid(std::string(key), std::string(key) + " is required");
+  if (!v->is_string()) throw common::invalid(std::string(key), std::string(key) + " must be a string");
   return std::string(v->get_string());
 }
 
-std::string session_hash(std::string_view cookie_value) { return http::hex(http::sha256(cookie_value)); }
+std::string session_hash(std::string_view cookie_value) { return common::hex(http::sha256(cookie_value)); }
 
 json::object session_json(std::int64_t id, const std::string& email, std::int64_t expires_at) {
   return {{"auth", "session"},
           {"organizer", json::object{{"id", id}, {"email", email}}},
-          {"expires_at", registration::format_rfc3339(expires_at)}};
+          {"expires_at", common::format_rfc3339(expires_at)}};
 }
 
 response too_many(std::chrono::seconds wait) {
@@ -60,10 +62,9 @@ session_api::~session_api() { hasher_.join(); }
 void session_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (session_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/session", {access::anyone, true}, bind(&session_api::login));
-  r.add(verb::get, "/api/session", {access::organizer}, bind(&session_api::current));
-  r.add(verb::del, "/api/session", {access::anyone}, bind(&session_api::logout));
+  r.add(verb::post, "/api/session", {access::anyone, true}, &session_api::login, this);
+  r.add(verb::get, "/api/session", {access::organizer}, &session_api::current, this);
+  r.add(verb::del, "/api/session", {access::anyone}, &session_api::logout, this);
 }
 
 bool session_api::origin_allowed(const std::string& origin) const {
@@ -77,7 +78,7 @@ std::optional<http::identity> session_api::from_cookie(const http::request& req)
   if (!safe && !origin_allowed(req.origin))
     throw api_error(403, "csrf", "a change made with the console's login must come from the console's own pages");
   auto db = ctx_.readers->acquire();
-  const auto found = find_session(*db, session_hash(value), registration::unix_now());
+  const auto found = find_session(*db, session_hash(value), common::unix_now());
   if (!found) return std::nullopt;
   http::identity who;
   who.role = http::identity::kind::organizer;
@@ -101,9 +102,9 @@ void session_api::login(http::request& req, http::responder& respond) {
   const auto email = text_member(req.json, "email");
   auto password = text_member(req.json, "password");
   const auto key = registration::email_key(email);
-  if (!key) throw registration::validation_error("email", "email must be an address such as name@example.org");
+  if (!key) throw common::invalid("email", "email must be an address such as name@example.org");
   if (password.empty() || password.size() > password_max_bytes)
-    throw registration::validation_error("password", "password must be 1 to 1024 bytes");
+    throw common::invalid("password", "password must be 1 to 1024 bytes");
   const std::string ip_key = "ip:" + req.remote_address, account_key = "email:" + *key;
   // The attempt is counted before the hash, so parallel guesses cannot all pass the check
   // first; the per-IP limit comes first, so one address never fills the account's.
@@ -138,8 +139,8 @@ void session_api::login(http::request& req, http::responder& respond) {
     if (!ok) return respond(http::error_response(401, "invalid_credentials", "email or password is wrong"));
     give_back();
     known_.remember(email, address);
-    const auto value = http::base64url(http::random_bytes(32));
-    const auto now = registration::unix_now();
+    const auto value = http::base64url(common::random_bytes(32));
+    const auto now = common::unix_now();
     const auto expires_at = now + ctx_.session_seconds;
     const auto who = account->who;
     registration::queue_write<bool>(
@@ -161,7 +162,7 @@ void session_api::current(http::request& req, http::responder& respond) {
   if (!req.who.via_session)
     return respond(response::json(200, json::object{{"auth", "token"}, {"organizer", nullptr}, {"expires_at", nullptr}}));
   auto db = ctx_.readers->acquire();
-  const auto found = find_session(*db, session_hash(req.cookie_value(session_cookie)), registration::unix_now());
+  const auto found = find_session(*db, session_hash(req.cookie_value(session_cookie)), common::unix_now());
   if (!found) throw api_error(401, "unauthorized", "the session has ended; log in again");
   respond(response::json(200, session_json(found->who.id, found->who.email, found->expires_at)));
 }

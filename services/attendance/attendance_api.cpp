@@ -1,8 +1,7 @@
 #include "attendance/attendance_api.hpp"
 
 #include "attendance/attendance_report.hpp"
-#include "registration/api_support.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/json.hpp>
 
@@ -26,7 +25,7 @@ int session_param(const http::request& req) {
 }
 
 json::value time_or_null(const std::optional<std::int64_t>& t) {
-  return t ? json::value(registration::format_rfc3339(*t)) : json::value(nullptr);
+  return t ? json::value(common::format_rfc3339(*t)) : json::value(nullptr);
 }
 
 json::object to_json(const report& r) {
@@ -42,13 +41,13 @@ json::object to_json(const report& r) {
                                   {"attended", row.attended}});
   json::array viewers;
   for (std::size_t i = 0; i < r.viewers.size(); ++i)
-    viewers.push_back(json::object{{"at", registration::format_rfc3339(r.starts_at + static_cast<std::int64_t>(i) * 60)},
+    viewers.push_back(json::object{{"at", common::format_rfc3339(r.starts_at + static_cast<std::int64_t>(i) * 60)},
                                    {"count", r.viewers[i]}});
   return {{"webinar_id", r.webinar_id},
           {"session",
            json::object{{"number", r.session_number},
-                        {"starts_at", registration::format_rfc3339(r.starts_at)},
-                        {"ends_at", registration::format_rfc3339(r.ends_at)}}},
+                        {"starts_at", common::format_rfc3339(r.starts_at)},
+                        {"ends_at", common::format_rfc3339(r.ends_at)}}},
           {"min_minutes", r.min_minutes},
           {"registrants", std::move(people)},
           {"viewers", std::move(viewers)}};
@@ -59,21 +58,20 @@ json::object to_json(const report& r) {
 void attendance_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (attendance_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::get, "/api/webinars/{id}/attendance", {access::organizer, false}, bind(&attendance_api::report_json));
-  r.add(verb::get, "/api/webinars/{id}/attendance.csv", {access::organizer, false}, bind(&attendance_api::report_csv));
+  r.add(verb::get, "/api/webinars/{id}/attendance", {access::organizer, false}, &attendance_api::report_json, this);
+  r.add(verb::get, "/api/webinars/{id}/attendance.csv", {access::organizer, false}, &attendance_api::report_csv, this);
 }
 
 void attendance_api::report_json(http::request& req, http::responder& respond) {
   const int session = session_param(req);
   auto db = ctx_.readers->acquire();
-  respond(response::json(200, to_json(build_report(*db, req.id_param(0), session, ctx_.min_minutes, registration::unix_now()))));
+  respond(response::json(200, to_json(build_report(*db, req.id_param(0), session, ctx_.min_minutes, common::unix_now()))));
 }
 
 void attendance_api::report_csv(http::request& req, http::responder& respond) {
   const int session = session_param(req);
   auto db = ctx_.readers->acquire();
-  const auto r = build_report(*db, req.id_param(0), session, ctx_.min_minutes, registration::unix_now());
+  const auto r = build_report(*db, req.id_param(0), session, ctx_.min_minutes, common::unix_now());
   auto res = response::text(200, attendance::report_csv(r), "text/csv; charset=utf-8");
   res.headers.emplace_back("Content-Disposition", "attachment; filename=\"webinar-" + std::to_string(r.webinar_id) + "-session-" +
                                                       std::to_string(r.session_number) + "-attendance.csv\"");

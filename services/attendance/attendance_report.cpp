@@ -1,9 +1,9 @@
 #include "attendance/attendance_report.hpp"
 
+#include "common/csv.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "drops/schedule.hpp"
-#include "registration/csv.hpp"
-#include "registration/rfc3339.hpp"
-#include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
 #include <map>
@@ -12,7 +12,7 @@ namespace cohort::attendance {
 namespace {
 
 const registration::session_slot& pick_session(const registration::webinar& w, int number, std::int64_t now) {
-  if (w.sessions.empty()) throw registration::not_found_error("webinar " + std::to_string(w.id) + " has no sessions");
+  if (w.sessions.empty()) throw common::not_found("webinar " + std::to_string(w.id) + " has no sessions");
   if (number == 0) {
     const registration::session_slot* latest = &w.sessions.front();
     for (const auto& s : w.sessions)
@@ -20,7 +20,7 @@ const registration::session_slot& pick_session(const registration::webinar& w, i
     return *latest;
   }
   if (const auto* s = drops::find_session(w.sessions, number)) return *s;
-  throw registration::not_found_error("webinar " + std::to_string(w.id) + " has no session " + std::to_string(number));
+  throw common::not_found("webinar " + std::to_string(w.id) + " has no session " + std::to_string(number));
 }
 
 struct seen {
@@ -31,7 +31,7 @@ struct seen {
 
 report build_report(store::database& db, std::int64_t webinar_id, int session_number, int min_minutes, std::int64_t now) {
   const auto w = registration::find_webinar(db, webinar_id);
-  if (!w) throw registration::not_found_error("no webinar " + std::to_string(webinar_id));
+  if (!w) throw common::not_found("no webinar " + std::to_string(webinar_id));
   const auto& s = pick_session(*w, session_number, now);
   const auto [first, end] = drops::session_minutes(s);
   report r{webinar_id, s.number, s.starts_at, s.ends_at(), min_minutes, {}, {}};
@@ -69,10 +69,10 @@ report build_report(store::database& db, std::int64_t webinar_id, int session_nu
 
 std::string report_csv(const report& r) {
   std::string csv;
-  registration::append_csv_row(csv, {"registration_id", "name", "email", "status", "joined_at", "left_at", "minutes", "attended"});
-  auto time = [](const std::optional<std::int64_t>& t) { return t ? registration::format_rfc3339(*t) : std::string(); };
+  common::append_csv_row(csv, {"registration_id", "name", "email", "status", "joined_at", "left_at", "minutes", "attended"});
+  auto time = [](const std::optional<std::int64_t>& t) { return t ? common::format_rfc3339(*t) : std::string(); };
   for (const auto& row : r.registrants)
-    registration::append_csv_row(csv, {std::to_string(row.registration_id), row.name, row.email, row.status, time(row.joined_at),
+    common::append_csv_row(csv, {std::to_string(row.registration_id), row.name, row.email, row.status, time(row.joined_at),
                                        time(row.left_at), std::to_string(row.minutes), row.attended ? "yes" : "no"});
   return csv;
 }

@@ -4,6 +4,7 @@
 // Built from the `attendance` minute buckets the primary records (see drops::record_attendance).
 #pragma once
 
+#include "common/errors.hpp"
 #include "store/sqlite.hpp"
 
 #include <cstdint>
@@ -34,7 +35,7 @@ struct report {
   std::vector<std::int64_t> viewers;        // per minute from starts_at: registrants present
 };
 
-// Throws registration::not_found_error for an unknown webinar or session. session_number 0:
+// Throws common::not_found for an unknown webinar or session. session_number 0:
 // the latest session that has started at `now` (else the first).
 report build_report(store::database& db, std::int64_t webinar_id, int session_number, int min_minutes, std::int64_t now);
 std::string report_csv(const report& r);

@@ -1,6 +1,6 @@
 #include "drops/drop_scheduler.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -50,7 +50,7 @@ void drop_scheduler::do_release() {
   releasing_ = true;
   auto released = std::make_shared<std::vector<released_drop>>();
   const bool queued = ctx_.writer->submit(
-      [released, self = shared_from_this()](store::database& db) { *released = self->release_in(db, registration::unix_now()); },
+      [released, self = shared_from_this()](store::database& db) { *released = self->release_in(db, common::unix_now()); },
       [self = shared_from_this(), released](std::exception_ptr ep) {
         if (ep) {
           try {

@@ -1,18 +1,15 @@
 #include "drops/drop_store.hpp"
 
-#include "gateway/http_types.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "live_room/channels/drops/drops_channel.hpp"
-#include "registration/rfc3339.hpp"
-#include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
 #include <boost/json.hpp>
 
 namespace cohort::drops {
 namespace json = boost::json;
-using registration::format_rfc3339;
-using registration::not_found_error;
-using registration::validation_error;
+using common::format_rfc3339;
 
 namespace {
 
@@ -43,7 +40,7 @@ drop_record read_drop(const store::statement& st) {
 
 std::vector<registration::session_slot> sessions_of(store::database& db, std::int64_t webinar_id) {
   auto w = registration::find_webinar(db, webinar_id);
-  if (!w) throw not_found_error("no such webinar");
+  if (!w) throw common::not_found("no such webinar");
   return w->sessions;
 }
 
@@ -63,18 +60,18 @@ std::optional<int> audience_session_of(const drop_record& d) {
 // released no earlier than the session it is about starts (before that, everyone "missed" it).
 void check_against_sessions(drop_record& d, const std::vector<registration::session_slot>& sessions) {
   if (d.release.session != 0 && !find_session(sessions, d.release.session))
-    throw validation_error("release", "the series has no session " + std::to_string(d.release.session));
+    throw common::invalid("release", "the series has no session " + std::to_string(d.release.session));
   fill_effective(d, sessions);
   if (d.audience == audience_kind::all) {
     d.audience_session.reset();
     return;
   }
   const auto about = audience_session_of(d);
-  if (!about) throw validation_error("audience_session", "say which session the attended/missed audience is about");
+  if (!about) throw common::invalid("audience_session", "say which session the attended/missed audience is about");
   const auto* s = find_session(sessions, *about);
-  if (!s) throw validation_error("audience_session", "the series has no session " + std::to_string(*about));
+  if (!s) throw common::invalid("audience_session", "the series has no session " + std::to_string(*about));
   if (d.release_at && *d.release_at < s->starts_at)
-    throw validation_error("audience_session", "a drop for those who attended or missed session " +
+    throw common::invalid("audience_session", "a drop for those who attended or missed session " +
                                                    std::to_string(s->number) + " cannot be released before it starts");
 }
 
@@ -83,7 +80,7 @@ void check_against_sessions(drop_record& d, const std::vector<registration::sess
 bool orphaned(const drop_record& d) { return !d.released_at && d.release.session != 0 && !d.release_at; }
 
 void require_unreleased(const drop_record& d) {
-  if (d.released_at) throw http::api_error(409, "conflict", "this drop has been released; it can no longer change");
+  if (d.released_at) throw common::conflict("this drop has been released; it can no longer change");
 }
 
 store::statement& bind_text(store::statement& st, int index, const std::optional<std::string>& v) {
@@ -171,7 +168,7 @@ std::optional<drop_record> find_drop(store::database& db, std::int64_t drop_id) 
 
 drop_record load_drop(store::database& db, std::int64_t webinar_id, std::int64_t drop_id) {
   auto d = find_drop(db, drop_id);
-  if (!d || d->webinar_id != webinar_id) throw not_found_error("no such drop in this webinar");
+  if (!d || d->webinar_id != webinar_id) throw common::not_found("no such drop in this webinar");
   return *d;
 }
 

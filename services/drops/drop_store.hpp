@@ -3,6 +3,7 @@
 // attendance minutes that decide "attended" and "missed".
 #pragma once
 
+#include "common/errors.hpp"
 #include "drops/schedule.hpp"
 #include "store/sqlite.hpp"
 
@@ -61,8 +62,7 @@ struct drop_record {
   std::int64_t created_at = 0;
 };
 
-// All of these throw registration::validation_error (422), not_found_error (404) or
-// http::api_error (409 once released).
+// All of these throw common::invalid, common::not_found or common::conflict (once released).
 std::int64_t insert_drop(store::database& db, std::int64_t webinar_id, const drop_input& in, std::int64_t now);
 void update_drop(store::database& db, std::int64_t webinar_id, std::int64_t drop_id, const drop_patch& patch, std::int64_t now);
 void delete_drop(store::database& db, std::int64_t webinar_id, std::int64_t drop_id);

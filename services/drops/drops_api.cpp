@@ -1,9 +1,10 @@
 #include "drops/drops_api.hpp"
 
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
+#include "common/text.hpp"
 #include "live_room/channels/drops/drops_channel.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
-#include "registration/validation.hpp"
 
 #include <boost/json.hpp>
 
@@ -13,8 +14,7 @@ namespace cohort::drops {
 namespace json = boost::json;
 using http::api_error;
 using http::response;
-using registration::unix_now;
-using registration::validation_error;
+using common::unix_now;
 
 namespace {
 
@@ -26,22 +26,22 @@ const json::value* present(const json::object& o, std::string_view key) {
 std::string text_member(const json::object& o, std::string_view key) {
   const auto* v = present(o, key);
   if (!v) return {};
-  if (!v->is_string()) throw validation_error(std::string(key), std::string(key) + " must be a string");
+  if (!v->is_string()) throw common::invalid(std::string(key), std::string(key) + " must be a string");
   return std::string(v->get_string());
 }
 
 std::int64_t int_in(const json::value& v, const std::string& field, std::int64_t lo, std::int64_t hi) {
   if (!v.is_int64() || v.get_int64() < lo || v.get_int64() > hi)
-    throw validation_error(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
+    throw common::invalid(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
   return v.get_int64();
 }
 
 std::optional<std::string> url_member(const json::object& o) {
-  auto url = registration::trim(text_member(o, "url"));
+  auto url = common::trim(text_member(o, "url"));
   if (url.empty()) return std::nullopt;
   if ((url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) || url.size() > 2000 ||
-      url.find_first_of(" \"<>\\") != std::string::npos || registration::has_control_chars(url) || !registration::valid_utf8(url))
-    throw validation_error("url", "url must be an http(s) address of at most 2000 characters");
+      url.find_first_of(" \"<>\\") != std::string::npos || common::has_control_chars(url) || !common::valid_utf8(url))
+    throw common::invalid("url", "url must be an http(s) address of at most 2000 characters");
   return url;
 }
 
@@ -50,20 +50,20 @@ std::optional<std::string> url_member(const json::object& o) {
 std::optional<release_rule> release_member(const json::object& o, std::int64_t now) {
   const auto* at = present(o, "release_at");
   const auto* rel = present(o, "release");
-  if (at && rel) throw validation_error("release", "give release_at or release, not both");
+  if (at && rel) throw common::invalid("release", "give release_at or release, not both");
   if (!at && !rel && (o.contains("release") || o.contains("release_at"))) return release_rule{};
   if (at) {
-    const auto t = at->is_string() ? registration::parse_rfc3339(at->get_string()) : std::nullopt;
-    if (!t) throw validation_error("release_at", "release_at must be an RFC 3339 time such as 2026-12-01T17:00:00Z");
+    const auto t = at->is_string() ? common::parse_rfc3339(at->get_string()) : std::nullopt;
+    if (!t) throw common::invalid("release_at", "release_at must be an RFC 3339 time such as 2026-12-01T17:00:00Z");
     return release_rule{*t, 0, 0};
   }
   if (!rel) return std::nullopt;
   if (rel->is_string() && rel->get_string() == "now") return release_rule{now, 0, 0};
   if (!rel->is_object())
-    throw validation_error("release", "release must be \"now\" or {\"session\": N, \"offset_minutes\": M}");
+    throw common::invalid("release", "release must be \"now\" or {\"session\": N, \"offset_minutes\": M}");
   const auto& r = rel->get_object();
   const auto* session = present(r, "session");
-  if (!session) throw validation_error("release", "release needs the session number it is relative to");
+  if (!session) throw common::invalid("release", "release needs the session number it is relative to");
   release_rule rule;
   rule.session = static_cast<int>(int_in(*session, "release.session", 1, 10000));
   if (const auto* off = present(r, "offset_minutes"))
@@ -75,7 +75,7 @@ std::optional<audience_kind> audience_member(const json::object& o) {
   const auto* v = present(o, "audience");
   if (!v) return std::nullopt;
   const auto kind = v->is_string() ? parse_audience(v->get_string()) : std::nullopt;
-  if (!kind) throw validation_error("audience", "audience must be \"all\", \"attended\" or \"missed\"");
+  if (!kind) throw common::invalid("audience", "audience must be \"all\", \"attended\" or \"missed\"");
   return kind;
 }
 
@@ -87,8 +87,8 @@ std::optional<int> audience_session_member(const json::object& o) {
 
 drop_input read_input(const json::object& o, std::int64_t now) {
   drop_input in;
-  in.title = registration::required_text(text_member(o, "title"), "title", 200);
-  in.body = registration::optional_text(text_member(o, "body"), "body", 5000, true);
+  in.title = common::required_text(text_member(o, "title"), "title", 200);
+  in.body = common::optional_text(text_member(o, "body"), "body", 5000, true);
   in.url = url_member(o);
   in.release = release_member(o, now).value_or(release_rule{});  // none: a draft
   in.audience = audience_member(o).value_or(audience_kind::all);
@@ -98,8 +98,8 @@ drop_input read_input(const json::object& o, std::int64_t now) {
 
 drop_patch read_patch(const json::object& o, std::int64_t now) {
   drop_patch p;
-  if (present(o, "title")) p.title = registration::required_text(text_member(o, "title"), "title", 200);
-  if (o.contains("body")) p.body = registration::optional_text(text_member(o, "body"), "body", 5000, true);
+  if (present(o, "title")) p.title = common::required_text(text_member(o, "title"), "title", 200);
+  if (o.contains("body")) p.body = common::optional_text(text_member(o, "body"), "body", 5000, true);
   p.url_set = o.contains("url");
   if (p.url_set) p.url = url_member(o);
   p.release = release_member(o, now);
@@ -112,10 +112,10 @@ drop_patch read_patch(const json::object& o, std::int64_t now) {
 // The name as given, for Content-Disposition: no path, no controls, at most 255 bytes.
 std::string clean_filename(const std::string* raw) {
   if (!raw) throw api_error(400, "bad_request", "name the file: ?filename=worksheet.pdf", "filename");
-  auto name = registration::trim(*raw);
+  auto name = common::trim(*raw);
   if (const auto slash = name.find_last_of("/\\"); slash != std::string::npos) name = name.substr(slash + 1);
-  if (name.empty() || name == "." || name == ".." || name.size() > 255 || !registration::valid_utf8(name) ||
-      registration::has_control_chars(name))
+  if (name.empty() || name == "." || name == ".." || name.size() > 255 || !common::valid_utf8(name) ||
+      common::has_control_chars(name))
     throw api_error(400, "bad_request", "filename must be a file name of at most 255 bytes", "filename");
   return name;
 }
@@ -166,15 +166,14 @@ bool safe_inline_type(const std::string& media) {
 void drops_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (drops_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/webinars/{id}/drops", {access::organizer, true}, bind(&drops_api::create));
-  r.add(verb::get, "/api/webinars/{id}/drops", {access::anyone, false}, bind(&drops_api::list));
-  r.add(verb::patch, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, true}, bind(&drops_api::patch));
-  r.add(verb::del, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, false}, bind(&drops_api::remove));
-  r.add(verb::post, "/api/webinars/{id}/drops/seen", {access::registrant, false}, bind(&drops_api::seen));
-  r.add(verb::put, "/api/webinars/{id}/drops/{drop_id}/file", {access::organizer, false, true}, bind(&drops_api::upload));
-  r.add(verb::post, "/api/drops/{drop_id}/opened", {access::registrant, false}, bind(&drops_api::opened));
-  r.add(verb::get, "/api/drops/{drop_id}/file", {access::anyone, false}, bind(&drops_api::download));
+  r.add(verb::post, "/api/webinars/{id}/drops", {access::organizer, true}, &drops_api::create, this);
+  r.add(verb::get, "/api/webinars/{id}/drops", {access::anyone, false}, &drops_api::list, this);
+  r.add(verb::patch, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, true}, &drops_api::patch, this);
+  r.add(verb::del, "/api/webinars/{id}/drops/{drop_id}", {access::organizer, false}, &drops_api::remove, this);
+  r.add(verb::post, "/api/webinars/{id}/drops/seen", {access::registrant, false}, &drops_api::seen, this);
+  r.add(verb::put, "/api/webinars/{id}/drops/{drop_id}/file", {access::organizer, false, true}, &drops_api::upload, this);
+  r.add(verb::post, "/api/drops/{drop_id}/opened", {access::registrant, false}, &drops_api::opened, this);
+  r.add(verb::get, "/api/drops/{drop_id}/file", {access::anyone, false}, &drops_api::download, this);
 }
 
 bool drops_api::check_registrant(const http::identity& who, std::int64_t webinar_id) {
@@ -279,7 +278,7 @@ void drops_api::seen(http::request& req, http::responder& respond) {
   // ?until= the newest release the page showed, so one released meanwhile stays new.
   auto until = unix_now();
   if (const auto* u = req.query_param("until")) {
-    const auto t = registration::parse_rfc3339(*u);
+    const auto t = common::parse_rfc3339(*u);
     if (!t) throw api_error(400, "bad_request", "until must be an RFC 3339 time", "until");
     until = std::min(until, *t);
   }
@@ -300,7 +299,7 @@ void drops_api::opened(http::request& req, http::responder& respond) {
     auto db = ctx_.readers->acquire();
     d = find_drop(*db, drop_id);
   }
-  if (!d) throw registration::not_found_error("no such drop");
+  if (!d) throw common::not_found("no such drop");
   check_seated(req.who, d->webinar_id);
   if (!is_released_to(*d, req.who.registration_id)) throw api_error(403, "forbidden", "this drop has not been released to you");
   const auto registration_id = req.who.registration_id;
@@ -316,8 +315,8 @@ void drops_api::opened(http::request& req, http::responder& respond) {
 void drops_api::upload(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0), drop_id = req.id_param(1);
   const auto name = clean_filename(req.query_param("filename"));
-  auto type = registration::trim(req.content_type);
-  if (type.empty() || type.size() > 200 || registration::has_control_chars(type))
+  auto type = common::trim(req.content_type);
+  if (type.empty() || type.size() > 200 || common::has_control_chars(type))
     throw api_error(415, "unsupported_media_type", "send the file's type as Content-Type, e.g. application/pdf");
   if (req.body_file.empty()) throw api_error(400, "bad_request", "the file is empty");
   {
@@ -345,11 +344,11 @@ void drops_api::download(http::request& req, http::responder& respond) {
     auto db = ctx_.readers->acquire();
     d = find_drop(*db, req.id_param(0));
   }
-  if (!d) throw registration::not_found_error("no such drop");
+  if (!d) throw common::not_found("no such drop");
   check_seated(who, d->webinar_id);
   if (who.role == http::identity::kind::registrant && !is_released_to(*d, who.registration_id))
     throw api_error(403, "forbidden", "this drop has not been released to you");
-  if (!d->file) throw registration::not_found_error("this drop has no file");
+  if (!d->file) throw common::not_found("this drop has no file");
 
   const auto path = ctx_.files->path_of(d->file->sha256).string();
   const auto size = static_cast<std::uint64_t>(d->file->size);

@@ -1,7 +1,7 @@
 #include "drops/drops_module.hpp"
 
 #include "drops/drop_store.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <iostream>
 
@@ -14,7 +14,7 @@ drops_module::drops_module(const node::node_services& node, const email::mailer&
       scheduler_(std::make_shared<drop_scheduler>(scheduler_context{
           &node.ioc, node.writer, node.readers, &node.bus, node.cfg.attendance.min_minutes,
           [m = &mail](store::database& db, const released_drop& d) {
-            m->drop_released(db, d.webinar_id, d.drop_id, d.title, d.body, d.audience, registration::unix_now());
+            m->drop_released(db, d.webinar_id, d.drop_id, d.title, d.body, d.audience, common::unix_now());
           }})),
       api_({node.writes(), node.readers, node.authenticate, &node.bus, scheduler_, &files_}) {
   if (auto* events = node.registrations) {
@@ -36,7 +36,7 @@ std::function<void(std::int64_t, std::vector<std::int64_t>, std::int64_t)> drops
 
 std::function<void(std::int64_t, std::int64_t)> drops_module::watching_recorder() const {
   return [record = attendance_recorder()](std::int64_t webinar, std::int64_t registration) {
-    record(webinar, {registration}, registration::unix_now() / 60);
+    record(webinar, {registration}, common::unix_now() / 60);
   };
 }
 

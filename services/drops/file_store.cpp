@@ -1,5 +1,6 @@
 #include "drops/file_store.hpp"
 
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 
 #include <openssl/evp.h>
@@ -31,7 +32,7 @@ std::string sha256_file(const std::filesystem::path& file, std::uint64_t& size) 
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  return http::hex(std::string_view(reinterpret_cast<const char*>(digest), len));
+  return common::hex(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 file_store::stored file_store::adopt(const std::filesystem::path& spool) const {

@@ -1,9 +1,9 @@
 #include "email/email_api.hpp"
 
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "email/outbox_store.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
-#include "registration/validation.hpp"
 
 #include <boost/json.hpp>
 
@@ -13,7 +13,7 @@ namespace cohort::email {
 namespace json = boost::json;
 using http::api_error;
 using http::response;
-using registration::format_rfc3339;
+using common::format_rfc3339;
 
 namespace {
 
@@ -30,12 +30,11 @@ json::object preferences_json(store::database& db, std::int64_t registration_id)
 void email_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (email_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/unsubscribe", {access::anyone, false}, bind(&email_api::unsubscribe));
-  r.add(verb::get, "/api/me/email", {access::registrant, false}, bind(&email_api::get_preferences));
-  r.add(verb::put, "/api/me/email", {access::registrant, true}, bind(&email_api::put_preferences));
-  r.add(verb::get, "/api/webinars/{id}/emails", {access::organizer, false}, bind(&email_api::list));
-  r.add(verb::get, "/api/emails/{email_id}/message", {access::organizer, false}, bind(&email_api::message));
+  r.add(verb::post, "/api/unsubscribe", {access::anyone, false}, &email_api::unsubscribe, this);
+  r.add(verb::get, "/api/me/email", {access::registrant, false}, &email_api::get_preferences, this);
+  r.add(verb::put, "/api/me/email", {access::registrant, true}, &email_api::put_preferences, this);
+  r.add(verb::get, "/api/webinars/{id}/emails", {access::organizer, false}, &email_api::list, this);
+  r.add(verb::get, "/api/emails/{email_id}/message", {access::organizer, false}, &email_api::message, this);
 }
 
 // A mail client posts "List-Unsubscribe=One-Click" here; the page /unsubscribe posts with no
@@ -55,8 +54,8 @@ void email_api::unsubscribe(http::request& req, http::responder& respond) {
       [id](store::database& db) {
         auto exists = db.prepare("SELECT 1 FROM registrations WHERE id = ?");
         exists.bind(1, id);
-        if (!exists.step()) throw registration::not_found_error("this registration no longer exists");
-        email::unsubscribe(db, id, registration::unix_now());
+        if (!exists.step()) throw common::not_found("this registration no longer exists");
+        email::unsubscribe(db, id, common::unix_now());
         return preferences_json(db, id);
       },
       [](json::object& prefs) { return response::json(200, prefs); });
@@ -72,12 +71,12 @@ void email_api::get_preferences(http::request& req, http::responder& respond) {
 
 void email_api::put_preferences(http::request& req, http::responder& respond) {
   const auto* v = req.json.if_contains("drop_notices");
-  if (!v || !v->is_bool()) throw registration::validation_error("drop_notices", "drop_notices must be true or false");
+  if (!v || !v->is_bool()) throw common::invalid("drop_notices", "drop_notices must be true or false");
   registration::queue_write<json::object>(
       ctx_.writes, respond,
       [id = req.who.registration_id, nonce_hash = req.who.token_nonce_hash, on = v->get_bool()](store::database& db) {
         registration::active_registration(db, id, nonce_hash);
-        set_drop_notices(db, id, on, registration::unix_now());
+        set_drop_notices(db, id, on, common::unix_now());
         return preferences_json(db, id);
       },
       [](json::object& prefs) { return response::json(200, prefs); });
@@ -116,11 +115,11 @@ void email_api::list(http::request& req, http::responder& respond) {
 void email_api::message(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto entry = find_entry(*db, req.id_param(0));
-  if (!entry) throw registration::not_found_error("no email " + std::to_string(req.id_param(0)));
+  if (!entry) throw common::not_found("no email " + std::to_string(req.id_param(0)));
   if (!entry->mime.empty() || !ctx_.mail)
     throw api_error(409, "conflict", "this email was stored before its links could be redacted, and is not shown");
   try {
-    respond(response::text(200, ctx_.mail->compose(*db, *entry, registration::unix_now(), true).mime, "text/plain; charset=utf-8"));
+    respond(response::text(200, ctx_.mail->compose(*db, *entry, common::unix_now(), true).mime, "text/plain; charset=utf-8"));
   } catch (const std::runtime_error& e) {
     throw api_error(409, "conflict", std::string("this email cannot be shown: ") + e.what());
   }

@@ -1,7 +1,7 @@
 #include "email/email_service.hpp"
 
+#include "common/rfc3339.hpp"
 #include "node/addresses.hpp"
-#include "registration/rfc3339.hpp"
 
 #include <boost/url/parse.hpp>
 
@@ -61,7 +61,7 @@ email_service::email_service(email_service_options o, store::sqlite_writer& writ
   so.envelope_from = envelope_from;
   so.policy.first_delay_seconds = c.retry_first_seconds;
   so.smtp = relay_of(c);
-  so.compose = [m = mailer_.get()](store::database& db, const outbox_entry& e) { return m->compose(db, e, registration::unix_now()); };
+  so.compose = [m = mailer_.get()](store::database& db, const outbox_entry& e) { return m->compose(db, e, common::unix_now()); };
   smtp_ = so.smtp.has_value();
   outbox_dir_ = fs::absolute(so.eml_dir).lexically_normal().string();
   sender_ = std::make_unique<outbox_sender>(std::move(so));
@@ -87,17 +87,17 @@ void email_service::add_routes(http::router& r) {
 registration::mail_hooks email_service::registration_hooks() const {
   registration::mail_hooks hooks;
   const auto* m = mailer_.get();
-  hooks.signed_up = [m](store::database& db, std::int64_t id, const std::string& token) { m->signed_up(db, id, token, registration::unix_now()); };
+  hooks.signed_up = [m](store::database& db, std::int64_t id, const std::string& token) { m->signed_up(db, id, token, common::unix_now()); };
   hooks.confirmation_requested = [m](store::database& db, std::int64_t id, const std::string& token) {
-    m->confirmation_requested(db, id, token, registration::unix_now());
+    m->confirmation_requested(db, id, token, common::unix_now());
   };
-  hooks.confirmed = [m](store::database& db, std::int64_t id) { m->confirmed(db, id, registration::unix_now()); };
-  hooks.promoted = [m](store::database& db, std::int64_t id) { m->promoted(db, id, registration::unix_now()); };
+  hooks.confirmed = [m](store::database& db, std::int64_t id) { m->confirmed(db, id, common::unix_now()); };
+  hooks.promoted = [m](store::database& db, std::int64_t id) { m->promoted(db, id, common::unix_now()); };
   hooks.cancelled = [m](store::database& db, std::int64_t id, bool was_waitlisted) {
-    m->cancelled(db, id, was_waitlisted, registration::unix_now());
+    m->cancelled(db, id, was_waitlisted, common::unix_now());
   };
-  hooks.rescheduled = [m](store::database& db, std::int64_t webinar) { m->rescheduled(db, webinar, registration::unix_now()); };
-  hooks.series_deleted = [m](store::database& db, std::int64_t webinar) { m->series_cancelled(db, webinar, registration::unix_now()); };
+  hooks.rescheduled = [m](store::database& db, std::int64_t webinar) { m->rescheduled(db, webinar, common::unix_now()); };
+  hooks.series_deleted = [m](store::database& db, std::int64_t webinar) { m->series_cancelled(db, webinar, common::unix_now()); };
   hooks.queued = [s = sender_.get()] { s->wake(); };
   return hooks;
 }
@@ -110,7 +110,7 @@ void email_service::start() {
 // Queues the reminders that fell due, now and every 30 s (reminders are once-only by key, so a
 // sweep that runs twice, or after a restart, sends nothing twice).
 void email_service::sweep_reminders() {
-  writer_.submit([m = mailer_.get()](store::database& db) { m->queue_reminders(db, registration::unix_now()); },
+  writer_.submit([m = mailer_.get()](store::database& db) { m->queue_reminders(db, common::unix_now()); },
                  [s = sender_.get()](std::exception_ptr ep) {
                    if (!ep) return s->wake();
                    try {

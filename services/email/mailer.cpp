@@ -1,10 +1,11 @@
 #include "email/mailer.hpp"
 
+#include "common/bytes.hpp"
+#include "common/time_zone.hpp"
 #include "email/ics.hpp"
 #include "email/outbox_store.hpp"
 #include "email/reminders.hpp"
 #include "gateway/auth.hpp"
-#include "registration/time_zone.hpp"
 #include "registration/webinar_store.hpp"
 
 #include <boost/json.hpp>
@@ -34,8 +35,8 @@ namespace {
 // else "Thu 3 Dec 2026, 18:00 UTC"; the calendar invitation shows every session in the
 // reader's own zone anyway.
 std::string local_text(std::int64_t t, const std::string& zone_name) {
-  const auto zone = zone_name.empty() ? nullptr : registration::time_zone::find(zone_name);
-  const auto local = zone ? zone->at(t) : registration::time_zone::local_time{0, "UTC"};
+  const auto zone = zone_name.empty() ? nullptr : common::time_zone::find(zone_name);
+  const auto local = zone ? zone->at(t) : common::time_zone::local_time{0, "UTC"};
   const std::time_t tt = static_cast<std::time_t>(t + local.utc_offset_seconds);
   std::tm tm{};
   ::gmtime_r(&tt, &tm);
@@ -194,7 +195,7 @@ bool mailer::queue(store::database& db, std::int64_t registration_id, std::strin
   m.kind = std::string(kind);
   m.dedupe_key = dedupe_key;
   m.args = args;
-  m.message_id = make_message_id(dedupe_key + "." + http::hex(http::random_bytes(6)), options_.host);
+  m.message_id = make_message_id(dedupe_key + "." + common::hex(common::random_bytes(6)), options_.host);
   return enqueue(db, m, now);
 }
 

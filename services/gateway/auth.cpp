@@ -1,5 +1,7 @@
 #include "gateway/auth.hpp"
 
+#include "common/bytes.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -39,13 +41,6 @@ std::optional<identity> claims(std::string_view payload_b64) {
 }
 
 }  // namespace
-
-std::string random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
-    throw std::runtime_error("RAND_bytes failed");
-  return out;
-}
 
 std::string sha256(std::string_view data) {
   std::string out(32, '\0');
@@ -93,17 +88,6 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   }
   // Only the canonical spelling decodes: no dangling character, no stray bits in the last one.
   if (bits >= 6 || (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 0xf]);
-  }
   return out;
 }
 
@@ -163,7 +147,7 @@ std::string token_codec::sign(std::string_view payload) const {
 }
 
 token_codec::issued token_codec::issue(std::int64_t registration_id, std::int64_t webinar_id, std::string_view name) const {
-  const std::string nonce = random_bytes(16);
+  const std::string nonce = common::random_bytes(16);
   std::string payload;
   put_u64(payload, static_cast<std::uint64_t>(registration_id));
   put_u64(payload, static_cast<std::uint64_t>(webinar_id));

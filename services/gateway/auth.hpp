@@ -19,11 +19,9 @@
 
 namespace cohort::http {
 
-std::string random_bytes(std::size_t n);
 std::string sha256(std::string_view data);
 std::string base64url(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
-std::string hex(std::string_view bytes);
 bool constant_time_equal(std::string_view a, std::string_view b);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 

@@ -1,5 +1,5 @@
-// The HTTP/1.1 server: a listener that accepts on its own strand and one http_session per
-// connection (Beast, kept inside http_server.cpp). Each session reads one request at a time
+// The HTTP/1.1 server, the facade main uses: an http_listener that accepts on its own strand and
+// one http_session per connection (Beast, kept inside http_session.cpp and websocket_session.cpp). Each session reads one request at a time
 // with header/body limits and deadlines, hands it to the router, and writes the answer before
 // reading the next one, so pipelined requests are answered in order. The router's checks that
 // need only the header run before any body byte is read (and before `100 Continue`); a refused
@@ -22,6 +22,8 @@
 #include <vector>
 
 namespace cohort::http {
+
+class http_listener;
 
 struct server_options {
   std::string host = "127.0.0.1";
@@ -67,10 +69,8 @@ class http_server {
   // Connections still open (for the shutdown wait).
   std::size_t open_sessions() const;
 
-  struct state;  // shared with the sessions, defined in http_server.cpp
-
  private:
-  std::shared_ptr<state> state_;
+  std::shared_ptr<http_listener> listener_;  // shared with the sessions
 };
 
 }  // namespace cohort::http

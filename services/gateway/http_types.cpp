@@ -1,11 +1,14 @@
 #include "gateway/http_types.hpp"
 
+#include "common/errors.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
 #include <cctype>
 #include <charconv>
+#include <iostream>
 
 namespace cohort::http {
 
@@ -135,6 +138,39 @@ response file_response(std::string path, std::uint64_t size, std::string_view ra
     base.file = file_slice{std::move(path), 0, size};
   }
   return base;
+}
+
+namespace {
+
+unsigned status_of(common::domain_error::kind k) {
+  using kind = common::domain_error::kind;
+  switch (k) {
+    case kind::invalid: return 422;
+    case kind::not_found: return 404;
+    case kind::conflict: return 409;
+    case kind::unauthorized: return 401;
+    case kind::forbidden: return 403;
+    case kind::gone: return 410;
+    case kind::unavailable: return 503;
+  }
+  return 500;
+}
+
+}  // namespace
+
+response error_from(std::exception_ptr failure, std::string_view context) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const api_error& e) {
+    return error_response(e.status, e.code, e.what(), e.field);
+  } catch (const common::domain_error& e) {
+    return error_response(status_of(e.what_went_wrong), e.code, e.what(), e.field);
+  } catch (const std::exception& e) {
+    std::cerr << "cohort: " << context << " failed: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "cohort: " << context << " failed\n";
+  }
+  return error_response(500, "internal", "internal error");
 }
 
 }  // namespace cohort::http

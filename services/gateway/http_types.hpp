@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -128,6 +129,11 @@ struct api_error : std::runtime_error {
   std::string code;
   std::string field;
 };
+
+// The one error shape for a failure: an api_error as it says; a common::domain_error (what the
+// stores throw) by its kind: invalid 422, not_found 404, conflict 409, unauthorized 401,
+// forbidden 403, gone 410, unavailable 503; anything else 500 "internal", logged as `context`.
+response error_from(std::exception_ptr failure, std::string_view context = "request");
 
 // Called exactly once with the answer; may be called from any thread.
 using responder = std::function<void(response)>;

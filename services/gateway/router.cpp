@@ -4,8 +4,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <iostream>
-
 namespace cohort::http {
 namespace {
 
@@ -128,11 +126,8 @@ router::admission router::admit(request& req, const body_limits* limits) const {
   out.label = out.found->pattern;
   try {
     check_header(*out.found, req, limits);
-  } catch (const api_error& e) {
-    out.refusal = error_response(e.status, e.code, e.what(), e.field);
-  } catch (const std::exception& e) {
-    std::cerr << "cohort: " << to_string(req.method) << " " << out.found->pattern << " failed: " << e.what() << "\n";
-    out.refusal = error_response(500, "internal", "internal error");
+  } catch (...) {
+    out.refusal = error_from(std::current_exception(), std::string(to_string(req.method)) + " " + out.found->pattern);
   }
   return out;
 }
@@ -152,11 +147,9 @@ void router::dispatch(request& req, responder respond) const {
   if (a.refusal) return reply(std::move(*a.refusal));
   try {
     check_and_run(*a.found, req, reply);
-  } catch (const api_error& e) {
-    if (reply) reply(error_response(e.status, e.code, e.what(), e.field));
-  } catch (const std::exception& e) {
-    std::cerr << "cohort: " << to_string(req.method) << " " << a.found->pattern << " failed: " << e.what() << "\n";
-    if (reply) reply(error_response(500, "internal", "internal error"));
+  } catch (...) {
+    // A handler that moved the responder into an async operation answers through it.
+    if (reply) reply(error_from(std::current_exception(), std::string(to_string(req.method)) + " " + a.found->pattern));
   }
 }
 

@@ -35,8 +35,8 @@ struct body_limits {
   std::uint64_t upload_max_bytes = 0;        // routes with file_body
 };
 
-// Answers through the responder, or moves it into an async operation; may throw api_error
-// before it has moved the responder.
+// Answers through the responder, or moves it into an async operation; may throw api_error or a
+// common::domain_error before it has moved the responder (the router answers it, see error_from).
 using handler = std::function<void(request&, responder&)>;
 // Who is calling: `token` (bearer or ?token=, as the caller's route takes it; may be empty),
 // else the request's organizer session cookie, else kind::anonymous. Throws api_error(401) for
@@ -49,6 +49,12 @@ class router {
 
   void add(verb method, std::string pattern, route_options options, handler h);
   void get(std::string pattern, handler h, route_options o = {}) { add(verb::get, std::move(pattern), o, std::move(h)); }
+  // A member function of `api` as the handler: add(verb::post, "/api/x", {...}, &x_api::create, this).
+  // `api` must outlive the router's use. What the handler throws is answered as any handler's is.
+  template <class Api>
+  void add(verb method, std::string pattern, route_options options, void (Api::*fn)(request&, responder&), Api* api) {
+    add(method, std::move(pattern), std::move(options), handler([api, fn](request& req, responder& respond) { (api->*fn)(req, respond); }));
+  }
 
   // Requests under /<first_segment>/ that no route matches are answered by `answer` instead of
   // 404/405 (an edge node sends /api/... to the primary this way).

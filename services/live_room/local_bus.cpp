@@ -1,5 +1,6 @@
 #include "live_room/room_bus.hpp"
 
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 
 #include <boost/json.hpp>
@@ -24,7 +25,7 @@ class local_bus : public room_bus {
     std::lock_guard lock(mutex_);
     auto& room = rooms_[webinar_id];
     // The history lives in memory: a new process is a new history, so a new epoch.
-    if (room.epoch.empty()) room.epoch = http::hex(http::random_bytes(4));
+    if (room.epoch.empty()) room.epoch = common::hex(common::random_bytes(4));
     room.feed = std::move(feed);
     // State comes from the database (one node: the primary).
     room.feed.on_loaded(room.epoch, room.last_seq, {room.log.begin(), room.log.end()}, {room.deleted.begin(), room.deleted.end()}, {});

@@ -1,6 +1,7 @@
 #include "live_room/redis_bus.hpp"
 
 #include "bus/redis_connection.hpp"
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 
 #include <boost/asio/post.hpp>
@@ -149,7 +150,7 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
       const auto sender = std::to_string(limit.sender);
       self->cmd_->command({"EVAL", publish_lua, "6", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
                            key(webinar_id, "deleted"), key(webinar_id, "flood:") + sender, key(webinar_id, "blocked:") + sender,
-                           http::hex(http::random_bytes(4)), tail, std::to_string(self->history_max_), channel(webinar_id), sender,
+                           common::hex(common::random_bytes(4)), tail, std::to_string(self->history_max_), channel(webinar_id), sender,
                            std::to_string(limit.burst), std::to_string(limit.window_ms), std::to_string(limit.block_ms), type},
                           [done](const redisReply* r) {
                             if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return done({});
@@ -202,7 +203,7 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
   void revocations_published() override {
     net::post(strand_, [self = shared_from_this()] {
       if (!self->subscribed_) return;  // the next connect re-publishes and marks again
-      self->generation_ = http::hex(http::random_bytes(8));
+      self->generation_ = common::hex(common::random_bytes(8));
       const auto frame = boost::json::serialize(boost::json::object{{"type", "x.generation"}, {"generation", self->generation_}});
       self->cmd_->command({"EVAL", mark_generation_lua, "1", generation_key, self->generation_, node_channel, frame},
                           [](const redisReply*) {});
@@ -358,7 +359,7 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
 
   void load(std::int64_t webinar_id) {
     cmd_->command({"EVAL", load_lua, "6", key(webinar_id, "epoch"), key(webinar_id, "seq"), key(webinar_id, "log"),
-                   key(webinar_id, "deleted"), key(webinar_id, "state"), rooms_key, http::hex(http::random_bytes(4)),
+                   key(webinar_id, "deleted"), key(webinar_id, "state"), rooms_key, common::hex(common::random_bytes(4)),
                    std::to_string(history_max_), std::to_string(webinar_id), node_channel},
                   [self = shared_from_this(), webinar_id](const redisReply* r) {
                     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5) return;  // lost: reconnect reloads
@@ -411,7 +412,7 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
   net::steady_timer generation_timer_;
   std::string generation_;  // the marker last seen or written; empty = none
   std::chrono::milliseconds backoff_{200};
-  const std::string node_id_ = http::hex(http::random_bytes(8));
+  const std::string node_id_ = common::hex(common::random_bytes(8));
 };
 
 // Keeps the shared state alive for its callbacks and stops it when the owner lets go.

@@ -1,5 +1,6 @@
 #include "live_room/revocations.hpp"
 
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 
 namespace cohort::live_room {
@@ -39,9 +40,9 @@ std::string ban_entry(std::int64_t webinar_id, std::int64_t registration_id) {
   return "b:" + std::to_string(webinar_id) + ":" + std::to_string(registration_id);
 }
 
-std::string token_entry(std::string_view token_nonce_hash) { return "t:" + http::hex(token_nonce_hash); }
-std::string waitlist_entry(std::string_view token_nonce_hash) { return "w:" + http::hex(token_nonce_hash); }
-std::string seated_entry(std::string_view token_nonce_hash) { return "s:" + http::hex(token_nonce_hash); }
+std::string token_entry(std::string_view token_nonce_hash) { return "t:" + common::hex(token_nonce_hash); }
+std::string waitlist_entry(std::string_view token_nonce_hash) { return "w:" + common::hex(token_nonce_hash); }
+std::string seated_entry(std::string_view token_nonce_hash) { return "s:" + common::hex(token_nonce_hash); }
 std::string deleted_entry(std::int64_t webinar_id) { return "d:" + std::to_string(webinar_id); }
 
 }  // namespace cohort::live_room

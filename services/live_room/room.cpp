@@ -1,6 +1,6 @@
 #include "live_room/room.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -10,8 +10,8 @@
 
 namespace cohort::live_room {
 namespace json = boost::json;
-using registration::format_rfc3339;
-using registration::unix_now;
+using common::format_rfc3339;
+using common::unix_now;
 
 namespace {
 
@@ -238,7 +238,7 @@ void room::apply_sequenced(std::size_t channel, std::shared_ptr<const std::strin
   if (const auto* from = o.if_contains("from")) m.sender_id = from->at("id").to_number<std::int64_t>();
   if (const auto* cid = o.if_contains("client_id")) m.client_id = std::string(cid->get_string());
   const auto* ts = o.if_contains("ts");
-  m.ts = ts ? registration::parse_rfc3339(ts->get_string()).value_or(unix_now()) : unix_now();
+  m.ts = ts ? common::parse_rfc3339(ts->get_string()).value_or(unix_now()) : unix_now();
   m.frame = frame;
   const auto epoch = epoch_of(m.id);
   if (epoch != history_.epoch()) {  // the bus started a new history

@@ -1,5 +1,6 @@
 #include "node/secrets.hpp"
 
+#include "common/bytes.hpp"
 #include "gateway/auth.hpp"
 
 #include <sys/stat.h>
@@ -35,7 +36,7 @@ std::string load_or_create_secret(const fs::path& file, bool& created) {
     std::getline(in, value);
     if (!value.empty()) return value;
   }
-  const auto value = http::hex(http::random_bytes(32));
+  const auto value = common::hex(common::random_bytes(32));
   const auto old_mask = ::umask(077);
   {
     std::ofstream out(file, std::ios::trunc);
@@ -61,7 +62,7 @@ std::string master_secret(const config& cfg, bool create) {
 
 int print_public_key(const config& cfg) {
   try {
-    std::cout << http::hex(http::key_ring::derive(master_secret(cfg, false)).token_public_key) << "\n";
+    std::cout << common::hex(http::key_ring::derive(master_secret(cfg, false)).token_public_key) << "\n";
     return 0;
   } catch (const secret_file_error& e) {
     std::cerr << "cohort: " << e.what() << "\n";

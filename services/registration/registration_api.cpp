@@ -1,11 +1,14 @@
 #include "registration/registration_api.hpp"
 
+#include "common/bytes.hpp"
+#include "common/csv.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
+#include "common/text.hpp"
+#include "common/time_zone.hpp"
 #include "metrics/metrics.hpp"
 #include "registration/api_support.hpp"
-#include "registration/csv.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
-#include "registration/time_zone.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -19,6 +22,14 @@
 namespace cohort::registration {
 namespace json = boost::json;
 using http::api_error;
+using common::append_csv_row;
+using common::format_rfc3339;
+using common::optional_text;
+using common::parse_rfc3339;
+using common::required_text;
+using common::time_zone;
+using common::trim;
+using common::unix_now;
 using http::response;
 
 namespace {
@@ -33,28 +44,28 @@ const json::value* member(const json::object& obj, std::string_view key) {
 std::string string_member(const json::object& obj, std::string_view key, const std::string& field, bool required) {
   const auto* v = member(obj, key);
   if (!v || v->is_null()) {
-    if (required) throw validation_error(field, field + " is required");
+    if (required) throw common::invalid(field, field + " is required");
     return {};
   }
-  if (!v->is_string()) throw validation_error(field, field + " must be a string");
+  if (!v->is_string()) throw common::invalid(field, field + " must be a string");
   return std::string(v->get_string());
 }
 
 std::int64_t int_member(const json::value* v, const std::string& field, std::int64_t lo, std::int64_t hi) {
-  if (!v) throw validation_error(field, field + " is required");
+  if (!v) throw common::invalid(field, field + " is required");
   std::int64_t n;
   if (v->is_int64()) n = v->get_int64();
   else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(hi)) n = static_cast<std::int64_t>(v->get_uint64());
-  else throw validation_error(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
+  else throw common::invalid(field, field + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
   if (n < lo || n > hi)
-    throw validation_error(field, field + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    throw common::invalid(field, field + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
   return n;
 }
 
 std::int64_t time_member(const json::value* v, const std::string& field) {
-  if (!v || !v->is_string()) throw validation_error(field, field + " must be an RFC 3339 date-time string");
+  if (!v || !v->is_string()) throw common::invalid(field, field + " must be an RFC 3339 date-time string");
   auto t = parse_rfc3339(v->get_string());
-  if (!t) throw validation_error(field, field + " must be an RFC 3339 date-time such as 2026-12-03T18:00:00Z");
+  if (!t) throw common::invalid(field, field + " must be an RFC 3339 date-time such as 2026-12-03T18:00:00Z");
   return *t;
 }
 
@@ -67,15 +78,15 @@ std::optional<std::int64_t> capacity_member(const json::value* v) {
 std::optional<std::vector<session_slot>> sessions_member(const json::object& obj, bool required) {
   const auto* list = member(obj, "sessions");
   const auto* weekly = member(obj, "weekly");
-  if (list && weekly) throw validation_error("sessions", "give either sessions or weekly, not both");
+  if (list && weekly) throw common::invalid("sessions", "give either sessions or weekly, not both");
   std::vector<session_slot> out;
   if (list) {
     if (!list->is_array() || list->get_array().empty() || list->get_array().size() > 100)
-      throw validation_error("sessions", "sessions must be a list of 1 to 100 sessions");
+      throw common::invalid("sessions", "sessions must be a list of 1 to 100 sessions");
     std::size_t i = 0;
     for (const auto& item : list->get_array()) {
       const std::string prefix = "sessions[" + std::to_string(i++) + "]";
-      if (!item.is_object()) throw validation_error(prefix, prefix + " must be an object");
+      if (!item.is_object()) throw common::invalid(prefix, prefix + " must be an object");
       const auto& s = item.get_object();
       session_slot slot;
       slot.starts_at = time_member(member(s, "starts_at"), prefix + ".starts_at");
@@ -86,7 +97,7 @@ std::optional<std::vector<session_slot>> sessions_member(const json::object& obj
     return out;
   }
   if (weekly) {
-    if (!weekly->is_object()) throw validation_error("weekly", "weekly must be an object");
+    if (!weekly->is_object()) throw common::invalid("weekly", "weekly must be an object");
     const auto& w = weekly->get_object();
     const auto first = time_member(member(w, "first_starts_at"), "weekly.first_starts_at");
     const auto count = int_member(member(w, "count"), "weekly.count", 1, 52);
@@ -95,7 +106,7 @@ std::optional<std::vector<session_slot>> sessions_member(const json::object& obj
     for (std::int64_t k = 0; k < count; ++k) out.push_back(session_slot{0, first + k * 7 * 86400, duration});
     return out;
   }
-  if (required) throw validation_error("sessions", "sessions (or weekly) is required");
+  if (required) throw common::invalid("sessions", "sessions (or weekly) is required");
   return std::nullopt;
 }
 
@@ -123,9 +134,9 @@ signup_input read_signup(const json::object& body) {
   in.name = required_text(string_member(body, "name", "name", true), "name", 200);
   const auto email = string_member(body, "email", "email", true);
   auto key = email_key(email);
-  if (!key) throw validation_error("email", "email must be a valid address such as name@example.org");
+  if (!key) throw common::invalid("email", "email must be a valid address such as name@example.org");
   if (!mailable_address(*key))
-    throw validation_error("email", "email must be written in plain ASCII: this server cannot send mail to addresses with accents "
+    throw common::invalid("email", "email must be written in plain ASCII: this server cannot send mail to addresses with accents "
                                     "or non-Latin letters (for an international domain, use its xn-- form)");
   in.email = trim(email);
   in.email_key = std::move(*key);
@@ -133,11 +144,11 @@ signup_input read_signup(const json::object& body) {
   // The browser's zone (Intl), for times in mail. One this server's tz database does not know
   // is dropped (UTC is used), never a reason to refuse the signup.
   const auto zone = string_member(body, "time_zone", "time_zone", false);
-  if (zone.size() > 64) throw validation_error("time_zone", "time_zone must be an IANA zone name such as America/Chicago");
+  if (zone.size() > 64) throw common::invalid("time_zone", "time_zone must be an IANA zone name such as America/Chicago");
   if (!zone.empty() && time_zone::find(zone)) in.time_zone = zone;
   const auto* consent = member(body, "consent");
   if (!consent || !consent->is_bool() || !consent->get_bool())
-    throw validation_error("consent", "consent must be true to register");
+    throw common::invalid("consent", "consent must be true to register");
   return in;
 }
 
@@ -223,21 +234,20 @@ void registration_api::write(http::responder& respond, Work work, Finish finish)
 void registration_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (registration_api::*fn)(http::request&, http::responder&)) { return api_handler(this, fn); };
   const http::route_options organizer_json{access::organizer, true};
-  r.add(verb::get, "/api/webinars", {}, bind(&registration_api::list_webinars));
-  r.add(verb::post, "/api/webinars", organizer_json, bind(&registration_api::create_webinar));
-  r.add(verb::get, "/api/webinars/{id}", {}, bind(&registration_api::get_webinar));
-  r.add(verb::patch, "/api/webinars/{id}", organizer_json, bind(&registration_api::patch_webinar));
-  r.add(verb::del, "/api/webinars/{id}", {access::organizer, false}, bind(&registration_api::delete_webinar));
-  r.add(verb::post, "/api/webinars/{id}/registrations", {access::anyone, true}, bind(&registration_api::create_signup));
-  r.add(verb::get, "/api/webinars/{id}/registrations", {access::organizer, false}, bind(&registration_api::list_registrations));
-  r.add(verb::get, "/api/webinars/{id}/registrations.csv", {access::organizer, false}, bind(&registration_api::export_csv));
+  r.add(verb::get, "/api/webinars", {}, &registration_api::list_webinars, this);
+  r.add(verb::post, "/api/webinars", organizer_json, &registration_api::create_webinar, this);
+  r.add(verb::get, "/api/webinars/{id}", {}, &registration_api::get_webinar, this);
+  r.add(verb::patch, "/api/webinars/{id}", organizer_json, &registration_api::patch_webinar, this);
+  r.add(verb::del, "/api/webinars/{id}", {access::organizer, false}, &registration_api::delete_webinar, this);
+  r.add(verb::post, "/api/webinars/{id}/registrations", {access::anyone, true}, &registration_api::create_signup, this);
+  r.add(verb::get, "/api/webinars/{id}/registrations", {access::organizer, false}, &registration_api::list_registrations, this);
+  r.add(verb::get, "/api/webinars/{id}/registrations.csv", {access::organizer, false}, &registration_api::export_csv, this);
   r.add(verb::del, "/api/webinars/{id}/registrations/{registration_id}", {access::organizer, false},
-        bind(&registration_api::cancel_for));
-  r.add(verb::get, "/api/me", {access::registrant, false}, bind(&registration_api::get_me));
-  r.add(verb::post, "/api/me/confirm", {access::registrant, false}, bind(&registration_api::confirm_me));
-  r.add(verb::del, "/api/me", {access::registrant, false}, bind(&registration_api::cancel_me));
+        &registration_api::cancel_for, this);
+  r.add(verb::get, "/api/me", {access::registrant, false}, &registration_api::get_me, this);
+  r.add(verb::post, "/api/me/confirm", {access::registrant, false}, &registration_api::confirm_me, this);
+  r.add(verb::del, "/api/me", {access::registrant, false}, &registration_api::cancel_me, this);
 }
 
 void registration_api::create_webinar(http::request& req, http::responder& respond) {
@@ -375,12 +385,12 @@ void registration_api::create_signup(http::request& req, http::responder& respon
 void registration_api::honeypot_answer(std::int64_t webinar_id, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto w = find_webinar(*db, webinar_id);
-  if (!w) throw not_found_error("no webinar " + std::to_string(webinar_id));
+  if (!w) throw common::not_found("no webinar " + std::to_string(webinar_id));
   if (ctx_.confirm_email) return respond(pending_answer(webinar_id));
   auto next = db->prepare("SELECT coalesce(max(id), 0) + 1 FROM registrations");
   next.step();
   const auto id = next.int64(0);
-  const auto token = "c1." + http::base64url(http::random_bytes(40 + w->title.size() % 8)) + "." + http::base64url(http::random_bytes(32));
+  const auto token = "c1." + http::base64url(common::random_bytes(40 + w->title.size() % 8)) + "." + http::base64url(common::random_bytes(32));
   const auto left = w->seats_left();
   respond(response::json(201, json::object{{"id", id},
                                            {"webinar_id", webinar_id},
@@ -525,7 +535,7 @@ void registration_api::cancel_for(http::request& req, http::responder& respond) 
       respond,
       [webinar = req.id_param(0), id = req.id_param(1), this](store::database& db) {
         auto hash = token_hash_of(db, webinar, id);
-        if (hash.empty()) throw not_found_error("webinar " + std::to_string(webinar) + " has no registration " + std::to_string(id));
+        if (hash.empty()) throw common::not_found("webinar " + std::to_string(webinar) + " has no registration " + std::to_string(id));
         auto outcome = cancel_with_mail(db, id);
         return cancelled{webinar, std::move(hash), std::move(outcome.seated)};
       },

@@ -1,8 +1,7 @@
 #include "registration/registration_store.hpp"
 
+#include "common/errors.hpp"
 #include "registration/validation.hpp"
-
-#include "gateway/http_types.hpp"
 
 #include <algorithm>
 
@@ -37,7 +36,7 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
   // registered_count: the seats taken, kept by the triggers of migration 12.
   auto& webinar = db.cached("SELECT capacity, registered_count FROM webinars WHERE id = ?");
   webinar.bind(1, webinar_id);
-  if (!webinar.step()) throw not_found_error("no webinar " + std::to_string(webinar_id));
+  if (!webinar.step()) throw common::not_found("no webinar " + std::to_string(webinar_id));
   const auto capacity = webinar.optional_int64(0);
   const auto taken = webinar.int64(1);
   webinar.reset();
@@ -82,11 +81,11 @@ signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const
 }
 
 namespace {
-// The row of a registration; not_found_error when there is none.
+// The row of a registration; common::not_found when there is none.
 registration_record registration_by_id(store::database& db, std::int64_t registration_id) {
   auto st = db.prepare(std::string(select_registration) + " WHERE id = ?");
   st.bind(1, registration_id);
-  if (!st.step()) throw not_found_error("no registration " + std::to_string(registration_id));
+  if (!st.step()) throw common::not_found("no registration " + std::to_string(registration_id));
   return read_row(st);
 }
 }  // namespace
@@ -97,7 +96,7 @@ registration_record confirm_registration(store::database& db, std::int64_t regis
   if (!record.confirm_by || record.status == "cancelled") return record;
   // The sweep may not have run yet: a hold past its time is gone all the same.
   if (*record.confirm_by <= now)
-    throw http::api_error(410, "expired", "this confirmation link has expired: sign up again");
+    throw common::gone("this confirmation link has expired: sign up again", "expired");
   // A held seat counts as a promotion for the revocation list the primary re-publishes (s:
   // after the w: the signup put there), as promoted_at records for the waitlist.
   db.prepare("UPDATE registrations SET confirm_by = NULL, updated_at = ?1,"
@@ -197,13 +196,13 @@ registration_page list_registrations(store::database& db, std::int64_t webinar_i
 
 registration_record active_registration(store::database& db, std::int64_t registration_id, const std::string& token_nonce_hash) {
   auto me = find_by_token(db, registration_id, token_nonce_hash);
-  if (!me || me->status == "cancelled") throw http::api_error(401, "unauthorized", "this registration is not active");
+  if (!me || me->status == "cancelled") throw common::unauthorized("this registration is not active");
   return std::move(*me);
 }
 
 void require_seat(const registration_record& r) {
-  if (r.confirm_by) throw http::api_error(403, "unconfirmed", unconfirmed_message);
-  if (r.status == "waitlisted") throw http::api_error(403, "waitlisted", waitlisted_message);
+  if (r.confirm_by) throw common::forbidden(unconfirmed_message, "unconfirmed");
+  if (r.status == "waitlisted") throw common::forbidden(waitlisted_message, "waitlisted");
 }
 
 std::string token_hash_of(store::database& db, std::int64_t webinar_id, std::int64_t registration_id) {

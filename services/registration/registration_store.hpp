@@ -2,6 +2,7 @@
 // and none runs concurrently: the capacity check and the insert are atomic without extra locks.
 #pragma once
 
+#include "common/errors.hpp"
 #include "gateway/auth.hpp"
 #include "store/sqlite.hpp"
 
@@ -53,15 +54,15 @@ struct registration_page {
   std::optional<std::int64_t> next_after;
 };
 
-// Throws not_found_error for an unknown webinar. `confirm_by` set: the new registration is
+// Throws common::not_found for an unknown webinar. `confirm_by` set: the new registration is
 // unconfirmed and holds its place (a seat, or its turn on the waitlist) until then.
 signup_outcome create_signup(store::database& db, std::int64_t webinar_id, const signup_input& input,
                              const http::token_codec& tokens, std::int64_t now,
                              std::optional<std::int64_t> confirm_by = std::nullopt);
 // Confirms an unconfirmed registration (idempotent for a confirmed one). A waitlisted one then
 // takes a free seat if the waitlist's order allows. Returns the record after; `promoted`
-// receives the ids of others seated along with it. Throws not_found_error; api_error 410 when
-// its hold already lapsed.
+// receives the ids of others seated along with it. Throws common::not_found; common::gone ("expired")
+// when its hold already lapsed.
 registration_record confirm_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
                                          std::vector<std::int64_t>* promoted = nullptr);
 struct lapsed_hold {
@@ -76,14 +77,14 @@ std::vector<lapsed_hold> lapse_unconfirmed(store::database& db, std::int64_t now
 // secret part does not match (a token from before the id was reused).
 std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
                                                  const std::string& nonce_hash);
-// Every registrant route checks a token this way: the registration, or api_error 401 when it
+// Every registrant route checks a token this way: the registration, or common::unauthorized when it
 // is gone, the token's nonce does not match it, or it is cancelled. The live room (chat, stream,
-// replays) then calls require_seat, which refuses the waitlisted (403 waitlisted) and the
-// unconfirmed (403 unconfirmed).
+// replays) then calls require_seat, which refuses the waitlisted (common::forbidden
+// "waitlisted") and the unconfirmed ("unconfirmed").
 registration_record active_registration(store::database& db, std::int64_t registration_id, const std::string& token_nonce_hash);
 void require_seat(const registration_record& r);
 // Cancels (idempotent) and, when a seat was freed, promotes the oldest waitlisted registrant.
-// Returns the updated record; throws not_found_error.
+// Returns the updated record; throws common::not_found.
 // `promoted` (optional) receives the ids moved up from the waitlist.
 registration_record cancel_registration(store::database& db, std::int64_t registration_id, std::int64_t now,
                                         std::vector<std::int64_t>* promoted = nullptr);

@@ -1,7 +1,7 @@
 #include "registration/webinar_store.hpp"
 
+#include "common/errors.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/validation.hpp"
 
 #include <algorithm>
 
@@ -100,7 +100,7 @@ std::vector<webinar> list_webinars(store::database& db, std::int64_t now) {
 
 void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, std::int64_t now,
                     std::vector<std::int64_t>* promoted) {
-  if (!find_webinar(db, id)) throw not_found_error("no webinar " + std::to_string(id));
+  if (!find_webinar(db, id)) throw common::not_found("no webinar " + std::to_string(id));
   if (patch.title) db.prepare("UPDATE webinars SET title = ? WHERE id = ?").bind(1, *patch.title).bind(2, id).run();
   if (patch.description)
     db.prepare("UPDATE webinars SET description = ? WHERE id = ?").bind(1, *patch.description).bind(2, id).run();
@@ -122,7 +122,7 @@ void delete_webinar(store::database& db, std::int64_t id, std::int64_t now) {
   largest.step();
   const auto registrations_max = largest.int64(0);
   db.prepare("DELETE FROM webinars WHERE id = ?").bind(1, id).run();
-  if (db.changes() == 0) throw not_found_error("no webinar " + std::to_string(id));
+  if (db.changes() == 0) throw common::not_found("no webinar " + std::to_string(id));
   db.prepare("INSERT INTO deleted_webinars (id, registrations_max, deleted_at) VALUES (?, ?, ?)")
       .bind(1, id)
       .bind(2, registrations_max)

@@ -2,6 +2,7 @@
 // writes are called from sqlite_writer jobs (inside its transaction), reads from a reader lease.
 #pragma once
 
+#include "common/errors.hpp"
 #include "store/sqlite.hpp"
 
 #include <cstdint>
@@ -52,11 +53,11 @@ std::int64_t create_webinar(store::database& db, webinar_input input, std::int64
 std::optional<webinar> find_webinar(store::database& db, std::int64_t id);
 // Upcoming first (soonest next session), then past ones (most recent first).
 std::vector<webinar> list_webinars(store::database& db, std::int64_t now);
-// Throws not_found_error. Raising the capacity promotes waitlisted registrants.
+// Throws common::not_found. Raising the capacity promotes waitlisted registrants.
 // `promoted` (optional) receives the ids a raised capacity moved up from the waitlist.
 void update_webinar(store::database& db, std::int64_t id, webinar_patch patch, std::int64_t now,
                     std::vector<std::int64_t>* promoted = nullptr);
-// Throws not_found_error. Sessions and registrations go with it.
+// Throws common::not_found. Sessions and registrations go with it.
 // Deletes the series with everything of it, and leaves a tombstone (deleted_webinars) so neither
 // its id nor its registrations' ids are given out again.
 void delete_webinar(store::database& db, std::int64_t id, std::int64_t now);

@@ -1,8 +1,10 @@
 #include "streaming/hls_origin.hpp"
 
+#include "common/bytes.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "gateway/auth.hpp"
 #include "registration/api_support.hpp"
-#include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 
 #include <algorithm>
@@ -61,7 +63,7 @@ void hls_origin::webinar_deleted(std::int64_t webinar_id) {
 
 void hls_origin::note_watching(std::int64_t webinar_id, const http::identity& who) {
   if (who.role != http::identity::kind::registrant || !on_watching_) return;
-  const auto minute = registration::unix_now() / 60;
+  const auto minute = common::unix_now() / 60;
   {
     std::lock_guard lock(mutex_);
     auto& last = watching_minute_[{webinar_id, who.registration_id}];
@@ -73,7 +75,7 @@ void hls_origin::note_watching(std::int64_t webinar_id, const http::identity& wh
 
 void hls_origin::note_viewer(std::int64_t webinar_id, const http::identity& who, const http::request& req) {
   auto key = who.role == http::identity::kind::registrant ? viewer_tally::viewer(who.registration_id)
-                                                          : viewer_tally::viewer(http::hex(http::sha256(req.token())).substr(0, 16));
+                                                          : viewer_tally::viewer(common::hex(http::sha256(req.token())).substr(0, 16));
   std::lock_guard lock(mutex_);
   viewers_[webinar_id].fetched(std::move(key), std::chrono::steady_clock::now());
 }
@@ -89,7 +91,7 @@ void hls_origin::media_playlist_for(http::request& req, http::responder& respond
   const auto who = gate_.check(req, webinar_id);
   const auto feed = ingest_.feed_of(webinar_id);
   const auto p = feed ? feed->store.current(rendition) : std::nullopt;
-  if (!p) throw registration::not_found_error("the stream is not live");
+  if (!p) throw common::not_found("the stream is not live");
   note_viewer(webinar_id, who, req);
   note_watching(webinar_id, who);
   // ffmpeg names files the same in every publish: the publish's id in the URL keeps a cache from
@@ -121,7 +123,7 @@ void hls_origin::master_playlist(http::request& req, http::responder& respond) {
     }
     note_viewer(webinar_id, who, req);
   }
-  if (variants.empty()) throw registration::not_found_error("the stream is not live");
+  if (variants.empty()) throw common::not_found("the stream is not live");
   note_watching(webinar_id, who);
   const auto token = url_encode(req.token());
   respond(playlist_response(render_master(variants, [&](std::string_view uri) { return std::string(uri) + "?token=" + token; })));
@@ -133,7 +135,7 @@ void hls_origin::segment(http::request& req, http::responder& respond) {
   const auto& ffmpeg = ingest_.ffmpeg();
   if (ffmpeg.extra_360p && ends_with(file, ".m3u8")) {
     const auto rendition = rendition_of_file(ffmpeg, file);
-    if (rendition.empty()) throw registration::not_found_error("no such rendition");
+    if (rendition.empty()) throw common::not_found("no such rendition");
     return media_playlist_for(req, respond, rendition);
   }
   gate_.check_signature(req, webinar_id, "live");
@@ -145,7 +147,7 @@ void hls_origin::segment(http::request& req, http::responder& respond) {
     if (const auto feed = ingest_.feed_of(webinar_id); feed && feed->ingest_id == name.substr(0, dash))
       f = feed->store.find(rendition_of_file(ffmpeg, stored_name), stored_name);
   }
-  if (!f) throw registration::not_found_error("no such segment (it may have left the live window)");
+  if (!f) throw common::not_found("no such segment (it may have left the live window)");
   response res;
   res.content_type.clear();  // it is in the prebuilt headers
   if (req.if_none_match == f.etag()) {

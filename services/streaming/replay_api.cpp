@@ -1,6 +1,7 @@
 #include "streaming/replay_api.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 #include "streaming/hls_playlist.hpp"
@@ -39,13 +40,13 @@ void replay_api::list(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   gate_.check(req, webinar_id);
   auto db = readers_->acquire();
-  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
   json::array items;
   for (const auto& r : recordings_of(*db, webinar_id)) {
     items.push_back(json::object{{"id", r.id},
                                  {"session", r.session ? json::value(*r.session) : json::value(nullptr)},
-                                 {"started_at", registration::format_rfc3339(r.started_at)},
-                                 {"ended_at", r.ended_at ? json::value(registration::format_rfc3339(*r.ended_at)) : json::value(nullptr)},
+                                 {"started_at", common::format_rfc3339(r.started_at)},
+                                 {"ended_at", r.ended_at ? json::value(common::format_rfc3339(*r.ended_at)) : json::value(nullptr)},
                                  {"duration_ms", r.duration_ms},
                                  {"segments", r.segments},
                                  {"playlist", "/replay/" + std::to_string(webinar_id) + "/" + r.dir + "/index.m3u8"}});
@@ -60,7 +61,7 @@ void replay_api::remove(http::request& req, http::responder& respond) {
     auto db = readers_->acquire();
     dir = ended_recording_dir(*db, webinar_id, recording_id);
   } catch (const recording_not_found& e) {
-    throw registration::not_found_error(e.what());
+    throw common::not_found(e.what());
   } catch (const recording_still_live& e) {
     throw api_error(409, "conflict", e.what());
   }
@@ -85,7 +86,7 @@ void replay_api::file(http::request& req, http::responder& respond) {
   if (name == "index.m3u8") {
     gate_.check(req, webinar_id);
     auto p = parse_media_playlist(read_text(dir / "index.m3u8"));
-    if (!p || p->segments.empty()) throw registration::not_found_error("no such recording");
+    if (!p || p->segments.empty()) throw common::not_found("no such recording");
     const auto query = gate_.signed_query(webinar_id, "replay");
     return respond(playlist_response(render_vod(*p, [&](std::string_view uri) { return std::string(uri) + "?" + query; })));
   }
@@ -93,7 +94,7 @@ void replay_api::file(http::request& req, http::responder& respond) {
   std::error_code ec;
   const auto path = dir / name;
   const auto size = fs::file_size(path, ec);
-  if (ec) throw registration::not_found_error("no such file in this recording");
+  if (ec) throw common::not_found("no such file in this recording");
   response res;
   res.content_type = "video/mp4";
   res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", "public, max-age=86400"}};

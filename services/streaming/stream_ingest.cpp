@@ -1,9 +1,10 @@
 #include "streaming/stream_ingest.hpp"
 
+#include "common/bytes.hpp"
+#include "common/rfc3339.hpp"
+#include "gateway/auth.hpp"
 #include "live_room/channels/stream/stream_channel.hpp"
 #include "metrics/metrics.hpp"
-#include "gateway/auth.hpp"
-#include "registration/rfc3339.hpp"
 #include "registration/webinar_store.hpp"
 #include "streaming/peer_process.hpp"
 #include "streaming/recorder.hpp"
@@ -21,7 +22,7 @@ namespace cohort::streaming {
 namespace fs = std::filesystem;
 using http::api_error;
 using http::response;
-using registration::unix_now;
+using common::unix_now;
 
 namespace {
 
@@ -162,7 +163,7 @@ std::string stream_ingest::begin_publish(std::int64_t webinar_id, std::uint16_t 
   const auto now = unix_now();
   const auto session = session_at(webinar_id, now);
   auto s = std::make_shared<live_stream>(static_cast<std::size_t>(ctx_.ffmpeg.live_segments));
-  s->ingest_id = http::hex(http::random_bytes(8));
+  s->ingest_id = common::hex(common::random_bytes(8));
   s->webinar_id = webinar_id;
   s->session = session;
   s->started_at = now;

@@ -1,5 +1,7 @@
 #include "streaming/stream_keys.hpp"
 
+#include "common/bytes.hpp"
+#include "common/errors.hpp"
 #include "gateway/auth.hpp"
 #include "registration/validation.hpp"
 
@@ -8,16 +10,16 @@
 namespace cohort::streaming {
 
 std::string rotate_stream_key(store::database& db, std::int64_t webinar_id) {
-  const auto key = "live_" + http::hex(http::random_bytes(16));
+  const auto key = "live_" + common::hex(common::random_bytes(16));
   db.prepare("UPDATE webinars SET stream_key = ? WHERE id = ?").bind(1, key).bind(2, webinar_id).run();
-  if (db.changes() == 0) throw registration::not_found_error("no such webinar");
+  if (db.changes() == 0) throw common::not_found("no such webinar");
   return key;
 }
 
 std::optional<std::string> stream_key_of(store::database& db, std::int64_t webinar_id) {
   auto st = db.prepare("SELECT stream_key FROM webinars WHERE id = ?");
   st.bind(1, webinar_id);
-  if (!st.step()) throw registration::not_found_error("no such webinar");
+  if (!st.step()) throw common::not_found("no such webinar");
   if (st.is_null(0)) return std::nullopt;
   return st.text(0);
 }

@@ -11,7 +11,7 @@
 
 namespace cohort::streaming {
 
-// Draws a new key for the series (the old one stops working). Throws not_found_error.
+// Draws a new key for the series (the old one stops working). Throws common::not_found.
 std::string rotate_stream_key(store::database& db, std::int64_t webinar_id);
 std::optional<std::string> stream_key_of(store::database& db, std::int64_t webinar_id);
 // The series a key belongs to. The comparison is done by SQLite on the unique index; keys are

@@ -1,7 +1,8 @@
 #include "streaming/viewer_gate.hpp"
 
+#include "common/bytes.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 namespace cohort::streaming {
 
@@ -27,11 +28,11 @@ http::identity viewer_gate::check(const http::request& req, std::int64_t webinar
 
 std::string viewer_gate::signature(std::int64_t webinar_id, std::string_view scope, std::int64_t exp) const {
   const auto data = std::string(scope) + "|" + std::to_string(webinar_id) + "|" + std::to_string(exp);
-  return http::hex(http::hmac_sha256(url_secret_, data)).substr(0, 32);
+  return common::hex(http::hmac_sha256(url_secret_, data)).substr(0, 32);
 }
 
 std::string viewer_gate::signed_query(std::int64_t webinar_id, std::string_view scope) const {
-  const auto exp = (registration::unix_now() / url_window_seconds + 2) * url_window_seconds;
+  const auto exp = (common::unix_now() / url_window_seconds + 2) * url_window_seconds;
   return "exp=" + std::to_string(exp) + "&sig=" + signature(webinar_id, scope, exp);
 }
 
@@ -45,7 +46,7 @@ void viewer_gate::check_signature(const http::request& req, std::int64_t webinar
   } catch (const std::exception&) {
     throw api_error(401, "unauthorized", "bad signature");
   }
-  const auto now = registration::unix_now();
+  const auto now = common::unix_now();
   if (e < now || e > now + max_expiry_ahead_seconds || !signature_matches(*sig, webinar_id, scope, e, now))
     throw api_error(403, "forbidden", "the URL is expired or not signed for this webinar");
 }

@@ -1,6 +1,7 @@
 #include "attendance/attendance_report.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "common/errors.hpp"
 #include "drops/drop_store.hpp"
 #include "gateway/auth.hpp"
 #include "registration/registration_store.hpp"
@@ -89,8 +90,8 @@ TEST_CASE("without a session number the report is about the latest session that 
   CHECK(build_report(f.db, f.webinar, 0, 5, t0).session_number == 1);            // none started yet: the first
   CHECK(build_report(f.db, f.webinar, 0, 5, t0 + 2 * day).session_number == 1);
   CHECK(build_report(f.db, f.webinar, 0, 5, t0 + 9 * day).session_number == 2);
-  CHECK_THROWS_AS(build_report(f.db, f.webinar, 3, 5, t0), cohort::registration::not_found_error);
-  CHECK_THROWS_AS(build_report(f.db, 999, 1, 5, t0), cohort::registration::not_found_error);
+  CHECK_THROWS_AS(build_report(f.db, f.webinar, 3, 5, t0), cohort::common::not_found);
+  CHECK_THROWS_AS(build_report(f.db, 999, 1, 5, t0), cohort::common::not_found);
 }
 
 TEST_CASE("a cancelled registrant appears only if they were seen", "[attendance]") {

@@ -1,9 +1,9 @@
 #include "drops/drop_scheduler.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "common/rfc3339.hpp"
 #include "live_room/room_bus.hpp"
 #include "drops/drop_store.hpp"
-#include "registration/rfc3339.hpp"
 #include "registration/webinar_store.hpp"
 #include "store/migrations.hpp"
 #include "store/reader_pool.hpp"
@@ -113,8 +113,8 @@ struct harness {
       cohort::registration::webinar_input in;
       in.title = "Series";
       in.description = "weekly";
-      in.sessions.push_back({0, cohort::registration::unix_now() + 86400, 60});
-      webinar = cohort::registration::create_webinar(db, std::move(in), cohort::registration::unix_now());
+      in.sessions.push_back({0, cohort::common::unix_now() + 86400, 60});
+      webinar = cohort::registration::create_webinar(db, std::move(in), cohort::common::unix_now());
     });
   }
 
@@ -140,7 +140,7 @@ struct harness {
       drop_input in;
       in.title = std::move(title);
       in.release.at = at;
-      id = insert_drop(db, webinar, in, cohort::registration::unix_now());
+      id = insert_drop(db, webinar, in, cohort::common::unix_now());
     });
     return id;
   }
@@ -151,7 +151,7 @@ struct harness {
       release_rule r;
       r.at = at;
       p.release = r;
-      update_drop(db, webinar, id, p, cohort::registration::unix_now());
+      update_drop(db, webinar, id, p, cohort::common::unix_now());
     });
   }
 
@@ -193,7 +193,7 @@ void check_publishes(const recording_bus::published& p, std::int64_t webinar, st
 
 TEST_CASE("scheduler: a drop due in a second is published once when due, not before", "[drops][scheduler]") {
   harness h;
-  const auto due = cohort::registration::unix_now() + 1;
+  const auto due = cohort::common::unix_now() + 1;
   const auto id = h.insert_at(due);
   h.make(h.bus)->start();
 
@@ -216,8 +216,8 @@ TEST_CASE("scheduler: a drop due in a second is published once when due, not bef
 
 TEST_CASE("scheduler: a drop overdue at start is released at once", "[drops][scheduler]") {
   harness h;
-  const auto id = h.insert_at(cohort::registration::unix_now() - 120);
-  const auto later = h.insert_at(cohort::registration::unix_now() + 3600, "later");
+  const auto id = h.insert_at(cohort::common::unix_now() - 120);
+  const auto later = h.insert_at(cohort::common::unix_now() + 3600, "later");
   const auto started = clock_type::now();
   h.make(h.bus)->start();
 
@@ -236,7 +236,7 @@ TEST_CASE("scheduler: rearm picks up a drop added after start", "[drops][schedul
   std::this_thread::sleep_for(100ms);
   CHECK(h.bus.log().empty());
 
-  const auto due = cohort::registration::unix_now() + 1;
+  const auto due = cohort::common::unix_now() + 1;
   const auto id = h.insert_at(due);
   s->rearm();
 
@@ -250,7 +250,7 @@ TEST_CASE("scheduler: rearm picks up a drop added after start", "[drops][schedul
 TEST_CASE("scheduler: a drop moved later before it is due is released at the new time", "[drops][scheduler]") {
   harness h;
   settle_into_second();
-  const auto first_due = cohort::registration::unix_now() + 1;
+  const auto first_due = cohort::common::unix_now() + 1;
   const auto id = h.insert_at(first_due);
   auto s = h.make(h.bus);
   s->start();  // armed for first_due, at least half a second away
@@ -268,7 +268,7 @@ TEST_CASE("scheduler: a drop moved later before it is due is released at the new
 
 TEST_CASE("scheduler: a drop released before a restart is not released again", "[drops][scheduler]") {
   harness h;
-  const auto first = h.insert_at(cohort::registration::unix_now() - 10, "first");
+  const auto first = h.insert_at(cohort::common::unix_now() - 10, "first");
   auto a = h.make(h.bus);
   a->start();
   auto log = h.bus.wait_for(1, 3000ms);
@@ -278,7 +278,7 @@ TEST_CASE("scheduler: a drop released before a restart is not released again", "
 
   // A new scheduler on the same database (a restart) with one more overdue drop: it releases
   // and publishes only the new one.
-  const auto second = h.insert_at(cohort::registration::unix_now() - 5, "second");
+  const auto second = h.insert_at(cohort::common::unix_now() - 5, "second");
   h.make(h.bus2)->start();
   auto log2 = h.bus2.wait_for(1, 3000ms);
   REQUIRE(log2.size() == 1);
@@ -290,7 +290,7 @@ TEST_CASE("scheduler: a drop released before a restart is not released again", "
 
 TEST_CASE("scheduler: two schedulers on one database release a drop once", "[drops][scheduler]") {
   harness h;
-  const auto id = h.insert_at(cohort::registration::unix_now() - 1);
+  const auto id = h.insert_at(cohort::common::unix_now() - 1);
   h.make(h.bus)->start();
   h.make(h.bus2)->start();
   // Whichever wins, exactly one publish in total.

@@ -1,10 +1,11 @@
 #include "drops/drop_store.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
 #include "gateway/auth.hpp"
 #include "gateway/http_types.hpp"
 #include "registration/registration_store.hpp"
-#include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 #include "store/migrations.hpp"
@@ -23,7 +24,6 @@ namespace {
 namespace json = boost::json;
 using namespace cohort::drops;
 using cohort::registration::session_slot;
-using cohort::registration::validation_error;
 using cohort::store::database;
 
 constexpr std::int64_t t0 = 1768471200;  // 2026-01-15T10:00:00Z, a whole minute
@@ -120,24 +120,23 @@ struct fixture {
 std::string validation_field(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const validation_error& e) {
+  } catch (const cohort::common::invalid& e) {
     return e.field;
   } catch (const std::exception& e) {
-    FAIL("expected validation_error, got: " << e.what());
+    FAIL("expected common::invalid, got: " << e.what());
   }
-  FAIL("expected validation_error, nothing thrown");
+  FAIL("expected common::invalid, nothing thrown");
   return {};
 }
 
+// The status the gateway answers with for what fn throws (the store throws domain errors).
 unsigned api_status(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const cohort::http::api_error& e) {
-    return e.status;
-  } catch (const std::exception& e) {
-    FAIL("expected http::api_error, got: " << e.what());
+  } catch (...) {
+    return cohort::http::error_from(std::current_exception()).status;
   }
-  FAIL("expected http::api_error, nothing thrown");
+  FAIL("expected an error, nothing thrown");
   return 0;
 }
 
@@ -209,7 +208,7 @@ TEST_CASE("insert_drop: an 'all' drop drops any audience_session", "[drops][stor
 
 TEST_CASE("insert_drop into an unknown webinar is not found", "[drops][store]") {
   fixture f;
-  CHECK_THROWS_AS(insert_drop(f.db, f.webinar + 100, input("x", absolute(t0)), t0), cohort::registration::not_found_error);
+  CHECK_THROWS_AS(insert_drop(f.db, f.webinar + 100, input("x", absolute(t0)), t0), cohort::common::not_found);
 }
 
 TEST_CASE("next_due picks the earliest unreleased drop", "[drops][store]") {
@@ -291,7 +290,7 @@ TEST_CASE("release_due returns the x.drop frame of the release", "[drops][store]
   CHECK(drop.at("id").to_number<std::int64_t>() == id);
   CHECK(drop.at("title") == "Slides");
   CHECK(drop.at("url") == "https://example.org/slides");
-  CHECK(drop.at("released_at") == json::value(cohort::registration::format_rfc3339(f.s1() + 5)));
+  CHECK(drop.at("released_at") == json::value(cohort::common::format_rfc3339(f.s1() + 5)));
 }
 
 TEST_CASE("release_due fixes the attended and missed audiences from the attendance", "[drops][store]") {
@@ -396,7 +395,7 @@ TEST_CASE("a released drop can no longer be updated, deleted or given a file", "
   REQUIRE(f.load(pending).file);
   CHECK(f.load(pending).file->name == "a.pdf");
   delete_drop(f.db, f.webinar, pending);
-  CHECK_THROWS_AS(f.load(pending), cohort::registration::not_found_error);
+  CHECK_THROWS_AS(f.load(pending), cohort::common::not_found);
 }
 
 TEST_CASE("update_drop re-checks the schedule and changes only what the patch sets", "[drops][store]") {
@@ -430,11 +429,11 @@ TEST_CASE("a drop of another webinar is not found through this one", "[drops][st
   fixture f;
   const auto other = f.make_webinar({t0 + day});
   const auto id = f.insert(input("x", absolute(t0)), other);
-  CHECK_THROWS_AS(f.load(id), cohort::registration::not_found_error);
+  CHECK_THROWS_AS(f.load(id), cohort::common::not_found);
   drop_patch p;
   p.title = "y";
-  CHECK_THROWS_AS(update_drop(f.db, f.webinar, id, p, t0), cohort::registration::not_found_error);
-  CHECK_THROWS_AS(delete_drop(f.db, f.webinar, id), cohort::registration::not_found_error);
+  CHECK_THROWS_AS(update_drop(f.db, f.webinar, id, p, t0), cohort::common::not_found);
+  CHECK_THROWS_AS(delete_drop(f.db, f.webinar, id), cohort::common::not_found);
   CHECK(load_drop(f.db, other, id).title == "x");
 }
 
@@ -551,12 +550,12 @@ TEST_CASE("drafts are never due and report state draft", "[drops][store]") {
   CHECK(o.at("state") == "scheduled");
   CHECK(o.at("release").at("session") == 1);
   CHECK(o.at("release").at("offset_minutes") == 10);
-  CHECK(o.at("release_at") == json::value(cohort::registration::format_rfc3339(f.s1() + 10 * minute)));
+  CHECK(o.at("release_at") == json::value(cohort::common::format_rfc3339(f.s1() + 10 * minute)));
 
   release_due(f.db, f.s1() + 10 * minute, min_minutes);
   o = organizer_json(f.load(scheduled));
   CHECK(o.at("state") == "released");
-  CHECK(o.at("released_at") == json::value(cohort::registration::format_rfc3339(f.s1() + 10 * minute)));
+  CHECK(o.at("released_at") == json::value(cohort::common::format_rfc3339(f.s1() + 10 * minute)));
   CHECK(organizer_json(f.load(draft)).at("state") == "draft");
 }
 

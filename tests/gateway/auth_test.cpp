@@ -1,5 +1,7 @@
 #include "gateway/auth.hpp"
 
+#include "common/bytes.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <openssl/evp.h>
@@ -12,6 +14,8 @@
 namespace {
 
 using namespace cohort::http;
+using cohort::common::hex;
+using cohort::common::random_bytes;
 
 const std::string secret = "0123456789abcdef0123456789abcdef";
 const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -87,12 +91,9 @@ TEST_CASE("base64url_decode refuses characters outside the URL alphabet", "[gate
   }
 }
 
-TEST_CASE("sha256, hex and random_bytes", "[gateway]") {
+TEST_CASE("sha256", "[gateway]") {
   CHECK(hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(hex(std::string("\x00\x0f\xa0\xff", 4)) == "000fa0ff");
-  CHECK(random_bytes(16).size() == 16);
-  CHECK(random_bytes(16) != random_bytes(16));
 }
 
 TEST_CASE("constant_time_equal compares contents and lengths", "[gateway]") {

@@ -1,12 +1,15 @@
 #include "gateway/router.hpp"
 
+#include "common/errors.hpp"
 #include "metrics/metrics.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <boost/json/parse.hpp>
 
+#include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -476,4 +479,102 @@ TEST_CASE("router precheck lets the fallback's requests through", "[gateway]") {
   f.r.set_fallback("edge", [](const request&) { return error_response(307, "moved", "elsewhere"); });
   auto req = header_only(verb::post, "/edge/anything", "", 1u << 30);
   CHECK_FALSE(f.r.precheck(req, body_limits{}));
+}
+
+TEST_CASE("router answers the stores' domain errors with their status and code", "[gateway]") {
+  router r(nullptr, fake_auth);
+  r.get("/invalid", [](request&, responder&) { throw cohort::common::invalid("email", "email must be valid"); });
+  r.get("/missing", [](request&, responder&) { throw cohort::common::not_found("no webinar 9"); });
+  r.get("/released", [](request&, responder&) { throw cohort::common::conflict("this drop has been released"); });
+  r.get("/inactive", [](request&, responder&) { throw cohort::common::unauthorized("this registration is not active"); });
+  r.get("/waitlisted", [](request&, responder&) { throw cohort::common::forbidden("you are on the waitlist", "waitlisted"); });
+  r.get("/expired", [](request&, responder&) { throw cohort::common::gone("this link has expired", "expired"); });
+  r.get("/busy", [](request&, responder&) { throw cohort::common::unavailable("try again"); });
+  // A guard (header time) may throw one too.
+  route_options guarded;
+  guarded.guard = [](const request&) { throw cohort::common::forbidden("not from here"); };
+  r.add(verb::get, "/guarded", guarded, [](request&, responder& respond) { respond(response::no_content()); });
+
+  auto run = [&](const std::string& path) {
+    answer out;
+    auto req = make_request(verb::get, path);
+    r.dispatch(req, [&out](response res) {
+      ++out.calls;
+      out.res = std::move(res);
+    });
+    CHECK(out.calls == 1);
+    return out;
+  };
+  auto a = run("/invalid");
+  CHECK(boost::json::parse(a.res.body) ==
+        boost::json::parse(R"({"error":{"code":"validation_failed","message":"email must be valid","field":"email"}})"));
+  CHECK(a.status() == 422);
+  a = run("/missing");
+  CHECK((a.status() == 404 && a.error_code() == "not_found"));
+  a = run("/released");
+  CHECK((a.status() == 409 && a.error_code() == "conflict"));
+  a = run("/inactive");
+  CHECK((a.status() == 401 && a.error_code() == "unauthorized"));
+  a = run("/waitlisted");
+  CHECK((a.status() == 403 && a.error_code() == "waitlisted"));
+  a = run("/expired");
+  CHECK((a.status() == 410 && a.error_code() == "expired"));
+  a = run("/busy");
+  CHECK((a.status() == 503 && a.error_code() == "unavailable"));
+  a = run("/guarded");
+  CHECK((a.status() == 403 && a.error_code() == "forbidden"));
+  auto head = make_request(verb::get, "/guarded");
+  const auto early = r.precheck(head, body_limits{});
+  REQUIRE(early);
+  CHECK(early->status == 403);
+}
+
+TEST_CASE("error_from answers an unknown exception with 500 and keeps its text in the log", "[gateway]") {
+  const auto r = error_from(std::make_exception_ptr(std::runtime_error("secret /var/x")), "test");
+  CHECK(r.status == 500);
+  CHECK_THAT(r.body, !Contains("/var/x"));
+  CHECK(error_from(std::make_exception_ptr(api_error(418, "teapot", "short and stout"))).status == 418);
+}
+
+namespace {
+
+// An API object whose member functions are routes, as every capability's is.
+struct counter_api {
+  int created = 0;
+  void create(request& req, responder& respond) {
+    ++created;
+    respond(response::json(201, boost::json::object{{"id", req.id_param(0)}}));
+  }
+  void refuse(request&, responder&) { throw cohort::common::not_found("no such counter"); }
+};
+
+}  // namespace
+
+TEST_CASE("router takes a member function and its object as the handler", "[gateway]") {
+  counter_api api;
+  router r(nullptr, fake_auth);
+  r.add(verb::post, "/counters/{id}", {access::organizer, false}, &counter_api::create, &api);
+  r.add(verb::get, "/counters/{id}", {}, &counter_api::refuse, &api);
+  answer out;
+  auto req = make_request(verb::post, "/counters/5");
+  req.authorization = "Bearer admin-token";
+  req.body_framed = true;
+  r.dispatch(req, [&out](response res) {
+    ++out.calls;
+    out.res = std::move(res);
+  });
+  CHECK(out.calls == 1);
+  CHECK(out.status() == 201);
+  CHECK(api.created == 1);
+  CHECK(boost::json::parse(out.res.body) == boost::json::parse(R"({"id":5})"));
+  // The route's access check still runs before the member function.
+  auto anonymous = make_request(verb::post, "/counters/5");
+  anonymous.body_framed = true;
+  r.dispatch(anonymous, [&out](response res) { out.res = std::move(res); });
+  CHECK(out.status() == 401);
+  CHECK(api.created == 1);
+  // And what it throws is answered in the one error shape.
+  auto get = make_request(verb::get, "/counters/5");
+  r.dispatch(get, [&out](response res) { out.res = std::move(res); });
+  CHECK((out.status() == 404 && out.error_code() == "not_found"));
 }

@@ -2,7 +2,7 @@
 
 #include "live_room/channels/chat/chat_channel.hpp"
 #include "live_room/channels/stream/stream_channel.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "room_fixture.hpp"
 
 #include <boost/json.hpp>
@@ -19,7 +19,7 @@ constexpr std::int64_t t0 = 1768471200;  // 2026-01-15T10:00:00Z
 // An x.drop frame as drop_store writes it; no `to` = for everyone.
 std::string a_drop(std::int64_t id, std::int64_t released_at, std::optional<std::vector<std::int64_t>> to = {}, std::string title = "Drop") {
   json::object view{{"id", id}, {"title", std::move(title)}, {"body", "text"}, {"url", nullptr}, {"file", nullptr},
-                    {"released_at", cohort::registration::format_rfc3339(released_at)}};
+                    {"released_at", cohort::common::format_rfc3339(released_at)}};
   json::value audience = nullptr;
   if (to) {
     json::array ids;
@@ -85,7 +85,7 @@ TEST_CASE("drops: hello lists the drops released to each member, newest first, w
   CHECK(drop_seen(*host) == std::vector<bool>{true, true, true, true, true});
   const auto first = json::object(m7->of_type("hello")[0].at("drops").as_array()[0].as_object());
   CHECK(first.at("title").as_string() == "Drop");
-  CHECK(first.at("released_at").as_string() == cohort::registration::format_rfc3339(t0 + 400));
+  CHECK(first.at("released_at").as_string() == cohort::common::format_rfc3339(t0 + 400));
 }
 
 TEST_CASE("drops: a released drop is pushed once, to the members it is for", "[live_room][drops]") {
@@ -110,14 +110,14 @@ TEST_CASE("drops: a released drop is pushed once, to the members it is for", "[l
 TEST_CASE("chat: a mute refuses the registrant's messages and only ever extends", "[live_room][chat]") {
   channels_fixture f;
   auto m = f.join(registrant(7));
-  const auto now = cohort::registration::unix_now();
+  const auto now = cohort::common::unix_now();
   f.publish_state(mute_frame(7, now + 600));
   f.publish_state(mute_frame(7, now + 60));  // shorter, later: does not shorten it
   f.send(m, json::object{{"type", "chat.send"}, {"text", "hello?"}});
   const auto errors = m->of_type("error");
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].at("code").as_string() == "muted");
-  CHECK(errors[0].at("until").as_string() == cohort::registration::format_rfc3339(now + 600));
+  CHECK(errors[0].at("until").as_string() == cohort::common::format_rfc3339(now + 600));
   CHECK(m->of_type("chat.message").empty());
   auto other = f.join(registrant(8));  // per registrant
   f.send(other, json::object{{"type", "chat.send"}, {"text", "fine"}});

@@ -1,3 +1,5 @@
+#include "common/errors.hpp"
+#include "common/text.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -12,6 +14,7 @@
 namespace {
 
 using namespace cohort::registration;
+using cohort::common::trim;
 using cohort::store::database;
 
 constexpr std::int64_t t0 = 1768471200;  // 2026-01-15T10:00:00Z
@@ -167,7 +170,7 @@ TEST_CASE("update_webinar changes only what the patch holds", "[registration]") 
   update_webinar(f.db, id, unlimited, t0 + 7);
   CHECK_FALSE(find_webinar(f.db, id)->capacity);
 
-  CHECK_THROWS_AS(update_webinar(f.db, id + 1, title_only, t0), not_found_error);
+  CHECK_THROWS_AS(update_webinar(f.db, id + 1, title_only, t0), cohort::common::not_found);
 }
 
 TEST_CASE("raising the capacity promotes the waitlist, oldest first", "[registration]") {
@@ -229,7 +232,7 @@ TEST_CASE("delete_webinar removes its sessions and registrations", "[registratio
   CHECK(find_webinar(f.db, kept)->registered == 1);
   CHECK(f.scalar("SELECT count(*) FROM sessions") == 1);
   CHECK(count_webinars(f.db) == 1);
-  CHECK_THROWS_AS(delete_webinar(f.db, doomed, 1000), not_found_error);
+  CHECK_THROWS_AS(delete_webinar(f.db, doomed, 1000), cohort::common::not_found);
 }
 
 TEST_CASE("create_signup registers until capacity, then waitlists", "[registration]") {
@@ -302,9 +305,9 @@ TEST_CASE("create_signup lets a cancelled registrant sign up again", "[registrat
   CHECK(f.status_of(first.id) == "cancelled");
 }
 
-TEST_CASE("create_signup for an unknown webinar throws not_found_error", "[registration]") {
+TEST_CASE("create_signup for an unknown webinar throws common::not_found", "[registration]") {
   fixture f;
-  CHECK_THROWS_AS(f.signup(99, "a@x.org"), not_found_error);
+  CHECK_THROWS_AS(f.signup(99, "a@x.org"), cohort::common::not_found);
   CHECK(f.scalar("SELECT count(*) FROM registrations") == 0);
 }
 
@@ -390,7 +393,7 @@ TEST_CASE("cancel_registration frees the seat for the oldest waitlisted, once", 
   CHECK(w->waitlisted == 0);
   CHECK(f.status_of(r2.id) == "registered");
 
-  CHECK_THROWS_AS(cancel_registration(f.db, 999, t0), not_found_error);
+  CHECK_THROWS_AS(cancel_registration(f.db, 999, t0), cohort::common::not_found);
 }
 
 TEST_CASE("promote_waitlisted fills only the free seats", "[registration]") {
@@ -557,7 +560,7 @@ TEST_CASE("confirming a waitlisted hold takes a free seat when its turn comes; a
   in.email = "lapsed@x.org";
   in.email_key = *email_key(in.email);
   const auto lapsed = create_signup(f.db, id, in, f.tokens, t0, t0 + hour);
-  CHECK_THROWS_AS(confirm_registration(f.db, lapsed.id, t0 + hour), cohort::http::api_error);
+  CHECK_THROWS_AS(confirm_registration(f.db, lapsed.id, t0 + hour), cohort::common::gone);
 }
 
 TEST_CASE("lapse_unconfirmed cancels the holds that ran out and moves the waitlist up into their seats", "[registration]") {

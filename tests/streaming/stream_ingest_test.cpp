@@ -1,7 +1,7 @@
 #include "streaming/stream_ingest.hpp"
 
 #include "../store/temp_database_file.hpp"
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "registration/webinar_store.hpp"
 #include "store/migrations.hpp"
 #include "store/reader_pool.hpp"
@@ -117,6 +117,6 @@ TEST_CASE_METHOD(fixture, "with nothing live, the state frames say the last stre
   const auto frame = json::parse(frames[0].second).as_object();
   CHECK(frame.at("type") == "x.stream");
   CHECK(frame.at("status").at("live") == false);
-  CHECK(frame.at("status").at("started_at") == cohort::registration::format_rfc3339(t0).c_str());
+  CHECK(frame.at("status").at("started_at") == cohort::common::format_rfc3339(t0).c_str());
   CHECK(frame.at("status").at("session") == 1);
 }

@@ -1,6 +1,7 @@
 #include "streaming/viewer_gate.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/bytes.hpp"
+#include "common/rfc3339.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,7 +23,7 @@ http::request segment_request(std::string_view query) {
 // What a signature for this expiry would be under the gate's key (as someone holding the key computes it).
 std::string signed_by_key(std::int64_t webinar, std::string_view scope, std::int64_t exp) {
   const auto data = std::string(scope) + "|" + std::to_string(webinar) + "|" + std::to_string(exp);
-  return "exp=" + std::to_string(exp) + "&sig=" + http::hex(http::hmac_sha256(key, data)).substr(0, 32);
+  return "exp=" + std::to_string(exp) + "&sig=" + common::hex(http::hmac_sha256(key, data)).substr(0, 32);
 }
 
 int status_of(const streaming::viewer_gate& gate, const http::request& req, std::int64_t webinar, std::string_view scope) {
@@ -39,7 +40,7 @@ TEST_CASE("viewer_gate accepts the segment URLs it signs and refuses an expiry f
   CHECK(status_of(gate, segment_request(gate.signed_query(7, "live")), 7, "live") == 200);
   CHECK(status_of(gate, segment_request(gate.signed_query(7, "live")), 8, "live") == 403);
   CHECK(status_of(gate, segment_request(gate.signed_query(7, "live")), 7, "replay") == 403);
-  const auto now = registration::unix_now();
+  const auto now = common::unix_now();
   CHECK(status_of(gate, segment_request(signed_by_key(7, "live", now + 600)), 7, "live") == 200);
   CHECK(status_of(gate, segment_request(signed_by_key(7, "live", now - 1)), 7, "live") == 403);
   // Correctly signed, but valid for a year: refused (a leaked key or URL must not work for ever).
@@ -54,7 +55,7 @@ TEST_CASE("viewer_gate accepts the segment URLs it signs and refuses an expiry f
 // webinars than the cache holds).
 TEST_CASE("viewer_gate answers the same from its signature cache", "[streaming]") {
   const streaming::viewer_gate gate({}, nullptr, key);
-  const auto now = registration::unix_now();
+  const auto now = common::unix_now();
   const auto exp = now + 600;
   auto tampered = signed_by_key(7, "live", exp);
   tampered.back() = tampered.back() == 'a' ? 'b' : 'a';

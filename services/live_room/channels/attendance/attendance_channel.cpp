@@ -1,6 +1,6 @@
 #include "live_room/channels/attendance/attendance_channel.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
@@ -60,7 +60,7 @@ class attendance_channel::part : public channel_room {
     if (ids.empty()) return;
     json::array list;
     for (auto id : ids) list.push_back(id);
-    room_.publish_control(json::serialize(json::object{{"type", "x.present"}, {"ids", std::move(list)}, {"minute", registration::unix_now() / 60}}));
+    room_.publish_control(json::serialize(json::object{{"type", "x.present"}, {"ids", std::move(list)}, {"minute", common::unix_now() / 60}}));
   }
 
   // Arrivals are reported a second later, together: a join storm becomes one frame, and when this

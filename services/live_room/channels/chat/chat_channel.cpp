@@ -1,11 +1,13 @@
 #include "live_room/channels/chat/chat_channel.hpp"
 
+#include "common/csv.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
+#include "common/text.hpp"
 #include "gateway/router.hpp"
 #include "live_room/channels/chat/chat_store.hpp"
 #include "live_room/revocations.hpp"
 #include "metrics/metrics.hpp"
-#include "registration/csv.hpp"
-#include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -18,8 +20,8 @@
 namespace cohort::live_room {
 namespace json = boost::json;
 using http::response;
-using registration::format_rfc3339;
-using registration::unix_now;
+using common::format_rfc3339;
+using common::unix_now;
 
 namespace {
 
@@ -36,20 +38,20 @@ std::string mute_frame(std::int64_t registration_id, std::int64_t until) {
 }
 
 std::optional<std::string> valid_chat_text(std::string_view raw, std::string& why) {
-  auto text = registration::trim(raw);
+  auto text = common::trim(raw);
   if (text.empty()) {
     why = "the message is empty";
     return std::nullopt;
   }
-  if (!registration::valid_utf8(text)) {
+  if (!common::valid_utf8(text)) {
     why = "the message is not valid UTF-8";
     return std::nullopt;
   }
-  if (registration::has_control_chars(text)) {
+  if (common::has_control_chars(text)) {
     why = "the message must not contain control characters or line breaks";
     return std::nullopt;
   }
-  if (registration::utf8_length(text) > 500) {
+  if (common::utf8_length(text) > 500) {
     why = "the message is longer than 500 characters";
     return std::nullopt;
   }
@@ -83,7 +85,7 @@ class chat_channel::part : public channel_room {
     if (auto* m = room_.metrics()) m->chat_messages.add();
     if (!channel_.store_) return;
     transcript_entry e{room_.webinar_id(), int_member(o, "seq"), std::string(o.at("id").as_string()),
-                       registration::parse_rfc3339(o.at("ts").as_string()).value_or(unix_now()),
+                       common::parse_rfc3339(o.at("ts").as_string()).value_or(unix_now()),
                        member_identity{sender, std::string(from.at("name").as_string()), std::string(from.at("role").as_string()), {}},
                        std::string(o.at("text").as_string())};
     // The chat never waits for the database: a write the queue cannot take is dropped, logged.
@@ -190,7 +192,7 @@ void chat_channel::delete_message(http::request& req, http::responder& respond) 
   registration::queue_write<bool>(
       store_->writes, respond,
       [webinar_id, message_id](store::database& db) {
-        if (!mark_deleted(db, webinar_id, message_id)) throw registration::not_found_error("no such chat message");
+        if (!mark_deleted(db, webinar_id, message_id)) throw common::not_found("no such chat message");
         return true;
       },
       [bus = bus_, webinar_id, message_id](bool) {
@@ -202,13 +204,13 @@ void chat_channel::delete_message(http::request& req, http::responder& respond) 
 std::int64_t chat_channel::registration_in_body(http::request& req) {
   const auto* v = req.json.if_contains("registration_id");
   if (!v || !v->is_int64() || v->get_int64() < 1)
-    throw registration::validation_error("registration_id", "registration_id must be a registration's id");
+    throw common::invalid("registration_id", "registration_id must be a registration's id");
   const auto id = v->get_int64();
   auto db = store_->readers->acquire();
-  if (!registration::find_webinar(*db, req.id_param(0))) throw registration::not_found_error("no such webinar");
+  if (!registration::find_webinar(*db, req.id_param(0))) throw common::not_found("no such webinar");
   auto st = db->prepare("SELECT 1 FROM registrations WHERE id = ? AND webinar_id = ?");
   st.bind(1, id).bind(2, req.id_param(0));
-  if (!st.step()) throw registration::validation_error("registration_id", "no such registration in this webinar");
+  if (!st.step()) throw common::invalid("registration_id", "no such registration in this webinar");
   return id;
 }
 
@@ -216,7 +218,7 @@ void chat_channel::mute(http::request& req, http::responder& respond) {
   const auto id = registration_in_body(req);
   const auto* m = req.json.if_contains("minutes");
   if (!m || !m->is_int64() || m->get_int64() < 1 || m->get_int64() > 1440)
-    throw registration::validation_error("minutes", "minutes must be between 1 and 1440");
+    throw common::invalid("minutes", "minutes must be between 1 and 1440");
   const auto until = unix_now() + m->get_int64() * 60;
   const auto webinar_id = req.id_param(0);
   registration::queue_write<bool>(
@@ -250,11 +252,11 @@ void chat_channel::ban(http::request& req, http::responder& respond) {
 void chat_channel::export_csv(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   auto db = store_->readers->acquire();
-  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
   std::string csv;
-  registration::append_csv_row(csv, {"seq", "id", "sent_at", "from_id", "from_name", "role", "text", "deleted"});
+  common::append_csv_row(csv, {"seq", "id", "sent_at", "from_id", "from_name", "role", "text", "deleted"});
   for_each_transcript(*db, webinar_id, [&csv](const transcript_row& row) {
-    registration::append_csv_row(csv, {std::to_string(row.seq), row.message_id, format_rfc3339(row.sent_at), std::to_string(row.from_id),
+    common::append_csv_row(csv, {std::to_string(row.seq), row.message_id, format_rfc3339(row.sent_at), std::to_string(row.from_id),
                                        row.from_name, row.role, row.text, row.deleted ? "true" : "false"});
   });
   auto res = response::text(200, std::move(csv), "text/csv; charset=utf-8");

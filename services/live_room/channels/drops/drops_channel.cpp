@@ -1,6 +1,6 @@
 #include "live_room/channels/drops/drops_channel.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/json.hpp>
 
@@ -78,7 +78,7 @@ class drops_channel::part : public channel_room {
     drop d;
     d.id = int_member(body, "id");
     if (drop_ids_.count(d.id)) return nullptr;  // released once; a repeat changes nothing
-    const auto released = registration::parse_rfc3339(body.at("released_at").as_string());
+    const auto released = common::parse_rfc3339(body.at("released_at").as_string());
     if (!released) throw std::invalid_argument("x.drop: released_at is not RFC 3339");
     d.released_at = *released;
     if (const auto* to = frame.if_contains("to"); to && to->is_array()) {

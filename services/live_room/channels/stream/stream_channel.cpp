@@ -1,6 +1,6 @@
 #include "live_room/channels/stream/stream_channel.hpp"
 
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <boost/json.hpp>
 
@@ -8,7 +8,7 @@ namespace cohort::live_room {
 namespace json = boost::json;
 
 std::string stream_frame(bool live, std::int64_t at_ms, std::int64_t started_at, std::optional<int> session) {
-  json::object status{{"live", live}, {"started_at", registration::format_rfc3339(started_at)}, {"session", nullptr}};
+  json::object status{{"live", live}, {"started_at", common::format_rfc3339(started_at)}, {"session", nullptr}};
   if (session) status["session"] = *session;
   return json::serialize(json::object{{"type", "x.stream"}, {"at", at_ms}, {"status", std::move(status)}});
 }

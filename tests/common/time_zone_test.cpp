@@ -1,4 +1,4 @@
-#include "registration/time_zone.hpp"
+#include "common/time_zone.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,8 +9,8 @@
 
 namespace {
 
-using cohort::registration::plausible_zone_name;
-using cohort::registration::time_zone;
+using cohort::common::plausible_zone_name;
+using cohort::common::time_zone;
 
 constexpr std::int64_t hour = 3600, day = 86400;
 
@@ -31,7 +31,7 @@ libc_local libc_at(const std::string& zone, std::int64_t t) {
 
 }  // namespace
 
-TEST_CASE("Chicago: CST in winter, CDT in summer, switching at 2 am local", "[registration][time_zone]") {
+TEST_CASE("Chicago: CST in winter, CDT in summer, switching at 2 am local", "[common][time_zone]") {
   const auto chicago = time_zone::find("America/Chicago");
   REQUIRE(chicago);
   CHECK(chicago->name() == "America/Chicago");
@@ -49,7 +49,7 @@ TEST_CASE("Chicago: CST in winter, CDT in summer, switching at 2 am local", "[re
   CHECK(time_zone::find("America/Chicago") == chicago);  // read once
 }
 
-TEST_CASE("offsets and abbreviations equal glibc's for zones of every kind, 1970 to 2070", "[registration][time_zone]") {
+TEST_CASE("offsets and abbreviations equal glibc's for zones of every kind, 1970 to 2070", "[common][time_zone]") {
   // Northern and southern DST, half and quarter hours, no DST, negative DST (Dublin), numeric
   // abbreviations, rules at 24:00 (Santiago), frequent changes (Casablanca).
   const char* zones[] = {"America/Chicago",  "America/Los_Angeles", "Europe/Berlin",   "Europe/London", "Europe/Dublin",
@@ -76,7 +76,7 @@ TEST_CASE("offsets and abbreviations equal glibc's for zones of every kind, 1970
   ::tzset();
 }
 
-TEST_CASE("only IANA-shaped names of existing zones are found", "[registration][time_zone]") {
+TEST_CASE("only IANA-shaped names of existing zones are found", "[common][time_zone]") {
   CHECK(plausible_zone_name("America/Argentina/Buenos_Aires"));
   CHECK(plausible_zone_name("Etc/GMT+5"));
   for (const char* bad : {"", "../etc/passwd", "/etc/passwd", "America/", "America//Chicago", "Europe/../../etc/passwd",
@@ -90,7 +90,7 @@ TEST_CASE("only IANA-shaped names of existing zones are found", "[registration][
   CHECK(time_zone::find(std::string(65, 'A')) == nullptr);
 }
 
-TEST_CASE("bytes that are not TZif are refused", "[registration][time_zone]") {
+TEST_CASE("bytes that are not TZif are refused", "[common][time_zone]") {
   CHECK_THROWS(time_zone::parse("x", ""));
   CHECK_THROWS(time_zone::parse("x", "TZif2"));
   CHECK_THROWS(time_zone::parse("x", "#!/bin/sh\necho not a zone\n"));

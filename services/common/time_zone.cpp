@@ -1,4 +1,4 @@
-#include "registration/time_zone.hpp"
+#include "common/time_zone.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace cohort::registration {
+namespace cohort::common {
 
 namespace {
 
@@ -281,4 +281,4 @@ std::shared_ptr<const time_zone> time_zone::find(std::string_view name) {
   return cache.emplace(std::string(name), std::move(zone)).first->second;
 }
 
-}  // namespace cohort::registration
+}  // namespace cohort::common

@@ -1,4 +1,4 @@
-#include "registration/csv.hpp"
+#include "common/csv.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -6,12 +6,12 @@
 
 namespace {
 
-using cohort::registration::append_csv_row;
-using cohort::registration::csv_field;
+using cohort::common::append_csv_row;
+using cohort::common::csv_field;
 
 }  // namespace
 
-TEST_CASE("csv_field quotes every value, plain ones too", "[registration]") {
+TEST_CASE("csv_field quotes every value, plain ones too", "[common]") {
   CHECK(csv_field("") == "\"\"");
   CHECK(csv_field("Ada Lovelace") == "\"Ada Lovelace\"");
   CHECK(csv_field("ada@example.org") == "\"ada@example.org\"");
@@ -20,14 +20,14 @@ TEST_CASE("csv_field quotes every value, plain ones too", "[registration]") {
   CHECK(csv_field("a=b") == "\"a=b\"");  // a formula character inside the value is harmless
 }
 
-TEST_CASE("csv_field doubles quotes and keeps line breaks inside the quotes", "[registration]") {
+TEST_CASE("csv_field doubles quotes and keeps line breaks inside the quotes", "[common]") {
   CHECK(csv_field("Lovelace, Ada") == "\"Lovelace, Ada\"");
   CHECK(csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
   CHECK(csv_field("line 1\nline 2") == "\"line 1\nline 2\"");
   CHECK(csv_field("line 1\r\nline 2") == "\"line 1\r\nline 2\"");
 }
 
-TEST_CASE("csv_field neutralises values a spreadsheet would run as a formula", "[registration]") {
+TEST_CASE("csv_field neutralises values a spreadsheet would run as a formula", "[common]") {
   CHECK(csv_field("=HYPERLINK(\"http://evil.example\")") == "\"'=HYPERLINK(\"\"http://evil.example\"\")\"");
   CHECK(csv_field("=1+1") == "\"'=1+1\"");
   CHECK(csv_field("+1") == "\"'+1\"");
@@ -38,7 +38,7 @@ TEST_CASE("csv_field neutralises values a spreadsheet would run as a formula", "
   CHECK(csv_field("=cmd|' /C calc'!A0,x") == "\"'=cmd|' /C calc'!A0,x\"");
 }
 
-TEST_CASE("csv_field looks past leading spaces and quotes for a formula", "[registration]") {
+TEST_CASE("csv_field looks past leading spaces and quotes for a formula", "[common]") {
   // Spreadsheets skip these before they decide a cell is a formula.
   CHECK(csv_field(" =1+1") == "\"' =1+1\"");
   CHECK(csv_field("   @SUM(A1)") == "\"'   @SUM(A1)\"");
@@ -50,13 +50,13 @@ TEST_CASE("csv_field looks past leading spaces and quotes for a formula", "[regi
   CHECK(csv_field(" a-b") == "\" a-b\"");
 }
 
-TEST_CASE("csv_field keeps UTF-8 intact", "[registration]") {
+TEST_CASE("csv_field keeps UTF-8 intact", "[common]") {
   const std::string name = "Zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80";
   CHECK(csv_field(name) == "\"" + name + "\"");
   CHECK(csv_field(name + ",") == "\"" + name + ",\"");
 }
 
-TEST_CASE("append_csv_row joins fields with commas and ends with CRLF", "[registration]") {
+TEST_CASE("append_csv_row joins fields with commas and ends with CRLF", "[common]") {
   std::string out;
   append_csv_row(out, {"id", "name", "email"});
   append_csv_row(out, {"1", "Lovelace, Ada", "=evil()"});

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cohort::registration {
+namespace cohort::common {
 
 class time_zone {
  public:
@@ -50,4 +50,4 @@ class time_zone {
 // "America/Chicago"-shaped: letters, digits, '_', '+', '-' in '/'-separated parts, no "." parts.
 bool plausible_zone_name(std::string_view name);
 
-}  // namespace cohort::registration
+}  // namespace cohort::common

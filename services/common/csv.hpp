@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cohort::registration {
+namespace cohort::common {
 
 // One field, always quoted (doubling inner quotes), so no value can end a cell early. A value a
 // spreadsheet would run as a formula gets a leading ' so it stays text (OWASP CSV injection):
@@ -15,4 +15,4 @@ std::string csv_field(std::string_view value);
 // Appends one record with CRLF.
 void append_csv_row(std::string& out, const std::vector<std::string>& fields);
 
-}  // namespace cohort::registration
+}  // namespace cohort::common

@@ -1,4 +1,4 @@
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -6,13 +6,13 @@
 
 namespace {
 
-using cohort::registration::format_rfc3339;
-using cohort::registration::parse_rfc3339;
+using cohort::common::format_rfc3339;
+using cohort::common::parse_rfc3339;
 using opt = std::optional<std::int64_t>;
 
 }  // namespace
 
-TEST_CASE("parse_rfc3339 reads UTC times", "[registration]") {
+TEST_CASE("parse_rfc3339 reads UTC times", "[common]") {
   CHECK(parse_rfc3339("1970-01-01T00:00:00Z") == opt(0));
   CHECK(parse_rfc3339("2026-01-15T10:00:00Z") == opt(1768471200));
   CHECK(parse_rfc3339("2024-02-29T23:59:59Z") == opt(1709251199));  // leap day
@@ -24,7 +24,7 @@ TEST_CASE("parse_rfc3339 reads UTC times", "[registration]") {
   CHECK(parse_rfc3339("2026-01-15 10:00:00Z") == opt(1768471200));
 }
 
-TEST_CASE("parse_rfc3339 applies the offset", "[registration]") {
+TEST_CASE("parse_rfc3339 applies the offset", "[common]") {
   const opt ten_utc(1768471200);
   CHECK(parse_rfc3339("2026-01-15T12:00:00+02:00") == ten_utc);
   CHECK(parse_rfc3339("2026-01-15T04:30:00-05:30") == ten_utc);
@@ -35,18 +35,18 @@ TEST_CASE("parse_rfc3339 applies the offset", "[registration]") {
   CHECK(parse_rfc3339("2025-12-31T23:00:00-01:00") == parse_rfc3339("2026-01-01T00:00:00Z"));
 }
 
-TEST_CASE("parse_rfc3339 drops a fraction of a second", "[registration]") {
+TEST_CASE("parse_rfc3339 drops a fraction of a second", "[common]") {
   const opt ten_utc(1768471200);
   CHECK(parse_rfc3339("2026-01-15T10:00:00.5Z") == ten_utc);
   CHECK(parse_rfc3339("2026-01-15T10:00:00.999999999Z") == ten_utc);
   CHECK(parse_rfc3339("2026-01-15T12:00:00.123+02:00") == ten_utc);
 }
 
-TEST_CASE("parse_rfc3339 folds a leap second into the next second", "[registration]") {
+TEST_CASE("parse_rfc3339 folds a leap second into the next second", "[common]") {
   CHECK(parse_rfc3339("2016-12-31T23:59:60Z") == parse_rfc3339("2017-01-01T00:00:00Z"));
 }
 
-TEST_CASE("parse_rfc3339 rejects dates that do not exist", "[registration]") {
+TEST_CASE("parse_rfc3339 rejects dates that do not exist", "[common]") {
   for (const std::string bad : {"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
                                 "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-32T00:00:00Z",
                                 "2026-01-15T24:00:00Z", "2026-01-15T23:60:00Z", "2026-01-15T23:59:61Z"}) {
@@ -56,7 +56,7 @@ TEST_CASE("parse_rfc3339 rejects dates that do not exist", "[registration]") {
   CHECK(parse_rfc3339("2000-02-29T00:00:00Z"));  // 2000 was a leap year
 }
 
-TEST_CASE("parse_rfc3339 rejects text that is not RFC 3339", "[registration]") {
+TEST_CASE("parse_rfc3339 rejects text that is not RFC 3339", "[common]") {
   for (const std::string bad : {"", "2026-01-15", "2026-01-15T10:00:00", "2026-01-15T10:00Z", "2026-1-15T10:00:00Z",
                                 "26-01-15T10:00:00Z", "2026/01/15T10:00:00Z", "2026-01-15X10:00:00Z", "2026-01-15T10:00:00.Z",
                                 "2026-01-15T10:00:00.5", "2026-01-15T10:00:00+24:00", "2026-01-15T10:00:00+02:60",
@@ -69,7 +69,7 @@ TEST_CASE("parse_rfc3339 rejects text that is not RFC 3339", "[registration]") {
   }
 }
 
-TEST_CASE("format_rfc3339 writes UTC with Z and whole seconds", "[registration]") {
+TEST_CASE("format_rfc3339 writes UTC with Z and whole seconds", "[common]") {
   CHECK(format_rfc3339(0) == "1970-01-01T00:00:00Z");
   CHECK(format_rfc3339(1768471200) == "2026-01-15T10:00:00Z");
   CHECK(format_rfc3339(-1) == "1969-12-31T23:59:59Z");
@@ -77,7 +77,7 @@ TEST_CASE("format_rfc3339 writes UTC with Z and whole seconds", "[registration]"
   CHECK(format_rfc3339(253402300799) == "9999-12-31T23:59:59Z");
 }
 
-TEST_CASE("format and parse are inverse", "[registration]") {
+TEST_CASE("format and parse are inverse", "[common]") {
   for (const std::string text : {"1970-01-01T00:00:00Z", "2026-01-15T10:00:00Z", "2024-02-29T12:34:56Z", "1969-07-20T20:17:40Z",
                                  "2038-01-19T03:14:08Z", "2099-12-31T23:59:59Z"}) {
     INFO(text);
@@ -94,8 +94,8 @@ TEST_CASE("format and parse are inverse", "[registration]") {
   CHECK(format_rfc3339(*parse_rfc3339("2026-06-01T20:00:00+02:00")) == "2026-06-01T18:00:00Z");
 }
 
-TEST_CASE("unix_now is the current time", "[registration]") {
-  const auto now = cohort::registration::unix_now();
+TEST_CASE("unix_now is the current time", "[common]") {
+  const auto now = cohort::common::unix_now();
   CHECK(now > *parse_rfc3339("2024-01-01T00:00:00Z"));
   CHECK(now < *parse_rfc3339("2200-01-01T00:00:00Z"));
 }

@@ -1,6 +1,6 @@
-#include "registration/csv.hpp"
+#include "common/csv.hpp"
 
-namespace cohort::registration {
+namespace cohort::common {
 namespace {
 
 bool runs_as_formula(std::string_view value) {
@@ -31,4 +31,4 @@ void append_csv_row(std::string& out, const std::vector<std::string>& fields) {
   out += "\r\n";
 }
 
-}  // namespace cohort::registration
+}  // namespace cohort::common

@@ -1,9 +1,9 @@
-#include "registration/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <chrono>
 #include <cstdio>
 
-namespace cohort::registration {
+namespace cohort::common {
 namespace {
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
@@ -77,4 +77,4 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-}  // namespace cohort::registration
+}  // namespace cohort::common

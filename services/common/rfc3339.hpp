@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-namespace cohort::registration {
+namespace cohort::common {
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 std::string format_rfc3339(std::int64_t unix_seconds);
 std::int64_t unix_now();
 
-}  // namespace cohort::registration
+}  // namespace cohort::common
