@@ -18,13 +18,6 @@ struct write_path {
   std::function<void(std::function<void()>)> post_to_io;
 };
 
-// A member handler as a plain handler. Superseded by router::add(..., &api::fn, this); kept
-// for chat/ and streaming/ until they are converted.
-template <class Api>
-auto api_handler(Api* api, void (Api::*fn)(http::request&, http::responder&)) {
-  return [api, fn](http::request& req, http::responder& respond) { (api->*fn)(req, respond); };
-}
-
 // Queues work(db) -> Result on the single writer and answers with finish(result) after COMMIT,
 // or with the mapped error; 503 when the write queue is full.
 template <class Result, class Work, class Finish>

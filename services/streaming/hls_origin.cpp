@@ -41,9 +41,8 @@ std::string url_encode(std::string_view s) {
 void hls_origin::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (hls_origin::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::get, "/live/{id}/index.m3u8", {access::anyone, false}, bind(&hls_origin::playlist));
-  r.add(verb::get, "/live/{id}/{file}", {access::anyone, false}, bind(&hls_origin::segment));
+  r.add(verb::get, "/live/{id}/index.m3u8", {access::anyone, false}, &hls_origin::playlist, this);
+  r.add(verb::get, "/live/{id}/{file}", {access::anyone, false}, &hls_origin::segment, this);
 }
 
 std::size_t hls_origin::viewers(std::int64_t webinar_id, std::span<const std::int64_t> present) {

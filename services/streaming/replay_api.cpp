@@ -30,10 +30,9 @@ std::string read_text(const fs::path& path) {
 void replay_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (replay_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::get, "/api/webinars/{id}/recordings", {access::anyone, false}, bind(&replay_api::list));
-  r.add(verb::del, "/api/webinars/{id}/recordings/{recording_id}", {access::organizer, false}, bind(&replay_api::remove));
-  r.add(verb::get, "/replay/{id}/{recording}/{file}", {access::anyone, false}, bind(&replay_api::file));
+  r.add(verb::get, "/api/webinars/{id}/recordings", {access::anyone, false}, &replay_api::list, this);
+  r.add(verb::del, "/api/webinars/{id}/recordings/{recording_id}", {access::organizer, false}, &replay_api::remove, this);
+  r.add(verb::get, "/replay/{id}/{recording}/{file}", {access::anyone, false}, &replay_api::file, this);
 }
 
 void replay_api::list(http::request& req, http::responder& respond) {

@@ -15,10 +15,9 @@ using http::response;
 void stream_api::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (stream_api::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/webinars/{id}/stream-key", {access::organizer, false}, bind(&stream_api::rotate_key));
-  r.add(verb::get, "/api/webinars/{id}/stream-key", {access::organizer, false}, bind(&stream_api::get_key));
-  r.add(verb::get, "/api/webinars/{id}/stream", {access::anyone, false}, bind(&stream_api::status));
+  r.add(verb::post, "/api/webinars/{id}/stream-key", {access::organizer, false}, &stream_api::rotate_key, this);
+  r.add(verb::get, "/api/webinars/{id}/stream-key", {access::organizer, false}, &stream_api::get_key, this);
+  r.add(verb::get, "/api/webinars/{id}/stream", {access::anyone, false}, &stream_api::status, this);
 }
 
 void stream_api::rotate_key(http::request& req, http::responder& respond) {

@@ -53,9 +53,8 @@ stream_ingest::~stream_ingest() = default;
 
 std::uint16_t stream_ingest::start() {
   ingest_routes_ = std::make_unique<http::router>(nullptr, http::authenticator{});
-  auto bind = [this](void (stream_ingest::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  ingest_routes_->add(http::verb::put, "/ingest/{ingest}/{file}", {}, bind(&stream_ingest::on_ingest_put));
-  ingest_routes_->add(http::verb::del, "/ingest/{ingest}/{file}", {}, bind(&stream_ingest::on_ingest_delete));
+  ingest_routes_->add(http::verb::put, "/ingest/{ingest}/{file}", {}, &stream_ingest::on_ingest_put, this);
+  ingest_routes_->add(http::verb::del, "/ingest/{ingest}/{file}", {}, &stream_ingest::on_ingest_delete, this);
   http::server_options o;
   o.host = "127.0.0.1";  // ffmpeg runs on this machine; nothing else may write a stream
   o.port = 0;

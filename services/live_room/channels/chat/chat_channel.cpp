@@ -179,11 +179,10 @@ std::unique_ptr<channel_room> chat_channel::open(room_context& room) { return st
 void chat_channel::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (chat_channel::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::del, "/api/webinars/{id}/chat/{message}", {access::organizer, false}, bind(&chat_channel::delete_message));
-  r.add(verb::post, "/api/webinars/{id}/mutes", {access::organizer, true}, bind(&chat_channel::mute));
-  r.add(verb::post, "/api/webinars/{id}/bans", {access::organizer, true}, bind(&chat_channel::ban));
-  r.add(verb::get, "/api/webinars/{id}/chat.csv", {access::organizer, false}, bind(&chat_channel::export_csv));
+  r.add(verb::del, "/api/webinars/{id}/chat/{message}", {access::organizer, false}, &chat_channel::delete_message, this);
+  r.add(verb::post, "/api/webinars/{id}/mutes", {access::organizer, true}, &chat_channel::mute, this);
+  r.add(verb::post, "/api/webinars/{id}/bans", {access::organizer, true}, &chat_channel::ban, this);
+  r.add(verb::get, "/api/webinars/{id}/chat.csv", {access::organizer, false}, &chat_channel::export_csv, this);
 }
 
 void chat_channel::delete_message(http::request& req, http::responder& respond) {
