@@ -106,6 +106,7 @@ test('two attendees and the organizer: ask, upvote, delete, pin, answer, dismiss
   await item(org, 'Will the slides be shared?').getByRole('button', { name: 'Pin' }).click();
   for (const p of [ada, bob]) await p.locator('#qa-pinned').filter({ hasText: 'Will the slides be shared?' }).waitFor();
   await screenshot(bob, 'qa-attendee.png');
+  await bob.screenshot({ path: path.join(artifacts, 'qa-page.png'), fullPage: true });
   await screenshot(org, 'qa-organizer.png');
   await item(org, 'Will the slides be shared?').getByRole('button', { name: 'Answered' }).click();
   await item(ada, 'Will the slides be shared?').locator('.qa-badge.answered').waitFor();

@@ -272,6 +272,7 @@ class qa_channel::part : public channel_room {
 
   void on_leave(const member_ptr& m) override {
     const auto id = m->who().id;
+    if (!ask_limits_.count(id) && !vote_limits_.count(id)) return;  // most leave without having asked or voted
     for (const auto& other : room_.members())
       if (other->who().id == id) return;
     ask_limits_.erase(id);
