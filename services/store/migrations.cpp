@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 12> steps{
+constexpr std::array<const char*, 13> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -257,6 +257,45 @@ CREATE TRIGGER registrations_count_update AFTER UPDATE OF status, webinar_id ON 
                       waitlisted_count = waitlisted_count + (NEW.status = 'waitlisted')
    WHERE id = NEW.webinar_id;
 END;
+)sql",
+    // 13: the live room's Q&A. A question's text and asker never change; its status only moves
+    // forward (open, answered, dismissed/deleted) and may be written before the question arrives
+    // (another node's state frame), so it has its own table. A vote is (question, voter) with
+    // the latest change winning (`at`, ms); up = 0 is a withdrawn vote. Per series: whether
+    // asking anonymously is allowed and which question is pinned, each with its own `at`.
+    R"sql(
+CREATE TABLE qa_questions (
+  webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  question_id TEXT NOT NULL,
+  asker_id    INTEGER NOT NULL,
+  asker_name  TEXT NOT NULL,
+  anonymous   INTEGER NOT NULL DEFAULT 0,
+  text        TEXT NOT NULL,
+  asked_at    INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, question_id)
+) WITHOUT ROWID;
+CREATE TABLE qa_status (
+  webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  question_id TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  rank        INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, question_id)
+) WITHOUT ROWID;
+CREATE TABLE qa_votes (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  question_id     TEXT NOT NULL,
+  registration_id INTEGER NOT NULL,
+  up              INTEGER NOT NULL,
+  at              INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, question_id, registration_id)
+) WITHOUT ROWID;
+CREATE TABLE qa_settings (
+  webinar_id   INTEGER PRIMARY KEY REFERENCES webinars(id) ON DELETE CASCADE,
+  anonymous    INTEGER NOT NULL DEFAULT 0,
+  anonymous_at INTEGER NOT NULL DEFAULT 0,
+  pinned       TEXT,
+  pinned_at    INTEGER NOT NULL DEFAULT 0
+);
 )sql",
 };
 

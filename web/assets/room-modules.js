@@ -6,5 +6,6 @@ export { roomModule as chat } from '/assets/chat.js';
 export { roomModule as dropManager } from '/assets/drop-manager.js';
 export { roomModule as player } from '/assets/player.js';
 export { roomModule as presence } from '/assets/presence.js';
+export { roomModule as qa } from '/assets/qa.js';
 export { roomModule as roomDrops } from '/assets/room-drops.js';
 export { roomModule as streamManager } from '/assets/stream-manager.js';
