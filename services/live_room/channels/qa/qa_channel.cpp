@@ -1,9 +1,11 @@
 #include "live_room/channels/qa/qa_channel.hpp"
 
+#include "common/csv.hpp"
+#include "common/errors.hpp"
+#include "common/rfc3339.hpp"
+#include "common/text.hpp"
 #include "gateway/router.hpp"
 #include "live_room/channels/qa/qa_store.hpp"
-#include "registration/csv.hpp"
-#include "registration/rfc3339.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
 
@@ -19,7 +21,7 @@
 namespace cohort::live_room {
 namespace json = boost::json;
 using http::response;
-using registration::format_rfc3339;
+using common::format_rfc3339;
 
 namespace {
 
@@ -74,20 +76,20 @@ int status_rank(std::string_view status) {
 }
 
 std::optional<std::string> valid_question_text(std::string_view raw, std::string& why) {
-  auto text = registration::trim(raw);
+  auto text = common::trim(raw);
   if (text.empty()) {
     why = "the question is empty";
     return std::nullopt;
   }
-  if (!registration::valid_utf8(text)) {
+  if (!common::valid_utf8(text)) {
     why = "the question is not valid UTF-8";
     return std::nullopt;
   }
-  if (registration::has_control_chars(text)) {
+  if (common::has_control_chars(text)) {
     why = "the question must not contain control characters or line breaks";
     return std::nullopt;
   }
-  if (registration::utf8_length(text) > 300) {
+  if (common::utf8_length(text) > 300) {
     why = "the question is longer than 300 characters";
     return std::nullopt;
   }
@@ -266,7 +268,7 @@ class qa_channel::part : public channel_room {
     const auto wait = std::chrono::ceil<std::chrono::seconds>(limiter.blocked_until() - now).count();
     room_.refuse(from, "rate_limited",
                  std::string("slow down: at most ") + std::to_string(l.burst) + " " + what + " per " + std::to_string(l.window.count() / 1000) + " s",
-                 registration::unix_now() + wait);
+                 common::unix_now() + wait);
     return false;
   }
 
@@ -477,11 +479,10 @@ std::unique_ptr<channel_room> qa_channel::open(room_context& room) { return std:
 void qa_channel::add_routes(http::router& r) {
   using http::access;
   using http::verb;
-  auto bind = [this](void (qa_channel::*fn)(http::request&, http::responder&)) { return registration::api_handler(this, fn); };
-  r.add(verb::post, "/api/webinars/{id}/questions/{question}/status", {access::organizer, true}, bind(&qa_channel::set_status));
-  r.add(verb::put, "/api/webinars/{id}/questions/pinned", {access::organizer, true}, bind(&qa_channel::pin));
-  r.add(verb::put, "/api/webinars/{id}/qa-settings", {access::organizer, true}, bind(&qa_channel::settings));
-  r.add(verb::get, "/api/webinars/{id}/questions.csv", {access::organizer, false}, bind(&qa_channel::export_csv));
+  r.add(verb::post, "/api/webinars/{id}/questions/{question}/status", {access::organizer, true}, &qa_channel::set_status, this);
+  r.add(verb::put, "/api/webinars/{id}/questions/pinned", {access::organizer, true}, &qa_channel::pin, this);
+  r.add(verb::put, "/api/webinars/{id}/qa-settings", {access::organizer, true}, &qa_channel::settings, this);
+  r.add(verb::get, "/api/webinars/{id}/questions.csv", {access::organizer, false}, &qa_channel::export_csv, this);
 }
 
 void qa_channel::publish(std::int64_t webinar_id, const std::string& frame) {
@@ -496,12 +497,12 @@ void qa_channel::set_status(http::request& req, http::responder& respond) {
   const auto question_id = req.params.at(1);
   const auto* s = req.json.if_contains("status");
   if (!s || !s->is_string() || (s->get_string() != "answered" && s->get_string() != "dismissed"))
-    throw registration::validation_error("status", "status must be answered or dismissed");
+    throw common::invalid("status", "status must be answered or dismissed");
   const std::string status(s->get_string());
   {
     auto db = store_->readers->acquire();
-    if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
-    if (!question_exists(*db, webinar_id, question_id)) throw registration::not_found_error("no such question");
+    if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
+    if (!question_exists(*db, webinar_id, question_id)) throw common::not_found("no such question");
   }
   registration::queue_write<bool>(
       store_->writes, respond,
@@ -519,13 +520,13 @@ void qa_channel::pin(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   const auto* v = req.json.if_contains("id");
   if (!v || !(v->is_null() || valid_question_id(v)))
-    throw registration::validation_error("id", "id must be a question's id, or null to unpin");
+    throw common::invalid("id", "id must be a question's id, or null to unpin");
   std::optional<std::string> id;
   if (v->is_string()) id = std::string(v->get_string());
   {
     auto db = store_->readers->acquire();
-    if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
-    if (id && !question_exists(*db, webinar_id, *id)) throw registration::not_found_error("no such question");
+    if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
+    if (id && !question_exists(*db, webinar_id, *id)) throw common::not_found("no such question");
   }
   const auto at = now_ms();
   registration::queue_write<bool>(
@@ -543,11 +544,11 @@ void qa_channel::pin(http::request& req, http::responder& respond) {
 void qa_channel::settings(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   const auto* v = req.json.if_contains("anonymous");
-  if (!v || !v->is_bool()) throw registration::validation_error("anonymous", "anonymous must be true or false");
+  if (!v || !v->is_bool()) throw common::invalid("anonymous", "anonymous must be true or false");
   const bool anonymous = v->get_bool();
   {
     auto db = store_->readers->acquire();
-    if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+    if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
   }
   const auto at = now_ms();
   registration::queue_write<bool>(
@@ -565,11 +566,11 @@ void qa_channel::settings(http::request& req, http::responder& respond) {
 void qa_channel::export_csv(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
   auto db = store_->readers->acquire();
-  if (!registration::find_webinar(*db, webinar_id)) throw registration::not_found_error("no such webinar");
+  if (!registration::find_webinar(*db, webinar_id)) throw common::not_found("no such webinar");
   std::string csv;
-  registration::append_csv_row(csv, {"id", "asked_at", "asker_id", "asker_name", "anonymous", "text", "status", "votes"});
+  common::append_csv_row(csv, {"id", "asked_at", "asker_id", "asker_name", "anonymous", "text", "status", "votes"});
   for_each_question(*db, webinar_id, [&csv](const question_row& row) {
-    registration::append_csv_row(csv, {row.q.id, format_rfc3339(row.q.asked_at_ms / 1000), std::to_string(row.q.asker_id), row.q.asker_name,
+    common::append_csv_row(csv, {row.q.id, format_rfc3339(row.q.asked_at_ms / 1000), std::to_string(row.q.asker_id), row.q.asker_name,
                                        row.q.anonymous ? "true" : "false", row.q.text, row.status, std::to_string(row.votes)});
   });
   auto res = response::text(200, std::move(csv), "text/csv; charset=utf-8");
