@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 12> steps{
+constexpr std::array<const char*, 13> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -257,6 +257,34 @@ CREATE TRIGGER registrations_count_update AFTER UPDATE OF status, webinar_id ON 
                       waitlisted_count = waitlisted_count + (NEW.status = 'waitlisted')
    WHERE id = NEW.webinar_id;
 END;
+)sql",
+    // 13: live polls. A poll belongs to one session of a series and goes draft -> open ->
+    // closed (results shown to attendees at any point after opening); `rev` grows with every
+    // change and orders the room's x.poll state frames. An answer is keyed by (poll,
+    // registrant): a repeated vote replaces it, the newest `answered_ms` wins.
+    R"sql(
+CREATE TABLE polls (
+  id          INTEGER PRIMARY KEY,
+  webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  session     INTEGER NOT NULL,
+  question    TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('single', 'multiple')),
+  options     TEXT NOT NULL,                 -- JSON array of 2..8 strings
+  state       TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'open', 'closed')),
+  shown       INTEGER NOT NULL DEFAULT 0,
+  rev         INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL,
+  opened_ms   INTEGER,
+  closed_ms   INTEGER
+);
+CREATE INDEX polls_by_webinar ON polls (webinar_id, session);
+CREATE TABLE poll_answers (
+  poll_id          INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+  registration_id  INTEGER NOT NULL,
+  choices          TEXT NOT NULL,            -- JSON array of option indexes
+  answered_ms      INTEGER NOT NULL,
+  PRIMARY KEY (poll_id, registration_id)
+) WITHOUT ROWID;
 )sql",
 };
 
