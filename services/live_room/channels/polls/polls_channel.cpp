@@ -94,6 +94,7 @@ class polls_channel::part : public channel_room {
       const auto wait = std::chrono::ceil<std::chrono::seconds>(limiter.blocked_until() - steady_now).count();
       return room_.refuse(from, "rate_limited", "slow down: too many votes", unix_now() + wait);
     }
+    if (!room_.bus().available()) return room_.refuse(from, "unavailable", "voting is briefly unavailable, try again", std::nullopt);
     // Counted when it comes back through the bus, on every node alike.
     room_.bus().publish_state(room_.webinar_id(), "vote:" + std::to_string(poll.id) + ":" + std::to_string(who.id),
                               vote_frame(poll.id, who.id, choices, now_ms()));
