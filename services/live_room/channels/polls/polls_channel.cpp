@@ -96,8 +96,14 @@ class polls_channel::part : public channel_room {
     }
     if (!room_.bus().available()) return room_.refuse(from, "unavailable", "voting is briefly unavailable, try again", std::nullopt);
     // Counted when it comes back through the bus, on every node alike.
+    // The newest vote wins by its stamp: a person's votes through this node get increasing stamps
+    // even within one millisecond, so a quick change of mind is never beaten by the vote it replaces.
+    auto& stamp = last_stamp_[who.id];
+    stamp = std::max(now_ms(), stamp + 1);
+    if (const auto a = answers_.find(poll.id); a != answers_.end())
+      if (const auto mine = a->second.find(who.id); mine != a->second.end()) stamp = std::max(stamp, mine->second.at + 1);
     room_.bus().publish_state(room_.webinar_id(), "vote:" + std::to_string(poll.id) + ":" + std::to_string(who.id),
-                              vote_frame(poll.id, who.id, choices, now_ms()));
+                              vote_frame(poll.id, who.id, choices, stamp));
   }
 
   void on_state(const json::object& frame, bool live) override {
@@ -262,6 +268,7 @@ class polls_channel::part : public channel_room {
   std::unordered_map<std::int64_t, tally> tallies_;
   std::set<std::int64_t> changed_;  // polls whose results changed since the last push
   std::unordered_map<std::int64_t, rate_limiter> limiters_;  // by voter
+  std::unordered_map<std::int64_t, std::int64_t> last_stamp_;  // by voter: the last vote's "at" from this node
   boost::asio::steady_timer timer_;
   bool timer_armed_ = false;
   std::chrono::steady_clock::time_point last_push_{};
@@ -353,7 +360,8 @@ void polls_channel::create(http::request& req, http::responder& respond) {
   auto in = read_input(req, nullptr);
   {
     auto db = store_->readers->acquire();
-    const auto& w = webinar_or_404(registration::find_webinar(*db, webinar_id));
+    const auto found = registration::find_webinar(*db, webinar_id);
+    const auto& w = webinar_or_404(found);
     if (std::none_of(w.sessions.begin(), w.sessions.end(), [&](const auto& s) { return s.number == in.session; }))
       throw registration::validation_error("session", "the series has no session " + std::to_string(in.session));
   }

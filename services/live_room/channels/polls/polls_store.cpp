@@ -17,13 +17,15 @@ std::string options_json(const std::vector<std::string>& options) {
 
 std::vector<std::string> parse_options(const std::string& text) {
   std::vector<std::string> out;
-  for (const auto& v : json::parse(text).as_array()) out.emplace_back(v.as_string());
+  const auto parsed = json::parse(text);  // kept: the loop reads into it
+  for (const auto& v : parsed.as_array()) out.emplace_back(v.as_string());
   return out;
 }
 
 std::vector<int> parse_choices(const std::string& text) {
   std::vector<int> out;
-  for (const auto& v : json::parse(text).as_array()) out.push_back(v.to_number<int>());
+  const auto parsed = json::parse(text);
+  for (const auto& v : parsed.as_array()) out.push_back(v.to_number<int>());
   return out;
 }
 
