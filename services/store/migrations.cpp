@@ -261,9 +261,10 @@ END;
     // 13: live polls. A poll belongs to one session of a series and goes draft -> open ->
     // closed (results shown to attendees at any point after opening); `rev` grows with every
     // change and orders the room's x.poll state frames. An answer is keyed by (poll,
-    // registrant): a repeated vote replaces it, the newest `answered_ms` wins.
+    // registrant): a repeated vote replaces it, the newest `answered_ms` wins. IF NOT EXISTS: a
+    // database set back to an older user_version (the migration 12 test) still has these tables.
     R"sql(
-CREATE TABLE polls (
+CREATE TABLE IF NOT EXISTS polls (
   id          INTEGER PRIMARY KEY,
   webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
   session     INTEGER NOT NULL,
@@ -277,8 +278,8 @@ CREATE TABLE polls (
   opened_ms   INTEGER,
   closed_ms   INTEGER
 );
-CREATE INDEX polls_by_webinar ON polls (webinar_id, session);
-CREATE TABLE poll_answers (
+CREATE INDEX IF NOT EXISTS polls_by_webinar ON polls (webinar_id, session);
+CREATE TABLE IF NOT EXISTS poll_answers (
   poll_id          INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
   registration_id  INTEGER NOT NULL,
   choices          TEXT NOT NULL,            -- JSON array of option indexes
