@@ -160,11 +160,11 @@ function mountPolls(room) {
     const error = el('p', { id: 'pm-error', class: 'poll-error', role: 'alert', hidden: true });
     const form = el('form', { id: 'pm-form', class: 'poll-manager-form', novalidate: true },
       el('h4', {}, 'Prepare a poll'),
-      el('label', { for: 'pm-question' }, 'Question'), question,
+      el('label', { for: 'pm-question' }, 'Poll question'), question,
       el('div', { class: 'poll-manager-row' },
-        el('div', {}, el('label', { for: 'pm-kind' }, 'Answers'), kind),
-        el('div', {}, el('label', { for: 'pm-session' }, 'Session'), sessionSelect)),
-      el('label', { for: 'pm-options' }, 'Options'),
+        el('div', {}, el('label', { for: 'pm-kind' }, 'Poll answers'), kind),
+        el('div', {}, el('label', { for: 'pm-session' }, 'For session'), sessionSelect)),
+      el('label', { for: 'pm-options' }, 'Poll options'),
       el('p', { id: 'pm-options-hint', class: 'poll-hint' }, 'One per line, 2 to 8.'), options,
       error,
       el('button', { type: 'submit', class: 'button', id: 'pm-create' }, 'Save as draft'));
