@@ -399,12 +399,12 @@ void polls_channel::edit(http::request& req, http::responder& respond) {
   poll_input in;
   {
     auto db = store_->readers->acquire();
-    webinar_or_404(registration::find_webinar(*db, webinar_id));
+    const auto found = registration::find_webinar(*db, webinar_id);
+    const auto& w = webinar_or_404(found);
     const auto p = find_poll(*db, webinar_id, poll_id);
     if (!p) throw registration::not_found_error("no such poll");
     in = read_input(req, &p->input);
-    const auto w = registration::find_webinar(*db, webinar_id);
-    if (std::none_of(w->sessions.begin(), w->sessions.end(), [&](const auto& s) { return s.number == in.session; }))
+    if (std::none_of(w.sessions.begin(), w.sessions.end(), [&](const auto& s) { return s.number == in.session; }))
       throw registration::validation_error("session", "the series has no session " + std::to_string(in.session));
   }
   registration::queue_write<json::object>(
