@@ -99,6 +99,7 @@ TEST_CASE("polls: a repeated or older vote frame never adds, and a vote after th
   f.publish_state(vote_frame(1, 7, {0, 1}, 2000));  // the same frame again (bus hash, store, live)
   f.publish_state(vote_frame(1, 7, {2}, 1500));     // older: arrives late, loses
   f.publish_state(vote_frame(1, 8, {2}, 2500));
+  f.publish_state(vote_frame(1, 8, {0, 1}, 2500));  // the same millisecond: "[2]" > "[0,1]", as in the store
   f.run(std::chrono::milliseconds(250));
   CHECK(last_pushed(*host, 1) == std::vector<std::int64_t>{1, 1, 1});
   // Closed at 3000: a vote stamped later (published before this node saw the close) does not count.

@@ -55,3 +55,22 @@ TEST_CASE("polls store: a poll round-trips, answers are keyed by (poll, registra
   REQUIRE(frames.size() == 3);
   CHECK(boost::json::parse(frames[0]).at("poll").at("state") == "closed");
 }
+
+TEST_CASE("polls: two votes of one registrant stamped the same millisecond settle the same way in the store and in every room",
+          "[live_room][polls]") {
+  store_fixture f;
+  const auto id = insert_poll(f.db, f.webinar, poll_input{1, "Which?", "multiple", {"A", "B", "C"}}, 100);
+  auto p = *find_poll(f.db, f.webinar, id);
+  p.state = "open";
+  p.rev = save_poll_state(f.db, p);
+  upsert_answer(f.db, f.webinar, id, 7, {2}, 1000);
+  upsert_answer(f.db, f.webinar, id, 7, {0, 1}, 1000);  // "[2]" > "[0,1]": kept
+  upsert_answer(f.db, f.webinar, id, 8, {0, 1}, 1000);
+  upsert_answer(f.db, f.webinar, id, 8, {2}, 1000);
+  CHECK(tally_poll(f.db, p).counts == std::vector<std::int64_t>{0, 0, 2});
+  // The x.vote frames the store gives a room carry the same answers.
+  const auto frames = poll_state_frames(f.db, f.webinar);
+  REQUIRE(frames.size() == 3);
+  CHECK(boost::json::parse(frames[1]).at("choices") == boost::json::array{2});
+  CHECK(boost::json::parse(frames[2]).at("choices") == boost::json::array{2});
+}

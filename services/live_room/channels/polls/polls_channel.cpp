@@ -143,6 +143,7 @@ class polls_channel::part : public channel_room {
   struct answer {
     std::int64_t at = 0;
     std::vector<int> choices;
+    std::string text;  // choices as JSON, "[0,2]": breaks a tie of `at` the way the store does (byte order)
   };
   struct tally {
     std::vector<std::int64_t> counts;
@@ -187,12 +188,13 @@ class polls_channel::part : public channel_room {
   void apply_vote(const json::object& frame, bool live) {
     const auto poll_id = int_member(frame, "poll_id");
     const auto registration_id = int_member(frame, "registration_id");
-    answer a{int_member(frame, "at"), {}};
+    answer a{int_member(frame, "at"), {}, {}};
     for (const auto& c : frame.at("choices").as_array()) a.choices.push_back(c.to_number<int>());
+    a.text = json::serialize(choices_array(a.choices));
     auto& by_registrant = answers_[poll_id];
     const auto it = by_registrant.find(registration_id);
     // The newest vote wins, whatever order the frames come in; a repeat changes nothing.
-    if (it != by_registrant.end() && std::tie(it->second.at, it->second.choices) >= std::tie(a.at, a.choices)) return;
+    if (it != by_registrant.end() && std::tie(it->second.at, it->second.text) >= std::tie(a.at, a.text)) return;
     if (channel_.store_ &&
         !channel_.store_->writes.writer->submit(
             [webinar = room_.webinar_id(), poll_id, registration_id, a](store::database& db) {

@@ -118,7 +118,8 @@ void upsert_answer(store::database& db, std::int64_t webinar_id, std::int64_t po
         "INSERT INTO poll_answers (poll_id, registration_id, choices, answered_ms)"
         " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM polls WHERE id = ? AND webinar_id = ? AND state <> 'draft')"
         " ON CONFLICT (poll_id, registration_id) DO UPDATE SET choices = excluded.choices, answered_ms = excluded.answered_ms"
-        " WHERE excluded.answered_ms > poll_answers.answered_ms")
+        " WHERE excluded.answered_ms > poll_answers.answered_ms"
+        "    OR (excluded.answered_ms = poll_answers.answered_ms AND excluded.choices > poll_answers.choices)")
       .bind(1, poll_id)
       .bind(2, registration_id)
       .bind(3, choices_json(choices))
