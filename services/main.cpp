@@ -13,6 +13,7 @@
 #include "live_room/channels/attendance/attendance_channel.hpp"
 #include "live_room/channels/chat/chat_channel.hpp"
 #include "live_room/channels/drops/drops_channel.hpp"
+#include "live_room/channels/polls/polls_channel.hpp"
 #include "live_room/channels/presence/presence_channel.hpp"
 #include "live_room/channels/qa/qa_channel.hpp"
 #include "live_room/channels/stream/stream_channel.hpp"
@@ -84,6 +85,7 @@ int serve_edge(const config& cfg, const node::secrets& keys) {
   room.add_channel<live_room::presence_channel>();
   room.add_channel<live_room::attendance_channel>();
   room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, std::nullopt);
+  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, std::nullopt);
   server.set_upgrade_handler([&room](http::request& req) { return room.upgrade(req); });
   // Not ready without Redis, nor while the revocation list is not confirmed by the primary.
   http::add_ops_routes(routes, [&room] { return room.ready(); }, metrics);
@@ -180,6 +182,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   room.add_channel<live_room::presence_channel>();
   const auto present = room.add_channel<live_room::attendance_channel>(drops.attendance_recorder());
   room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, live_room::qa_store_access{node.writes(), node.readers});
+  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, live_room::polls_store_access{node.writes(), node.readers});
   // Watching the stream counts as attendance, like being in the live room; the room's recent
   // presence counts as viewers while it is live.
   streaming::streaming_module stream(node, drops.watching_recorder(),

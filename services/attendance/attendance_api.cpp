@@ -38,7 +38,8 @@ json::object to_json(const report& r) {
                                   {"joined_at", time_or_null(row.joined_at)},
                                   {"left_at", time_or_null(row.left_at)},
                                   {"minutes", row.minutes},
-                                  {"attended", row.attended}});
+                                  {"attended", row.attended},
+                                  {"polls", json::object{{"answered", row.polls_answered}, {"of", r.polls}}}});
   json::array viewers;
   for (std::size_t i = 0; i < r.viewers.size(); ++i)
     viewers.push_back(json::object{{"at", common::format_rfc3339(r.starts_at + static_cast<std::int64_t>(i) * 60)},

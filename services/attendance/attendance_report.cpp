@@ -49,10 +49,24 @@ report build_report(store::database& db, std::int64_t webinar_id, int session_nu
     ++r.viewers[static_cast<std::size_t>(minute - first)];
   }
 
+  // Polls: the session's polls past draft, and per registrant the ones answered before they closed.
+  auto polls = db.prepare("SELECT count(*) FROM polls WHERE webinar_id = ? AND session = ? AND state <> 'draft'");
+  polls.bind(1, webinar_id).bind(2, s.number);
+  polls.step();
+  r.polls = polls.int64(0);
+  std::map<std::int64_t, std::int64_t> answered;
+  auto answers = db.prepare(
+      "SELECT a.registration_id, count(*) FROM poll_answers a JOIN polls p ON p.id = a.poll_id"
+      " WHERE p.webinar_id = ? AND p.session = ? AND p.state <> 'draft' AND (p.closed_ms IS NULL OR a.answered_ms <= p.closed_ms)"
+      " GROUP BY a.registration_id");
+  answers.bind(1, webinar_id).bind(2, s.number);
+  while (answers.step()) answered[answers.int64(0)] = answers.int64(1);
+
   auto people = db.prepare("SELECT id, name, email, status FROM registrations WHERE webinar_id = ? ORDER BY id");
   people.bind(1, webinar_id);
   while (people.step()) {
-    registrant_row row{people.int64(0), people.text(1), people.text(2), people.text(3), {}, {}, 0, false};
+    registrant_row row{people.int64(0), people.text(1), people.text(2), people.text(3), {}, {}, 0, false, 0};
+    if (const auto a = answered.find(row.registration_id); a != answered.end()) row.polls_answered = a->second;
     const auto it = by_registrant.find(row.registration_id);
     if (it == by_registrant.end()) {
       if (row.status == "cancelled") continue;  // gone before the session and never seen
@@ -69,11 +83,12 @@ report build_report(store::database& db, std::int64_t webinar_id, int session_nu
 
 std::string report_csv(const report& r) {
   std::string csv;
-  common::append_csv_row(csv, {"registration_id", "name", "email", "status", "joined_at", "left_at", "minutes", "attended"});
+  common::append_csv_row(csv, {"registration_id", "name", "email", "status", "joined_at", "left_at", "minutes", "attended", "polls_answered"});
   auto time = [](const std::optional<std::int64_t>& t) { return t ? common::format_rfc3339(*t) : std::string(); };
   for (const auto& row : r.registrants)
     common::append_csv_row(csv, {std::to_string(row.registration_id), row.name, row.email, row.status, time(row.joined_at),
-                                       time(row.left_at), std::to_string(row.minutes), row.attended ? "yes" : "no"});
+                                       time(row.left_at), std::to_string(row.minutes), row.attended ? "yes" : "no",
+                                       std::to_string(row.polls_answered) + " of " + std::to_string(r.polls)});
   return csv;
 }
 

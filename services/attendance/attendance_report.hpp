@@ -23,6 +23,7 @@ struct registrant_row {
   std::optional<std::int64_t> left_at;    // end of the last minute seen
   std::int64_t minutes = 0;
   bool attended = false;
+  std::int64_t polls_answered = 0;  // of the session's polls that were opened (report::polls)
 };
 
 struct report {
@@ -31,6 +32,7 @@ struct report {
   std::int64_t starts_at = 0;
   std::int64_t ends_at = 0;
   int min_minutes = 0;
+  std::int64_t polls = 0;                   // the session's polls that were opened
   std::vector<registrant_row> registrants;  // everyone registered or waitlisted, and anyone seen
   std::vector<std::int64_t> viewers;        // per minute from starts_at: registrants present
 };

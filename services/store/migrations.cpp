@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 13> steps{
+constexpr std::array<const char*, 14> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -263,8 +263,9 @@ END;
     // (another node's state frame), so it has its own table. A vote is (question, voter) with
     // the latest change winning (`at`, ms); up = 0 is a withdrawn vote. Per series: whether
     // asking anonymously is allowed and which question is pinned, each with its own `at`.
+    // IF NOT EXISTS: a database set back to an older user_version (the migration 12 test).
     R"sql(
-CREATE TABLE qa_questions (
+CREATE TABLE IF NOT EXISTS qa_questions (
   webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
   question_id TEXT NOT NULL,
   asker_id    INTEGER NOT NULL,
@@ -274,14 +275,14 @@ CREATE TABLE qa_questions (
   asked_at    INTEGER NOT NULL,
   PRIMARY KEY (webinar_id, question_id)
 ) WITHOUT ROWID;
-CREATE TABLE qa_status (
+CREATE TABLE IF NOT EXISTS qa_status (
   webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
   question_id TEXT NOT NULL,
   status      TEXT NOT NULL,
   rank        INTEGER NOT NULL,
   PRIMARY KEY (webinar_id, question_id)
 ) WITHOUT ROWID;
-CREATE TABLE qa_votes (
+CREATE TABLE IF NOT EXISTS qa_votes (
   webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
   question_id     TEXT NOT NULL,
   registration_id INTEGER NOT NULL,
@@ -289,13 +290,41 @@ CREATE TABLE qa_votes (
   at              INTEGER NOT NULL,
   PRIMARY KEY (webinar_id, question_id, registration_id)
 ) WITHOUT ROWID;
-CREATE TABLE qa_settings (
+CREATE TABLE IF NOT EXISTS qa_settings (
   webinar_id   INTEGER PRIMARY KEY REFERENCES webinars(id) ON DELETE CASCADE,
   anonymous    INTEGER NOT NULL DEFAULT 0,
   anonymous_at INTEGER NOT NULL DEFAULT 0,
   pinned       TEXT,
   pinned_at    INTEGER NOT NULL DEFAULT 0
 );
+    // 14: live polls. A poll belongs to one session of a series and goes draft -> open ->
+    // closed (results shown to attendees at any point after opening); `rev` grows with every
+    // change and orders the room's x.poll state frames. An answer is keyed by (poll,
+    // registrant): a repeated vote replaces it, the newest `answered_ms` wins. IF NOT EXISTS: a
+    // database set back to an older user_version (the migration 12 test) still has these tables.
+    R"sql(
+CREATE TABLE IF NOT EXISTS polls (
+  id          INTEGER PRIMARY KEY,
+  webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  session     INTEGER NOT NULL,
+  question    TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('single', 'multiple')),
+  options     TEXT NOT NULL,                 -- JSON array of 2..8 strings
+  state       TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'open', 'closed')),
+  shown       INTEGER NOT NULL DEFAULT 0,
+  rev         INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL,
+  opened_ms   INTEGER,
+  closed_ms   INTEGER
+);
+CREATE INDEX IF NOT EXISTS polls_by_webinar ON polls (webinar_id, session);
+CREATE TABLE IF NOT EXISTS poll_answers (
+  poll_id          INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+  registration_id  INTEGER NOT NULL,
+  choices          TEXT NOT NULL,            -- JSON array of option indexes
+  answered_ms      INTEGER NOT NULL,
+  PRIMARY KEY (poll_id, registration_id)
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -69,7 +69,9 @@ test('a registrant in the live room is reported with join, leave and minutes; an
   assert.match(csv.headers.get('content-type'), /^text\/csv/);
   assert.match(csv.headers.get('content-disposition'), /attendance\.csv/);
   const rows = parseCsv(await csv.text());
-  assert.deepEqual(rows[0], ['registration_id', 'name', 'email', 'status', 'joined_at', 'left_at', 'minutes', 'attended']);
+  assert.deepEqual(rows[0], ['registration_id', 'name', 'email', 'status', 'joined_at', 'left_at', 'minutes', 'attended', 'polls_answered']);
+  assert.equal(rows.find((r) => r[0] === String(came.id))[8], '0 of 0');
+  assert.deepEqual(maya.polls, { answered: 0, of: 0 });
   assert.deepEqual(rows.find((r) => r[0] === String(came.id)).slice(1, 4), ['Maya Ortiz', 'maya@example.org', 'registered']);
 });
 

@@ -112,8 +112,29 @@ TEST_CASE("the CSV has one row per registrant with RFC 3339 times", "[attendance
   const auto id = f.signup("csv@example.org");
   f.present(id, 1, 5);
   const auto csv = report_csv(build_report(f.db, f.webinar, 1, 5, t0 + 2 * day));
-  CHECK(csv.rfind("\"registration_id\",\"name\",\"email\",\"status\",\"joined_at\",\"left_at\",\"minutes\",\"attended\"\r\n", 0) == 0);
+  CHECK(csv.rfind("\"registration_id\",\"name\",\"email\",\"status\",\"joined_at\",\"left_at\",\"minutes\",\"attended\",\"polls_answered\"\r\n", 0) == 0);
   CHECK(csv.find("\"" + std::to_string(id) +
-                 "\",\"Person csv@example.org\",\"csv@example.org\",\"registered\",\"2026-01-16T10:01:00Z\",\"2026-01-16T10:06:00Z\",\"5\",\"yes\"") !=
+                 "\",\"Person csv@example.org\",\"csv@example.org\",\"registered\",\"2026-01-16T10:01:00Z\",\"2026-01-16T10:06:00Z\",\"5\",\"yes\",\"0 of 0\"") !=
         std::string::npos);
+}
+
+TEST_CASE("the report counts each registrant's answers to the session's opened polls", "[attendance]") {
+  fixture f;
+  const auto voter = f.signup("voter@example.org");
+  const auto quiet = f.signup("quiet@example.org");
+  // Session 1: two opened polls (one closed at 5000 ms) and a draft; session 2: one more.
+  f.db.exec("INSERT INTO polls (id, webinar_id, session, question, kind, options, state, created_at, closed_ms) VALUES"
+            " (1, " + std::to_string(f.webinar) + ", 1, 'A', 'single', '[\"x\",\"y\"]', 'open', 0, NULL),"
+            " (2, " + std::to_string(f.webinar) + ", 1, 'B', 'single', '[\"x\",\"y\"]', 'closed', 0, 5000),"
+            " (3, " + std::to_string(f.webinar) + ", 1, 'C', 'single', '[\"x\",\"y\"]', 'draft', 0, NULL),"
+            " (4, " + std::to_string(f.webinar) + ", 2, 'D', 'single', '[\"x\",\"y\"]', 'open', 0, NULL)");
+  f.db.exec("INSERT INTO poll_answers (poll_id, registration_id, choices, answered_ms) VALUES"
+            " (1, " + std::to_string(voter) + ", '[0]', 1000), (2, " + std::to_string(voter) + ", '[1]', 4000),"
+            " (4, " + std::to_string(voter) + ", '[1]', 4000), (2, " + std::to_string(quiet) + ", '[1]', 6000)");  // after the close
+  const auto r = build_report(f.db, f.webinar, 1, 5, t0 + 2 * day);
+  CHECK(r.polls == 2);
+  REQUIRE(r.registrants.size() == 2);
+  CHECK(r.registrants[0].polls_answered == 2);
+  CHECK(r.registrants[1].polls_answered == 0);
+  CHECK(report_csv(r).find("\"2 of 2\"") != std::string::npos);
 }

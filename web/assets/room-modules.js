@@ -5,6 +5,7 @@
 export { roomModule as chat } from '/assets/chat.js';
 export { roomModule as dropManager } from '/assets/drop-manager.js';
 export { roomModule as player } from '/assets/player.js';
+export { roomModule as polls } from '/assets/polls.js';
 export { roomModule as presence } from '/assets/presence.js';
 export { roomModule as qa } from '/assets/qa.js';
 export { roomModule as roomDrops } from '/assets/room-drops.js';
