@@ -4,7 +4,6 @@
 #include "accounts/accounts_module.hpp"
 #include "accounts/organizer_cli.hpp"
 #include "attendance/attendance_module.hpp"
-#include "bus/redis_url.hpp"
 #include "common/bytes.hpp"
 #include "config/config.hpp"
 #include "drops/drops_module.hpp"
@@ -18,16 +17,15 @@
 #include "live_room/channels/qa/qa_channel.hpp"
 #include "live_room/channels/stream/stream_channel.hpp"
 #include "live_room/live_room_module.hpp"
-#include "live_room/redis_bus.hpp"
 #include "gateway/static_site.hpp"
 #include "metrics/metrics.hpp"
 #include "node/addresses.hpp"
+#include "node/node_core.hpp"
 #include "node/run_loop.hpp"
 #include "node/secrets.hpp"
 #include "registration/demo_seed.hpp"
 #include "registration/registration_module.hpp"
 #include "common/rfc3339.hpp"
-#include "store/migrations.hpp"
 #include "streaming/streaming_module.hpp"
 
 #include <unistd.h>
@@ -41,79 +39,52 @@ using namespace cohort;
 
 namespace {
 
-// --- The roles ---------------------------------------------------------------------------------
-
-std::unique_ptr<live_room::room_bus> make_bus(const config& cfg, net::io_context& ioc) {
-  if (cfg.bus.redis_url.empty()) return live_room::make_local_bus();
-  try {
-    return live_room::make_redis_bus(ioc, bus::parse_redis_url(cfg.bus.redis_url), static_cast<std::size_t>(cfg.chat.history_messages));
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "config: bus.redis_url " << e.what() << "\n";
-    return nullptr;
-  }
-}
-
-// Listens on [server] listen; prints why not and returns 0 when it cannot.
-std::uint16_t listen_or_say(http::http_server& server, const config& cfg) try {
-  return server.listen();
-} catch (const std::exception& e) {
-  std::cerr << "cohort: cannot listen on " << cfg.server.listen.host << ":" << cfg.server.listen.port << ": " << e.what() << "\n";
-  return 0;
+// The live room's channels. On the primary they keep their state in its database (the drops'
+// and attendance tables are the drops module's); an edge's get everything through the bus.
+std::shared_ptr<live_room::attendance_channel> add_channels(live_room::live_room_module& room, const node::node_services& node,
+                                                            const drops::drops_module* drops) {
+  const bool primary = drops != nullptr;
+  room.add(live_room::make_chat_channel(node));
+  room.add_channel<live_room::drops_channel>(primary ? drops->room_state_loader() : nullptr);
+  room.add_channel<live_room::stream_channel>();
+  room.add_channel<live_room::presence_channel>();
+  auto present = room.add_channel<live_room::attendance_channel>(primary ? drops->attendance_recorder() : nullptr);
+  using qa_store = std::optional<live_room::qa_store_access>;
+  using polls_store = std::optional<live_room::polls_store_access>;
+  room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus,
+                                          primary ? qa_store{{node.writes(), node.readers}} : std::nullopt);
+  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus,
+                                             primary ? polls_store{{node.writes(), node.readers}} : std::nullopt);
+  return present;
 }
 
 // An edge: WebSockets and pages, no database. Tokens are checked by signature and against the
 // cluster's revocation list; /api/... is redirected to the primary (307 keeps method and body).
 int serve_edge(const config& cfg, const node::secrets& keys) {
   const http::token_verifier tokens(keys.token_public_key);  // verifies, cannot mint
-  metrics::registry metrics;
-  const int threads = node::io_threads(cfg);
-  net::io_context ioc(threads);
   // No database here, so no console sessions: an organizer uses the admin token on an edge.
-  auto authenticate = [&](const http::request&, std::string_view token) { return http::authenticate(token, keys.admin_token, tokens); };
-  http::router routes(&metrics, authenticate);
-  http::http_server server(ioc, node::server_options(cfg), routes, &metrics);
-  const auto port = listen_or_say(server, cfg);
-  if (port == 0) return 1;
-  auto bus = make_bus(cfg, ioc);
-  if (!bus) return 2;
-  const node::node_services node{cfg, ioc, metrics, *bus, authenticate, node::allowed_origins(cfg, port), node::public_url(cfg, port), {}};
+  const http::authenticator authenticate = [&](const http::request&, std::string_view token) {
+    return http::authenticate(token, keys.admin_token, tokens);
+  };
+  node::node_core core(cfg, authenticate, node::server_options(cfg));
+  const node::node_services node{cfg, core.ioc, core.metrics, *core.bus, authenticate, node::allowed_origins(cfg, core.port),
+                                 node::public_url(cfg, core.port), {}};
   // The channels get their state through the bus; the channels' routes are the primary's.
   live_room::live_room_module room(node);
-  room.add(live_room::make_chat_channel(node));
-  room.add_channel<live_room::drops_channel>();
-  room.add_channel<live_room::stream_channel>();
-  room.add_channel<live_room::presence_channel>();
-  room.add_channel<live_room::attendance_channel>();
-  room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, std::nullopt);
-  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, std::nullopt);
-  server.set_upgrade_handler([&room](http::request& req) { return room.upgrade(req); });
+  add_channels(room, node, nullptr);
+  core.server.set_upgrade_handler([&room](http::request& req) { return room.upgrade(req); });
   // Not ready without Redis, nor while the revocation list is not confirmed by the primary.
-  http::add_ops_routes(routes, [&room] { return room.ready(); }, metrics);
-  http::add_static_routes(routes, node::web_root(cfg));
-  room.add_routes(routes);
-  std::string primary = cfg.server.primary_url;
-  while (!primary.empty() && primary.back() == '/') primary.pop_back();
-  routes.set_fallback("api", [primary](const http::request& req) {
-    auto res = http::error_response(307, "moved", "the API is served by the primary");
-    res.headers.emplace_back("Location", primary + req.target);
-    return res;
-  });
-  server.start_accepting();
-  std::cout << "cohort: edge listening on " << node::base_url(cfg.server.listen, port) << "\n";
-  std::cout << "cohort: the primary is " << primary << "\n" << std::flush;
+  http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
+  http::add_static_routes(core.routes, node::web_root(cfg));
+  room.add_routes(core.routes);
+  const auto primary = http::redirect_api_to(core.routes, cfg.server.primary_url);
   room.start();
-  node::run_until_signal(ioc, threads, server, *bus, {&room});
+  core.server.start_accepting();
+  std::cout << "cohort: edge listening on " << node::base_url(cfg.server.listen, core.port) << "\n";
+  std::cout << "cohort: the primary is " << primary << "\n" << std::flush;
+  node::run_until_signal(core.ioc, core.threads, core.server, *core.bus, {&room});
   std::cout << "cohort: stopped" << std::endl;
   return 0;
-}
-
-// Upload bodies are spooled here; what a crash left behind is removed at start.
-fs::path fresh_upload_dir(const fs::path& data_dir) {
-  const auto dir = data_dir / "uploads";
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  fs::create_directories(dir);
-  return dir;
 }
 
 // serve, or (`cohort routes`) print the routes of a primary built in a scratch data dir.
@@ -125,23 +96,9 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   const fs::path data_dir = cfg.storage.data_dir;
   const auto& ring = *keys.keys;
   const http::token_codec tokens(ring);
-  metrics::registry metrics;
-  std::atomic<bool> ready{false};
-  const auto db_path = (data_dir / "cohort.db").string();
-  store::open_options db_options;
-  db_options.synchronous_full = cfg.storage.synchronous == "full";
-  db_options.busy_timeout_ms = cfg.storage.busy_timeout_ms;
-  store::database db(db_path, db_options);
-  store::migrate(db);
+  auto db = node::open_database(cfg);
   if (cfg.demo && !list_routes)
     if (auto id = registration::seed_demo(db, common::unix_now())) std::cout << "cohort: seeded the demo webinar series (id " << id << ")\n";
-  store::sqlite_writer writer(std::move(db), {static_cast<std::size_t>(cfg.storage.write_queue_max), static_cast<std::size_t>(cfg.storage.batch_max)},
-                              &metrics);
-  store::reader_pool readers(db_path, static_cast<std::size_t>(cfg.storage.reader_connections), cfg.storage.busy_timeout_ms);
-  ready = true;
-
-  const int threads = node::io_threads(cfg);
-  net::io_context ioc(threads);
   // A token when one is given (automation, registrants), else the console's session cookie.
   accounts::accounts_module* accounts = nullptr;  // built once the bound port gives the allowed origins
   auto authenticate = [&](const http::request& req, std::string_view token) {
@@ -149,18 +106,16 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
     if (auto who = accounts->from_cookie(req)) return *who;
     return http::identity{};
   };
-  http::router routes(&metrics, authenticate);
   auto options = node::server_options(cfg);
-  options.upload_dir = fresh_upload_dir(data_dir).string();
+  options.upload_dir = node::fresh_upload_dir(data_dir).string();
   options.upload_max_bytes = cfg.drops.file_max_bytes;
-  http::http_server server(ioc, options, routes, &metrics);
-  const auto port = listen_or_say(server, cfg);
-  if (port == 0) return 1;
-  auto bus = make_bus(cfg, ioc);
-  if (!bus) return 2;
+  node::node_core core(cfg, authenticate, options);
+  store::sqlite_writer writer(std::move(db), {static_cast<std::size_t>(cfg.storage.write_queue_max), static_cast<std::size_t>(cfg.storage.batch_max)},
+                              &core.metrics);
+  store::reader_pool readers(node::database_path(cfg), static_cast<std::size_t>(cfg.storage.reader_connections), cfg.storage.busy_timeout_ms);
   registration::events events;
-  node::node_services node{cfg,  ioc,      metrics, *bus,     authenticate, node::allowed_origins(cfg, port), node::public_url(cfg, port),
-                           data_dir, &writer, &readers, &ring, &tokens,      &events};
+  node::node_services node{cfg,      core.ioc, core.metrics, *core.bus, authenticate, node::allowed_origins(cfg, core.port),
+                           node::public_url(cfg, core.port), data_dir, &writer, &readers, &ring, &tokens, &events};
 
   // The modules, in the order their routes are matched.
   accounts::accounts_module accounts_module(node);
@@ -176,13 +131,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   drops::drops_module drops(node, mail->mailer());
   attendance::attendance_module attendance(node);
   live_room::live_room_module room(node);
-  room.add(live_room::make_chat_channel(node));
-  room.add_channel<live_room::drops_channel>(drops.room_state_loader());
-  room.add_channel<live_room::stream_channel>();
-  room.add_channel<live_room::presence_channel>();
-  const auto present = room.add_channel<live_room::attendance_channel>(drops.attendance_recorder());
-  room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, live_room::qa_store_access{node.writes(), node.readers});
-  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, live_room::polls_store_access{node.writes(), node.readers});
+  const auto present = add_channels(room, node, &drops);
   // Watching the stream counts as attendance, like being in the live room; the room's recent
   // presence counts as viewers while it is live.
   streaming::streaming_module stream(node, drops.watching_recorder(),
@@ -192,26 +141,26 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
     for (auto& [webinar, frame] : stream.stream_state_frames()) bus.publish_state(webinar, "stream", std::move(frame));
   });
 
-  http::add_ops_routes(routes, [&ready, &room] { return ready && room.ready(); }, metrics);
+  http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
   const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, mail.get()};
   for (auto* m : modules) {
-    m->add_routes(routes);
+    m->add_routes(core.routes);
     // After the stream's: /live/{id}/index.m3u8 is a stream, /live/{id} stays a page.
-    if (m == &stream) http::add_static_routes(routes, node::web_root(cfg));
+    if (m == &stream) http::add_static_routes(core.routes, node::web_root(cfg));
   }
   if (list_routes) {
-    for (const auto& line : routes.describe(mode == run_mode::list_routes_with_access)) std::cout << line << "\n";
+    for (const auto& line : core.routes.describe(mode == run_mode::list_routes_with_access)) std::cout << line << "\n";
     return 0;
   }
-  server.set_upgrade_handler([&room](http::request& req) { return room.upgrade(req); });
+  core.server.set_upgrade_handler([&room](http::request& req) { return room.upgrade(req); });
   for (auto* m : modules) m->start();  // before the first request: a stream-key answer names the RTMP port
-  server.start_accepting();
+  core.server.start_accepting();
 
-  std::cout << "cohort: listening on " << node::base_url(cfg.server.listen, port) << "\n";
+  std::cout << "cohort: listening on " << node::base_url(cfg.server.listen, core.port) << "\n";
   std::cout << "cohort: data in " << fs::absolute(data_dir).lexically_normal().string() << ", pages from " << node::web_root(cfg).string() << "\n";
   if (!keys.admin_token_note.empty()) std::cout << "cohort: organizer token " << keys.admin_token_note << "\n";
   std::cout << "cohort: token public key " << common::hex(ring.token_public_key) << " (an edge's auth.token_public_key)\n" << std::flush;
-  node::run_until_signal(ioc, threads, server, *bus, modules);
+  node::run_until_signal(core.ioc, core.threads, core.server, *core.bus, modules);
   writer.stop();
   std::cout << "cohort: stopped" << std::endl;
   return 0;
@@ -221,11 +170,7 @@ int serve(const config& cfg) {
   const bool edge = cfg.server.role == "edge";
   // Each connection holds a descriptor; the soft limit is often far below the hard one.
   std::cout << "cohort: " << http::raise_open_files_limit().describe() << "\n";
-  if (!edge) {
-    const fs::path data_dir = cfg.storage.data_dir;
-    fs::create_directories(data_dir);
-    fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace);
-  }
+  if (!edge) node::make_private_dir(cfg.storage.data_dir);
   const auto keys = node::load_secrets(cfg, edge);
   if (!keys) return 2;
   return edge ? serve_edge(cfg, *keys) : serve_primary(cfg, *keys);
@@ -269,6 +214,9 @@ int main(int argc, char* argv[]) {
       return accounts::run_organizer_command({cl.cfg.storage.data_dir, cl.action, cl.email}, std::cin, ::isatty(STDIN_FILENO) != 0,
                                              std::cout, std::cerr);
     return serve(cl.cfg);
+  } catch (const node::startup_error& e) {
+    std::cerr << e.what() << "\n";
+    return e.exit_code;
   } catch (const std::exception& e) {
     std::cerr << "cohort: " << e.what() << "\n";
     return 1;

@@ -277,4 +277,14 @@ void add_ops_routes(router& r, std::function<bool()> ready, const metrics::regis
   });
 }
 
+std::string redirect_api_to(router& r, std::string primary_url) {
+  while (!primary_url.empty() && primary_url.back() == '/') primary_url.pop_back();
+  r.set_fallback("api", [primary_url](const request& req) {
+    auto res = error_response(307, "moved", "the API is served by the primary");
+    res.headers.emplace_back("Location", primary_url + req.target);
+    return res;
+  });
+  return primary_url;
+}
+
 }  // namespace cohort::http

@@ -19,7 +19,11 @@ namespace cohort::http {
 // changes on disk. Throws layout_error at start-up when a page does not fit the layout.
 void add_static_routes(router& r, std::filesystem::path web_root);
 
-// /readyz answers 200 while ready() holds: the database is open and the chat bus is connected.
+// An edge: requests under /api/ that no route matches go to the primary (307 keeps method and
+// body). Returns the primary's URL as used (no trailing slash).
+std::string redirect_api_to(router& r, std::string primary_url);
+
+// /readyz answers 200 while ready() holds: the database is open and the room bus is connected.
 void add_ops_routes(router& r, std::function<bool()> ready, const metrics::registry& metrics);
 
 std::string_view content_type_for(const std::filesystem::path& file);

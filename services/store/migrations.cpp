@@ -297,6 +297,7 @@ CREATE TABLE IF NOT EXISTS qa_settings (
   pinned       TEXT,
   pinned_at    INTEGER NOT NULL DEFAULT 0
 );
+)sql",
     // 14: live polls. A poll belongs to one session of a series and goes draft -> open ->
     // closed (results shown to attendees at any point after opening); `rev` grows with every
     // change and orders the room's x.poll state frames. An answer is keyed by (poll,
