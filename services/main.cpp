@@ -5,10 +5,12 @@
 #include "accounts/organizer_cli.hpp"
 #include "attendance/attendance_module.hpp"
 #include "common/bytes.hpp"
+#include "common/rfc3339.hpp"
 #include "config/config.hpp"
 #include "drops/drops_module.hpp"
 #include "email/email_service.hpp"
 #include "gateway/open_files_limit.hpp"
+#include "gateway/static_site.hpp"
 #include "live_room/channels/attendance/attendance_channel.hpp"
 #include "live_room/channels/chat/chat_channel.hpp"
 #include "live_room/channels/drops/drops_channel.hpp"
@@ -17,7 +19,6 @@
 #include "live_room/channels/qa/qa_channel.hpp"
 #include "live_room/channels/stream/stream_channel.hpp"
 #include "live_room/live_room_module.hpp"
-#include "gateway/static_site.hpp"
 #include "metrics/metrics.hpp"
 #include "node/addresses.hpp"
 #include "node/node_core.hpp"
@@ -25,7 +26,6 @@
 #include "node/secrets.hpp"
 #include "registration/demo_seed.hpp"
 #include "registration/registration_module.hpp"
-#include "common/rfc3339.hpp"
 #include "streaming/streaming_module.hpp"
 
 #include <unistd.h>
@@ -34,7 +34,6 @@
 #include <iostream>
 
 namespace fs = std::filesystem;
-namespace net = boost::asio;
 using namespace cohort;
 
 namespace {
@@ -120,15 +119,9 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   // The modules, in the order their routes are matched.
   accounts::accounts_module accounts_module(node);
   accounts = &accounts_module;
-  std::unique_ptr<email::email_service> mail;
-  try {
-    mail = std::make_unique<email::email_service>(node);
-  } catch (const std::exception& e) {
-    std::cerr << "config: email: " << e.what() << "\n";
-    return 2;
-  }
+  email::email_service mail(node);
   registration::registration_module registration(node);
-  drops::drops_module drops(node, mail->mailer());
+  drops::drops_module drops(node, mail.mailer());
   attendance::attendance_module attendance(node);
   live_room::live_room_module room(node);
   const auto present = add_channels(room, node, &drops);
@@ -142,7 +135,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   });
 
   http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
-  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, mail.get()};
+  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &mail};
   for (auto* m : modules) {
     m->add_routes(core.routes);
     // After the stream's: /live/{id}/index.m3u8 is a stream, /live/{id} stays a page.

@@ -2,6 +2,7 @@
 
 #include "common/rfc3339.hpp"
 #include "node/addresses.hpp"
+#include "node/node_core.hpp"
 
 #include <boost/url/parse.hpp>
 
@@ -67,7 +68,8 @@ email_service::email_service(email_service_options o, store::sqlite_writer& writ
   sender_ = std::make_unique<outbox_sender>(std::move(so));
 }
 
-email_service::email_service(const node::node_services& node)
+// Unusable templates or relay settings stop the start-up as a configuration error (exit 2).
+email_service::email_service(const node::node_services& node) try
     : email_service({node.cfg.email, node.data_dir, node::beside_build("config/email", "confirmation.txt"), node.public_url,
                      {node.keys->join_link_key, node.keys->unsubscribe_key, node.keys->legacy_join_link_key,
                       node.keys->legacy_unsubscribe_key, [tokens = node.tokens](const std::string& token) { return tokens->reissue(token); }}},
@@ -75,6 +77,8 @@ email_service::email_service(const node::node_services& node)
   writes_ = node.writes();
   readers_ = node.readers;
   if (node.registrations) node.registrations->mail = registration_hooks();
+} catch (const std::exception& e) {
+  throw node::startup_error(2, std::string("config: email: ") + e.what());
 }
 
 email_service::~email_service() = default;

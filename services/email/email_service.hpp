@@ -34,7 +34,7 @@ class email_service : public node::module {
   // Throws (naming what is wrong) when the templates or the relay settings are unusable.
   email_service(email_service_options options, store::sqlite_writer& writer, boost::asio::io_context& ioc);
   // From the primary's services: [email], the data dir, the key ring; hooks the mailer into the
-  // registration transactions (node.registrations->mail).
+  // registration transactions (node.registrations->mail). Throws node::startup_error (exit 2).
   explicit email_service(const node::node_services& node);
   ~email_service() override;
   email_service(const email_service&) = delete;
