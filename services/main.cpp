@@ -48,12 +48,8 @@ std::shared_ptr<live_room::attendance_channel> add_channels(live_room::live_room
   room.add_channel<live_room::stream_channel>();
   room.add_channel<live_room::presence_channel>();
   auto present = room.add_channel<live_room::attendance_channel>(primary ? drops->attendance_recorder() : nullptr);
-  using qa_store = std::optional<live_room::qa_store_access>;
-  using polls_store = std::optional<live_room::polls_store_access>;
-  room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus,
-                                          primary ? qa_store{{node.writes(), node.readers}} : std::nullopt);
-  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus,
-                                             primary ? polls_store{{node.writes(), node.readers}} : std::nullopt);
+  room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, live_room::store_of<live_room::qa_store_access>(node));
+  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, live_room::store_of<live_room::polls_store_access>(node));
   return present;
 }
 
@@ -105,10 +101,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
     if (auto who = accounts->from_cookie(req)) return *who;
     return http::identity{};
   };
-  auto options = node::server_options(cfg);
-  options.upload_dir = node::fresh_upload_dir(data_dir).string();
-  options.upload_max_bytes = cfg.drops.file_max_bytes;
-  node::node_core core(cfg, authenticate, options);
+  node::node_core core(cfg, authenticate, node::primary_server_options(cfg));
   store::sqlite_writer writer(std::move(db), {static_cast<std::size_t>(cfg.storage.write_queue_max), static_cast<std::size_t>(cfg.storage.batch_max)},
                               &core.metrics);
   store::reader_pool readers(node::database_path(cfg), static_cast<std::size_t>(cfg.storage.reader_connections), cfg.storage.busy_timeout_ms);
@@ -129,10 +122,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   // presence counts as viewers while it is live.
   streaming::streaming_module stream(node, drops.watching_recorder(),
                                      [present](std::int64_t webinar) { return present->recently_present(webinar, std::chrono::seconds(90)); });
-  // A crash mid-stream may have left live:true in Redis; streaming says what is live now.
-  room.on_republish([&stream](live_room::room_bus& bus) {
-    for (auto& [webinar, frame] : stream.stream_state_frames()) bus.publish_state(webinar, "stream", std::move(frame));
-  });
+  room.on_republish([&stream](live_room::room_bus& bus) { stream.republish(bus); });
 
   http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
   const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &mail};
@@ -169,21 +159,11 @@ int serve(const config& cfg) {
   return edge ? serve_edge(cfg, *keys) : serve_primary(cfg, *keys);
 }
 
-// `cohort routes [access]`: the primary's routes, from a primary built in a scratch data dir.
+// `cohort routes [access]`: the routes of a throwaway primary (scratch data dir, loopback port).
 int list_routes(config cfg, bool with_access) {
-  const auto scratch = fs::temp_directory_path() / ("cohort-routes-" + std::to_string(::getpid()));
-  fs::create_directories(scratch);
-  cfg.storage.data_dir = scratch.string();
-  cfg.server.listen = {"127.0.0.1", 0};
-  cfg.bus.redis_url.clear();
-  cfg.email.templates_dir.clear();  // the repository's templates: a deployment's paths need not exist here
-  cfg.auth.token_secret = "routes-listing-only";
-  cfg.auth.admin_token = "routes-listing-only-token";
-  int rc = 2;
-  if (const auto keys = node::load_secrets(cfg, false)) rc = serve_primary(cfg, *keys, with_access ? run_mode::list_routes_with_access : run_mode::list_routes);
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
-  return rc;
+  const node::scratch_primary scratch(cfg);
+  const auto keys = node::load_secrets(cfg, false);
+  return keys ? serve_primary(cfg, *keys, with_access ? run_mode::list_routes_with_access : run_mode::list_routes) : 2;
 }
 
 }  // namespace

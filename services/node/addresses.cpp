@@ -1,5 +1,7 @@
 #include "node/addresses.hpp"
 
+#include "node/node_core.hpp"
+
 namespace fs = std::filesystem;
 
 namespace cohort::node {
@@ -65,6 +67,13 @@ http::server_options server_options(const config& cfg) {
   o.connections_per_ip = cfg.limits.connections_per_ip;
   o.trusted_proxies = cfg.server.trusted_proxies;
   o.hsts = cfg.server.public_url.rfind("https://", 0) == 0;
+  return o;
+}
+
+http::server_options primary_server_options(const config& cfg) {
+  auto o = server_options(cfg);
+  o.upload_dir = fresh_upload_dir(cfg.storage.data_dir).string();
+  o.upload_max_bytes = cfg.drops.file_max_bytes;
   return o;
 }
 

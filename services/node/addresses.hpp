@@ -27,7 +27,9 @@ std::filesystem::path beside_build(const std::filesystem::path& relative, const 
 // server.web_root, else web/ beside the build.
 std::filesystem::path web_root(const config& cfg);
 
-// The HTTP server's options from [server] and [limits].
+// The HTTP server's options from [server] and [limits]; the primary's also take uploads (drop
+// files, up to drops.file_max_bytes), spooled to a fresh data_dir/uploads.
 http::server_options server_options(const config& cfg);
+http::server_options primary_server_options(const config& cfg);
 
 }  // namespace cohort::node

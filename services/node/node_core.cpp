@@ -5,6 +5,8 @@
 #include "node/run_loop.hpp"
 #include "store/migrations.hpp"
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 
 namespace cohort::node {
@@ -45,6 +47,22 @@ store::database open_database(const config& cfg) {
   store::database db(database_path(cfg), o);
   store::migrate(db);
   return db;
+}
+
+scratch_primary::scratch_primary(config& cfg)
+    : dir_(fs::temp_directory_path() / ("cohort-routes-" + std::to_string(::getpid()))) {
+  fs::create_directories(dir_);
+  cfg.storage.data_dir = dir_.string();
+  cfg.server.listen = {"127.0.0.1", 0};
+  cfg.bus.redis_url.clear();
+  cfg.email.templates_dir.clear();  // a deployment's paths need not exist where routes are listed
+  cfg.auth.token_secret = "routes-listing-only";
+  cfg.auth.admin_token = "routes-listing-only-token";
+}
+
+scratch_primary::~scratch_primary() {
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
 }
 
 void make_private_dir(const fs::path& dir) {

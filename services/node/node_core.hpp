@@ -43,6 +43,19 @@ class node_core {
 // The primary's database file (data_dir/cohort.db), and its write connection, migrated.
 std::string database_path(const config& cfg);
 store::database open_database(const config& cfg);
+// `cohort routes`: makes `cfg` a throwaway primary's — a scratch data dir (removed again with
+// this), a loopback port, no Redis, the repository's mail templates, fixed secrets.
+class scratch_primary {
+ public:
+  explicit scratch_primary(config& cfg);
+  ~scratch_primary();
+  scratch_primary(const scratch_primary&) = delete;
+  scratch_primary& operator=(const scratch_primary&) = delete;
+
+ private:
+  std::filesystem::path dir_;
+};
+
 // The data dir, made private to this user (0700).
 void make_private_dir(const std::filesystem::path& dir);
 // Upload bodies are spooled here; what a crash left behind is removed at start.

@@ -79,6 +79,11 @@ class streaming_module : public node::module {
   // The x.stream state frame of every series that has streamed, for putting back after the bus
   // (re)connected (see stream_ingest::stream_state_frames).
   std::vector<std::pair<std::int64_t, std::string>> stream_state_frames() { return ingest_->stream_state_frames(); }
+  // After the bus (re)connected: puts those frames back (a crash mid-stream may have left
+  // live:true in Redis; this process says what is live now).
+  void republish(live_room::room_bus& bus) {
+    for (auto& [webinar, frame] : stream_state_frames()) bus.publish_state(webinar, "stream", std::move(frame));
+  }
 
  private:
   streaming_context ctx_;
