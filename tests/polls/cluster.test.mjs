@@ -4,77 +4,20 @@
 // shown, a reconnect's hello carries the poll, the member's own answer and the results; the primary stores every
 // answer (API results, CSV export, the attendance report's "polls answered N of M"); an edge started later learns
 // everything from Redis.
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { startServer, api, cohortBin } from '../support/server.mjs';
-import { startRedis } from '../support/redis.mjs';
+import { api } from '../support/server.mjs';
+import { useCluster } from '../support/cluster.mjs';
 import { assertError, sleep } from '../support/http.mjs';
 import { connect } from '../support/ws.mjs';
 import { parseCsv } from '../support/csv.mjs';
 
-let redis, primary, edge, edgeConfig;
-const secret = randomBytes(32).toString('hex');
-const clients = new Set();
-const servers = [];
+// redis-server, the primary and the edge; tracked clients are closed and checked after each test.
+let primary, edge;
+const cluster = useCluster({ config: '[attendance]\nmin_minutes = 1\n', onReady: (c) => ({ primary, edge } = c) });
+const clients = cluster.clients;
 let emails = 0;
-
-function configFile(text) {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-polls-')), 'cohort.toml');
-  writeFileSync(file, text);
-  return file;
-}
-
-async function startEdge() {
-  const e = await startServer({
-    args: ['--config', edgeConfig, '--redis', redis.url, '--role', 'edge', '--primary', primary.url],
-    adminToken: primary.adminToken,
-  });
-  servers.push(e);
-  await waitReady(e);
-  return e;
-}
-
-async function waitReady(node, timeoutMs = 5000) {
-  for (const deadline = Date.now() + timeoutMs; ;) {
-    const r = await api(node, 'GET', '/readyz');
-    if (r.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`node not ready within ${timeoutMs} ms (last ${r.status})`);
-    await sleep(100);
-  }
-}
-
-before(async () => {
-  redis = await startRedis();
-  const config = configFile(`[auth]\ntoken_secret = "${secret}"\n\n[attendance]\nmin_minutes = 1\n`);
-  primary = await startServer({ args: ['--config', config, '--redis', redis.url] });
-  servers.push(primary);
-  const publicKey = execFileSync(cohortBin, ['keys', 'public', '--config', config], { encoding: 'utf8' }).trim();
-  edgeConfig = configFile(`[auth]\ntoken_public_key = "${publicKey}"\n`);
-  await waitReady(primary);
-  edge = await startEdge();
-});
-
-after(async () => {
-  for (const s of servers.reverse()) await s.stop();
-  await redis?.stop();
-  for (const s of servers) s.cleanup();
-});
-
-afterEach(async () => {
-  const open = [...clients];
-  clients.clear();
-  const results = await Promise.allSettled(open.map((c) => c.close()));
-  for (const s of servers) {
-    const { exitCode, signalCode } = s.proc;
-    assert.ok(exitCode === null && signalCode === null, `a node died during this test; stderr tail:\n${s.stderr.slice(-2000)}`);
-  }
-  assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => r.reason.message), [], 'protocol violations seen by clients');
-});
+const startEdge = () => cluster.startEdge();
 
 const organizerApi = (method, pathname, body) => api(primary, method, pathname, { token: primary.adminToken, body });
 

@@ -2,70 +2,19 @@
 // votes are counted once per registrant (two sockets on two nodes, repeats), counts arrive coalesced, a reconnect's
 // hello carries the questions with their counts, my votes and the pinned one, the organizer's routes (status, pin,
 // anonymous asking) reach edge clients, and the primary stores it all (CSV export).
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { startServer, api, cohortBin } from '../support/server.mjs';
-import { startRedis } from '../support/redis.mjs';
+import { api } from '../support/server.mjs';
+import { useCluster } from '../support/cluster.mjs';
 import { assertError, sleep } from '../support/http.mjs';
 import { connect } from '../support/ws.mjs';
 import { parseCsv } from '../support/csv.mjs';
 
-let redis, primary, edge;
-const secret = randomBytes(32).toString('hex');
-const clients = new Set();
-const servers = [];
+// redis-server, the primary and the edge; tracked clients are closed and checked after each test.
+let primary, edge;
+const cluster = useCluster({ onReady: (c) => ({ primary, edge } = c) });
+const clients = cluster.clients;
 let emails = 0;
-
-function configFile(text) {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-qa-')), 'cohort.toml');
-  writeFileSync(file, text);
-  return file;
-}
-
-async function waitReady(node, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await api(node, 'GET', '/readyz');
-    if (r.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`node not ready within ${timeoutMs} ms (last ${r.status})`);
-    await sleep(100);
-  }
-}
-
-before(async () => {
-  redis = await startRedis();
-  const config = configFile(`[auth]\ntoken_secret = "${secret}"\n`);
-  primary = await startServer({ args: ['--config', config, '--redis', redis.url] });
-  servers.push(primary);
-  const publicKey = execFileSync(cohortBin, ['keys', 'public', '--config', config], { encoding: 'utf8' }).trim();
-  const edgeConfig = configFile(`[auth]\ntoken_public_key = "${publicKey}"\n`);
-  edge = await startServer({
-    args: ['--config', edgeConfig, '--redis', redis.url, '--role', 'edge', '--primary', primary.url],
-    adminToken: primary.adminToken,
-  });
-  servers.push(edge);
-  await waitReady(primary);
-  await waitReady(edge);
-});
-
-after(async () => {
-  for (const s of servers.reverse()) await s.stop();
-  await redis?.stop();
-  for (const s of servers) s.cleanup();
-});
-
-afterEach(async () => {
-  const open = [...clients];
-  clients.clear();
-  const results = await Promise.allSettled(open.map((c) => c.close()));
-  const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
-  assert.deepEqual(failures, [], 'protocol violations seen by clients of this test');
-});
 
 async function newWebinar() {
   const res = await api(primary, 'POST', '/api/webinars', { token: primary.adminToken,
