@@ -48,8 +48,8 @@ std::shared_ptr<live_room::attendance_channel> add_channels(live_room::live_room
   room.add_channel<live_room::stream_channel>();
   room.add_channel<live_room::presence_channel>();
   auto present = room.add_channel<live_room::attendance_channel>(primary ? drops->attendance_recorder() : nullptr);
-  room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, live_room::store_of<live_room::qa_store_access>(node));
-  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, live_room::store_of<live_room::polls_store_access>(node));
+  room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, live_room::store_of(node));
+  room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, live_room::store_of(node));
   return present;
 }
 

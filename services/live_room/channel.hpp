@@ -10,6 +10,8 @@
 
 #include "live_room/member.hpp"
 #include "live_room/room_bus.hpp"
+#include "registration/api_support.hpp"
+#include "store/reader_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -28,6 +30,13 @@ namespace cohort::http { class router; }
 namespace cohort::metrics { struct registry; }
 
 namespace cohort::live_room {
+
+// A channel's access to the primary's database: writes through the single writer, reads from
+// the pool. An edge's channels have none (std::nullopt).
+struct store_access {
+  registration::write_path writes;
+  store::reader_pool* readers = nullptr;
+};
 
 using room_executor = boost::asio::strand<boost::asio::io_context::executor_type>;
 

@@ -21,7 +21,7 @@ std::shared_ptr<chat_channel> make_chat_channel(const node::node_services& node)
   o.flood.burst = node.cfg.chat.flood_messages;
   o.flood.window = std::chrono::milliseconds(node.cfg.chat.flood_window_ms);
   o.flood.penalty = std::chrono::seconds(node.cfg.chat.flood_block_seconds);
-  return std::make_shared<chat_channel>(o, &node.bus, store_of<chat_store_access>(node), &node.metrics);
+  return std::make_shared<chat_channel>(o, &node.bus, store_of(node), &node.metrics);
 }
 
 live_room_module::live_room_module(const node::node_services& node) : node_(node) {

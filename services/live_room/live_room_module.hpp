@@ -52,11 +52,10 @@ class live_room_module : public node::module {
   std::vector<std::function<void(room_bus&)>> republish_also_;
 };
 
-// A channel's access to the primary's database ({write_path, readers}); none on an edge.
-template <class Store>
-std::optional<Store> store_of(const node::node_services& node) {
+// A channel's access to the primary's database; none on an edge.
+inline std::optional<store_access> store_of(const node::node_services& node) {
   if (!node.writer) return std::nullopt;
-  return Store{node.writes(), node.readers};
+  return store_access{node.writes(), node.readers};
 }
 
 // The chat channel with [chat]'s flood limit, and on the primary the transcript store.

@@ -159,7 +159,7 @@ class chat_channel::part : public channel_room {
   std::set<std::pair<std::int64_t, std::string>> in_flight_;    // (sender, client_id) being published
 };
 
-chat_channel::chat_channel(chat_options options, room_bus* bus, std::optional<chat_store_access> store, metrics::registry* metrics)
+chat_channel::chat_channel(chat_options options, room_bus* bus, std::optional<store_access> store, metrics::registry* metrics)
     : options_(options), bus_(bus), store_(std::move(store)), metrics_(metrics) {}
 
 channel_types chat_channel::types() const { return {{"chat.send"}, {"chat.message"}, {"chat.deleted", "x.ban"}, {"x.mute"}}; }

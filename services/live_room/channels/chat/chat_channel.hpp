@@ -20,14 +20,9 @@ struct chat_options {
 };
 
 // What the primary's chat has; an edge's chat has none of it (no routes, no transcript).
-struct chat_store_access {
-  registration::write_path writes;
-  store::reader_pool* readers = nullptr;
-};
-
 class chat_channel : public channel {
  public:
-  chat_channel(chat_options options, room_bus* bus, std::optional<chat_store_access> store, metrics::registry* metrics);
+  chat_channel(chat_options options, room_bus* bus, std::optional<store_access> store, metrics::registry* metrics);
 
   std::string_view name() const override { return "chat"; }
   channel_types types() const override;
@@ -47,7 +42,7 @@ class chat_channel : public channel {
 
   chat_options options_;
   room_bus* bus_;
-  std::optional<chat_store_access> store_;
+  std::optional<store_access> store_;
   metrics::registry* metrics_;
 };
 

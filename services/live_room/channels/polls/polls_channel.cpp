@@ -278,7 +278,7 @@ class polls_channel::part : public channel_room {
   std::chrono::steady_clock::time_point last_push_{};
 };
 
-polls_channel::polls_channel(polls_options options, room_bus* bus, std::optional<polls_store_access> store)
+polls_channel::polls_channel(polls_options options, room_bus* bus, std::optional<store_access> store)
     : options_(options), bus_(bus), store_(std::move(store)) {}
 
 std::string polls_channel::state_field(const json::object& frame) const {

@@ -27,14 +27,9 @@ struct polls_options {
   std::size_t polls_per_webinar = 200;
 };
 
-struct polls_store_access {
-  registration::write_path writes;
-  store::reader_pool* readers = nullptr;
-};
-
 class polls_channel : public channel {
  public:
-  polls_channel(polls_options options, room_bus* bus, std::optional<polls_store_access> store);
+  polls_channel(polls_options options, room_bus* bus, std::optional<store_access> store);
 
   std::string_view name() const override { return "polls"; }
   channel_types types() const override { return {{"poll.vote"}, {}, {}, {"x.poll", "x.vote"}}; }
@@ -59,7 +54,7 @@ class polls_channel : public channel {
 
   polls_options options_;
   room_bus* bus_;
-  std::optional<polls_store_access> store_;
+  std::optional<store_access> store_;
 };
 
 // {"type":"x.poll","rev":R,"poll":{"id","session","question","kind","options","state","shown","opened_ms","closed_ms"}}

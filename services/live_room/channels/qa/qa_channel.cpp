@@ -451,7 +451,7 @@ class qa_channel::part : public channel_room {
   bool counts_armed_ = false;
 };
 
-qa_channel::qa_channel(qa_options options, room_bus* bus, std::optional<qa_store_access> store)
+qa_channel::qa_channel(qa_options options, room_bus* bus, std::optional<store_access> store)
     : options_(options), bus_(bus), store_(std::move(store)) {}
 
 channel_types qa_channel::types() const {

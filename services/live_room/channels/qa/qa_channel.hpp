@@ -37,14 +37,9 @@ struct qa_options {
 };
 
 // What the primary's Q&A has; an edge's has none of it.
-struct qa_store_access {
-  registration::write_path writes;
-  store::reader_pool* readers = nullptr;
-};
-
 class qa_channel : public channel {
  public:
-  qa_channel(qa_options options, room_bus* bus, std::optional<qa_store_access> store);
+  qa_channel(qa_options options, room_bus* bus, std::optional<store_access> store);
 
   std::string_view name() const override { return "qa"; }
   channel_types types() const override;
@@ -63,7 +58,7 @@ class qa_channel : public channel {
 
   qa_options options_;
   room_bus* bus_;
-  std::optional<qa_store_access> store_;
+  std::optional<store_access> store_;
 };
 
 // Checks question text: valid UTF-8, 1..300 characters after trimming, no control characters.
