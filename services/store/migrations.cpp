@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 14> steps{
+constexpr std::array<const char*, 15> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -326,6 +326,165 @@ CREATE TABLE IF NOT EXISTS poll_answers (
   answered_ms      INTEGER NOT NULL,
   PRIMARY KEY (poll_id, registration_id)
 ) WITHOUT ROWID;
+)sql",
+    // 15: continuing-education (CE) credit, registration questions and privacy.
+    // - ce_series: a series' CE settings and completion rule (no row: CE not offered);
+    //   ce_sessions: per-session title, approval number and contact hours (NULL: its length).
+    // - ce_questions: the post-test bank per session (answers stay on the server); ce_attempts:
+    //   every attempt, with the order it was shown in, graded on submission.
+    // - ce_evaluation_items (session NULL: the whole series) and ce_evaluations (one per
+    //   registrant and session); ce_attestations: "I attended ..." ticked.
+    // - replay_views: the replay segments a registrant fetched (recorded credit is measured on
+    //   the server from these, never from a client's claim).
+    // - ce_certificates: what was printed, copied at issue time (a record, not a view), and no
+    //   foreign keys: a provider keeps CE records for ce.records_years, past the series and past
+    //   an erasure of the registration.
+    // - registration_questions / registration_answers: the organizer's signup fields.
+    // - privacy: the notice on the signup form, and when a registration's personal data was
+    //   erased (the row stays for counts); erasures is the log of who erased what, and when.
+    // IF NOT EXISTS: a database set back to an older user_version (the migration 12 test).
+    R"sql(
+CREATE TABLE IF NOT EXISTS ce_series (
+  webinar_id          INTEGER PRIMARY KEY REFERENCES webinars(id) ON DELETE CASCADE,
+  offered             INTEGER NOT NULL DEFAULT 0,
+  ceu_per_hour        REAL NOT NULL DEFAULT 0.1,      -- AOTA: 1 CEU = 10 contact hours
+  provider_name       TEXT NOT NULL DEFAULT '',
+  provider_number     TEXT NOT NULL DEFAULT '',
+  instructional_level TEXT NOT NULL DEFAULT '',
+  objectives          TEXT NOT NULL DEFAULT '[]',     -- JSON array of strings
+  statement           TEXT NOT NULL DEFAULT '',
+  live_credit         INTEGER NOT NULL DEFAULT 1,
+  recorded_credit     INTEGER NOT NULL DEFAULT 0,
+  min_percent         INTEGER NOT NULL DEFAULT 85,    -- of the session (live) or of the replay (recorded)
+  test_required       INTEGER NOT NULL DEFAULT 1,
+  pass_percent        INTEGER NOT NULL DEFAULT 80,
+  attempts_max        INTEGER NOT NULL DEFAULT 3,
+  shuffle             INTEGER NOT NULL DEFAULT 1,
+  evaluation_required INTEGER NOT NULL DEFAULT 0,
+  attestation         TEXT NOT NULL DEFAULT '',       -- '' : no attestation asked
+  updated_at          INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ce_sessions (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  session_number  INTEGER NOT NULL,
+  title           TEXT NOT NULL DEFAULT '',
+  approval_number TEXT NOT NULL DEFAULT '',
+  contact_hours   REAL,
+  PRIMARY KEY (webinar_id, session_number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ce_questions (
+  id             INTEGER PRIMARY KEY,
+  webinar_id     INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  session_number INTEGER NOT NULL,
+  position       INTEGER NOT NULL,
+  kind           TEXT NOT NULL CHECK (kind IN ('single', 'multiple')),
+  prompt         TEXT NOT NULL,
+  options        TEXT NOT NULL,                  -- JSON array of strings
+  correct        TEXT NOT NULL                   -- JSON array of option indexes
+);
+CREATE INDEX IF NOT EXISTS ce_questions_by_session ON ce_questions (webinar_id, session_number, position);
+CREATE TABLE IF NOT EXISTS ce_attempts (
+  id              INTEGER PRIMARY KEY,
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  session_number  INTEGER NOT NULL,
+  started_at      INTEGER NOT NULL,
+  shown           TEXT NOT NULL,                 -- JSON: the questions and option order as shown
+  submitted_at    INTEGER,                       -- NULL: open
+  answers         TEXT,                          -- JSON, as submitted
+  score_percent   INTEGER,
+  passed          INTEGER
+);
+CREATE INDEX IF NOT EXISTS ce_attempts_by_registrant ON ce_attempts (registration_id, session_number, id);
+CREATE TABLE IF NOT EXISTS ce_evaluation_items (
+  id             INTEGER PRIMARY KEY,
+  webinar_id     INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  session_number INTEGER,                        -- NULL: asked after every session of the series
+  position       INTEGER NOT NULL,
+  kind           TEXT NOT NULL CHECK (kind IN ('scale', 'text')),
+  prompt         TEXT NOT NULL,
+  required       INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS ce_evaluation_items_by_webinar ON ce_evaluation_items (webinar_id, session_number, position);
+CREATE TABLE IF NOT EXISTS ce_evaluations (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  session_number  INTEGER NOT NULL,
+  answers         TEXT NOT NULL,                 -- JSON object: item id -> 1..5 or text
+  submitted_at    INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, registration_id, session_number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ce_attestations (
+  webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  session_number  INTEGER NOT NULL,
+  attested_at     INTEGER NOT NULL,
+  PRIMARY KEY (webinar_id, registration_id, session_number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS replay_views (
+  recording_id    INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+  registration_id INTEGER NOT NULL,
+  segment         INTEGER NOT NULL,              -- the segment's index in the recording's playlist
+  webinar_id      INTEGER NOT NULL,
+  first_at        INTEGER NOT NULL,
+  PRIMARY KEY (recording_id, registration_id, segment)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS replay_views_by_registrant ON replay_views (registration_id);
+CREATE TABLE IF NOT EXISTS ce_certificates (
+  id                  INTEGER PRIMARY KEY,
+  code                TEXT NOT NULL UNIQUE,      -- the verification code (/verify/{code})
+  webinar_id          INTEGER NOT NULL,
+  registration_id     INTEGER NOT NULL,
+  session_number      INTEGER NOT NULL,
+  kind                TEXT NOT NULL CHECK (kind IN ('live', 'recorded')),
+  name                TEXT NOT NULL,
+  license_number      TEXT NOT NULL DEFAULT '',
+  course_title        TEXT NOT NULL,
+  session_title       TEXT NOT NULL DEFAULT '',
+  session_starts_at   INTEGER NOT NULL,
+  contact_hours       REAL NOT NULL,
+  ceus                REAL NOT NULL,
+  provider_name       TEXT NOT NULL DEFAULT '',
+  provider_number     TEXT NOT NULL DEFAULT '',
+  approval_number     TEXT NOT NULL DEFAULT '',
+  instructional_level TEXT NOT NULL DEFAULT '',
+  statement           TEXT NOT NULL DEFAULT '',
+  score_percent       INTEGER,
+  issued_at           INTEGER NOT NULL,
+  revoked_at          INTEGER,
+  revoked_reason      TEXT,
+  replaced_by         TEXT,                      -- the code of the re-issued certificate
+  personal_erased_at  INTEGER                    -- records_years passed: only what the policy keeps
+);
+CREATE INDEX IF NOT EXISTS ce_certificates_by_registrant ON ce_certificates (registration_id, session_number);
+CREATE INDEX IF NOT EXISTS ce_certificates_by_webinar ON ce_certificates (webinar_id, session_number);
+CREATE TABLE IF NOT EXISTS registration_questions (
+  id          INTEGER PRIMARY KEY,
+  webinar_id  INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+  position    INTEGER NOT NULL,
+  key         TEXT NOT NULL,                     -- stable name: license_number, state, discipline, q<id>
+  label       TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('text', 'choice', 'checkbox')),
+  options     TEXT NOT NULL DEFAULT '[]',        -- JSON array of strings (choice)
+  required    INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (webinar_id, key)
+);
+CREATE TABLE IF NOT EXISTS registration_answers (
+  registration_id INTEGER NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
+  question_id     INTEGER NOT NULL REFERENCES registration_questions(id) ON DELETE CASCADE,
+  value           TEXT NOT NULL,
+  PRIMARY KEY (registration_id, question_id)
+) WITHOUT ROWID;
+ALTER TABLE webinars ADD COLUMN privacy_notice TEXT NOT NULL DEFAULT '';
+ALTER TABLE registrations ADD COLUMN erased_at INTEGER;
+CREATE TABLE IF NOT EXISTS erasures (
+  id              INTEGER PRIMARY KEY,
+  webinar_id      INTEGER NOT NULL,
+  registration_id INTEGER,                       -- NULL: the whole series (retention sweep)
+  reason          TEXT NOT NULL CHECK (reason IN ('registrant', 'organizer', 'retention', 'records_policy')),
+  erased_at       INTEGER NOT NULL,
+  rows            INTEGER NOT NULL DEFAULT 0
+);
 )sql",
 };
 

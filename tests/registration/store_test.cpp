@@ -663,7 +663,9 @@ TEST_CASE("migration 12 fills the seat counters of a database that already has r
   f.db.exec("PRAGMA user_version = 11;"
             " DROP TRIGGER registrations_count_insert; DROP TRIGGER registrations_count_update;"
             " DROP TRIGGER registrations_count_delete;"
-            " ALTER TABLE webinars DROP COLUMN registered_count; ALTER TABLE webinars DROP COLUMN waitlisted_count;");
+            " ALTER TABLE webinars DROP COLUMN registered_count; ALTER TABLE webinars DROP COLUMN waitlisted_count;"
+            // and what step 15 added (it runs again, after 12)
+            " ALTER TABLE webinars DROP COLUMN privacy_notice; ALTER TABLE registrations DROP COLUMN erased_at;");
   cohort::store::migrate(f.db);
   const auto w = find_webinar(f.db, id);
   REQUIRE(w);
