@@ -257,6 +257,7 @@ void add_static_routes(router& r, std::filesystem::path web_root) {
   r.get("/w/{id}", page("register.html"));
   r.get("/live/{id}", page("live.html"));
   r.get("/materials/{id}", page("materials.html"));
+  r.get("/ce/{id}", page("ce.html"));
   r.get("/console", page("console.html"));
   r.get("/unsubscribe", page("unsubscribe.html"));
   r.get("/certificate", page("certificate.html"));

@@ -120,6 +120,20 @@ function render(me) {
   $('room').hidden = false;
   openRoom(seated);
   watchWaitlist(status === 'waitlisted');
+  showCeLink(active);
+}
+
+// "My CE credit" (/ce/{id}), shown when the series offers CE credit (the public summary says so).
+async function showCeLink(active) {
+  $('ce-link-row').hidden = true;
+  if (!active) return;
+  try {
+    const res = await request('GET', `/api/webinars/${webinarId}/ce/summary`);
+    $('ce-link').href = `/ce/${encodeURIComponent(webinarId)}`;
+    $('ce-link-row').hidden = !(res.status === 200 && res.data?.offered === true);
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+  }
 }
 
 // While waitlisted, ask every 30 s whether a seat freed up; a promotion re-renders the page with
