@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { launchChromium, artifacts, failOnCspViolations } from '../support/browser.mjs';
+import { launchChromium, artifacts, failOnCspViolations, signInOrganizer } from '../support/browser.mjs';
 import { startServer, api } from '../support/server.mjs';
 
 const DESKTOP = { width: 1280, height: 900 };
@@ -149,4 +149,60 @@ test('My CE: missing items, attestation, post-test link, certificate download an
   assert.equal(await half.getByTestId('test-link').getAttribute('class'), 'button secondary', 'the test is not open yet');
   await phone.page.screenshot({ path: path.join(artifacts, 'ce-my-ce-phone.png'), fullPage: true });
   assert.deepEqual(phone.errors, []);
+});
+
+test('console CE credit: the settings form (with a field error) and the report with its CSV link', async () => {
+  const start = Math.floor(Date.now() / 60_000) * 60 - 6 * 3600;
+  const created = await api(server, 'POST', '/api/webinars', {
+    token: server.adminToken,
+    body: { title: 'Handwriting without tears', sessions: [{ starts_at: iso(start), duration_minutes: 60 }, { starts_at: iso(start + 7200), duration_minutes: 45 }] },
+  });
+  const w = created.body;
+  const ines = await register(w.id, 'Ines Duarte', 'ines.console@example.org');
+  await register(w.id, 'Tom Novak', 'tom.console@example.org');
+  attend(w.id, ines.id, start, 60);
+
+  const context = await browser.newContext({ viewport: DESKTOP, timezoneId: 'America/Chicago' });
+  contexts.push(context);
+  await signInOrganizer(context, server);
+  const page = await context.newPage();
+  const errors = [];
+  failOnCspViolations(page, errors);
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(`${server.url}/console#series=${w.id}&tab=ce`);
+  await page.getByTestId('ce-save').waitFor();
+  assert.equal(await page.getByTestId('ce-offered').isChecked(), false);
+  assert.equal(await page.getByTestId('ce-min-percent').inputValue(), '85');
+
+  await page.getByTestId('ce-offered').check();
+  await page.getByTestId('ce-provider-name').fill('Pediatric Therapy Collective');
+  await page.getByTestId('ce-level').fill('Introductory');
+  await page.getByTestId('ce-objectives').fill('Describe grip development\nPlan a handwriting screen');
+  await page.getByTestId('ce-test').uncheck();
+  await page.getByTestId('ce-min-percent').fill('0');
+  await page.getByTestId('ce-save').click();
+  await page.locator('#ce-min-percent-error', { hasText: 'min_percent' }).waitFor();
+  assert.equal(await page.getByTestId('ce-min-percent').getAttribute('aria-invalid'), 'true');
+  await page.getByTestId('ce-min-percent').fill('85');
+  await page.locator('#ce-s1-contact_hours').fill('0.75');
+  await page.locator('#ce-s0-approval_number').fill('AP-77');
+  await page.getByTestId('ce-save').click();
+  await page.locator('#ce-save-status', { hasText: 'Saved.' }).waitFor();
+  const stored = (await api(server, 'GET', `/api/webinars/${w.id}/ce`, { token: server.adminToken })).body;
+  assert.deepEqual([stored.offered, stored.provider_name, stored.min_percent, stored.test_required], [true, 'Pediatric Therapy Collective', 85, false]);
+  assert.deepEqual(stored.objectives, ['Describe grip development', 'Plan a handwriting screen']);
+  assert.deepEqual(stored.sessions.map((x) => [x.approval_number, x.contact_hours]), [['AP-77', null], ['', 0.75]]);
+
+  await page.locator('#ce-report-status', { hasText: 'registrant-sessions complete' }).waitFor();
+  assert.equal(await page.getByTestId('ce-report-row').count(), 4);
+  assert.equal(await page.getByTestId('ce-total-row').count(), 2);
+  assert.match(await page.getByTestId('ce-report-row').first().textContent(), /Ines Duarte.*Complete \(live\)/);
+  assert.equal(await page.getByTestId('ce-csv').getAttribute('href'), `/api/webinars/${w.id}/ce/report.csv`);
+  await page.getByTestId('ce-report-session').selectOption('2');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="ce-report-row"]').length === 2);
+  assert.equal(await page.getByTestId('ce-csv').getAttribute('href'), `/api/webinars/${w.id}/ce/report.csv?session=2`);
+  await page.getByTestId('ce-report-session').selectOption('');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="ce-report-row"]').length === 4);
+  await page.screenshot({ path: path.join(artifacts, 'ce-console.png'), fullPage: true });
+  assert.deepEqual(errors, []);
 });
