@@ -198,8 +198,13 @@ webinar load_webinar(store::database& db, std::int64_t id) {
 
 json::object me_json(store::database& db, const registration_record& r) {
   auto out = registration_json(r);
-  if (auto w = find_webinar(db, r.webinar_id)) out["webinar"] = webinar_json(*w, unix_now());
-  out["answers"] = answers_json(questions_of(db, r.webinar_id), answers_of(db, r.id));
+  const auto questions = questions_of(db, r.webinar_id);
+  if (auto w = find_webinar(db, r.webinar_id)) {
+    auto series = webinar_json(*w, unix_now());
+    series["questions"] = questions_json(questions);
+    out["webinar"] = std::move(series);
+  }
+  out["answers"] = answers_json(questions, answers_of(db, r.id));
   return out;
 }
 
@@ -268,7 +273,11 @@ void registration_api::create_webinar(http::request& req, http::responder& respo
         const auto now = unix_now();
         return load_webinar(db, registration::create_webinar(db, std::move(input), now));
       },
-      [](webinar& w) { return response::json(201, webinar_json(w, unix_now())); });
+      [](webinar& w) {
+        auto body = webinar_json(w, unix_now());
+        body["questions"] = json::array{};  // a new series asks nothing yet (PUT .../questions)
+        return response::json(201, body);
+      });
 }
 
 void registration_api::list_webinars(http::request&, http::responder& respond) {
@@ -298,6 +307,7 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
     webinar after;
     std::vector<std::string> seated;  // nonce hashes of the promoted
     json::array warnings;
+    json::array questions;
   };
   write<patched>(
       respond,
@@ -307,12 +317,14 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
         update_webinar(db, id, std::move(patch), unix_now(), &promoted);
         if (moved && mail->rescheduled) mail->rescheduled(db, id);
         mail->promoted_all(db, promoted);
-        return patched{load_webinar(db, id), token_hashes_of(db, promoted), warnings_of ? warnings_of(db, id) : json::array{}};
+        return patched{load_webinar(db, id), token_hashes_of(db, promoted), warnings_of ? warnings_of(db, id) : json::array{},
+                       questions_json(questions_of(db, id))};
       },
       [this](patched& p) {
         seated(p.seated);
         events().emit(registration::series_changed{p.after.id});
         auto body = webinar_json(p.after, unix_now());
+        body["questions"] = std::move(p.questions);
         if (!p.warnings.empty()) body["warnings"] = std::move(p.warnings);
         return response::json(200, body);
       });
