@@ -8,6 +8,7 @@
 #include "common/time_zone.hpp"
 #include "metrics/metrics.hpp"
 #include "registration/api_support.hpp"
+#include "registration/question_store.hpp"
 #include "registration/registration_store.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
@@ -197,8 +198,22 @@ webinar load_webinar(store::database& db, std::int64_t id) {
 
 json::object me_json(store::database& db, const registration_record& r) {
   auto out = registration_json(r);
-  if (auto w = find_webinar(db, r.webinar_id)) out["webinar"] = webinar_json(*w, unix_now());
+  const auto questions = questions_of(db, r.webinar_id);
+  if (auto w = find_webinar(db, r.webinar_id)) {
+    auto series = webinar_json(*w, unix_now());
+    series["questions"] = questions_json(questions);
+    out["webinar"] = std::move(series);
+  }
+  out["answers"] = answers_json(questions, answers_of(db, r.id));
   return out;
+}
+
+// In the signup's job, after create_signup (an unknown series is 404 first): the answers are
+// checked against the series' questions as they are now, and stored with a new registration in
+// the same transaction (a refused answer undoes the signup).
+void answer_questions(store::database& db, const signup_outcome& out, std::int64_t webinar_id, const json::value& answers) {
+  auto checked = read_answers(questions_of(db, webinar_id), &answers);
+  if (out.created) store_answers(db, out.id, checked);
 }
 
 // With confirm_email every signup gets this answer, whatever the address's state (new, waiting
@@ -258,20 +273,32 @@ void registration_api::create_webinar(http::request& req, http::responder& respo
         const auto now = unix_now();
         return load_webinar(db, registration::create_webinar(db, std::move(input), now));
       },
-      [](webinar& w) { return response::json(201, webinar_json(w, unix_now())); });
+      [](webinar& w) {
+        auto body = webinar_json(w, unix_now());
+        body["questions"] = json::array{};  // a new series asks nothing yet (PUT .../questions)
+        return response::json(201, body);
+      });
 }
 
 void registration_api::list_webinars(http::request&, http::responder& respond) {
   auto db = ctx_.readers->acquire();
   const auto now = unix_now();
   json::array items;
-  for (const auto& w : registration::list_webinars(*db, now)) items.push_back(webinar_json(w, now));
+  const auto questions = questions_by_webinar(*db);
+  for (const auto& w : registration::list_webinars(*db, now)) {
+    auto item = webinar_json(w, now);
+    const auto q = questions.find(w.id);
+    item["questions"] = q == questions.end() ? json::array{} : questions_json(q->second);
+    items.push_back(std::move(item));
+  }
   respond(response::json(200, json::object{{"webinars", std::move(items)}}));
 }
 
 void registration_api::get_webinar(http::request& req, http::responder& respond) {
   auto db = ctx_.readers->acquire();
-  respond(response::json(200, webinar_json(load_webinar(*db, req.id_param(0)), unix_now())));
+  auto out = webinar_json(load_webinar(*db, req.id_param(0)), unix_now());
+  out["questions"] = questions_json(questions_of(*db, req.id_param(0)));
+  respond(response::json(200, out));
 }
 
 void registration_api::patch_webinar(http::request& req, http::responder& respond) {
@@ -280,6 +307,7 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
     webinar after;
     std::vector<std::string> seated;  // nonce hashes of the promoted
     json::array warnings;
+    json::array questions;
   };
   write<patched>(
       respond,
@@ -289,12 +317,14 @@ void registration_api::patch_webinar(http::request& req, http::responder& respon
         update_webinar(db, id, std::move(patch), unix_now(), &promoted);
         if (moved && mail->rescheduled) mail->rescheduled(db, id);
         mail->promoted_all(db, promoted);
-        return patched{load_webinar(db, id), token_hashes_of(db, promoted), warnings_of ? warnings_of(db, id) : json::array{}};
+        return patched{load_webinar(db, id), token_hashes_of(db, promoted), warnings_of ? warnings_of(db, id) : json::array{},
+                       questions_json(questions_of(db, id))};
       },
       [this](patched& p) {
         seated(p.seated);
         events().emit(registration::series_changed{p.after.id});
         auto body = webinar_json(p.after, unix_now());
+        body["questions"] = std::move(p.questions);
         if (!p.warnings.empty()) body["warnings"] = std::move(p.warnings);
         return response::json(200, body);
       });
@@ -330,6 +360,8 @@ void registration_api::create_signup(http::request& req, http::responder& respon
   if (signup_limited(req, respond)) return;
   auto input = read_signup(req.json);
   const auto webinar_id = req.id_param(0);
+  const auto* given = member(req.json, "answers");
+  json::value answers = given ? *given : json::value(nullptr);
   // The form's hidden "website" field: people never see it, form-filling bots fill it in.
   if (const auto* trap = member(req.json, "website");
       trap && !trap->is_null() && !(trap->is_string() && trap->get_string().empty())) {
@@ -339,9 +371,10 @@ void registration_api::create_signup(http::request& req, http::responder& respon
   if (ctx_.confirm_email) {
     write<signup_outcome>(
         respond,
-        [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &events().mail, hold = ctx_.confirm_seconds](store::database& db) {
+        [webinar_id, input = std::move(input), answers, tokens = ctx_.tokens, mail = &events().mail, hold = ctx_.confirm_seconds](store::database& db) {
           const auto now = unix_now();
           auto out = registration::create_signup(db, webinar_id, input, *tokens, now, now + hold);
+          answer_questions(db, out, webinar_id, answers);
           // New, or the same unconfirmed address again (the hook allows one request an hour);
           // an address that confirmed already gets nothing.
           if (out.unconfirmed && mail->confirmation_requested)
@@ -361,8 +394,9 @@ void registration_api::create_signup(http::request& req, http::responder& respon
   }
   write<signup_outcome>(
       respond,
-      [webinar_id, input = std::move(input), tokens = ctx_.tokens, mail = &events().mail](store::database& db) {
+      [webinar_id, input = std::move(input), answers = std::move(answers), tokens = ctx_.tokens, mail = &events().mail](store::database& db) {
         auto out = registration::create_signup(db, webinar_id, input, *tokens, unix_now());
+        answer_questions(db, out, webinar_id, answers);
         if (out.created && mail->signed_up) mail->signed_up(db, out.id, out.token);
         return out;
       },
@@ -571,8 +605,16 @@ void registration_api::list_registrations(http::request& req, http::responder& r
   std::string search;
   if (const auto* v = req.query_param("q")) search = optional_text(*v, "q", 200);
   const auto page = registration::list_registrations(*db, id, status, after, limit, search);
+  const auto questions = questions_of(*db, id);
+  const auto answers = page.items.empty() ? decltype(answers_of_webinar(*db, id)){}
+                                          : answers_of_webinar(*db, id, page.items.front().id, page.items.back().id);
   json::array items;
-  for (const auto& r : page.items) items.push_back(registration_json(r));
+  for (const auto& r : page.items) {
+    auto item = registration_json(r);
+    const auto a = answers.find(r.id);
+    item["answers"] = a == answers.end() ? json::array{} : answers_json(questions, a->second);
+    items.push_back(std::move(item));
+  }
   json::object out{{"registrations", std::move(items)}, {"total", page.total}, {"next_after", nullptr}};
   if (page.next_after) out["next_after"] = *page.next_after;
   respond(response::json(200, out));
@@ -583,9 +625,22 @@ void registration_api::export_csv(http::request& req, http::responder& respond) 
   const auto id = req.id_param(0);
   load_webinar(*db, id);
   std::string csv;
-  append_csv_row(csv, {"id", "name", "email", "profession", "status", "registered_at"});
-  for_each_registration(*db, id, [&csv](const registration_record& r) {
-    append_csv_row(csv, {std::to_string(r.id), r.name, r.email, r.profession, r.status, format_rfc3339(r.created_at)});
+  // One column per signup question, headed by its label.
+  const auto questions = questions_of(*db, id);
+  const auto answers = answers_of_webinar(*db, id);
+  std::vector<std::string> header{"id", "name", "email", "profession", "status", "registered_at"};
+  for (const auto& q : questions) header.push_back(q.label);
+  append_csv_row(csv, header);
+  for_each_registration(*db, id, [&](const registration_record& r) {
+    std::vector<std::string> row{std::to_string(r.id), r.name, r.email, r.profession, r.status, format_rfc3339(r.created_at)};
+    static const std::map<std::int64_t, std::string> none;
+    const auto a = answers.find(r.id);
+    const auto& mine = a == answers.end() ? none : a->second;
+    for (const auto& q : questions) {
+      const auto it = mine.find(q.id);
+      row.push_back(it == mine.end() ? std::string() : answer_cell(q, it->second));
+    }
+    append_csv_row(csv, row);
   });
   auto res = response::text(200, std::move(csv), "text/csv; charset=utf-8");
   res.headers.emplace_back("Content-Disposition",

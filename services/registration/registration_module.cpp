@@ -25,6 +25,6 @@ api_context context_of(const node::node_services& node) {
 
 }  // namespace
 
-registration_module::registration_module(const node::node_services& node) : ioc_(node.ioc), api_(context_of(node)) {}
+registration_module::registration_module(const node::node_services& node) : ioc_(node.ioc), api_(context_of(node)), questions_(node.writes(), node.readers) {}
 
 }  // namespace cohort::registration

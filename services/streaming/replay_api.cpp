@@ -83,20 +83,24 @@ void replay_api::file(http::request& req, http::responder& respond) {
   const auto& name = req.params.at(2);
   const auto dir = recordings_dir_ / std::to_string(webinar_id) / recording;
   if (name == "index.m3u8") {
-    gate_.check(req, webinar_id);
+    const auto who = gate_.check(req, webinar_id);
     auto p = parse_media_playlist(read_text(dir / "index.m3u8"));
     if (!p || p->segments.empty()) throw common::not_found("no such recording");
-    const auto query = gate_.signed_query(webinar_id, "replay");
+    const auto registrant = who.role == http::identity::kind::organizer ? 0 : who.registration_id;
+    const auto query = gate_.signed_query(webinar_id, "replay", registrant);
     return respond(playlist_response(render_vod(*p, [&](std::string_view uri) { return std::string(uri) + "?" + query; })));
   }
-  gate_.check_signature(req, webinar_id, "replay");
+  const auto registrant = gate_.check_signature(req, webinar_id, "replay");
   std::error_code ec;
   const auto path = dir / name;
   const auto size = fs::file_size(path, ec);
   if (ec) throw common::not_found("no such file in this recording");
+  if (const auto segment = replay_segment_index(name); segment && registrant > 0)
+    views_->note(replay_view{webinar_id, recording, registrant, *segment}, common::unix_now());
   response res;
   res.content_type = "video/mp4";
-  res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", "public, max-age=86400"}};
+  // A registrant's URL (r=) is theirs alone: a shared cache gains nothing by keeping it.
+  res.headers = {{"Accept-Ranges", "bytes"}, {"Cache-Control", registrant > 0 ? "private, max-age=86400" : "public, max-age=86400"}};
   respond(http::file_response(path.string(), size, req.range, std::move(res)));
 }
 

@@ -11,13 +11,24 @@ using namespace cohort;
 
 const std::string key(32, 'k');
 
+// A request carrying the query "k=v&k=v..." as parsed.
 http::request segment_request(std::string_view query) {
   http::request req;
-  const auto amp = query.find('&');
-  const auto exp = query.substr(4, amp - 4);
-  const auto sig = query.substr(amp + 5);
-  req.query = {{"exp", std::string(exp)}, {"sig", std::string(sig)}};
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    req.query.emplace_back(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1)));
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
   return req;
+}
+
+// The same query with one parameter's value replaced.
+std::string with_param(std::string query, const std::string& name, const std::string& value) {
+  const auto at = query.find(name + "=");
+  const auto end = query.find('&', at);
+  return query.replace(at + name.size() + 1, (end == std::string::npos ? query.size() : end) - at - name.size() - 1, value);
 }
 
 // What a signature for this expiry would be under the gate's key (as someone holding the key computes it).
@@ -75,6 +86,33 @@ TEST_CASE("viewer_gate answers the same from its signature cache", "[streaming]"
     for (std::int64_t w = 1; w <= many; ++w) ok += status_of(gate, segment_request(signed_by_key(w, "live", exp)), w, "live") == 200;
   CHECK(ok == 2 * many);
   CHECK(status_of(gate, segment_request(tampered), 7, "live") == 403);
+}
+
+TEST_CASE("viewer_gate signs a registrant's replay URLs over the registration, and refuses another r", "[streaming]") {
+  const streaming::viewer_gate gate({}, nullptr, key);
+  const auto q = gate.signed_query(7, "replay", 42);
+  CHECK(q.find("&r=42&sig=") != std::string::npos);
+  CHECK(gate.check_signature(segment_request(q), 7, "replay") == 42);
+  CHECK(gate.check_signature(segment_request(gate.signed_query(7, "replay")), 7, "replay") == 0);
+  // Another registrant's id under this signature, no r at all, a garbled r: refused.
+  CHECK(status_of(gate, segment_request(with_param(q, "r", "43")), 7, "replay") == 403);
+  CHECK(status_of(gate, segment_request(with_param(q, "r", "042x")), 7, "replay") == 403);
+  CHECK(status_of(gate, segment_request(with_param(q, "r", "-42")), 7, "replay") == 403);
+  CHECK(status_of(gate, segment_request(with_param(q, "r", "")), 7, "replay") == 403);
+  auto no_r = q;
+  no_r.erase(no_r.find("&r=42"), 5);
+  CHECK(status_of(gate, segment_request(no_r), 7, "replay") == 403);
+  // A shared signature with an r added does not pass either.
+  const auto shared = gate.signed_query(7, "replay");
+  CHECK(status_of(gate, segment_request(shared + "&r=42"), 7, "replay") == 403);
+  auto sig = q.substr(q.find("sig=") + 4);
+  sig[0] = sig[0] == 'a' ? 'b' : 'a';
+  CHECK(status_of(gate, segment_request(with_param(q, "sig", sig)), 7, "replay") == 403);
+  CHECK(status_of(gate, segment_request(q), 8, "replay") == 403);
+  CHECK(status_of(gate, segment_request(q), 7, "live") == 403);
+  // From the cache, the same answers.
+  CHECK(gate.check_signature(segment_request(q), 7, "replay") == 42);
+  CHECK(status_of(gate, segment_request(with_param(q, "r", "43")), 7, "replay") == 403);
 }
 
 }  // namespace

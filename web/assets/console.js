@@ -35,6 +35,7 @@ import { onUnauthorized } from '/assets/console-common.js';
 import { mountLogin, currentSession, signOut } from '/assets/console-login.js';
 import { mountSeries } from '/assets/console-series.js';
 import { mountRegistrants } from '/assets/console-registrants.js';
+import { mountQuestions } from '/assets/console-questions.js';
 import { mountRecordings } from '/assets/console-recordings.js';
 import { mountAttendance } from '/assets/console-attendance.js';
 import { mountEmail } from '/assets/console-email.js';
@@ -165,12 +166,13 @@ function showChat(w) {
 // Every (re)load of the registrants also refreshes the series' counts in the header and list.
 const registrants = mountRegistrants({ announce, onLoaded: () => series.refreshSelected() });
 const recordings = mountRecordings({ announce });
+const questions = mountQuestions({ announce });
 const attendance = mountAttendance();
 const email = mountEmail({ announce });
 const ce = mountCe($('ce-slot'));
 
 const panels = {
-  registrants: (w) => registrants.show(w),
+  registrants: (w) => { registrants.show(w); questions.show(w); },
   stream: showStream,
   drops: showDrops,
   chat: showChat,
@@ -254,6 +256,7 @@ $('series-tabs').addEventListener('keydown', (e) => {
 
 function resetPanels() {
   registrants.reset();
+  questions.reset();
   recordings.reset();
   attendance.reset();
   ce.reset();

@@ -4,6 +4,7 @@
 // confirms nothing, since mail scanners open links).
 import { request, errorOf, idFromPath, NetworkError } from '/assets/api.js';
 import { copyText, focusRegion } from '/assets/dom.js';
+import { answersOf, clearQuestionErrors, renderQuestions, showQuestionError } from '/assets/register-questions.js';
 import { seatsText, sessionCountText } from '/assets/format.js';
 import { renderSessions } from '/assets/sessions.js';
 import { storeToken } from '/assets/token.js';
@@ -35,6 +36,7 @@ function renderWebinar(webinar) {
   const sessions = Array.isArray(webinar.sessions) ? webinar.sessions : [];
   $('session-count').textContent = sessions.length ? sessionCountText(sessions.length) : '';
   renderSessions($('session-list'), $('tz-note'), sessions);
+  renderQuestions($('questions'), webinar.questions);
   $('full-note').hidden = !seats.full;
   submitButton.textContent = seats.full ? 'Join the waitlist' : 'Register';
   $('register-heading').textContent = seats.full ? 'Join the waitlist for free' : 'Register for free';
@@ -75,15 +77,19 @@ function clearMessages() {
     describedBy(input, `${field}-error`, false);
     $(`${field}-error`).textContent = '';
   }
+  clearQuestionErrors($('questions'));
   $('form-error').hidden = true;
   $('form-error').textContent = '';
   $('form-notice').hidden = true;
   $('form-notice').replaceChildren();
 }
 
+const capitalized = (message) => (typeof message === 'string' && message
+  ? message.charAt(0).toUpperCase() + message.slice(1) : 'Please check this field.');
+
 function showFieldError(field, message) {
   const input = $(field);
-  $(`${field}-error`).textContent = message.charAt(0).toUpperCase() + message.slice(1);
+  $(`${field}-error`).textContent = capitalized(message);
   input.setAttribute('aria-invalid', 'true');
   describedBy(input, `${field}-error`, true);
   input.focus();
@@ -146,6 +152,8 @@ async function submit(event) {
     profession: $('profession').value,
     consent: $('consent').checked,
   };
+  const answers = answersOf($('questions'));
+  if (Object.keys(answers).length) body.answers = answers;
   if ($('website').value) body.website = $('website').value;
   // So the emails give session times in the reader's zone (the server ignores one it does not know).
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -184,6 +192,7 @@ async function submit(event) {
   }
   if (res.status === 404) { showNotFound(); return; }
   const error = errorOf(data);
+  if (res.status === 422 && showQuestionError($('questions'), error.field, capitalized(error.message))) return;
   if (res.status === 422 && FIELDS.includes(error.field)) {
     showFieldError(error.field, typeof error.message === 'string' && error.message ? error.message : 'Please check this field.');
     return;
