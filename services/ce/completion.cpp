@@ -91,6 +91,8 @@ progress evaluate(const rule& r, const session_facts& f) {
   if (!started) p.missing.push_back({"upcoming", "the session has not started yet"});
   else if (!ended && p.kind == credit_kind::none)
     p.missing.push_back({"attendance", minutes_of(f) + " so far (" + std::to_string(p.live_threshold) + " needed for live credit)"});
+  else if (!ended)
+    p.missing.push_back({"in_session", minutes_of(f) + " so far — enough for live credit; the session is still running"});
   else if (ended && p.kind == credit_kind::none)
     p.missing.push_back(viewing_missing(r, p, f));
 

@@ -51,7 +51,7 @@ std::string_view to_string(state s);
 std::string_view to_string(credit_kind k);
 
 struct missing_item {
-  std::string code;  // attendance | replay | test | test_unpublished | evaluation | attestation | upcoming | in_session
+  std::string code;  // upcoming | in_session | attendance | replay | test | test_unpublished | evaluation | attestation
   std::string text;  // what the therapist reads
 };
 

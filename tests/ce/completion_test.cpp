@@ -76,6 +76,7 @@ TEST_CASE("an upcoming session and one in progress", "[ce]") {
   CHECK(enough.kind == credit_kind::live);
   CHECK(enough.where == state::in_progress);
   CHECK_FALSE(enough.test_open);
+  CHECK(item(enough, "in_session").text == "attended 55 of 60 minutes so far — enough for live credit; the session is still running");
 }
 
 TEST_CASE("50 % live, then recorded credit from the replay", "[ce]") {
