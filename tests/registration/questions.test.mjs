@@ -93,6 +93,8 @@ test('question lists that are refused name the field', async () => {
   ];
   for (const [questions, field] of cases)
     assertError(await putQuestions(w.id, questions), 422, 'validation_failed', field, JSON.stringify(questions).slice(0, 80));
+  assertError(await putQuestions(w.id, [{ key: 'q99999', label: 'Mine' }]), 422, 'validation_failed', 'questions[0].key',
+    'a q<number> key the series does not have');
   assert.deepEqual((await api(server, 'GET', `/api/webinars/${w.id}/questions`, { token: server.adminToken })).body.questions, [],
     'nothing stored');
 });
