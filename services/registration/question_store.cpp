@@ -69,6 +69,15 @@ std::vector<question> save_questions(store::database& db, std::int64_t webinar_i
   exists.bind(1, webinar_id);
   if (!exists.step()) throw common::not_found("no webinar " + std::to_string(webinar_id));
   const auto before = questions_of(db, webinar_id);
+  // q<number> names the server's own custom questions: a new one named so could take the name a
+  // later question is given.
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    const auto& key = questions[i].key;
+    const bool server_style = key.size() > 1 && key[0] == 'q' && key.find_first_not_of("0123456789", 1) == std::string::npos;
+    if (server_style && std::none_of(before.begin(), before.end(), [&](const question& b) { return b.key == key; }))
+      throw common::invalid("questions[" + std::to_string(i) + "].key", "no question of this series has the key " + key +
+                                                                            " (q<number> keys are given by the server)");
+  }
   json::array kept;
   for (const auto& q : questions)
     if (!q.key.empty()) kept.emplace_back(q.key);

@@ -19,7 +19,8 @@ std::map<std::int64_t, std::vector<question>> questions_by_webinar(store::databa
 // Replaces the series' questions with `questions`, in that order, upserting by key so answers to
 // a question kept survive; a question whose kind changed loses its answers, a choice its answers
 // no longer among the options; a question left out goes with its answers. A new custom question
-// is named q<id>. Throws common::not_found for an unknown series. Returns the stored list.
+// is named q<id> (a key of that form the series does not have is common::invalid). Throws
+// common::not_found for an unknown series. Returns the stored list.
 std::vector<question> save_questions(store::database& db, std::int64_t webinar_id, const std::vector<question>& questions);
 // Inside the signup's transaction.
 void store_answers(store::database& db, std::int64_t registration_id, const std::vector<answer>& answers);

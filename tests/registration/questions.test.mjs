@@ -4,6 +4,9 @@
 // an edit keeps the answers to questions kept and drops those of a question removed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
 import { assertError } from '../support/http.mjs';
 import { parseCsv } from '../support/csv.mjs';
@@ -93,6 +96,8 @@ test('question lists that are refused name the field', async () => {
   ];
   for (const [questions, field] of cases)
     assertError(await putQuestions(w.id, questions), 422, 'validation_failed', field, JSON.stringify(questions).slice(0, 80));
+  assertError(await putQuestions(w.id, [{ key: 'q99999', label: 'Mine' }]), 422, 'validation_failed', 'questions[0].key',
+    'a q<number> key the series does not have');
   assert.deepEqual((await api(server, 'GET', `/api/webinars/${w.id}/questions`, { token: server.adminToken })).body.questions, [],
     'nothing stored');
 });
@@ -187,4 +192,31 @@ test('an edit keeps the answers to questions kept, drops those of a question rem
   await putQuestions(w.id, [{ key: heard, label: 'Heard of us', kind: 'checkbox' }]);
   const after = await api(server, 'GET', '/api/me', { token: ok.body.token });
   assert.deepEqual(after.body.answers, []);
+});
+
+test('with confirm_email, answers are checked the same and stored with the held registration', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cohort-questions-cfg-'));
+  const config = path.join(dir, 'cohort.toml');
+  writeFileSync(config, '[registration]\nconfirm_email = true\n');
+  const s = await startServer({ args: ['--config', config] });
+  try {
+    const w = (await api(s, 'POST', '/api/webinars', { token: s.adminToken, body: {
+      title: 'Confirm first', capacity: null, sessions: [{ starts_at: '2036-06-01T18:00:00Z', duration_minutes: 60 }] } })).body;
+    assert.equal((await api(s, 'PUT', `/api/webinars/${w.id}/questions`, { token: s.adminToken,
+      body: { questions: [{ preset: 'license_number', required: true }] } })).status, 200);
+    const post = (answers) => api(s, 'POST', `/api/webinars/${w.id}/registrations`,
+      { body: { name: 'Ada', email: 'held@example.org', consent: true, answers } });
+    assertError(await post({}), 422, 'validation_failed', 'answers.license_number');
+    const ok = await post({ license_number: 'OT-5' });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.equal(ok.body.status, 'pending');
+    const res = await fetch(`${s.url}/api/webinars/${w.id}/registrations.csv`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+    const rows = parseCsv(await res.text());
+    assert.equal(rows.length, 2, 'one registration, held');
+    assert.deepEqual([rows[0][6], rows[1][6]], ['License number', 'OT-5']);
+  } finally {
+    await s.stop();
+    s.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,4 +1,5 @@
-// Registration page (/w/{id}): shows the webinar and posts the sign-up form. With the server's
+// Registration page (/w/{id}): shows the webinar and posts the sign-up form, with the answers to
+// the series' own questions (register-questions.js renders them and shows their errors). With the server's
 // registration.confirm_email, a signup answers "pending" and the mailed link comes back here as
 // /w/{id}#confirm=<token>: the page shows a button that posts the confirmation (a GET alone
 // confirms nothing, since mail scanners open links).
