@@ -103,3 +103,40 @@ test('the room page downloads the registrant\'s data and erases it after a confi
   await page.locator('#no-access').waitFor();
   assert.deepEqual(page.pageErrors.map(String), []);
 });
+
+test('the console edits the notice, and the signup form shows it; "Use the default" goes back', async () => {
+  const w = await createWebinar();
+  const page = await openPage();
+  await signInOrganizer(page.context(), server);
+  await page.goto(`${server.url}/console#series=${w.id}&tab=privacy`);
+  await page.getByTestId('tab-privacy').waitFor();
+  assert.equal(await page.getByTestId('tab-privacy').getAttribute('aria-selected'), 'true');
+  await page.locator('#privacy-status', { hasText: 'default notice' }).waitFor();
+  await page.getByTestId('privacy-text').fill('Kept: your name and email, for this series only.\nAsk us to erase it any time.');
+  await page.getByTestId('privacy-save').click();
+  await page.locator('#privacy-status', { hasText: 'shows your notice' }).waitFor();
+  await page.locator('.privacy-preview summary').click();
+  await page.screenshot({ path: path.join(artifacts, 'privacy-console.png'), fullPage: true });
+  const got = await api(server, 'GET', `/api/webinars/${w.id}/privacy-notice`);
+  assert.deepEqual([got.body.custom, got.body.text], [true, 'Kept: your name and email, for this series only.\nAsk us to erase it any time.']);
+
+  const signup = await openPage();
+  await signup.goto(`${server.url}/w/${w.id}`);
+  await signup.locator('#privacy-notice').waitFor();
+  assert.match(await signup.locator('#privacy-notice').innerText(), /Ask us to erase it any time\./);
+  await signup.screenshot({ path: path.join(artifacts, 'privacy-signup-custom.png'), fullPage: true });
+
+  // The organizer erases one registrant from the panel (two clicks).
+  const reg = await api(server, 'POST', `/api/webinars/${w.id}/registrations`, { body: { name: 'Ravi Menon', email: 'ravi@example.org', consent: true } });
+  await page.getByTestId('privacy-rid').fill(String(reg.body.id));
+  await page.getByTestId('privacy-erase').click();
+  await page.getByTestId('privacy-erase').click();
+  await page.locator('#privacy-person-status', { hasText: 'is erased' }).waitFor();
+  assert.equal((await api(server, 'GET', '/api/me', { token: reg.body.token })).status, 401);
+
+  await page.getByTestId('privacy-default').click();
+  await page.locator('#privacy-status', { hasText: 'shows the default notice' }).waitFor();
+  assert.equal((await api(server, 'GET', `/api/webinars/${w.id}/privacy-notice`)).body.custom, false);
+  assert.deepEqual(page.pageErrors.map(String), []);
+  assert.deepEqual(signup.pageErrors.map(String), []);
+});

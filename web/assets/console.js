@@ -17,7 +17,8 @@
 //              series-mode-dates, series-add-date, series-date, series-date-duration,
 //              series-save, series-cancel
 //   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance,
-//              tab-email
+//              tab-email, tab-privacy (console-privacy.js: privacy-text, privacy-save, privacy-default,
+//              privacy-preview, privacy-rid, privacy-export, privacy-erase)
 //   panels:    registrant-search, registrant-status, registrants-table, registrant-row
 //              (data-id, data-status), registrant-cancel, registrant-cancel-confirm,
 //              registrants-summary, registrants-empty, registrants-more, registrants-csv;
@@ -38,9 +39,10 @@ import { mountRegistrants } from '/assets/console-registrants.js';
 import { mountRecordings } from '/assets/console-recordings.js';
 import { mountAttendance } from '/assets/console-attendance.js';
 import { mountEmail } from '/assets/console-email.js';
+import { mountPrivacy } from '/assets/console-privacy.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'email'];
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'email', 'privacy'];
 const POLL_MS = 15_000;
 // After a drop's release time the list is reloaded this much later (the server releases on time).
 const RELEASE_GRACE_MS = 1_500;
@@ -166,6 +168,7 @@ const registrants = mountRegistrants({ announce, onLoaded: () => series.refreshS
 const recordings = mountRecordings({ announce });
 const attendance = mountAttendance();
 const email = mountEmail({ announce });
+const privacy = mountPrivacy({ announce });
 
 const panels = {
   registrants: (w) => registrants.show(w),
@@ -175,6 +178,7 @@ const panels = {
   recordings: (w) => recordings.show(w),
   attendance: (w) => attendance.show(w),
   email: (w) => email.show(w),
+  privacy: (w) => privacy.show(w),
 };
 
 // ---- keeping the open series current ----
@@ -254,6 +258,7 @@ function resetPanels() {
   recordings.reset();
   attendance.reset();
   email.reset();
+  privacy.reset();
   unmountManagers();
 }
 
