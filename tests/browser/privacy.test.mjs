@@ -1,5 +1,5 @@
-// [browser] The privacy pieces in a real Chromium against a real build/cohort: the signup form
-// shows the privacy notice (the default, then the organizer's own text), the room page downloads
+// [browser] The privacy pages (issue 15; the API itself: tests/privacy) in a real Chromium against
+// a real build/cohort: the signup form shows the privacy notice (the default, then the organizer's own text), the room page downloads
 // the registrant's data and erases it after a confirmation, and the console edits the notice.
 // Screenshots go to build/test-artifacts.
 import { test, before, after } from 'node:test';
