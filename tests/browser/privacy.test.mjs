@@ -1,6 +1,7 @@
-// [browser] The privacy pages (issue 15; the API itself: tests/privacy) in a real Chromium against
-// a real build/cohort: the signup form shows the privacy notice (the default, then the organizer's own text), the room page downloads
-// the registrant's data and erases it after a confirmation, and the console edits the notice.
+// [browser] The privacy pages (issue 15; the API itself is tested in tests/privacy) in a real
+// Chromium against a real build/cohort: the signup form shows the privacy notice (the default,
+// then the organizer's own text), the room page downloads the registrant's data and erases it
+// after a confirmation, and the console's Privacy tab edits the notice and erases a registrant.
 // Screenshots go to build/test-artifacts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
