@@ -1,6 +1,7 @@
 // The privacy notice on the signup form (/w/{id}): what is kept, for how long and who sees it —
 // the organizer's text or the server's default (GET /api/webinars/{id}/privacy-notice). Placed
 // above the form's Register button; a page without the form or a failed load shows nothing.
+// Imported by register.js (one module script per page).
 import { request, idFromPath } from '/assets/api.js';
 import { el } from '/assets/dom.js';
 

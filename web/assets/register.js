@@ -7,6 +7,7 @@ import { copyText, focusRegion } from '/assets/dom.js';
 import { seatsText, sessionCountText } from '/assets/format.js';
 import { renderSessions } from '/assets/sessions.js';
 import { storeToken } from '/assets/token.js';
+import '/assets/privacy-notice.js';  // the privacy notice above the Register button
 
 const FIELDS = ['name', 'email', 'profession', 'consent'];
 const $ = (id) => document.getElementById(id);

@@ -1,7 +1,8 @@
 // "Your data" on the room page (/live/{id}): download everything Cohort holds about the
 // registrant (GET /api/me/export) or erase it (POST /api/me/erase, after a confirmation). After
-// erasure the link is dead: the room gives way to a note saying what happened. live.js has
-// already moved the token from the URL fragment into storage when this runs.
+// erasure the link is dead: the room gives way to a note saying what happened. Imported by
+// live.js; mounts at DOMContentLoaded, when live.js has moved the token from the URL fragment
+// into storage.
 import { request, idFromPath, NetworkError } from '/assets/api.js';
 import { el, focusRegion } from '/assets/dom.js';
 import { loadToken, forgetToken } from '/assets/token.js';
@@ -103,4 +104,4 @@ function mount() {
   $('erase-confirm').addEventListener('keydown', (e) => { if (e.key === 'Escape') openConfirm(false); });
 }
 
-mount();
+document.addEventListener('DOMContentLoaded', mount);
