@@ -20,6 +20,7 @@
 #include "live_room/channels/qa/qa_channel.hpp"
 #include "live_room/channels/stream/stream_channel.hpp"
 #include "live_room/live_room_module.hpp"
+#include "privacy/privacy_module.hpp"
 #include "metrics/metrics.hpp"
 #include "node/addresses.hpp"
 #include "node/node_core.hpp"
@@ -118,6 +119,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   drops::drops_module drops(node, mail.mailer());
   attendance::attendance_module attendance(node);
   ce::ce_module ce_credit(node);
+  privacy::privacy_module privacy(node);
   live_room::live_room_module room(node);
   const auto present = add_channels(room, node, &drops);
   // Watching the stream counts as attendance, like being in the live room; the room's recent
@@ -127,7 +129,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   room.on_republish([&stream](live_room::room_bus& bus) { stream.republish(bus); });
 
   http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
-  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &ce_credit, &mail};
+  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &ce_credit, &privacy, &mail};
   for (auto* m : modules) {
     m->add_routes(core.routes);
     // After the stream's: /live/{id}/index.m3u8 is a stream, /live/{id} stays a page.

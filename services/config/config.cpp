@@ -81,10 +81,10 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
     msg << "config: " << source_name << ":" << e.source().begin.line << ": " << e.description();
     throw config_error(msg.str());
   }
-  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance", "streaming", "email", "registration"};
+  static const std::set<std::string> sections{"server", "limits", "storage", "auth", "chat", "bus", "drops", "attendance", "streaming", "email", "registration", "privacy", "ce"};
   for (auto&& [section_key, section_node] : doc) {
     std::string section{section_key.str()};
-    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance, streaming, email, registration)");
+    if (!sections.count(section)) fail(section, "is not a known section (server, limits, storage, auth, chat, bus, drops, attendance, streaming, email, registration, privacy, ce)");
     auto* table = section_node.as_table();
     if (!table) fail(section, "must be a table");
     for (auto&& [k, node] : *table) {
@@ -109,6 +109,8 @@ void apply_toml(config& cfg, const std::string& toml_text, const std::string& so
       else if (key == "server.primary_url") cfg.server.primary_url = read_value<std::string>(node, key);
       else if (key == "drops.file_max_bytes") { auto v = read_int(node, key); check_range(key, v, 1024, 4ll << 30); cfg.drops.file_max_bytes = std::uint64_t(v); }
       else if (key == "attendance.min_minutes") { auto v = read_int(node, key); check_range(key, v, 1, 600); cfg.attendance.min_minutes = int(v); }
+      else if (key == "privacy.retention_days") { auto v = read_int(node, key); check_range(key, v, 0, 36500); cfg.privacy.retention_days = int(v); }
+      else if (key == "ce.records_years") { auto v = read_int(node, key); check_range(key, v, 1, 100); cfg.ce.records_years = int(v); }
       else if (key == "streaming.rtmp_listen") cfg.streaming.rtmp_listen = parse_listen(read_value<std::string>(node, key), key);
       else if (key == "streaming.rtmp_public_url") cfg.streaming.rtmp_public_url = read_value<std::string>(node, key);
       else if (key == "streaming.rtmp_handshake_seconds") { auto v = read_int(node, key); check_range(key, v, 1, 300); cfg.streaming.rtmp_handshake_seconds = int(v); }
@@ -212,6 +214,8 @@ void validate(const config& cfg) {
     fail("auth.token_public_key", "must be 64 hex digits (`cohort keys public` on the primary)");
   check_range("drops.file_max_bytes", static_cast<std::int64_t>(cfg.drops.file_max_bytes), 1024, 4ll << 30);
   check_range("attendance.min_minutes", cfg.attendance.min_minutes, 1, 600);
+  check_range("privacy.retention_days", cfg.privacy.retention_days, 0, 36500);
+  check_range("ce.records_years", cfg.ce.records_years, 1, 100);
   if (cfg.streaming.video != "auto" && cfg.streaming.video != "copy" && cfg.streaming.video != "h264")
     fail("streaming.video", "must be \"auto\", \"copy\" or \"h264\" (got \"" + cfg.streaming.video + "\")");
   if (cfg.streaming.ffmpeg.empty()) fail("streaming.ffmpeg", "must name the ffmpeg program");

@@ -119,6 +119,15 @@ struct registration_config {
   double confirm_hours = 24;          // ... for this long (fractions allowed), then the hold lapses
 };
 
+// Registrant data (issue 15): how long personal data is kept, and CE records.
+struct privacy_config {
+  int retention_days = 0;             // a series' personal data is erased this long after its last session; 0 = kept until the series is deleted
+};
+
+struct ce_config {
+  int records_years = 6;              // issued CE certificates keep their personal fields this long after issue
+};
+
 struct config {
   server_config server;
   chat_config chat;
@@ -131,6 +140,8 @@ struct config {
   streaming_config streaming;
   email_config email;
   registration_config registration;
+  privacy_config privacy;
+  ce_config ce;
   bool demo = false;                  // seed the demo series on first start
 };
 

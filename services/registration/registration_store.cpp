@@ -133,7 +133,8 @@ std::vector<lapsed_hold> lapse_unconfirmed(store::database& db, std::int64_t now
 
 std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
                                                  const std::string& nonce_hash) {
-  auto st = db.prepare(std::string(select_registration) + " WHERE id = ? AND token_hash = ?");
+  // An erased registration (privacy) answers to no token: its link is dead, like a deleted one.
+  auto st = db.prepare(std::string(select_registration) + " WHERE id = ? AND token_hash = ? AND erased_at IS NULL");
   st.bind(1, registration_id).bind_blob(2, nonce_hash.data(), nonce_hash.size());
   if (!st.step()) return std::nullopt;
   return read_row(st);

@@ -73,8 +73,8 @@ struct lapsed_hold {
 // Cancels every unconfirmed registration whose hold ended by `now` (the waitlist moves up into
 // the seats they held; `promoted` receives those ids). Returns the lapsed ones.
 std::vector<lapsed_hold> lapse_unconfirmed(store::database& db, std::int64_t now, std::vector<std::int64_t>* promoted = nullptr);
-// The registration a token was issued for; nullopt when it no longer exists or the token's
-// secret part does not match (a token from before the id was reused).
+// The registration a token was issued for; nullopt when it no longer exists, its personal data
+// was erased (privacy), or the token's secret part does not match (a token from before the id was reused).
 std::optional<registration_record> find_by_token(store::database& db, std::int64_t registration_id,
                                                  const std::string& nonce_hash);
 // Every registrant route checks a token this way: the registration, or common::unauthorized when it

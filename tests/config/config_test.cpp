@@ -314,6 +314,8 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   cfg.chat = {9, 999, 99, 99, 9, 99999, 99};
   cfg.email = {"changed.example", 25, "none", "u", "p", "N", "a@changed.example", "/changed", {5}, 9};
   cfg.registration = {77, 777, true, 7.5};
+  cfg.privacy.retention_days = 77;
+  cfg.ce.records_years = 77;
   cohort::apply_toml(cfg, text, "config/cohort.toml");
 
   const config defaults;
@@ -410,10 +412,15 @@ TEST_CASE("config/cohort.toml sets every key to the compiled-in default", "[conf
   CHECK(confirm_email == defaults.registration.confirm_email);
   CHECK(confirm_hours == defaults.registration.confirm_hours);
 
+  const auto& [retention_days] = cfg.privacy;
+  CHECK(retention_days == defaults.privacy.retention_days);
+  const auto& [records_years] = cfg.ce;
+  CHECK(records_years == defaults.ce.records_years);
+
   // demo is a command-line switch only, not a TOML setting.
-  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, streaming, email, registration, demo] = defaults;
+  const auto& [server, chat, bus, limits, storage, auth, drops, attendance, streaming, email, registration, privacy, ce, demo] = defaults;
   (void)server, (void)chat, (void)bus, (void)limits, (void)storage, (void)auth, (void)drops, (void)attendance, (void)streaming,
-      (void)email, (void)registration;
+      (void)email, (void)registration, (void)privacy, (void)ce;
   CHECK_FALSE(demo);
 }
 
@@ -443,8 +450,9 @@ TEST_CASE("the ranges documented in config/cohort.toml are the ones enforced", "
   // io_threads, body/header max, two timeouts, busy timeout, queue, batch, readers, the eight chat
   // settings (sockets_per_token and room_idle_seconds included), the drop file limit, the attendance minutes, four
   // streaming settings, the three RTMP limits and the two login settings, the SMTP port and the
-  // first retry delay, the two signup rates, the connection and upload limits
-  CHECK(checked == 36);
+  // first retry delay, the two signup rates, the connection and upload limits, privacy.retention_days
+  // and ce.records_years
+  CHECK(checked == 38);
 }
 
 TEST_CASE("server.allowed_origins takes origins without a path", "[config]") {

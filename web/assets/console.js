@@ -17,7 +17,8 @@
 //              series-mode-dates, series-add-date, series-date, series-date-duration,
 //              series-save, series-cancel
 //   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance,
-//              tab-email
+//              tab-email, tab-privacy (console-privacy.js: privacy-text, privacy-save, privacy-default,
+//              privacy-preview, privacy-rid, privacy-export, privacy-erase)
 //   panels:    registrant-search, registrant-status, registrants-table, registrant-row
 //              (data-id, data-status), registrant-cancel, registrant-cancel-confirm,
 //              registrants-summary, registrants-empty, registrants-more, registrants-csv;
@@ -40,9 +41,10 @@ import { mountRecordings } from '/assets/console-recordings.js';
 import { mountAttendance } from '/assets/console-attendance.js';
 import { mountEmail } from '/assets/console-email.js';
 import { mountCe } from '/assets/console-ce.js';
+import { mountPrivacy } from '/assets/console-privacy.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'ce', 'email'];
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'ce', 'email', 'privacy'];
 const POLL_MS = 15_000;
 // After a drop's release time the list is reloaded this much later (the server releases on time).
 const RELEASE_GRACE_MS = 1_500;
@@ -170,6 +172,7 @@ const questions = mountQuestions({ announce });
 const attendance = mountAttendance();
 const email = mountEmail({ announce });
 const ce = mountCe($('ce-slot'));
+const privacy = mountPrivacy({ announce });
 
 const panels = {
   registrants: (w) => { registrants.show(w); questions.show(w); },
@@ -180,6 +183,7 @@ const panels = {
   attendance: (w) => attendance.show(w),
   ce: (w) => ce.show(w),
   email: (w) => email.show(w),
+  privacy: (w) => privacy.show(w),
 };
 
 // ---- keeping the open series current ----
@@ -261,6 +265,7 @@ function resetPanels() {
   attendance.reset();
   ce.reset();
   email.reset();
+  privacy.reset();
   unmountManagers();
 }
 

@@ -14,6 +14,7 @@ import * as roomModules from '/assets/room-modules.js';
 import { renderSessions } from '/assets/sessions.js';
 import { mountStreamManager } from '/assets/stream-manager.js';
 import { storeToken, loadToken, forgetToken } from '/assets/token.js';
+import '/assets/room-privacy.js';  // "Your data": download or erase (mounts once this page has run)
 
 const $ = (id) => document.getElementById(id);
 const WAITLIST_POLL_MS = 30_000;

@@ -9,6 +9,7 @@ import { answersOf, clearQuestionErrors, renderQuestions, showQuestionError } fr
 import { seatsText, sessionCountText } from '/assets/format.js';
 import { renderSessions } from '/assets/sessions.js';
 import { storeToken } from '/assets/token.js';
+import '/assets/privacy-notice.js';  // the privacy notice above the Register button
 
 const FIELDS = ['name', 'email', 'profession', 'consent'];
 const $ = (id) => document.getElementById(id);
