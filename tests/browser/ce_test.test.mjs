@@ -1,11 +1,13 @@
 // [browser] The post-test and evaluation page (/ce/{id}/test#token=T&session=N) in a real Chromium
 // against a real build/cohort: a registrant who attended fails the post-test once, tries again and
 // passes, then sends the evaluation (a required scale left empty is flagged inline first). No CSP
-// violation; screenshots in build/test-artifacts.
+// violation; screenshots in build/test-artifacts. And the console's Post-test tab: the organizer
+// writes a question (a missing right answer is flagged on that question), an evaluation item, and
+// reads the summary with its CSV link.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launchChromium, artifacts, failOnCspViolations } from '../support/browser.mjs';
+import { launchChromium, artifacts, failOnCspViolations, signInOrganizer } from '../support/browser.mjs';
 import { startServer, api } from '../support/server.mjs';
 import { endedSeries, attend, register, bank } from '../assessment/ce_fixture.mjs';
 
@@ -106,6 +108,54 @@ test('a registrant fails once, passes, then sends the evaluation', async () => {
     const summary = await api(server, 'GET', `/api/webinars/${w.id}/evaluation/summary?session=1`, { token: server.adminToken });
     assert.equal(summary.body.responses, 1);
     assert.deepEqual(summary.body.items[0].distribution, [0, 0, 0, 1, 0]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the organizer edits the bank and the evaluation in the console and reads the summary', async () => {
+  const w = await endedSeries(server, { title: 'Handwriting readiness' });
+  const r = await register(server, w.id, 'Noor Haddad', 'noor.ce@example.org');
+  attend(server, w, r.id, 60);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await signInOrganizer(context, server);
+  const page = await context.newPage();
+  const errors = [];
+  failOnCspViolations(page, errors);
+  page.on('pageerror', (e) => errors.push(e));
+  try {
+    await page.goto(`${server.url}/console#series=${w.id}&tab=assessment`);
+    await page.getByTestId('bank-add').click();
+    const q = page.getByTestId('bank-question').first();
+    await q.getByLabel('Question').fill('Which grip comes first?');
+    const answers = q.locator('[data-role="option"]');
+    await answers.nth(0).fill('Palmar grasp');
+    await answers.nth(1).fill('Tripod grasp');
+    await page.getByTestId('bank-save').click();
+    await q.locator('.field-error', { hasText: 'exactly one right answer' }).waitFor();
+    await q.locator('[data-role="right"]').nth(0).check();
+    await page.getByTestId('bank-save').click();
+    await page.getByTestId('bank-status').filter({ hasText: 'Saved: 1 question.' }).waitFor();
+    const bankNow = await api(server, 'GET', `/api/webinars/${w.id}/sessions/1/test`, { token: server.adminToken });
+    assert.deepEqual(bankNow.body.questions.map((x) => [x.prompt, x.options, x.correct]), [['Which grip comes first?', ['Palmar grasp', 'Tripod grasp'], [0]]]);
+
+    await page.getByTestId('evaluation-add').click();
+    const item = page.getByTestId('evaluation-item').first();
+    await item.getByLabel('Prompt').fill('The examples fit my caseload');
+    await page.getByTestId('evaluation-save').click();
+    await page.getByTestId('evaluation-status').filter({ hasText: 'Saved: 1 item.' }).waitFor();
+    const items = await api(server, 'GET', `/api/webinars/${w.id}/evaluation`, { token: server.adminToken });
+    assert.deepEqual(items.body.items.map((i) => [i.prompt, i.kind, i.session_number, i.required]), [['The examples fit my caseload', 'scale', null, true]]);
+
+    // A response arrives; the summary shows it when the tab is shown again.
+    const sent = await api(server, 'POST', '/api/me/ce/1/evaluation', { token: r.token, body: { answers: { [items.body.items[0].id]: 5 } } });
+    assert.equal(sent.status, 201);
+    await page.getByTestId('tab-registrants').click();
+    await page.getByTestId('tab-assessment').click();
+    await page.getByTestId('evaluation-summary').filter({ hasText: 'Mean 5.00 of 5 from 1 answer.' }).waitFor();
+    assert.equal(await page.getByTestId('evaluation-csv').getAttribute('href'), `/api/webinars/${w.id}/evaluation.csv?session=1`);
+    await page.screenshot({ path: path.join(artifacts, 'ce-test-7-console.png'), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

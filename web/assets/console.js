@@ -17,7 +17,7 @@
 //              series-mode-dates, series-add-date, series-date, series-date-duration,
 //              series-save, series-cancel
 //   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance,
-//              tab-email
+//              tab-assessment (console-assessment.js), tab-email
 //   panels:    registrant-search, registrant-status, registrants-table, registrant-row
 //              (data-id, data-status), registrant-cancel, registrant-cancel-confirm,
 //              registrants-summary, registrants-empty, registrants-more, registrants-csv;
@@ -37,10 +37,11 @@ import { mountSeries } from '/assets/console-series.js';
 import { mountRegistrants } from '/assets/console-registrants.js';
 import { mountRecordings } from '/assets/console-recordings.js';
 import { mountAttendance } from '/assets/console-attendance.js';
+import { mountAssessment } from '/assets/console-assessment.js';
 import { mountEmail } from '/assets/console-email.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'email'];
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'assessment', 'email'];
 const POLL_MS = 15_000;
 // After a drop's release time the list is reloaded this much later (the server releases on time).
 const RELEASE_GRACE_MS = 1_500;
@@ -165,6 +166,7 @@ function showChat(w) {
 const registrants = mountRegistrants({ announce, onLoaded: () => series.refreshSelected() });
 const recordings = mountRecordings({ announce });
 const attendance = mountAttendance();
+const assessment = mountAssessment();
 const email = mountEmail({ announce });
 
 const panels = {
@@ -174,6 +176,7 @@ const panels = {
   chat: showChat,
   recordings: (w) => recordings.show(w),
   attendance: (w) => attendance.show(w),
+  assessment: (w) => assessment.show(w),
   email: (w) => email.show(w),
 };
 
@@ -253,6 +256,7 @@ function resetPanels() {
   registrants.reset();
   recordings.reset();
   attendance.reset();
+  assessment.reset();
   email.reset();
   unmountManagers();
 }
