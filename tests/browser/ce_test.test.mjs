@@ -62,6 +62,7 @@ test('a registrant fails once, passes, then sends the evaluation', async () => {
     assert.equal(new URL(page.url()).hash, '#session=1', 'the token left the address bar');
     assert.equal(await page.getByTestId('my-ce-link').getAttribute('href'), `/ce/${w.id}#token=${encodeURIComponent(maya.token)}`);
     assert.match(await page.getByTestId('test-summary').textContent(), /Pass mark 80%\. 0 attempts used of 3\./);
+    assert.equal(await page.getByTestId('webinar-title').textContent(), 'Feeding therapy for toddlers');
     await page.screenshot({ path: path.join(artifacts, 'ce-test-1-start.png'), fullPage: true });
 
     await page.getByTestId('test-start').click();
@@ -104,6 +105,8 @@ test('a registrant fails once, passes, then sends the evaluation', async () => {
     await page.reload();
     await page.getByTestId('evaluation-closed').waitFor();
     assert.match(await page.getByTestId('test-closed').textContent(), /You passed/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(artifacts, 'ce-test-8-phone.png'), fullPage: true });
 
     const summary = await api(server, 'GET', `/api/webinars/${w.id}/evaluation/summary?session=1`, { token: server.adminToken });
     assert.equal(summary.body.responses, 1);

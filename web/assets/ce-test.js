@@ -318,6 +318,12 @@ async function submitEvaluation(event) {
   if (res.status === 409) await loadEvaluation();
 }
 
+// The series' title under the heading; the page works without it.
+async function loadTitle() {
+  const res = await call('GET', `/api/webinars/${webinarId}`);
+  if (res.status === 200 && typeof res.data?.title === 'string') $('webinar-title').textContent = res.data.title;
+}
+
 async function main() {
   if (!webinarId) return showNoAccess('This address does not name a webinar.');
   if (!token) return showNoAccess('Open this page from the link on your My CE page or in your email.');
@@ -325,7 +331,7 @@ async function main() {
   $('my-ce-link').href = `/ce/${webinarId}#token=${encodeURIComponent(token)}`;
   document.title = `Session ${session} post-test — Cohort`;
   if (!(await loadTest())) return undefined;
-  await loadEvaluation();
+  await Promise.all([loadEvaluation(), loadTitle()]);
   $('page-status').hidden = true;
   $('ce-page').hidden = false;
   return undefined;

@@ -271,7 +271,7 @@ const series = mountSeries({
   onChange(w) {
     webinar = w;
     // The panels that show sessions follow the new schedule.
-    if (activeTab === 'drops' || activeTab === 'attendance') panels[activeTab](w);
+    if (['drops', 'attendance', 'assessment'].includes(activeTab)) panels[activeTab](w);
   },
   onDeleted() {
     webinar = null;
