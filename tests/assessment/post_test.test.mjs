@@ -208,6 +208,29 @@ test('shuffled attempts show the same ids; an edit of the bank does not change a
   assert.deepEqual([res.body.score_percent, res.body.passed], [100, true]);
 });
 
+test('recorded credit: the replay share fetched (replay_views) opens the test when the series allows it', async () => {
+  const w = await endedSeries(server, { ce: { recorded_credit: 1 } });
+  await putBank(w.id, 1, bank);
+  const r = await register(server, w.id, 'Ravi', 'ravi@example.org');
+  attend(server, w, r.id, 10);
+  const closed = await me(r.token, 'GET', '/api/me/ce/1/test');
+  assert.equal(closed.body.state, 'not_attended');
+  assert.match(closed.body.message, /or watching 85% of the replay once it is published/);
+  sql(server, `INSERT INTO recordings (webinar_id, session_number, started_at, ended_at, segments, dir)
+               VALUES (${w.id}, 1, ${w.session1Start}, ${w.session1Start + 3600}, 20, 'rec-${w.id}')`);
+  const rec = sql(server, `SELECT id FROM recordings WHERE webinar_id = ${w.id}`);
+  const view = (from, to) => sql(server, `WITH RECURSIVE s(x) AS (SELECT ${from} UNION ALL SELECT x + 1 FROM s WHERE x < ${to})
+    INSERT OR IGNORE INTO replay_views (recording_id, registration_id, segment, webinar_id, first_at) SELECT ${rec}, ${r.id}, x, ${w.id}, 0 FROM s`);
+  view(0, 15);  // 16 of 20 = 80 %
+  const short = await me(r.token, 'GET', '/api/me/ce/1/test');
+  assert.equal(short.body.state, 'not_attended');
+  assert.match(short.body.message, /you watched 80%/);
+  view(10, 16);  // segments seen twice count once: 17 of 20 = 85 %
+  const open = await me(r.token, 'GET', '/api/me/ce/1/test');
+  assert.equal(open.body.state, 'open', JSON.stringify(open.body));
+  assert.equal((await me(r.token, 'POST', '/api/me/ce/1/test/attempts')).status, 201);
+});
+
 test('no response a registrant got carried a correct answer', () => {
   assert.ok(seenByRegistrants.length > 20, `${seenByRegistrants.length} responses scanned`);
   for (const { pathname, body } of seenByRegistrants) {
