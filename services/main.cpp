@@ -3,6 +3,7 @@
 // list of its modules (node/module.hpp), built from what the node has (node/node_services.hpp).
 #include "accounts/accounts_module.hpp"
 #include "accounts/organizer_cli.hpp"
+#include "assessment/assessment_module.hpp"
 #include "attendance/attendance_module.hpp"
 #include "ce/ce_module.hpp"
 #include "common/bytes.hpp"
@@ -120,6 +121,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   attendance::attendance_module attendance(node);
   ce::ce_module ce_credit(node);
   privacy::privacy_module privacy(node);
+  assessment::assessment_module assessment(node);  // on_progress: the ce slice's settle()
   live_room::live_room_module room(node);
   const auto present = add_channels(room, node, &drops);
   // Watching the stream counts as attendance, like being in the live room; the room's recent
@@ -129,7 +131,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   room.on_republish([&stream](live_room::room_bus& bus) { stream.republish(bus); });
 
   http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
-  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &ce_credit, &privacy, &mail};
+  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &ce_credit, &assessment, &privacy, &mail};
   for (auto* m : modules) {
     m->add_routes(core.routes);
     // After the stream's: /live/{id}/index.m3u8 is a stream, /live/{id} stays a page.

@@ -18,6 +18,7 @@ const pages = {
   '/live/1': { file: 'live.html', script: '/assets/live.js' },
   '/materials/1': { file: 'materials.html', script: '/assets/materials.js' },
   '/certificate': { file: 'certificate.html', script: '/assets/certificate.js' },
+  '/ce/1/test': { file: 'ce-test.html', script: '/assets/ce-test.js' },
   '/unsubscribe': { file: 'unsubscribe.html', script: '/assets/unsubscribe.js' },
   '/console': { file: 'console.html', script: '/assets/console.js' },
 };

@@ -88,7 +88,7 @@ TEST_CASE("every page in web/ renders into web/layout.html with one header and o
   const std::string web = std::string(source) + "/web/";
   const auto shared = read(web + "layout.html");
   for (const char* name : {"index.html", "register.html", "live.html", "materials.html", "certificate.html",
-                           "unsubscribe.html", "console.html"}) {
+                           "unsubscribe.html", "console.html", "ce-test.html"}) {
     INFO(name);
     const auto page = read(web + name);
     REQUIRE(cohort::http::uses_layout(page));

@@ -17,6 +17,7 @@
 //              series-mode-dates, series-add-date, series-date, series-date-duration,
 //              series-save, series-cancel
 //   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance,
+//              tab-assessment (console-assessment.js),
 //              tab-email, tab-privacy (console-privacy.js: privacy-text, privacy-save, privacy-default,
 //              privacy-preview, privacy-rid, privacy-export, privacy-erase)
 //   panels:    registrant-search, registrant-status, registrants-table, registrant-row
@@ -39,12 +40,13 @@ import { mountRegistrants } from '/assets/console-registrants.js';
 import { mountQuestions } from '/assets/console-questions.js';
 import { mountRecordings } from '/assets/console-recordings.js';
 import { mountAttendance } from '/assets/console-attendance.js';
+import { mountAssessment } from '/assets/console-assessment.js';
 import { mountEmail } from '/assets/console-email.js';
 import { mountCe } from '/assets/console-ce.js';
 import { mountPrivacy } from '/assets/console-privacy.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'ce', 'email', 'privacy'];
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'ce', 'assessment', 'email', 'privacy'];
 const POLL_MS = 15_000;
 // After a drop's release time the list is reloaded this much later (the server releases on time).
 const RELEASE_GRACE_MS = 1_500;
@@ -170,6 +172,7 @@ const registrants = mountRegistrants({ announce, onLoaded: () => series.refreshS
 const recordings = mountRecordings({ announce });
 const questions = mountQuestions({ announce });
 const attendance = mountAttendance();
+const assessment = mountAssessment();
 const email = mountEmail({ announce });
 const ce = mountCe($('ce-slot'));
 const privacy = mountPrivacy({ announce });
@@ -182,6 +185,7 @@ const panels = {
   recordings: (w) => recordings.show(w),
   attendance: (w) => attendance.show(w),
   ce: (w) => ce.show(w),
+  assessment: (w) => assessment.show(w),
   email: (w) => email.show(w),
   privacy: (w) => privacy.show(w),
 };
@@ -264,6 +268,7 @@ function resetPanels() {
   recordings.reset();
   attendance.reset();
   ce.reset();
+  assessment.reset();
   email.reset();
   privacy.reset();
   unmountManagers();
@@ -279,7 +284,7 @@ const series = mountSeries({
   onChange(w) {
     webinar = w;
     // The panels that show sessions follow the new schedule.
-    if (activeTab === 'drops' || activeTab === 'attendance' || activeTab === 'ce') panels[activeTab](w);
+    if (['drops', 'attendance', 'ce', 'assessment'].includes(activeTab)) panels[activeTab](w);
   },
   onDeleted() {
     webinar = null;
