@@ -121,7 +121,9 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   attendance::attendance_module attendance(node);
   ce::ce_module ce_credit(node);
   privacy::privacy_module privacy(node);
-  assessment::assessment_module assessment(node);  // on_progress: the ce slice's settle()
+  assessment::assessment_module assessment(node);
+  // A passed post-test or a sent evaluation may complete a session's credit: settled in the same write.
+  assessment.on_progress(ce_credit.settler());
   live_room::live_room_module room(node);
   const auto present = add_channels(room, node, &drops);
   // Watching the stream counts as attendance, like being in the live room; the room's recent
