@@ -4,6 +4,7 @@
 #include "accounts/accounts_module.hpp"
 #include "accounts/organizer_cli.hpp"
 #include "attendance/attendance_module.hpp"
+#include "certificates/certificates_module.hpp"
 #include "common/bytes.hpp"
 #include "common/rfc3339.hpp"
 #include "config/config.hpp"
@@ -116,6 +117,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   registration::registration_module registration(node);
   drops::drops_module drops(node, mail.mailer());
   attendance::attendance_module attendance(node);
+  certificates::certificates_module certificates(node, mail.mailer());
   live_room::live_room_module room(node);
   const auto present = add_channels(room, node, &drops);
   // Watching the stream counts as attendance, like being in the live room; the room's recent
@@ -125,7 +127,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   room.on_republish([&stream](live_room::room_bus& bus) { stream.republish(bus); });
 
   http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
-  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &mail};
+  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &certificates, &mail};
   for (auto* m : modules) {
     m->add_routes(core.routes);
     // After the stream's: /live/{id}/index.m3u8 is a stream, /live/{id} stays a page.
