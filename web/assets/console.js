@@ -17,7 +17,7 @@
 //              series-mode-dates, series-add-date, series-date, series-date-duration,
 //              series-save, series-cancel
 //   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance,
-//              tab-email
+//              tab-certificates (hooks in console-certificates.js), tab-email
 //   panels:    registrant-search, registrant-status, registrants-table, registrant-row
 //              (data-id, data-status), registrant-cancel, registrant-cancel-confirm,
 //              registrants-summary, registrants-empty, registrants-more, registrants-csv;
@@ -38,9 +38,10 @@ import { mountRegistrants } from '/assets/console-registrants.js';
 import { mountRecordings } from '/assets/console-recordings.js';
 import { mountAttendance } from '/assets/console-attendance.js';
 import { mountEmail } from '/assets/console-email.js';
+import { mountCertificates } from '/assets/console-certificates.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'email'];
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'certificates', 'email'];
 const POLL_MS = 15_000;
 // After a drop's release time the list is reloaded this much later (the server releases on time).
 const RELEASE_GRACE_MS = 1_500;
@@ -166,6 +167,7 @@ const registrants = mountRegistrants({ announce, onLoaded: () => series.refreshS
 const recordings = mountRecordings({ announce });
 const attendance = mountAttendance();
 const email = mountEmail({ announce });
+const certificates = mountCertificates({ announce });
 
 const panels = {
   registrants: (w) => registrants.show(w),
@@ -174,6 +176,7 @@ const panels = {
   chat: showChat,
   recordings: (w) => recordings.show(w),
   attendance: (w) => attendance.show(w),
+  certificates: (w) => certificates.show(w),
   email: (w) => email.show(w),
 };
 
@@ -253,6 +256,7 @@ function resetPanels() {
   registrants.reset();
   recordings.reset();
   attendance.reset();
+  certificates.reset();
   email.reset();
   unmountManagers();
 }
@@ -267,7 +271,7 @@ const series = mountSeries({
   onChange(w) {
     webinar = w;
     // The panels that show sessions follow the new schedule.
-    if (activeTab === 'drops' || activeTab === 'attendance') panels[activeTab](w);
+    if (activeTab === 'drops' || activeTab === 'attendance' || activeTab === 'certificates') panels[activeTab](w);
   },
   onDeleted() {
     webinar = null;
