@@ -2,6 +2,7 @@
 
 #include <hpdf.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -69,10 +70,13 @@ std::string printable(std::string_view s, std::size_t max_chars, bool keep_newli
   return out;
 }
 
-// Drops the last UTF-8 character.
-void pop_char(std::string& s) {
-  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
-  if (!s.empty()) s.pop_back();
+// The byte offsets where UTF-8 characters start in s, and s.size() last.
+std::vector<std::size_t> char_starts(const std::string& s) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) out.push_back(i);
+  out.push_back(s.size());
+  return out;
 }
 
 class page_writer {
@@ -93,15 +97,37 @@ class page_writer {
   void centered(HPDF_Font font, float size, float y, std::string s, rgb color, float min_size = 0, float max_width = text_width) {
     if (min_size <= 0) min_size = size;
     while (size > min_size && width(font, size, s) > max_width) size -= 0.5f;
-    if (width(font, size, s) > max_width) {
-      while (!s.empty() && width(font, size, s + "…") > max_width) pop_char(s);
-      s += "…";
-    }
+    if (width(font, size, s) > max_width) s = s.substr(0, fitting_prefix(font, size, s, max_width - width(font, size, "…"))) + "…";
     const float w = width(font, size, s);
     HPDF_Page_SetRGBFill(page_, color.r, color.g, color.b);
     HPDF_Page_BeginText(page_);
     HPDF_Page_TextOut(page_, (page_width - w) / 2, y, s.c_str());
     HPDF_Page_EndText(page_);
+  }
+
+  // A line that must not lose words (a name, a title): shrinks to min_size on one line, then
+  // takes two lines centred on the same place, shrinking to min_size * 0.6; only then is the
+  // second line cut. Returns the lowest baseline drawn.
+  float centered_fit(HPDF_Font font, float size, float min_size, float y, const std::string& s, rgb color) {
+    float one = size;
+    while (one > min_size && width(font, one, s) > text_width) one -= 0.5f;
+    if (width(font, one, s) <= text_width) {
+      centered(font, one, y, s, color);
+      return y;
+    }
+    float two = min_size;
+    auto lines = wrap(font, two, s, text_width);
+    while (two > min_size * 0.6f && lines.size() > 2) lines = wrap(font, two -= 0.5f, s, text_width);
+    if (lines.size() > 2) {
+      std::string rest = lines[1];
+      for (std::size_t i = 2; i < lines.size(); ++i) rest += " " + lines[i];
+      lines.resize(2);
+      lines[1] = rest;  // centered() cuts it with an ellipsis
+    }
+    const float half = (two + 2) / 2;
+    centered(font, two, y + half, lines[0], color, two);
+    if (lines.size() > 1) centered(font, two, y - half, lines[1], color, two);
+    return y - half;
   }
 
   // Words onto lines of at most max_width; a paragraph break ('\n') starts a new line.
@@ -114,6 +140,19 @@ class page_writer {
       start = end + 1;
     }
     return lines;
+  }
+
+  // The byte length of the longest whole-character prefix of s no wider than max_width (a
+  // binary search: long text costs a few measurements, not one per character).
+  std::size_t fitting_prefix(HPDF_Font font, float size, const std::string& s, float max_width) const {
+    const auto starts = char_starts(s);
+    std::size_t lo = 0, hi = starts.size() - 1;  // characters: lo fits, hi + 1 does not (or is all)
+    while (lo < hi) {
+      const auto mid = (lo + hi + 1) / 2;
+      if (width(font, size, s.substr(0, starts[mid])) <= max_width) lo = mid;
+      else hi = mid - 1;
+    }
+    return starts[lo];
   }
 
   void line(float x1, float y, float x2, rgb color, float thickness) {
@@ -148,10 +187,9 @@ class page_writer {
       if (!current.empty()) lines.push_back(current);
       // A word longer than a line (a URL, say) is cut where it must be.
       while (width(font, size, word) > max_width) {
-        std::string head = word;
-        while (head.size() > 1 && width(font, size, head) > max_width) pop_char(head);
-        lines.push_back(head);
-        word.erase(0, head.size());
+        const auto cut = std::max<std::size_t>(1, fitting_prefix(font, size, word, max_width));
+        lines.push_back(word.substr(0, cut));
+        word.erase(0, cut);
       }
       current = word;
     }
@@ -207,12 +245,12 @@ void draw(page_writer& w, const certificate& c, const std::string& verify_url) {
   w.centered(w.display(), 32, 520, "Certificate of Completion", navy);
   w.centered(w.text(), 14, 496, "Continuing Education", gold);
   w.centered(w.text(), 12, 462, "This certifies that", muted);
-  w.centered(w.display(), 28, 428, printable(c.name, 200), ink, 14, 560);
-  w.line(196, 420, 596, gold, 0.8f);
-  if (!c.license_number.empty()) w.centered(w.text(), 11, 404, "License number: " + printable(c.license_number, 60), ink);
+  const float name_bottom = w.centered_fit(w.display(), 28, 16, 428, printable(c.name, 200), ink);
+  w.line(196, std::min(420.0f, name_bottom - 6), 596, gold, 0.8f);
+  if (!c.license_number.empty()) w.centered(w.text(), 11, 401, "License number: " + printable(c.license_number, 60), ink);
   w.centered(w.text(), 12, 380, "has completed", muted);
-  w.centered(w.strong(), 18, 354, printable(c.course_title, 200), ink, 11);
-  w.centered(w.text(), 13, 333, session_line(c), ink, 9);
+  w.centered_fit(w.strong(), 18, 12, 354, printable(c.course_title, 200), ink);
+  w.centered_fit(w.text(), 13, 10, 333, session_line(c), ink);
   w.centered(w.text(), 12, 313, long_date(c.session_starts_at) + " · " + credit_text(c), ink);
   w.centered(w.strong(), 16, 284, decimal_text(c.contact_hours) + " contact hours · " + decimal_text(c.ceus) + " CEUs", navy);
   draw_details(w, c, 256);

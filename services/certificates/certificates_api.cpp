@@ -113,10 +113,15 @@ void certificates_api::mine(http::request& req, http::responder& respond) {
   respond(response::json(200, json::object{{"certificates", std::move(items)}}));
 }
 
-http::response certificates_api::pdf_of(const certificate& c) const {
+http::response certificates_api::pdf_of(const certificate& c) {
   if (c.revoked())
     throw common::gone("certificate " + c.code + " was revoked" + (c.replaced_by.empty() ? "" : "; it was replaced by " + c.replaced_by),
                        "revoked");
+  struct render_slot {
+    std::atomic<int>& count;
+    ~render_slot() { --count; }
+  } slot{renders_};
+  if (++renders_ > max_renders) throw common::unavailable("certificates are being rendered for others; try again in a moment");
   auto res = response::text(200, ctx_.renderer->render(c, verify_url(c.code)), "application/pdf");
   res.headers.emplace_back("Content-Disposition", "attachment; filename=\"ce-certificate-" + c.code + ".pdf\"");
   res.headers.emplace_back("Cache-Control", "private, no-store");

@@ -10,6 +10,7 @@
 #include "registration/api_support.hpp"
 #include "store/reader_pool.hpp"
 
+#include <atomic>
 #include <string>
 
 namespace cohort::certificates {
@@ -39,9 +40,13 @@ class certificates_api {
   void revoke(http::request& req, http::responder& respond);
   void reissue(http::request& req, http::responder& respond);
 
-  http::response pdf_of(const certificate& c) const;
+  // Renders on the request thread (tens of milliseconds): at most max_renders at once, the rest
+  // are answered 503 so PDF downloads cannot take every io thread.
+  http::response pdf_of(const certificate& c);
+  static constexpr int max_renders = 2;
 
   certificates_context ctx_;
+  std::atomic<int> renders_{0};
 };
 
 }  // namespace cohort::certificates

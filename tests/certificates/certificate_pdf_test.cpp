@@ -96,3 +96,18 @@ TEST_CASE("over-long and odd facts still give one page that fits", "[certificate
 TEST_CASE("missing fonts are named at start-up", "[certificates][pdf]") {
   CHECK_THROWS_WITH(dejavu_fonts("/nonexistent/fonts"), Catch::Contains("/nonexistent/fonts/DejaVuSans.ttf") && Catch::Contains("fonts-dejavu-core"));
 }
+
+TEST_CASE("a long name or course title takes two lines rather than losing words", "[certificates][pdf]") {
+  certificate c;
+  c.code = "7K3M-9QX2-ABCD";
+  c.kind = "live";
+  c.session_number = 1;
+  c.name = "Maximiliana Alexandra Konstantinopoulou-Vanderberg-Østergaard de la Cruz y Ñúñez";
+  c.course_title = "Sensory integration across the lifespan: a practical, evidence-informed series for pediatric occupational therapists";
+  const auto text = pdf_text(renderer().render(c, "https://cohort.example.org/verify/" + c.code));
+  INFO(text);
+  CHECK(text.find("Maximiliana Alexandra Konstantinopoulou-Vanderberg-Østergaard") != std::string::npos);
+  CHECK(text.find("de la Cruz y Ñúñez") != std::string::npos);
+  CHECK(text.find("occupational therapists") != std::string::npos);
+  CHECK(text.find("…") == std::string::npos);
+}
