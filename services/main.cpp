@@ -6,6 +6,7 @@
 #include "assessment/assessment_module.hpp"
 #include "attendance/attendance_module.hpp"
 #include "ce/ce_module.hpp"
+#include "certificates/certificates_module.hpp"
 #include "common/bytes.hpp"
 #include "common/rfc3339.hpp"
 #include "config/config.hpp"
@@ -124,6 +125,11 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   assessment::assessment_module assessment(node);
   // A passed post-test or a sent evaluation may complete a session's credit: settled in the same write.
   assessment.on_progress(ce_credit.settler());
+  certificates::certificates_module certificates(node, mail.mailer());
+  // A session's credit earned: its certificate is issued (and mailed) in the same write.
+  ce_credit.on_credit([issue = certificates.issuer()](store::database& db, const ce::credit& c, std::int64_t now) {
+    issue(db, {c.webinar_id, c.registration_id, c.session_number, c.kind, c.score_percent}, now);
+  });
   live_room::live_room_module room(node);
   const auto present = add_channels(room, node, &drops);
   // Watching the stream counts as attendance, like being in the live room; the room's recent
@@ -133,7 +139,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
   room.on_republish([&stream](live_room::room_bus& bus) { stream.republish(bus); });
 
   http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
-  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &ce_credit, &assessment, &privacy, &mail};
+  const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &ce_credit, &assessment, &certificates, &privacy, &mail};
   for (auto* m : modules) {
     m->add_routes(core.routes);
     // After the stream's: /live/{id}/index.m3u8 is a stream, /live/{id} stays a page.

@@ -211,8 +211,9 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
                                          : unsubscribe_url(r->id);
   const auto one_click = redacted ? options_.public_url + "/api/unsubscribe?r=" + std::to_string(r->id) + "&sig=" + redacted_text
                                   : one_click_url(r->id);
-  // Queued before a cancellation or an unsubscribe that came first: not sent (shown as failed, with why).
-  if (r->status == "cancelled" && entry.kind != "cancelled" && entry.kind != "waitlist_left")
+  // Queued before a cancellation or an unsubscribe that came first: not sent (shown as failed, with
+  // why). A certificate is a record the registrant earned: it goes out either way.
+  if (r->status == "cancelled" && entry.kind != "cancelled" && entry.kind != "waitlist_left" && entry.kind != "certificate")
     throw std::runtime_error("the registration was cancelled");
   if ((entry.kind == "reminder" || entry.kind == "drop") && is_unsubscribed(db, r->id))
     throw std::runtime_error("the registrant unsubscribed");
@@ -253,6 +254,17 @@ composed_mail mailer::compose(store::database& db, const outbox_entry& entry, st
     vars["drop_title"] = text_arg("title");
     vars["drop_body"] = text_arg("body");
     vars["materials_url"] = options_.public_url + "/materials/" + std::to_string(r->webinar.id) + (r->token.empty() ? "" : "#token=" + r->token);
+  } else if (kind == "certificate") {
+    // The facts as printed, from the row: a re-issue with a corrected name mails that name.
+    vars["name"] = text_arg("name");
+    vars["webinar_title"] = text_arg("course_title");
+    vars["session_title"] = text_arg("session_title");
+    vars["credit"] = text_arg("kind") == "recorded" ? "Recorded (distance learning)" : "Live";
+    vars["hours"] = text_arg("hours");
+    vars["ceus"] = text_arg("ceus");
+    vars["code"] = text_arg("code");
+    vars["ce_url"] = options_.public_url + "/ce/" + std::to_string(r->webinar.id) + (r->token.empty() ? "" : "#token=" + r->token);
+    vars["verify_url"] = options_.public_url + "/verify/" + text_arg("code");
   } else {
     throw std::runtime_error("unknown kind of email \"" + kind + "\"");
   }
@@ -413,6 +425,17 @@ void mailer::drop_released(store::database& db, std::int64_t webinar_id, std::in
     if (is_unsubscribed(db, id) || !wants_drop_notices(db, id)) continue;
     queue(db, id, "drop", "drop:" + std::to_string(drop_id) + ":" + std::to_string(id), args, now);
   }
+}
+
+void mailer::certificate_ready(store::database& db, std::int64_t registration_id, const certificate_notice& c, std::int64_t now) const {
+  const auto args = boost::json::serialize(boost::json::object{{"code", c.code},
+                                                               {"name", c.name},
+                                                               {"course_title", c.course_title},
+                                                               {"session_title", c.session_title},
+                                                               {"kind", c.kind},
+                                                               {"hours", c.hours},
+                                                               {"ceus", c.ceus}});
+  queue(db, registration_id, "certificate", "certificate:" + c.code, args, now);
 }
 
 int mailer::queue_reminders(store::database& db, std::int64_t now) const {

@@ -31,6 +31,18 @@ struct link_keys {
   std::function<std::string(const std::string&)> renew_token;  // a legacy c1 token -> c2 for the next mail
 };
 
+// A continuing-education certificate just issued (certificates::issue), as printed on it.
+struct certificate_notice {
+  std::string code;           // XXXX-XXXX-XXXX
+  std::int64_t webinar_id = 0;
+  std::string name;           // as printed (a re-issue may correct it)
+  std::string course_title;
+  std::string session_title;
+  std::string kind;           // live | recorded
+  std::string hours;          // formatted by the caller, e.g. "1.5"
+  std::string ceus;           // e.g. "0.15"
+};
+
 struct mailer_options {
   std::string public_url;  // base of every link, no trailing slash
   mailbox from;
@@ -67,6 +79,9 @@ class mailer {
   // A released drop: a notice to its audience (nullopt: everyone registered) who still want them.
   void drop_released(store::database& db, std::int64_t webinar_id, std::int64_t drop_id, const std::string& title,
                      const std::string& body, const std::optional<std::vector<std::int64_t>>& audience, std::int64_t now) const;
+  // A certificate was issued (in its transaction): "your certificate is ready", with the link to
+  // the registrant's CE page and the public verification URL; once per code.
+  void certificate_ready(store::database& db, std::int64_t registration_id, const certificate_notice& c, std::int64_t now) const;
   // Queues every reminder due at `now` (see reminders_due); returns how many were new.
   int queue_reminders(store::database& db, std::int64_t now) const;
 

@@ -67,6 +67,8 @@ const std::vector<std::string_view>& template_variables(std::string_view name) {
       {"drop", {"name", "webinar_title", "drop_title", "drop_body", "materials_url", "unsubscribe_url"}},
       {"series_cancelled", {"name", "webinar_title", "sessions"}},
       {"confirm_request", {"name", "webinar_title", "sessions", "confirm_url", "expires_in"}},
+      {"certificate",
+       {"name", "webinar_title", "session_title", "credit", "hours", "ceus", "code", "ce_url", "verify_url", "unsubscribe_url"}},
   };
   static const std::vector<std::string_view> none;
   const auto it = table.find(name);

@@ -36,12 +36,14 @@ using template_vars = std::map<std::string, std::string, std::less<>>;
 //   drop          name webinar_title drop_title drop_body materials_url unsubscribe_url
 //   confirm_request  name webinar_title sessions confirm_url expires_in (registration.confirm_email;
 //                    no unsubscribe link: nobody subscribed yet)
+//   certificate   name webinar_title session_title credit hours ceus code ce_url verify_url unsubscribe_url
+//                 (a CE certificate was issued; name and titles as printed on it)
 // sessions is one line per session, preformatted by the caller (the .html templates show it
 // with white-space: pre-line); session_start is formatted by the caller; starts_in is
 // time_left_text(starts_at - now) from reminders.hpp, e.g. "24 hours".
-inline constexpr std::array<std::string_view, 10> template_names{
+inline constexpr std::array<std::string_view, 11> template_names{
     "confirmation", "waitlisted", "promoted", "rescheduled", "cancelled", "waitlist_left", "reminder", "drop", "series_cancelled",
-    "confirm_request"};
+    "confirm_request", "certificate"};
 const std::vector<std::string_view>& template_variables(std::string_view name);
 
 struct rendered_text {

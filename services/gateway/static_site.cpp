@@ -262,6 +262,7 @@ void add_static_routes(router& r, std::filesystem::path web_root) {
   r.get("/unsubscribe", page("unsubscribe.html"));
   r.get("/certificate", page("certificate.html"));
   r.get("/ce/{id}/test", page("ce-test.html"));
+  r.get("/verify/{code}", page("verify.html"));
   // {file} is a single safe segment (no dots first, no slashes), so it cannot leave assets/.
   r.get("/assets/{file}", [assets = web_root / "assets"](request& req, responder& respond) {
     respond(file_response(assets / req.params.at(0), "public, max-age=300"));

@@ -257,3 +257,21 @@ TEST_CASE("leaving the waitlist is a note of its own, without a calendar", "[ema
   CHECK(note.find("Subject: You left the waitlist: Infant massage, week by week") != std::string::npos);
   CHECK(calendar_of(note).empty());
 }
+
+TEST_CASE("a certificate mail links to the registrant's CE page and the verification page, once per code", "[email][mailer]") {
+  fixture f;
+  const auto maya = f.signup("Maya", "maya@example.org");
+  const certificate_notice notice{"7K3M-9QX2-ABCD", f.webinar, "Maya Corrected", "Infant massage, week by week", "Session 1: Touch",
+                                  "recorded", "1.5", "0.15"};
+  f.mail.certificate_ready(f.db, maya.id, notice, t0);
+  f.mail.certificate_ready(f.db, maya.id, notice, t0);
+  CHECK(f.kinds_to("maya@example.org") == std::vector<std::string>{"confirmation", "certificate"});
+  // The registrant cancelled since: the certificate they earned is still mailed.
+  cohort::registration::cancel_registration(f.db, maya.id, t0 + hour);
+  const auto mime = f.mime_of("certificate", "maya@example.org");
+  CHECK(mime.find("Subject: Your CE certificate is ready: Infant massage, week by week") != std::string::npos);
+  CHECK(mime.find("Hi Maya Corrected,") != std::string::npos);
+  CHECK(mime.find("https://cohort.example.org/ce/" + std::to_string(f.webinar) + "#token=3D" + maya.token.substr(0, 20)) != std::string::npos);  // quoted-printable
+  CHECK(mime.find("https://cohort.example.org/verify/7K3M-9QX2-ABCD") != std::string::npos);
+  CHECK(mime.find("Recorded (distance learning) credit: 1.5 contact hours, 0.15 CEUs") != std::string::npos);
+}

@@ -36,7 +36,14 @@ template_vars all_variables() {
           {"drop_body", "Print it before the session."},
           {"materials_url", "https://cohort.example.org/live/1#drops"},
           {"confirm_url", "https://cohort.example.org/w/1#confirm=a&b"},
-          {"expires_in", "24 hours"}};
+          {"expires_in", "24 hours"},
+          {"session_title", "Session 2: Feeding cues"},
+          {"credit", "Live"},
+          {"hours", "1.5"},
+          {"ceus", "0.15"},
+          {"code", "7K3M-9QX2-ABCD"},
+          {"ce_url", "https://cohort.example.org/ce/1#token=a"},
+          {"verify_url", "https://cohort.example.org/verify/7K3M-9QX2-ABCD"}};
 }
 
 // A copy of the shipped templates in a temporary directory, to break one on purpose.

@@ -17,7 +17,7 @@
 //              series-mode-dates, series-add-date, series-date, series-date-duration,
 //              series-save, series-cancel
 //   tabs:      tab-registrants, tab-stream, tab-drops, tab-chat, tab-recordings, tab-attendance,
-//              tab-assessment (console-assessment.js),
+//              tab-assessment (console-assessment.js), tab-certificates (console-certificates.js),
 //              tab-email, tab-privacy (console-privacy.js: privacy-text, privacy-save, privacy-default,
 //              privacy-preview, privacy-rid, privacy-export, privacy-erase)
 //   panels:    registrant-search, registrant-status, registrants-table, registrant-row
@@ -44,9 +44,10 @@ import { mountAssessment } from '/assets/console-assessment.js';
 import { mountEmail } from '/assets/console-email.js';
 import { mountCe } from '/assets/console-ce.js';
 import { mountPrivacy } from '/assets/console-privacy.js';
+import { mountCertificates } from '/assets/console-certificates.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'ce', 'assessment', 'email', 'privacy'];
+const TABS = ['registrants', 'stream', 'drops', 'chat', 'recordings', 'attendance', 'ce', 'assessment', 'certificates', 'email', 'privacy'];
 const POLL_MS = 15_000;
 // After a drop's release time the list is reloaded this much later (the server releases on time).
 const RELEASE_GRACE_MS = 1_500;
@@ -176,6 +177,7 @@ const assessment = mountAssessment();
 const email = mountEmail({ announce });
 const ce = mountCe($('ce-slot'));
 const privacy = mountPrivacy({ announce });
+const certificates = mountCertificates({ announce });
 
 const panels = {
   registrants: (w) => { registrants.show(w); questions.show(w); },
@@ -186,6 +188,7 @@ const panels = {
   attendance: (w) => attendance.show(w),
   ce: (w) => ce.show(w),
   assessment: (w) => assessment.show(w),
+  certificates: (w) => certificates.show(w),
   email: (w) => email.show(w),
   privacy: (w) => privacy.show(w),
 };
@@ -269,6 +272,7 @@ function resetPanels() {
   attendance.reset();
   ce.reset();
   assessment.reset();
+  certificates.reset();
   email.reset();
   privacy.reset();
   unmountManagers();
@@ -284,7 +288,7 @@ const series = mountSeries({
   onChange(w) {
     webinar = w;
     // The panels that show sessions follow the new schedule.
-    if (['drops', 'attendance', 'ce', 'assessment'].includes(activeTab)) panels[activeTab](w);
+    if (['drops', 'attendance', 'ce', 'assessment', 'certificates'].includes(activeTab)) panels[activeTab](w);
   },
   onDeleted() {
     webinar = null;
