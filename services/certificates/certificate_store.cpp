@@ -71,6 +71,33 @@ std::vector<certificate> rows(store::statement& st) {
   return out;
 }
 
+// The provider's facts (ce_series; no row: CE settings never saved, AOTA's 0.1 CEU per hour) and
+// the session's (ce_sessions; no title: "Session N", no contact hours: the session's length).
+void read_ce_settings(store::database& db, certificate& c, double length_hours) {
+  double ceu_per_hour = 0.1;
+  auto series = db.prepare(
+      "SELECT ceu_per_hour, provider_name, provider_number, instructional_level, statement FROM ce_series WHERE webinar_id = ?");
+  series.bind(1, c.webinar_id);
+  if (series.step()) {
+    ceu_per_hour = real_of(series, 0);
+    c.provider_name = series.text(1);
+    c.provider_number = series.text(2);
+    c.instructional_level = series.text(3);
+    c.statement = series.text(4);
+  }
+  c.contact_hours = length_hours;
+  auto session = db.prepare("SELECT title, approval_number, contact_hours FROM ce_sessions WHERE webinar_id = ? AND session_number = ?");
+  session.bind(1, c.webinar_id).bind(2, c.session_number);
+  if (session.step()) {
+    c.session_title = session.text(0);
+    c.approval_number = session.text(1);
+    if (!session.is_null(2)) c.contact_hours = real_of(session, 2);
+  }
+  if (c.session_title.empty()) c.session_title = "Session " + std::to_string(c.session_number);
+  c.contact_hours = round2(c.contact_hours);
+  c.ceus = round2(c.contact_hours * ceu_per_hour);
+}
+
 // Every printed fact as it stands now (the snapshot issue stores).
 certificate read_facts(store::database& db, const issue_request& r) {
   certificate c;
@@ -96,30 +123,7 @@ certificate read_facts(store::database& db, const issue_request& r) {
   if (!reg.step()) throw common::not_found("no registration " + std::to_string(r.registration_id) + " in this webinar");
   c.name = reg.text(0);
 
-  double ceu_per_hour = 0.1;
-  auto series = db.prepare(
-      "SELECT ceu_per_hour, provider_name, provider_number, instructional_level, statement FROM ce_series WHERE webinar_id = ?");
-  series.bind(1, r.webinar_id);
-  if (series.step()) {
-    ceu_per_hour = real_of(series, 0);
-    c.provider_name = series.text(1);
-    c.provider_number = series.text(2);
-    c.instructional_level = series.text(3);
-    c.statement = series.text(4);
-  }
-
-  c.contact_hours = length_hours;
-  auto session = db.prepare("SELECT title, approval_number, contact_hours FROM ce_sessions WHERE webinar_id = ? AND session_number = ?");
-  session.bind(1, r.webinar_id).bind(2, r.session_number);
-  if (session.step()) {
-    c.session_title = session.text(0);
-    c.approval_number = session.text(1);
-    if (!session.is_null(2)) c.contact_hours = real_of(session, 2);
-  }
-  if (c.session_title.empty()) c.session_title = "Session " + std::to_string(r.session_number);
-  c.contact_hours = round2(c.contact_hours);
-  c.ceus = round2(c.contact_hours * ceu_per_hour);
-
+  read_ce_settings(db, c, length_hours);
   auto license = db.prepare(
       "SELECT a.value FROM registration_answers a JOIN registration_questions q ON q.id = a.question_id"
       " WHERE a.registration_id = ? AND q.webinar_id = ? AND q.key = 'license_number'");
