@@ -1,5 +1,7 @@
 #include "certificates/certificate_pdf.hpp"
 
+#include "common/rfc3339.hpp"
+
 #include <hpdf.h>
 
 #include <algorithm>
@@ -251,7 +253,7 @@ void draw(page_writer& w, const certificate& c, const std::string& verify_url) {
   w.centered(w.text(), 12, 380, "has completed", muted);
   w.centered_fit(w.strong(), 18, 12, 354, printable(c.course_title, 200), ink);
   w.centered_fit(w.text(), 13, 10, 333, session_line(c), ink);
-  w.centered(w.text(), 12, 313, long_date(c.session_starts_at) + " · " + credit_text(c), ink);
+  w.centered(w.text(), 12, 313, long_date(c.session_date) + " · " + credit_text(c), ink);
   w.centered(w.strong(), 16, 284, decimal_text(c.contact_hours) + " contact hours · " + decimal_text(c.ceus) + " CEUs", navy);
   draw_details(w, c, 256);
   draw_statement(w, c, 226, 112);
@@ -319,13 +321,14 @@ std::string certificate_renderer::render(const certificate& c, const std::string
   return save(doc.get(), status);
 }
 
-std::string long_date(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
+std::string long_date(std::int64_t unix_seconds) { return long_date(common::format_rfc3339(unix_seconds).substr(0, 10)); }
+
+std::string long_date(std::string_view ymd) {
   static constexpr const char* months[] = {"January", "February", "March",     "April",   "May",      "June",
                                            "July",    "August",   "September", "October", "November", "December"};
-  return std::to_string(tm.tm_mday) + " " + months[tm.tm_mon] + " " + std::to_string(tm.tm_year + 1900);
+  int y = 0, m = 0, d = 0;
+  if (ymd.size() != 10 || std::sscanf(std::string(ymd).c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12) return std::string(ymd);
+  return std::to_string(d) + " " + months[m - 1] + " " + std::to_string(y);
 }
 
 }  // namespace cohort::certificates

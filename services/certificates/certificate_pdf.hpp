@@ -41,7 +41,8 @@ class certificate_renderer {
   pdf_fonts fonts_;
 };
 
-// "3 December 2026" (UTC).
+// "3 December 2026": of an instant (UTC), or of a "YYYY-MM-DD" date.
 std::string long_date(std::int64_t unix_seconds);
+std::string long_date(std::string_view ymd);
 
 }  // namespace cohort::certificates

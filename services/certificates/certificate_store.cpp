@@ -4,6 +4,7 @@
 #include "common/csv.hpp"
 #include "common/errors.hpp"
 #include "common/rfc3339.hpp"
+#include "common/time_zone.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -15,7 +16,7 @@ namespace {
 constexpr const char* columns =
     "id, code, webinar_id, registration_id, session_number, kind, name, license_number, course_title, session_title,"
     " session_starts_at, contact_hours, ceus, provider_name, provider_number, approval_number, instructional_level, statement,"
-    " score_percent, issued_at, revoked_at, revoked_reason, replaced_by, personal_erased_at";
+    " score_percent, issued_at, revoked_at, revoked_reason, replaced_by, personal_erased_at, session_date";
 
 // The statement wrapper has no double column: REALs are read through their text form, which
 // SQLite writes exactly enough to read back.
@@ -35,6 +36,14 @@ std::string real_text(double v) {
 }
 
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+// The calendar date of an instant in a zone ("YYYY-MM-DD"); UTC when the zone is unknown.
+std::string date_in_zone(std::int64_t unix_seconds, const std::string& zone_name) {
+  std::int64_t offset = 0;
+  if (!zone_name.empty())
+    if (auto zone = common::time_zone::find(zone_name)) offset = zone->at(unix_seconds).utc_offset_seconds;
+  return common::format_rfc3339(unix_seconds + offset).substr(0, 10);
+}
 
 certificate row(const store::statement& st) {
   certificate c;
@@ -62,6 +71,8 @@ certificate row(const store::statement& st) {
   c.revoked_reason = st.is_null(21) ? "" : st.text(21);
   c.replaced_by = st.is_null(22) ? "" : st.text(22);
   c.personal_erased_at = st.optional_int64(23);
+  c.session_date = st.text(24);
+  if (c.session_date.empty()) c.session_date = common::format_rfc3339(c.session_starts_at).substr(0, 10);
   return c;
 }
 
@@ -118,10 +129,11 @@ certificate read_facts(store::database& db, const issue_request& r) {
   c.session_starts_at = s.int64(0);
   const double length_hours = static_cast<double>(s.int64(1)) / 60.0;
 
-  auto reg = db.prepare("SELECT name FROM registrations WHERE id = ? AND webinar_id = ?");
+  auto reg = db.prepare("SELECT name, time_zone FROM registrations WHERE id = ? AND webinar_id = ?");
   reg.bind(1, r.registration_id).bind(2, r.webinar_id);
   if (!reg.step()) throw common::not_found("no registration " + std::to_string(r.registration_id) + " in this webinar");
   c.name = reg.text(0);
+  c.session_date = date_in_zone(c.session_starts_at, reg.text(1));
 
   read_ce_settings(db, c, length_hours);
   auto license = db.prepare(
@@ -159,12 +171,12 @@ certificate insert(store::database& db, certificate c, std::int64_t now) {
   auto st = db.prepare(
       "INSERT INTO ce_certificates (code, webinar_id, registration_id, session_number, kind, name, license_number, course_title,"
       " session_title, session_starts_at, contact_hours, ceus, provider_name, provider_number, approval_number, instructional_level,"
-      " statement, score_percent, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      " statement, score_percent, issued_at, session_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, c.code).bind(2, c.webinar_id).bind(3, c.registration_id).bind(4, c.session_number).bind(5, c.kind).bind(6, c.name);
   st.bind(7, c.license_number).bind(8, c.course_title).bind(9, c.session_title).bind(10, c.session_starts_at);
   st.bind(11, real_text(c.contact_hours)).bind(12, real_text(c.ceus)).bind(13, c.provider_name).bind(14, c.provider_number);
   st.bind(15, c.approval_number).bind(16, c.instructional_level).bind(17, c.statement);
-  st.bind(18, c.score_percent).bind(19, now);
+  st.bind(18, c.score_percent).bind(19, now).bind(20, c.session_date);
   st.run();
   c.id = db.last_insert_rowid();
   return c;
@@ -243,7 +255,7 @@ std::string certificates_csv(const std::vector<certificate>& list) {
   auto time = [](const std::optional<std::int64_t>& t) { return t ? common::format_rfc3339(*t) : std::string(); };
   for (const auto& c : list)
     common::append_csv_row(csv, {c.code, std::to_string(c.session_number), c.kind, c.name, c.license_number, c.course_title,
-                                 c.session_title, common::format_rfc3339(c.session_starts_at).substr(0, 10), decimal_text(c.contact_hours),
+                                 c.session_title, c.session_date, decimal_text(c.contact_hours),
                                  decimal_text(c.ceus), c.provider_name, c.provider_number, c.approval_number, c.instructional_level,
                                  c.score_percent ? std::to_string(*c.score_percent) : "", common::format_rfc3339(c.issued_at),
                                  c.revoked() ? "revoked" : "valid", time(c.revoked_at), c.revoked_reason, c.replaced_by,

@@ -27,6 +27,7 @@ struct certificate {
   std::string course_title;
   std::string session_title;
   std::int64_t session_starts_at = 0;
+  std::string session_date;  // "YYYY-MM-DD" in the registrant's zone at issue; local_date() reads it
   double contact_hours = 0;
   double ceus = 0;
   std::string provider_name, provider_number, approval_number, instructional_level, statement;

@@ -168,7 +168,7 @@ void certificates_api::verify(http::request& req, http::responder& respond) {
                    {"name", c->personal_erased_at ? json::value(nullptr) : json::value(c->name)},
                    {"course_title", c->course_title},
                    {"session_title", c->session_title},
-                   {"date", common::format_rfc3339(c->session_starts_at)},
+                   {"date", c->session_date},
                    {"contact_hours", c->contact_hours},
                    {"ceus", c->ceus},
                    {"kind", c->kind},

@@ -7,7 +7,7 @@ namespace cohort::store {
 namespace {
 
 // Append only: a released step is never edited, a change is a new step.
-constexpr std::array<const char*, 15> steps{
+constexpr std::array<const char*, 16> steps{
     // 1: webinar series, their sessions and the registrations (signups).
     R"sql(
 CREATE TABLE webinars (
@@ -485,6 +485,12 @@ CREATE TABLE IF NOT EXISTS erasures (
   erased_at       INTEGER NOT NULL,
   rows            INTEGER NOT NULL DEFAULT 0
 );
+)sql",
+    // 16: the session's date as the certificate prints it, in the registrant's time zone at issue
+    // ("YYYY-MM-DD"; '' = the UTC date of session_starts_at): an evening session in the Americas
+    // starts on the next day in UTC, and a certificate must not say so.
+    R"sql(
+ALTER TABLE ce_certificates ADD COLUMN session_date TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

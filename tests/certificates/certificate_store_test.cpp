@@ -1,4 +1,5 @@
 #include "certificates/certificate_store.hpp"
+#include "certificates/certificate_pdf.hpp"
 
 #include "ce_fixture.hpp"
 #include "common/errors.hpp"
@@ -142,4 +143,20 @@ TEST_CASE("the CSV lists every certificate with its state", "[certificates][stor
   CHECK(csv.find("\"revoked\"") != std::string::npos);
   CHECK(csv.find("\"" + fresh.code + "\"") != std::string::npos);
   CHECK(csv.find("\"1.5\",\"0.15\"") != std::string::npos);
+}
+
+TEST_CASE("the session date is the registrant's calendar date, not UTC's", "[certificates][store]") {
+  ce_fixture f;
+  // Session 1 moved to 19:30 in Los Angeles on 2 December, which is 03:30 on the 3rd in UTC.
+  const std::int64_t evening = ce_t0 + 13 * 3600 + 1800;
+  f.db.prepare("UPDATE sessions SET starts_at = ? WHERE webinar_id = ? AND number = 1").bind(1, evening).bind(2, f.webinar).run();
+  f.db.prepare("UPDATE registrations SET time_zone = 'America/Los_Angeles' WHERE id = ?").bind(1, f.registration).run();
+  const auto c = issue(f.db, {f.webinar, f.registration, 1, "live", 90}, evening + 7200).cert;
+  CHECK(c.session_date == "2026-12-02");
+  CHECK(find_certificate(f.db, c.code)->session_date == "2026-12-02");
+  CHECK(long_date(c.session_date) == "2 December 2026");
+  // Without a known zone: the UTC date.
+  f.db.prepare("UPDATE registrations SET time_zone = '' WHERE id = ?").bind(1, f.registration).run();
+  const auto again = reissue(f.db, c.code, evening + 9000);
+  CHECK(again.session_date == "2026-12-03");
 }

@@ -665,7 +665,8 @@ TEST_CASE("migration 12 fills the seat counters of a database that already has r
             " DROP TRIGGER registrations_count_delete;"
             " ALTER TABLE webinars DROP COLUMN registered_count; ALTER TABLE webinars DROP COLUMN waitlisted_count;"
             // and what step 15 added (it runs again, after 12)
-            " ALTER TABLE webinars DROP COLUMN privacy_notice; ALTER TABLE registrations DROP COLUMN erased_at;");
+            " ALTER TABLE webinars DROP COLUMN privacy_notice; ALTER TABLE registrations DROP COLUMN erased_at;"
+            " ALTER TABLE ce_certificates DROP COLUMN session_date;");
   cohort::store::migrate(f.db);
   const auto w = find_webinar(f.db, id);
   REQUIRE(w);
