@@ -1,4 +1,17 @@
-// The expected answers of tests/authz/matrix.test.mjs: who gets what from every route.
+// The expected answers of tests/authz/matrix.test.mjs: who gets what from every route, one row
+// per route of `cohort routes access` (a new route without a row fails the test), one status per
+// caller. The callers' tokens are all minted by the primary; on the edge they are the "edge-only"
+// case (an edge verifies with the public key and the revocation list, and cannot mint).
+//
+// Path parameters (fillFor): {id} series A (CE offered, 2 seats, sessions past and to come);
+// {registration_id} Ada's (regA); {drop_id} a real drop of A (not released, no file); {poll_id}
+// a real poll of A; {code} Ada's real certificate code; {email_id} the first mail of A's outbox;
+// {session}/{session_id} 1; {file} segment_00001.ts (/live, /replay: unsigned, so 401 before any
+// lookup) and api.js (/assets); {recording}, {recording_id}, {message}, {question}, {attempt_id}
+// ids that do not exist (999999). Organizer-only writes without a JSON body aim at things that do
+// not exist (999999, code ZZZZ-ZZZZ-ZZZZ): DELETE series / registration / drop / recording / chat
+// message, rotate stream key, poll open/close/show, drop file upload, certificate revoke/reissue,
+// erase a registration — the organizer's 404 is the handler's, after admission.
 export const CALLERS = {
   none: {},                                         // no credentials
   regA: { token: 'regA' },                          // registrant of series A, seated
@@ -27,6 +40,8 @@ export function fillFor(key, fx) {
   if (/polls\/\{poll_id\}\/(open|close|show)$/.test(key)) f.poll_id = GHOST;
   if (['DELETE /api/webinars/{id}/drops/{drop_id}', 'PUT /api/webinars/{id}/drops/{drop_id}/file'].includes(key)) f.drop_id = GHOST;
   if (/certificates\/\{code\}\/(revoke|reissue)$/.test(key)) f.code = 'ZZZZ-ZZZZ-ZZZZ';
+  // A cancelled or deleted registration's token sends a valid preference change: it must be refused.
+  if (key === 'PUT /api/me/email') f.refusedBody = '{"drop_notices":true}';
   return f;
 }
 // Profiles: every caller the same; an organizer-only read (cookie fine without Origin: a GET
@@ -40,9 +55,13 @@ const orgWrite = (ok) => ({ ...orgRead(ok), cookie: 403, cookieEvil: 403 });
 
 // The primary. 400 for an admitted write = the router's bad_json on the sweep's truncated body;
 // 404 for an admitted organizer write = the ghost id of fillFor; 426/400 on /ws = no Upgrade header.
-// Reviewed in the report (tests/authz): bannedA is refused only by the room (/ws 403), not by
-// /api/me, recordings, drops or the stream gate; cancelA and deleted hear 400 (not 401) on
-// registrant JSON routes because the router parses the body before the handler checks the token.
+// Registrant writes get `{}`: the handler runs and refuses it (422 erase without confirm, 409 no
+// evaluation items, 404 no such attempt) — or refuses the token first (401 not active, 403 waitlisted).
+// Reviewed: a ban is from the chat (the contract's banFromChat): bannedA is refused by /ws only and
+// keeps /api/me, replays, drops, CE and the stream; a cancelled registration keeps /api/me, its
+// export and its certificates, but not CE, drops, the stream or its email preference; a waitlisted
+// one sees an empty drops list and no room, stream, replays, post-test or evaluation. /ws answers
+// 426 to an admitted caller without an Upgrade header (400 for the organizer, who has no room).
 export const PRIMARY = {
   'GET /healthz': all(200),
   'GET /readyz': all(200),
@@ -120,13 +139,13 @@ export const PRIMARY = {
   'PUT /api/webinars/{id}/sessions/{session_id}/test': orgWrite(400),
   'GET /api/me/ce/{session_id}/test': { none: 401, regA: 200, regB: 200, waitA: 403, cancelA: 401, bannedA: 200, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'POST /api/me/ce/{session_id}/test/attempts': { none: 401, regA: "skip", regB: "skip", waitA: "skip", cancelA: 401, bannedA: "skip", deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
-  'POST /api/me/ce/{session_id}/test/attempts/{attempt_id}': { none: 401, regA: 400, regB: 400, waitA: 400, cancelA: 400, bannedA: 400, deleted: 400, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
+  'POST /api/me/ce/{session_id}/test/attempts/{attempt_id}': { none: 401, regA: 404, regB: 404, waitA: 403, cancelA: 401, bannedA: 404, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'GET /api/webinars/{id}/evaluation': orgRead(200),
   'PUT /api/webinars/{id}/evaluation': orgWrite(400),
   'GET /api/webinars/{id}/evaluation/summary': orgRead(200),
   'GET /api/webinars/{id}/evaluation.csv': orgRead(200),
   'GET /api/me/ce/{session_id}/evaluation': { none: 401, regA: 200, regB: 200, waitA: 403, cancelA: 401, bannedA: 200, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
-  'POST /api/me/ce/{session_id}/evaluation': { none: 401, regA: 400, regB: 400, waitA: 400, cancelA: 400, bannedA: 400, deleted: 400, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
+  'POST /api/me/ce/{session_id}/evaluation': { none: 401, regA: 409, regB: 403, waitA: 403, cancelA: 401, bannedA: 409, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'GET /api/me/certificates': { none: 401, regA: 200, regB: 200, waitA: 200, cancelA: 200, bannedA: 200, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'GET /api/me/certificates/{code}.pdf': { none: 401, regA: 200, regB: 404, waitA: 404, cancelA: 404, bannedA: 404, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'GET /api/certificates/{code}.pdf': orgRead(200),
@@ -136,14 +155,14 @@ export const PRIMARY = {
   'GET /api/webinars/{id}/certificates': orgRead(200),
   'GET /api/webinars/{id}/certificates.csv': orgRead(200),
   'GET /api/me/export': { none: 401, regA: 200, regB: 200, waitA: 200, cancelA: 200, bannedA: 200, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
-  'POST /api/me/erase': { none: 401, regA: 400, regB: 400, waitA: 400, cancelA: 400, bannedA: 400, deleted: 400, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
+  'POST /api/me/erase': { none: 401, regA: 422, regB: 422, waitA: 422, cancelA: 422, bannedA: 422, deleted: 422, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'GET /api/webinars/{id}/registrations/{registration_id}/export': orgRead(200),
   'POST /api/webinars/{id}/registrations/{registration_id}/erase': orgWrite(404),
   'GET /api/webinars/{id}/privacy-notice': all(200),
   'PUT /api/webinars/{id}/privacy-notice': orgWrite(400),
   'POST /api/unsubscribe': all(403),
   'GET /api/me/email': { none: 401, regA: 200, regB: 200, waitA: 200, cancelA: 401, bannedA: 200, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
-  'PUT /api/me/email': { none: 401, regA: 400, regB: 400, waitA: 400, cancelA: 400, bannedA: 400, deleted: 400, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
+  'PUT /api/me/email': { none: 401, regA: 422, regB: 422, waitA: 422, cancelA: 401, bannedA: 422, deleted: 401, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'GET /api/webinars/{id}/emails': orgRead(200),
   'GET /api/emails/{email_id}/message': orgRead(200),
 };
