@@ -40,6 +40,10 @@ export function fillFor(key, fx) {
   if (/polls\/\{poll_id\}\/(open|close|show)$/.test(key)) f.poll_id = GHOST;
   if (['DELETE /api/webinars/{id}/drops/{drop_id}', 'PUT /api/webinars/{id}/drops/{drop_id}/file'].includes(key)) f.drop_id = GHOST;
   if (/certificates\/\{code\}\/(revoke|reissue)$/.test(key)) f.code = 'ZZZZ-ZZZZ-ZZZZ';
+  // The released drop with a file; If-None-Match: * makes an admitted download a 304, which
+  // (unlike a 200) records no "opened".
+  if (key === 'GET /api/drops/{drop_id}/file') Object.assign(f, { drop_id: fx.releasedDrop, headers: { 'if-none-match': '*' } });
+  if (key === 'POST /api/drops/{drop_id}/opened') f.drop_id = fx.releasedDrop;
   // A cancelled or deleted registration's token sends a valid preference change: it must be refused.
   if (key === 'PUT /api/me/email') f.refusedBody = '{"drop_notices":true}';
   return f;
@@ -125,7 +129,7 @@ export const PRIMARY = {
   'POST /api/webinars/{id}/drops/seen': { none: 401, regA: "skip", regB: 403, waitA: "skip", cancelA: 401, bannedA: "skip", deleted: 403, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
   'PUT /api/webinars/{id}/drops/{drop_id}/file': orgWrite(400),
   'POST /api/drops/{drop_id}/opened': { none: 401, regA: "skip", regB: 403, waitA: "skip", cancelA: 401, bannedA: "skip", deleted: 403, bogus: 401, admin: 403, cookie: 403, cookieSite: 403, cookieEvil: 403 },
-  'GET /api/drops/{drop_id}/file': { none: 401, regA: 403, regB: 403, waitA: 403, cancelA: 401, bannedA: 403, deleted: 403, bogus: 401, admin: 404, cookie: 404, cookieSite: 404, cookieEvil: 404 },
+  'GET /api/drops/{drop_id}/file': { none: 401, regA: 304, regB: 403, waitA: 403, cancelA: 401, bannedA: 304, deleted: 403, bogus: 401, admin: 304, cookie: 304, cookieSite: 304, cookieEvil: 304 },
   'GET /api/webinars/{id}/attendance': orgRead(200),
   'GET /api/webinars/{id}/attendance.csv': orgRead(200),
   'GET /api/webinars/{id}/ce': orgRead(200),

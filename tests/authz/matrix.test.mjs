@@ -20,6 +20,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { api, cohortBin } from '../support/server.mjs';
+import { sleep } from '../support/http.mjs';
 import { useCluster } from '../support/cluster.mjs';
 import { ceSeries, insertCertificate, sql } from '../certificates/support.mjs';
 import { CALLERS, PRIMARY, EDGE, fillFor } from './expected.mjs';
@@ -105,6 +106,21 @@ async function makeFixture() {
   const drop = await api(primary, 'POST', `/api/webinars/${a.id}/drops`, { token: admin, body: { title: 'Authz handout' } });
   assert.equal(drop.status, 201, JSON.stringify(drop.body));
   fx.drop = drop.body.id;
+  // And one released with a file, so the download's own checks (series, seat, release) are reached.
+  const handout = await api(primary, 'POST', `/api/webinars/${a.id}/drops`, { token: admin, body: { title: 'Authz released handout' } });
+  assert.equal(handout.status, 201, JSON.stringify(handout.body));
+  fx.releasedDrop = handout.body.id;
+  const up = await api(primary, 'PUT', `/api/webinars/${a.id}/drops/${fx.releasedDrop}/file?filename=notes.txt`,
+    { token: admin, raw: Buffer.from('authz notes\n'), headers: { 'content-type': 'text/plain' } });
+  assert.equal(up.status, 200, JSON.stringify(up.body));
+  const rel = await api(primary, 'PATCH', `/api/webinars/${a.id}/drops/${fx.releasedDrop}`, { token: admin, body: { release: 'now' } });
+  assert.equal(rel.status, 200, JSON.stringify(rel.body));
+  for (const deadline = Date.now() + 10000; ;) {
+    const list = await api(primary, 'GET', `/api/webinars/${a.id}/drops`, { token: admin });
+    if (list.body.drops.find((x) => x.id === fx.releasedDrop)?.state === 'released') break;
+    assert.ok(Date.now() < deadline, `the drop was not released: ${JSON.stringify(list.body)}`);
+    await sleep(50);
+  }
   const poll = await api(primary, 'POST', `/api/webinars/${a.id}/polls`, { token: admin, body: { session: 1, question: 'Q', kind: 'single', options: ['a', 'b'] } });
   assert.equal(poll.status, 201, JSON.stringify(poll.body));
   fx.poll = poll.body.id;
@@ -119,6 +135,21 @@ async function makeFixture() {
   const login = await request(primary, 'POST', '/api/session', { headers: { origin: primary.url }, body: JSON.stringify({ email: 'org@example.org', password: PASSWORD }) });
   assert.equal(login.status, 200, login.text);
   fx.cookie = (login.headers['set-cookie'] ?? []).find((c) => c.startsWith('cohort_session=')).split(';')[0];
+  // Quiet before the first digest: the mails the fixture caused are sent (written to the outbox
+  // folder) and the database holds still.
+  for (const deadline = Date.now() + 15000; ;) {
+    const queued = await Promise.all([fx.a, fx.b].map(async (w) => (await api(primary, 'GET', `/api/webinars/${w}/emails`, { token: admin })).body.counts.queued));
+    if (queued.every((n) => n === 0)) break;
+    assert.ok(Date.now() < deadline, `mail still queued after 15 s: ${queued}`);
+    await sleep(100);
+  }
+  for (let last = digest(primary).hash, deadline = Date.now() + 10000; ;) {
+    await sleep(200);
+    const now = digest(primary).hash;
+    if (now === last) break;
+    assert.ok(Date.now() < deadline, 'the database kept changing for 10 s after the fixture');
+    last = now;
+  }
 }
 
 function routes() {
@@ -135,7 +166,7 @@ function callFor(node, route, caller) {
     assert.ok(name in fill, `${route.key}: no value for {${name}} (expected.mjs fillFor)`);
     return encodeURIComponent(String(fill[name]));
   });
-  const headers = {};
+  const headers = { ...fill.headers };
   const c = CALLERS[caller];
   const token = c.token ? fx.tokens[c.token] : undefined;
   if (token) {
