@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, generateKeyPairSync, sign } from 'node:crypto';
 import { api, cohortBin } from '../support/server.mjs';
 import { sleep } from '../support/http.mjs';
 import { useCluster } from '../support/cluster.mjs';
@@ -101,6 +101,10 @@ async function makeFixture() {
   fx.tokens.deleted = (await signup(primary, d.body.id, 'Dee')).token;
   assert.equal((await api(primary, 'DELETE', `/api/webinars/${d.body.id}`, { token: admin })).status, 204);
   fx.tokens.bogus = `c2.${randomBytes(48).toString('base64url')}`;
+  // A primary's token format with Ada's claims, signed by a key that is not the cluster's.
+  const signedPart = ada.token.slice(0, ada.token.lastIndexOf('.'));
+  const { privateKey } = generateKeyPairSync('ed25519');
+  fx.tokens.forged = `${signedPart}.${sign(null, Buffer.from(signedPart), privateKey).toString('base64url')}`;
   fx.tokens.admin = admin;
   // Things in A the paths name: a drop, a poll, a certificate of Ada's, an email.
   const drop = await api(primary, 'POST', `/api/webinars/${a.id}/drops`, { token: admin, body: { title: 'Authz handout' } });
