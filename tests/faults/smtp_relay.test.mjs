@@ -143,3 +143,49 @@ test('a relay that answers slowly: signups unaffected, every mail arrives once',
   console.log(`faults: SMTP relay answering 300 ms late per reply: signups sent/acked 10/10 (answer median ${median(r.answerMs)} ms, max ${r.answerMs.at(-1)} ms); ` +
     `${r.relay.connections.length} connection(s), ${r.attempts} attempts; mail queued/delivered/duplicates 10/${r.messages.length}/0`);
 });
+
+test('SIGTERM while the sender waits on a silent relay: exit 0 within 5 s, the mail goes out once after the restart', { timeout: 90_000 }, async () => {
+  const smtp = await startSmtp();
+  let silent = true;
+  const relay = await startFaultyRelay(smtp.port, () => (silent ? 'silent' : 'pass'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'cohort-faults-smtp-'));
+  const config = path.join(dir, 'cohort.toml');
+  writeFileSync(config, `[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = ${relay.port}\nsmtp_tls = "none"\nretry_first_seconds = 1\n`);
+  let s, s2;
+  try {
+    s = await startServer({ args: ['--config', config] });
+    const w = (await api(s, 'POST', '/api/webinars', { token: s.adminToken, body: {
+      title: 'Relay faults', description: '', capacity: null, sessions: [{ starts_at: '2036-06-01T18:00:00Z', duration_minutes: 60 }] } })).body;
+    const people = [];
+    for (let i = 0; i < 3; i++) {
+      const email = `term-${i}-${process.pid}@example.org`;
+      const res = await api(s, 'POST', `/api/webinars/${w.id}/registrations`, { body: { name: `Person ${i}`, email, consent: true } });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      people.push(email.toLowerCase());
+    }
+    await until('the sender connected to the silent relay', 10000, () => relay.connections.length >= 1);
+    const t0 = Date.now();
+    const exit = await s.stop('SIGTERM');
+    const stopMs = Date.now() - t0;
+    assert.deepEqual(exit, { code: 0, signal: null }, s.stderr.slice(-2000));
+    assert.ok(stopMs <= 5000, `SIGTERM while the sender waits on a silent relay: exited after ${stopMs} ms, the documented limit is 5 s`);
+
+    silent = false;
+    s2 = await startServer({ dataDir: s.dataDir, adminToken: s.adminToken, args: ['--config', config] });
+    await until('3 mails at the relay after the restart', 30000, () => people.every((p) => smtp.messages().some((m) => addressOf(m) === p)));
+    await sleep(1500);
+    assert.equal(smtp.messages().length, 3, 'each mail once');
+    const outbox = (await api(s2, 'GET', `/api/webinars/${w.id}/emails`, { token: s2.adminToken })).body;
+    assert.deepEqual(outbox.counts, { queued: 0, sent: 3, failed: 0 });
+    console.log(`faults: SIGTERM while the sender waits on a silent relay: exit 0 after ${stopMs} ms; after the restart mail queued/delivered/duplicates 3/${smtp.messages().length}/0`);
+  } catch (err) {
+    if (s) err.message += `\n--- cohort stderr tail:\n${s.stderr.slice(-2000)}`;
+    throw err;
+  } finally {
+    if (s) { await s.kill(); s.cleanup(); }
+    if (s2) await s2.kill();
+    await relay.close();
+    await smtp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
