@@ -45,7 +45,7 @@ build() {  # build DIR [cmake args...]
 
 mkdir -p "$logs" build/test-artifacts
 export CI=${CI:-}
-node_tests=(tests/gateway/*.test.mjs tests/registration/*.test.mjs tests/store/*.test.mjs tests/chat/*.test.mjs tests/drops/*.test.mjs tests/qa/*.test.mjs tests/polls/*.test.mjs tests/streaming/*.test.mjs tests/accounts/*.test.mjs tests/attendance/*.test.mjs tests/ce/*.test.mjs tests/assessment/*.test.mjs tests/privacy/*.test.mjs tests/certificates/*.test.mjs tests/email/*.test.mjs tests/proto/*.test.mjs tests/deploy/*.test.mjs tests/authz/*.test.mjs)
+node_tests=(tests/gateway/*.test.mjs tests/registration/*.test.mjs tests/store/*.test.mjs tests/chat/*.test.mjs tests/drops/*.test.mjs tests/qa/*.test.mjs tests/polls/*.test.mjs tests/streaming/*.test.mjs tests/accounts/*.test.mjs tests/attendance/*.test.mjs tests/ce/*.test.mjs tests/assessment/*.test.mjs tests/privacy/*.test.mjs tests/certificates/*.test.mjs tests/email/*.test.mjs tests/proto/*.test.mjs tests/deploy/*.test.mjs tests/authz/*.test.mjs tests/faults/*.test.mjs)
 
 step build build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=ON -DCOHORT_SANITIZE=OFF || true
 if [[ -x build/cohort ]]; then

@@ -44,8 +44,10 @@ std::string describe(const std::exception_ptr& error) {
 
 outbox_sender::outbox_sender(options opts)
     : opts_(checked(std::move(opts))), db_(opts_.db_path, store::open_options{.read_only = true}) {
-  if (opts_.smtp) smtp_.emplace(*opts_.smtp);
-  else eml_.emplace(opts_.eml_dir);
+  if (opts_.smtp) {
+    smtp_.emplace(*opts_.smtp);
+    smtp_->set_abort([this] { return stopping(); });  // a stop does not wait for a silent relay
+  } else eml_.emplace(opts_.eml_dir);
 }
 
 outbox_sender::~outbox_sender() { stop(); }
@@ -129,6 +131,10 @@ std::vector<outbox_sender::batch_attempt> outbox_sender::deliver_batch(std::vect
         continue;
       }
       a.result = smtp_->send(opts_.envelope_from, a.entry.to_addr, a.entry.mime);
+      if (a.result->outcome != send_outcome::sent && stopping()) {
+        a.result.reset();  // cut short by stop(): not an attempt, it stays due
+        a.composed.reset();
+      }
     }
     return attempts;
   }

@@ -32,6 +32,11 @@ void global_init_once() {
   });
 }
 
+int check_abort(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto& check = *static_cast<const std::function<bool()>*>(user);
+  return check && check() ? 1 : 0;
+}
+
 std::string make_url(const smtp_config& c) {
   std::string host = c.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";  // an IPv6 literal
@@ -63,6 +68,11 @@ smtp_sender::recipients smtp_sender::prepare(std::string_view from, std::string_
   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(source.data.size()));
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM on a thread that is not the main one
+  if (abort_) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &check_abort);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &abort_);
+  }
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(config_.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(config_.timeout.count()));
   curl_easy_setopt(h, CURLOPT_USE_SSL, config_.tls == smtp_tls::starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE);

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,10 @@ class smtp_sender {
 
   const smtp_config& config() const { return config_; }
 
+  // Checked about once a second while a message is on its way (the connect and greeting included):
+  // true ends that send at once, as a retry. For a stop that must not wait for a relay's timeouts.
+  void set_abort(std::function<bool()> check) { abort_ = std::move(check); }
+
  private:
   struct easy_cleanup {
     void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
@@ -56,6 +61,7 @@ class smtp_sender {
   smtp_config config_;
   std::string url_;
   std::unique_ptr<CURL, easy_cleanup> curl_;
+  std::function<bool()> abort_;
 };
 
 }  // namespace cohort::email

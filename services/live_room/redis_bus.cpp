@@ -41,6 +41,10 @@ constexpr const char* mark_generation_lua =
     "redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[3]) return 1";
 // How often a node checks the marker is still there (Redis may be flushed without a disconnect).
 constexpr std::chrono::seconds generation_poll{2};
+// A Redis that keeps the connection but stops answering (paused, hung) counts as lost after this
+// long without an answer to the poll: the node stops trusting its revocation list and refuses new
+// sockets (an edge) instead of admitting tokens revoked meanwhile, and reports not ready.
+constexpr std::chrono::seconds answer_timeout{3};
 
 constexpr const char* ensure_epoch_lua =
     "local epoch = redis.call('GET', KEYS[1]) "
@@ -108,7 +112,8 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
         endpoint_(std::move(endpoint)),
         history_max_(history_max),
         retry_(strand_),
-        generation_timer_(strand_) {}
+        generation_timer_(strand_),
+        answer_deadline_(strand_) {}
 
   void start() {
     net::post(strand_, [self = shared_from_this()] { self->do_connect(); });
@@ -123,6 +128,7 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
       self->subscribed_ = false;
       self->retry_.cancel();
       self->generation_timer_.cancel();
+      self->answer_deadline_.cancel();
       auto cmd = std::move(self->cmd_), sub = std::move(self->sub_);
       if (cmd) cmd->close();
       if (sub) sub->close();
@@ -286,7 +292,12 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
     generation_timer_.expires_after(generation_poll);
     generation_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->stopped_ || !self->subscribed_) return;  // a reconnect arms it again
+      self->answer_deadline_.expires_after(answer_timeout);
+      self->answer_deadline_.async_wait([self, c = self->cmd_](boost::system::error_code ec) {
+        if (!ec && c == self->cmd_ && !self->stopped_) self->lost("no answer from Redis within 3 s");
+      });
       self->cmd_->command({"GET", generation_key}, [self](const redisReply* r) {
+        self->answer_deadline_.cancel();
         if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) return;
         const auto seen = reply_string(r);
         if (seen != self->generation_) {
@@ -382,6 +393,7 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
     subscribed_ = false;
     ready_count_ = 0;
     generation_timer_.cancel();
+    answer_deadline_.cancel();
     // Revocations published while this node was away never reached it: not confirmed until reloaded.
     if (node_.on_unconfirmed) node_.on_unconfirmed();
     auto cmd = std::move(cmd_), sub = std::move(sub_);
@@ -410,6 +422,7 @@ class redis_bus : public room_bus, public std::enable_shared_from_this<redis_bus
   net::steady_timer retry_;
   bool retry_pending_ = false;
   net::steady_timer generation_timer_;
+  net::steady_timer answer_deadline_;  // armed while the poll's GET is unanswered
   std::string generation_;  // the marker last seen or written; empty = none
   std::chrono::milliseconds backoff_{200};
   const std::string node_id_ = common::hex(common::random_bytes(8));

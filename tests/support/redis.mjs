@@ -41,9 +41,14 @@ export async function startRedis() {
       await exited;
       proc = null;
     },
+    // The running redis-server's pid (null when stopped), e.g. for SIGSTOP/SIGCONT.
+    get pid() { return proc?.pid ?? null; },
+    // Sends a signal to the running redis-server (SIGSTOP pauses it, SIGCONT resumes it).
+    signal(sig) { if (proc) proc.kill(sig); },
     async stop() {
       if (!proc) return;
       const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGCONT');  // a paused redis-server would never act on the SIGTERM
       proc.kill('SIGTERM');
       await exited;
       proc = null;
