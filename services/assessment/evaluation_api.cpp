@@ -18,15 +18,6 @@ using http::response;
 
 namespace {
 
-std::optional<int> session_query(const http::request& req) {
-  const auto* v = req.query_param("session");
-  if (!v) return std::nullopt;
-  int n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size() || n < 1 || n > 10000)
-    throw api_error(400, "bad_request", "session must be a session number (1, 2, ...)", "session");
-  return n;
-}
 
 void require_webinar(store::database& db, std::int64_t webinar_id) {
   if (!registration::find_webinar(db, webinar_id)) throw common::not_found("no webinar " + std::to_string(webinar_id));
@@ -93,7 +84,7 @@ void evaluation_api::put_items(http::request& req, http::responder& respond) {
 
 void evaluation_api::get_summary(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
-  const auto session = session_query(req);
+  const auto session = req.session_query(10000);
   auto db = ctx_.readers->acquire();
   require_webinar(*db, webinar_id);
   if (session) load_session(*db, webinar_id, *session);
@@ -102,7 +93,7 @@ void evaluation_api::get_summary(http::request& req, http::responder& respond) {
 
 void evaluation_api::get_csv(http::request& req, http::responder& respond) {
   const auto webinar_id = req.id_param(0);
-  const auto session = session_query(req);
+  const auto session = req.session_query(10000);
   auto db = ctx_.readers->acquire();
   require_webinar(*db, webinar_id);
   if (session) load_session(*db, webinar_id, *session);

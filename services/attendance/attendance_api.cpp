@@ -14,15 +14,6 @@ using http::response;
 
 namespace {
 
-int session_param(const http::request& req) {
-  const auto* v = req.query_param("session");
-  if (!v) return 0;
-  int n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size() || n < 1 || n > 1000)
-    throw api_error(400, "bad_request", "session must be a session number (1, 2, ...)", "session");
-  return n;
-}
 
 json::value time_or_null(const std::optional<std::int64_t>& t) {
   return t ? json::value(common::format_rfc3339(*t)) : json::value(nullptr);
@@ -64,13 +55,13 @@ void attendance_api::add_routes(http::router& r) {
 }
 
 void attendance_api::report_json(http::request& req, http::responder& respond) {
-  const int session = session_param(req);
+  const int session = req.session_query().value_or(0);
   auto db = ctx_.readers->acquire();
   respond(response::json(200, to_json(build_report(*db, req.id_param(0), session, ctx_.min_minutes, common::unix_now()))));
 }
 
 void attendance_api::report_csv(http::request& req, http::responder& respond) {
-  const int session = session_param(req);
+  const int session = req.session_query().value_or(0);
   auto db = ctx_.readers->acquire();
   const auto r = build_report(*db, req.id_param(0), session, ctx_.min_minutes, common::unix_now());
   auto res = response::text(200, attendance::report_csv(r), "text/csv; charset=utf-8");

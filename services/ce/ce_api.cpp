@@ -19,15 +19,6 @@ using http::response;
 
 namespace {
 
-int session_param(const http::request& req) {
-  const auto* v = req.query_param("session");
-  if (!v) return 0;
-  int n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size() || n < 1 || n > 1000)
-    throw api_error(400, "bad_request", "session must be a session number (1, 2, ...)", "session");
-  return n;
-}
 
 int session_segment(const std::string& text) {
   int n = 0;
@@ -85,13 +76,13 @@ void ce_api::summary(http::request& req, http::responder& respond) {
 }
 
 void ce_api::report_json(http::request& req, http::responder& respond) {
-  const int session = session_param(req);
+  const int session = req.session_query().value_or(0);
   auto db = ctx_.readers->acquire();
   respond(response::json(200, ce::report_json(build_report(*db, req.id_param(0), session, common::unix_now()))));
 }
 
 void ce_api::report_csv(http::request& req, http::responder& respond) {
-  const int session = session_param(req);
+  const int session = req.session_query().value_or(0);
   auto db = ctx_.readers->acquire();
   const auto r = build_report(*db, req.id_param(0), session, common::unix_now());
   auto res = response::text(200, ce::report_csv(r), "text/csv; charset=utf-8");

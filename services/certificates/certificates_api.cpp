@@ -37,15 +37,6 @@ std::string code_param(const http::request& req, std::size_t index, std::string_
   return *code;
 }
 
-int session_param(const http::request& req) {
-  const auto* v = req.query_param("session");
-  if (!v) return 0;
-  int n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size() || n < 1 || n > 1000)
-    throw api_error(400, "bad_request", "session must be a session number (1, 2, ...)", "session");
-  return n;
-}
 
 // Everything on record, for the organizer.
 json::object organizer_json(const certificate& c) {
@@ -186,7 +177,7 @@ void certificates_api::verify(http::request& req, http::responder& respond) {
 }
 
 void certificates_api::series_json(http::request& req, http::responder& respond) {
-  const int session = session_param(req);
+  const int session = req.session_query().value_or(0);
   auto db = ctx_.readers->acquire();
   json::array items;
   for (const auto& c : certificates_of_series(*db, req.id_param(0), session)) items.push_back(organizer_json(c));
@@ -194,7 +185,7 @@ void certificates_api::series_json(http::request& req, http::responder& respond)
 }
 
 void certificates_api::series_csv(http::request& req, http::responder& respond) {
-  const int session = session_param(req);
+  const int session = req.session_query().value_or(0);
   auto db = ctx_.readers->acquire();
   const auto webinar_id = req.id_param(0);
   auto res = response::text(200, certificates_csv(certificates_of_series(*db, webinar_id, session)), "text/csv; charset=utf-8");

@@ -36,6 +36,16 @@ const std::string* request::query_param(std::string_view name) const {
   return nullptr;
 }
 
+std::optional<int> request::session_query(int max) const {
+  const auto* v = query_param("session");
+  if (!v) return std::nullopt;
+  int n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size() || n < 1 || n > max)
+    throw api_error(400, "bad_request", "session must be a session number (1, 2, ...)", "session");
+  return n;
+}
+
 std::string_view request::bearer() const {
   constexpr std::string_view scheme = "bearer ";
   if (authorization.size() <= scheme.size()) return {};

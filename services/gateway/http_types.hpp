@@ -57,6 +57,8 @@ struct request {
   identity who;
 
   const std::string* query_param(std::string_view name) const;
+  // `?session=N`, a session number 1..max; nullopt when absent. Throws api_error 400 otherwise.
+  std::optional<int> session_query(int max = 1000) const;
   // The token of an "Authorization: Bearer <token>" header (scheme case-insensitive); empty if none.
   std::string_view bearer() const;
   // The token of `?token=` (browsers cannot set headers on WebSockets, media elements or
