@@ -51,7 +51,7 @@ async function killMidStream(victim) {
   // The other side follows (watched from the kill on): the publisher is dropped (it would reconnect), or the
   // server's ffmpeg exits.
   const otherSide = victim === 'server'
-    ? Promise.race([pub.exited.then(() => Date.now() - killedAt), sleep(10_000).then(() => null)])
+    ? Promise.race([pub.exited.then(() => Date.now() - killedAt), new Promise((r) => setTimeout(r, 10_000, null).unref())])
     : (async () => {
       for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(20)) {
         if (ffmpegChildren(s.proc.pid).length === 0) return Date.now() - killedAt;
