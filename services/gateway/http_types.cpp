@@ -162,6 +162,7 @@ unsigned status_of(common::domain_error::kind k) {
     case kind::forbidden: return 403;
     case kind::gone: return 410;
     case kind::unavailable: return 503;
+    case kind::storage_full: return 507;
   }
   return 500;
 }
