@@ -1,7 +1,7 @@
 // What the stores and domain code throw when a request cannot be done: typed by what went wrong,
 // never by HTTP. The gateway answers each kind with its status and the one JSON error shape
 // (http::error_from): invalid 422, not_found 404, conflict 409, unauthorized 401, forbidden 403,
-// gone 410, unavailable 503, storage_full 507. `code` is the machine-readable code of the answer; `field` names
+// gone 410, unavailable 503. `code` is the machine-readable code of the answer; `field` names
 // the input at fault, when one is.
 #pragma once
 
@@ -11,7 +11,7 @@
 namespace cohort::common {
 
 struct domain_error : std::runtime_error {
-  enum class kind { invalid, not_found, conflict, unauthorized, forbidden, gone, unavailable, storage_full };
+  enum class kind { invalid, not_found, conflict, unauthorized, forbidden, gone, unavailable };
   domain_error(kind what, std::string code, const std::string& message, std::string field = {})
       : std::runtime_error(message), what_went_wrong(what), code(std::move(code)), field(std::move(field)) {}
   kind what_went_wrong;
@@ -56,13 +56,6 @@ struct gone : domain_error {
 struct unavailable : domain_error {
   explicit unavailable(const std::string& message, std::string code = "unavailable")
       : domain_error(kind::unavailable, std::move(code), message) {}
-};
-
-// The data directory has no space left for this write (SQLITE_FULL, ENOSPC): nothing of it was kept,
-// and the same request succeeds once an operator frees space.
-struct storage_full : domain_error {
-  explicit storage_full(const std::string& message = "the server has no disk space left to store this; try again later")
-      : domain_error(kind::storage_full, "storage_full", message) {}
 };
 
 }  // namespace cohort::common

@@ -134,7 +134,7 @@ struct api_error : std::runtime_error {
 
 // The one error shape for a failure: an api_error as it says; a common::domain_error (what the
 // stores throw) by its kind: invalid 422, not_found 404, conflict 409, unauthorized 401,
-// forbidden 403, gone 410, unavailable 503, storage_full 507; anything else 500 "internal", logged as `context`.
+// forbidden 403, gone 410, unavailable 503; anything else 500 "internal", logged as `context`.
 response error_from(std::exception_ptr failure, std::string_view context = "request");
 
 // Called exactly once with the answer; may be called from any thread.

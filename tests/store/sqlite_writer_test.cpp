@@ -1,6 +1,6 @@
 #include "store/sqlite_writer.hpp"
 
-#include "common/errors.hpp"
+#include "common/storage_full.hpp"
 #include "metrics/metrics.hpp"
 #include "temp_database_file.hpp"
 
