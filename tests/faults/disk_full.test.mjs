@@ -130,6 +130,12 @@ test('the data directory runs out of space: 507 and nothing half-written, everyt
     const mailBefore = await until('confirmations of the first signups written', 15_000, () => acked.every((a) => mailTo(dataDir, a.email)));
     assert.ok(mailBefore);
 
+    // A drop falls due while the disk is full: its release cannot commit, so no one may be told of it yet.
+    const dueAt = Math.ceil((Date.now() + 2500) / 1000) * 1000;
+    const due = await api(s, 'POST', `/api/webinars/${w.id}/drops`, { token: s.adminToken, body: { title: 'Due while full', release_at: rfc3339(dueAt) } });
+    assert.equal(due.status, 201, JSON.stringify(due.body));
+    const dropEvents = () => viewer.received.filter((m) => m.type === 'drop' && m.drop.id === due.body.id);
+
     // --- full ---
     filler = fill(mountDir);
     const fillerBytes = filler.bytes;
@@ -154,6 +160,9 @@ test('the data directory runs out of space: 507 and nothing half-written, everyt
     assert.equal(viewer.received.filter((m) => m.type === 'stream.status').at(-1).live, true, 'the viewer is still told live');
     assert.equal(s.proc.exitCode, null, 'the server is still running');
 
+    while (Date.now() < dueAt + 2000) await sleep(100);
+    assert.deepEqual(dropEvents(), [], 'a drop whose release could not be committed was announced');
+
     // --- space returns, no restart ---
     unlinkSync(filler.file);
     const back = await signup('back@example.com');
@@ -163,6 +172,12 @@ test('the data directory runs out of space: 507 and nothing half-written, everyt
     assert.equal(uploaded.body.file.size, 512 * 1024);
     const readyBack = await until('/readyz 200 again', 5000, async () => { const r = await fetch(`${s.url}/readyz`); await r.text(); return r.status === 200 && r.status; });
     await until('the confirmation of the signup after space returned written', 15_000, () => mailTo(dataDir, 'back@example.com'));
+    // The drop goes out now, once, at the time the database says.
+    await until('the drop due while full released', 10_000, () => dropEvents().length > 0);
+    await sleep(1500);
+    const dueRow = (await api(s, 'GET', `/api/webinars/${w.id}/drops`, { token: s.adminToken })).body.drops.find((d) => d.id === due.body.id);
+    assert.equal(dueRow.state, 'released');
+    assert.deepEqual(dropEvents().map((m) => m.drop.released_at), [dueRow.released_at], 'the drop due while full: one event, at the committed time');
     // The publish ends: the viewer is told, the recording is closed at what is on disk and plays.
     pub.kill();
     await viewer.next((m) => m.type === 'stream.status' && m.live === false, 10_000);
@@ -215,7 +230,7 @@ test('the data directory runs out of space: 507 and nothing half-written, everyt
 
     console.log(`faults: data directory full (tmpfs 32 MiB, filler ${(fillerBytes / 2 ** 20).toFixed(1)} MiB): signups sent/acked/found ` +
       `${sent.length}/${acked.length}/${stored.length} (${refused.length} answered 507 storage_full, none kept); statuses ${JSON.stringify(statuses)}; ` +
-      `upload 507 then 200; recording stopped at ${segmentsAtStop} segments, live stream went on, closed and playable, next publish recorded ` +
+      `upload 507 then 200; a drop due while full released once after; recording stopped at ${segmentsAtStop} segments, live stream went on, closed and playable, next publish recorded ` +
       `(${recsAfter.length} recording rows, all closed); /readyz ${readyFull} full, ${readyBack} after; mail resumed; ` +
       `SIGTERM while full: exit 0 after ${stopMs} ms; integrity ok`);
   } finally {
