@@ -32,6 +32,7 @@
 #include "registration/registration_module.hpp"
 #include "streaming/streaming_module.hpp"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -55,6 +56,14 @@ std::shared_ptr<live_room::attendance_channel> add_channels(live_room::live_room
   room.add_channel<live_room::qa_channel>(live_room::qa_options{}, &node.bus, live_room::store_of(node));
   room.add_channel<live_room::polls_channel>(live_room::polls_options{}, &node.bus, live_room::store_of(node));
   return present;
+}
+
+// Not ready while the data directory is (all but) full: every write would answer 507. statvfs is
+// cheap enough for a probe; when it cannot tell, the writes will.
+bool data_dir_has_space(const fs::path& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return true;
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize >= 64 * 1024;
 }
 
 // An edge: WebSockets and pages, no database. Tokens are checked by signature and against the
@@ -138,7 +147,7 @@ int serve_primary(const config& cfg, const node::secrets& keys, run_mode mode = 
                                      [present](std::int64_t webinar) { return present->recently_present(webinar, std::chrono::seconds(90)); });
   room.on_republish([&stream](live_room::room_bus& bus) { stream.republish(bus); });
 
-  http::add_ops_routes(core.routes, [&room] { return room.ready(); }, core.metrics);
+  http::add_ops_routes(core.routes, [&room, data_dir] { return room.ready() && data_dir_has_space(data_dir); }, core.metrics);
   const std::vector<node::module*> modules{&accounts_module, &stream, &registration, &room, &drops, &attendance, &ce_credit, &assessment, &certificates, &privacy, &mail};
   for (auto* m : modules) {
     m->add_routes(core.routes);

@@ -59,6 +59,9 @@ void drop_scheduler::do_release() {
             std::cerr << "cohort: drops: release failed, retrying in a second: " << e.what() << "\n";
           }
         }
+        // A failed write may have filled `released` before its COMMIT failed (a full disk): nothing
+        // of it was released, so nothing is announced; the retry releases it with its own time.
+        if (ep) released->clear();
         net::post(self->strand_, [self, released, failed = ep != nullptr] { self->on_released(std::move(*released), failed); });
       });
   if (!queued) {

@@ -293,6 +293,9 @@ class beast_http_session : public http_session, public std::enable_shared_from_t
               std::to_string(upload_parser_ ? server_->options.upload_max_bytes : server_->options.body_max_bytes) + " bytes"));
     if (ec == bhttp::error::header_limit)
       return reply_and_close(error_response(431, "headers_too_large", "the request headers are too large"));
+    // The spool file could not grow: the data directory is full. The partial spool goes in on_write.
+    if (upload_parser_ && ec == boost::system::errc::no_space_on_device)
+      return reply_and_close(error_response(507, "storage_full", "the server has no disk space left to store this upload; try again later"));
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
         ec == net::error::eof || ec == net::error::connection_reset)
       return do_close();

@@ -1,6 +1,7 @@
 #include "gateway/http_types.hpp"
 
 #include "common/errors.hpp"
+#include "common/storage_full.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -173,6 +174,8 @@ response error_from(std::exception_ptr failure, std::string_view context) {
     std::rethrow_exception(failure);
   } catch (const api_error& e) {
     return error_response(e.status, e.code, e.what(), e.field);
+  } catch (const common::storage_full& e) {
+    return error_response(507, e.code, e.what(), e.field);  // a kind of unavailable, but the precise status
   } catch (const common::domain_error& e) {
     return error_response(status_of(e.what_went_wrong), e.code, e.what(), e.field);
   } catch (const std::exception& e) {

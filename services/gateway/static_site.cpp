@@ -273,7 +273,7 @@ void add_ops_routes(router& r, std::function<bool()> ready, const metrics::regis
   r.get("/healthz", [](request&, responder& respond) { respond(response::text(200, "ok")); });
   r.get("/readyz", [ready = std::move(ready)](request&, responder& respond) {
     respond(ready() ? response::text(200, "ready")
-                    : error_response(503, "unavailable", "not ready: the database or the chat bus is not available"));
+                    : error_response(503, "unavailable", "not ready: the database, the data directory (no space left) or the chat bus is not available"));
   });
   r.get("/metrics", [&metrics](request&, responder& respond) {
     respond(response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8"));

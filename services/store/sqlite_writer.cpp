@@ -1,11 +1,27 @@
 #include "store/sqlite_writer.hpp"
 
+#include "common/storage_full.hpp"
 #include "metrics/metrics.hpp"
 
 #include <chrono>
 #include <vector>
 
 namespace cohort::store {
+
+namespace {
+
+// A full disk is the caller's answer (507, try later), not an internal error: the write was undone.
+std::exception_ptr as_domain_error(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const sqlite_error& e) {
+    if (e.code() == SQLITE_FULL) return std::make_exception_ptr(common::storage_full());
+  } catch (...) {
+  }
+  return failure;
+}
+
+}  // namespace
 
 sqlite_writer::sqlite_writer(database db, options opts, metrics::registry* metrics)
     : db_(std::move(db)), opts_(opts), metrics_(metrics), thread_([this] { run(); }) {}
@@ -64,6 +80,9 @@ void sqlite_writer::run_batch(std::deque<job>& batch) {
         db_.cached("RELEASE write").run();
       } catch (...) {
         errors[i] = std::current_exception();
+        // SQLITE_FULL or an I/O error may have rolled back the whole transaction: then the writes
+        // before this one are undone too, and the batch fails with this error.
+        if (sqlite3_get_autocommit(db_.handle())) throw;
         db_.cached("ROLLBACK TO write").run();
         db_.cached("RELEASE write").run();
       }
@@ -74,6 +93,8 @@ void sqlite_writer::run_batch(std::deque<job>& batch) {
     const auto failure = std::current_exception();
     for (auto& e : errors) e = failure;
   }
+  for (auto& e : errors)
+    if (e) e = as_domain_error(e);
   if (metrics_) {
     metrics_->sqlite_batch_size.observe(static_cast<double>(batch.size()));
     metrics_->sqlite_commit_seconds.observe(

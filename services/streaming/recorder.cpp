@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -15,10 +17,15 @@ namespace {
 void write_file(const fs::path& path, const std::string& bytes) {
   // Write beside, then rename: a reader (or a crash) never sees half a file.
   const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw std::runtime_error("cannot write " + tmp);
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  // close() flushes: a full disk shows here for a small file, which must not replace a good one.
+  out.close();
+  if (!out) {
+    const std::string why = std::strerror(errno);
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw std::runtime_error("cannot write " + path.string() + ": " + why);
   }
   fs::rename(tmp, path);
 }

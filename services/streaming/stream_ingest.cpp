@@ -45,6 +45,7 @@ struct stream_ingest::live_stream : live_feed {
   std::shared_ptr<child_process> ffmpeg;
   std::uint64_t generation = 0;  // of `ffmpeg`: the exit of one it replaced ends nothing
   bool deleted = false;          // the series was deleted while live: nothing of it is kept
+  bool recording_stopped = false;  // a recording write failed (disk full): it keeps what is on disk
 };
 
 stream_ingest::stream_ingest(ingest_context ctx) : ctx_(std::move(ctx)) {}
@@ -308,7 +309,12 @@ void stream_ingest::finish(live_stream& s) {
   std::int64_t duration_ms = 0, segments = 0;
   {
     std::lock_guard lock(s.m);
-    if (s.rec) duration_ms = s.rec->duration_ms(), segments = s.rec->segments();
+    if (s.rec && s.recording_stopped) {
+      const auto found = summarize_recording(s.rec->dir());
+      duration_ms = found.duration_ms, segments = found.segments;
+    } else if (s.rec) {
+      duration_ms = s.rec->duration_ms(), segments = s.rec->segments();
+    }
   }
   ctx_.writes.writer->submit(
       [w = s.webinar_id, name = s.recording, totals = recording_totals{unix_now(), duration_ms, segments}](store::database& db) {
@@ -385,23 +391,35 @@ void stream_ingest::on_ingest_put(http::request& req, http::responder& respond) 
   const auto& name = req.params.at(1);
   const auto rendition = rendition_of_file(ctx_.ffmpeg, name);
   const bool main = rendition == main_rendition(ctx_.ffmpeg);  // the only one recorded
+  // A recording that cannot be written (disk full) stops at what it has on disk, with one log line;
+  // the live stream goes on from memory, and the next publish records again. Called under s->m.
+  auto record = [&](auto&& write) {
+    if (!s->rec || !main || s->recording_stopped) return;
+    try {
+      write(*s->rec);
+    } catch (const std::exception& e) {
+      s->recording_stopped = true;
+      std::cerr << "cohort: streaming: recording of webinar " << s->webinar_id << " stopped at what is on disk (" << e.what()
+                << "); the live stream goes on\n";
+    }
+  };
   if (ends_with(name, ".m3u8")) {
     auto p = parse_media_playlist(req.body);
     if (!p) throw api_error(400, "bad_request", "not a media playlist");
     if (main) {
       std::lock_guard lock(s->m);
-      if (s->rec) s->rec->on_playlist(*p);
+      record([&](recorder& r) { r.on_playlist(*p); });
     }
     s->store.update_playlist(rendition, std::move(*p));
     // The first playable playlist: the stream is live for viewers (told once, whichever PUT gets here first).
     if (main && !s->announced && s->store.current(rendition) && !s->announced.exchange(true)) announce(*s, true);
   } else if (ends_with(name, ".mp4")) {
     std::lock_guard lock(s->m);
-    if (s->rec && main) s->rec->put_init(req.body);
+    record([&](recorder& r) { r.put_init(req.body); });
     s->store.put_init(rendition, name, std::move(req.body));
   } else {
     std::lock_guard lock(s->m);
-    if (s->rec && main) s->rec->put_segment(name, req.body);
+    record([&](recorder& r) { r.put_segment(name, req.body); });
     s->store.put_segment(rendition, name, std::move(req.body));
   }
   respond(response::no_content());

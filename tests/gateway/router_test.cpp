@@ -1,6 +1,7 @@
 #include "gateway/router.hpp"
 
 #include "common/errors.hpp"
+#include "common/storage_full.hpp"
 #include "metrics/metrics.hpp"
 
 #include <catch2/catch.hpp>
@@ -534,6 +535,13 @@ TEST_CASE("error_from answers an unknown exception with 500 and keeps its text i
   CHECK(r.status == 500);
   CHECK_THAT(r.body, !Contains("/var/x"));
   CHECK(error_from(std::make_exception_ptr(api_error(418, "teapot", "short and stout"))).status == 418);
+}
+
+TEST_CASE("error_from answers storage_full (a kind of unavailable) with 507 and its code", "[gateway]") {
+  const auto r = error_from(std::make_exception_ptr(cohort::common::storage_full()));
+  CHECK(r.status == 507);
+  CHECK_THAT(r.body, Contains("\"code\":\"storage_full\"") && Contains("disk space"));
+  CHECK(error_from(std::make_exception_ptr(cohort::common::unavailable("later"))).status == 503);
 }
 
 namespace {

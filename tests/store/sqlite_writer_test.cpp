@@ -1,5 +1,6 @@
 #include "store/sqlite_writer.hpp"
 
+#include "common/storage_full.hpp"
 #include "metrics/metrics.hpp"
 #include "temp_database_file.hpp"
 
@@ -248,4 +249,80 @@ TEST_CASE("sqlite_writer::stop drains what was queued, then refuses new writes",
   CHECK(completed == accepted);
   database fresh(file.path());
   CHECK(scalar(fresh, "SELECT count(*) FROM t") == accepted);
+}
+
+TEST_CASE("sqlite_writer answers a full disk with storage_full, undoes the write and keeps working when space returns", "[store]") {
+  cohort::test::temp_database_file file;
+  std::vector<std::exception_ptr> results(3);
+  std::vector<int> completed(3, 0);
+  std::exception_ptr after_space_returned;
+  bool after_completed = false;
+  auto big = [](std::int64_t n) {
+    return [n](database& db) {
+      const std::string blob(256 * 1024, 'x');
+      db.prepare("INSERT INTO t (n) VALUES (?)").bind(1, n).run();
+      db.prepare("INSERT INTO blobs (n, b) VALUES (?, ?)").bind(1, n).bind_blob(2, blob.data(), blob.size()).run();
+    };
+  };
+  {
+    database db = open_table(file.path());
+    db.exec("CREATE TABLE blobs (n INTEGER, b BLOB)");
+    // max_page_count stands in for a full file system: SQLite fails the page allocation with SQLITE_FULL.
+    const auto pages = scalar(db, "PRAGMA page_count");
+    db.exec("PRAGMA max_page_count = " + std::to_string(pages + 8));
+    sqlite_writer writer(std::move(db), {});
+    writer_gate gate;
+    gate.hold(writer);
+    auto record = [&](std::size_t k) {
+      return [&, k](std::exception_ptr e) {
+        results[k] = e;
+        ++completed[k];
+      };
+    };
+    REQUIRE(writer.submit(insert(1), record(0)));
+    REQUIRE(writer.submit(big(2), record(1)));
+    std::promise<void> batch_done;
+    REQUIRE(writer.submit(insert(3), [&, r = record(2)](std::exception_ptr e) {
+      r(e);
+      batch_done.set_value();
+    }));
+    gate.release();
+    batch_done.get_future().wait();
+    // Space returns: the same writer, no restart.
+    REQUIRE(writer.submit([](database& d) { d.exec("PRAGMA max_page_count = 1073741823"); }, nullptr));
+    REQUIRE(writer.submit(big(4), [&](std::exception_ptr e) {
+      after_space_returned = e;
+      after_completed = true;
+    }));
+    writer.stop();
+  }
+  CHECK(completed == std::vector<int>{1, 1, 1});
+  REQUIRE(results[1]);
+  try {
+    std::rethrow_exception(results[1]);
+  } catch (const cohort::common::storage_full& e) {
+    CHECK(e.code == "storage_full");
+  } catch (const std::exception& e) {
+    FAIL("expected common::storage_full, got: " << e.what());
+  }
+  // SQLite may undo the statement or the whole transaction: a neighbour either committed or was told
+  // storage_full too; never a 500, never kept without its 201.
+  database fresh(file.path());
+  for (std::size_t k : {std::size_t{0}, std::size_t{2}}) {
+    INFO("neighbour " << k);
+    auto st = fresh.prepare("SELECT count(*) FROM t WHERE n = ?");
+    st.bind(1, static_cast<std::int64_t>(k + 1));
+    st.step();
+    if (results[k]) {
+      CHECK_THROWS_AS(std::rethrow_exception(results[k]), cohort::common::storage_full);
+      CHECK(st.int64(0) == 0);
+    } else {
+      CHECK(st.int64(0) == 1);
+    }
+  }
+  CHECK(scalar(fresh, "SELECT count(*) FROM t WHERE n = 2") == 0);  // nothing half-written
+  CHECK(after_completed);
+  CHECK_FALSE(after_space_returned);
+  CHECK(scalar(fresh, "SELECT count(*) FROM blobs WHERE n = 4") == 1);
+  CHECK(scalar(fresh, "SELECT count(*) FROM blobs WHERE n = 2") == 0);
 }

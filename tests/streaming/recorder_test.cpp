@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,4 +63,54 @@ TEST_CASE("summarize_recording: an empty or missing folder has nothing") {
   CHECK(s.segments == 0);
   CHECK(s.duration_ms == 0);
   CHECK_FALSE(s.last_write);
+}
+
+namespace {
+
+// Writes beyond `bytes` fail (EFBIG) while it lives, as on a full disk; SIGXFSZ is ignored meanwhile.
+struct file_size_limit {
+  rlimit before{};
+  void (*old_handler)(int);
+  explicit file_size_limit(rlim_t bytes) {
+    old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &before);
+    rlimit now = before;
+    now.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &now);
+  }
+  ~file_size_limit() {
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    std::signal(SIGXFSZ, old_handler);
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("recorder: a write that fails (disk full) throws, leaves no partial file and keeps the playlist it had") {
+  temp_dir d;
+  recorder rec(d.path);
+  rec.put_init("init");
+  for (int i = 1; i <= 3; ++i) rec.put_segment("seg_" + std::to_string(i) + ".m4s", "bytes");
+  rec.on_playlist(source(1, 3));
+  const auto playlist = slurp(d.path / "index.m3u8");
+  REQUIRE(playlist.find("seg_000003.m4s") != std::string::npos);
+  {
+    file_size_limit full(64);  // smaller than the playlist and the segment below
+    CHECK_THROWS_WITH(rec.put_segment("seg_4.m4s", std::string(4096, 's')), Catch::Matchers::Contains("cannot write"));
+    rec.put_segment("seg_5.m4s", "tiny");  // fits: written
+    CHECK_THROWS_WITH(rec.on_playlist(source(1, 5)), Catch::Matchers::Contains("index.m3u8"));
+  }
+  CHECK(slurp(d.path / "index.m3u8") == playlist);  // never replaced by a truncated one
+  for (const auto& e : fs::directory_iterator(d.path)) {
+    INFO(e.path().filename().string());
+    CHECK(e.path().extension() != ".tmp");
+  }
+  const auto s = summarize_recording(d.path);
+  CHECK(s.segments == 3);
+  CHECK(s.duration_ms == 4500);
 }
