@@ -9,7 +9,7 @@ build_packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev li
   libboost-url1.81-dev libboost-program-options1.81-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libhiredis-dev libsodium-dev catch2
   libcurl4-openssl-dev libhpdf-dev)
 run_packages=(ffmpeg tzdata fonts-dejavu-core)  # the server runs ffmpeg for live streaming; tzdata gives session times in a registrant's zone; DejaVu prints CE certificates
-test_packages=(sqlite3 chromium libwebsockets-dev redis-server python3-aiosmtpd nginx openssl poppler-utils)  # poppler-utils: pdftotext reads the certificates back; nginx: tests/deploy runs the shipped site in front of cohort
+test_packages=(sqlite3 chromium libwebsockets-dev redis-server python3-aiosmtpd nginx openssl poppler-utils clang-14 libclang-rt-14-dev)  # poppler-utils: pdftotext reads the certificates back; nginx: tests/deploy runs the shipped site in front of cohort; clang: the sanitizer build with the fuzzers
 
 # apt only when something is missing, so a second run starts at once.
 install_missing() {

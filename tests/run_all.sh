@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the whole suite: Catch2 unit tests (ctest), node integration tests against the
-# real binary, the browser test in Debian Chromium, then the unit and integration tests again on
-# an AddressSanitizer + UBSan build. Any failure or sanitizer report makes it exit non-zero.
+# real binary, the browser test in Debian Chromium; then a clang AddressSanitizer + UBSan build that
+# also holds the libFuzzer targets: the unit tests again (with every fuzz corpus and regression case),
+# each fuzzer for FUZZ_SECONDS (default 30), the integration tests again. Any failure or sanitizer
+# report makes it exit non-zero.
 # Called by `bash config/cohort.sh test` (which installs the packages first).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -61,9 +63,14 @@ rm -rf "$asan_logs"
 mkdir -p "$asan_logs"
 export ASAN_OPTIONS="log_path=$asan_logs/asan:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$asan_logs/ubsan:print_stacktrace=1:halt_on_error=1"
-step build-asan build build-asan -DCMAKE_BUILD_TYPE=Debug -DCOHORT_SANITIZE=ON -DCOHORT_TESTS=ON || true
+# clang, because libFuzzer is part of it; a build dir configured with another compiler starts over.
+if [[ -f build-asan/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++-14' build-asan/CMakeCache.txt; then
+  rm -rf build-asan
+fi
+step build-asan build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DCOHORT_FUZZ=ON -DCOHORT_TESTS=ON || true
 if [[ -x build-asan/cohort ]]; then
   step unit-asan ctest --test-dir build-asan --output-on-failure --no-tests=error -j2
+  step fuzz bash tests/fuzz/run.sh build-asan "${FUZZ_SECONDS:-30}"
   step integration-asan env COHORT_BIN="$root/build-asan/cohort" node --test "${node_tests[@]}"
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
