@@ -61,7 +61,9 @@ std::string quoted_printable_encode(std::string_view text) {
       column = 0;
       continue;
     }
-    const bool at_line_end = i + 1 == text.size() || text[i + 1] == '\n' || text[i + 1] == '\r';
+    // A lone CR does not end the line: it is written as =0D on this one.
+    const bool at_line_end = i + 1 == text.size() || text[i + 1] == '\n' ||
+                             (text[i + 1] == '\r' && i + 2 < text.size() && text[i + 2] == '\n');
     bool escape = c == '=' || c > 126 || (c < 32 && c != '\t') || ((c == ' ' || c == '\t') && at_line_end);
     if (!escape) {
       make_room(1, at_line_end);

@@ -268,3 +268,16 @@ TEST_CASE("quoted-printable keeps lines at 76 and escapes what it must", "[email
   }
   CHECK(quoted_printable_decode(long_line) == std::string(100, 'a') + std::string(30, '='));
 }
+
+TEST_CASE("quoted-printable: a lone CR does not end the line, so the line before it still fits 76", "[email][mime]") {
+  // Found by tests/fuzz/fuzz_mime: the unit before a lone CR was given the 76th column, and the
+  // =0D after it then needed a soft break, making a 77-character line.
+  const std::string text = "a" + std::string(25, '\xBD') + "\r" + "x";
+  const auto qp = quoted_printable_encode(text);
+  for (std::size_t pos = 0, end; pos < qp.size(); pos = end + 2) {
+    end = qp.find("\r\n", pos);
+    if (end == std::string::npos) end = qp.size();
+    CHECK(end - pos <= 76);
+  }
+  CHECK(quoted_printable_decode(qp) == text);
+}
