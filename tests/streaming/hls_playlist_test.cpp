@@ -136,7 +136,8 @@ TEST_CASE("garbage and non-media playlists are rejected", "[streaming][hls]") {
   for (const char* uri : {"../seg.m4s", "/etc/passwd", "a/b.m4s", "..", ".", "a\\b.m4s", "a\"b.m4s", "a\x01b"}) {
     INFO(uri);
     CHECK_FALSE(parse_media_playlist(std::string("#EXTM3U\n#EXTINF:1,\n") + uri + "\n"));
-    CHECK_FALSE(parse_media_playlist(std::string("#EXTM3U\n#EXT-X-MAP:URI=\"") + uri + "\"\n"));
+    if (std::string_view(uri).find('"') == std::string_view::npos)  // (in quotes it would end the value)
+      CHECK_FALSE(parse_media_playlist(std::string("#EXTM3U\n#EXT-X-MAP:URI=\"") + uri + "\"\n"));
   }
   CHECK(parse_media_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:86400\n#EXTINF:0,\n..seg.m4s\n"));
   // No segments yet is a valid (empty) media playlist.
