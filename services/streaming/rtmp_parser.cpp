@@ -386,7 +386,8 @@ void rtmp_client_parser::on_command(std::span<const std::uint8_t> body) {
     events_.emplace_back(rtmp_connect{values[2].field("app"), values[2].field("tcUrl"), transaction});
   } else if (name == "publish") {
     if (values.size() < 4 || !values[3].is_string()) return fail("publish without a stream name");
-    events_.emplace_back(rtmp_publish{values[3].text, values.size() > 4 ? values[4].text : "", transaction});
+    events_.emplace_back(rtmp_publish{values[3].text, values.size() > 4 ? values[4].text : "",
+                         transaction});
   } else if ((name == "releaseStream" || name == "FCPublish") && values.size() > 3 && values[3].is_string()) {
     events_.emplace_back(rtmp_stream_announce{name, values[3].text, transaction});
   } else if (name == "createStream") {

@@ -70,8 +70,8 @@ bool viewer_gate::signature_matches(std::string_view sig, std::int64_t webinar_i
                                     std::int64_t exp, std::int64_t registration_id, std::int64_t now) const {
   {
     std::lock_guard lock(cache_mutex_);
-    // A cache_key, not a tuple of references: clang 14 cannot compare a string with a string_view
-    // inside tuples (the scope is short: no allocation).
+    // A key, not a tuple of references: clang 14's libstdc++ tuple <=> cannot mix string and string_view.
+    // The scope is short ("live", "replay"): std::string keeps it inline, nothing is allocated.
     const auto it = expected_signatures_.find(cache_key{exp, webinar_id, std::string(scope), registration_id});
     if (it != expected_signatures_.end()) return http::constant_time_equal(sig, it->second);
   }
