@@ -66,6 +66,9 @@ class reader {
   std::size_t pos_ = 0;
 };
 
+// The largest UTC offset accepted, from the file or its footer: 26 h (RFC 8536 allows -25..+26 h).
+constexpr std::int32_t max_offset = 26 * 3600;
+
 struct counts {
   std::int64_t isut, isstd, leap, time, type, chars;
 };
@@ -147,12 +150,15 @@ struct time_zone::posix_rule {
       return w;
     };
 
+    // RFC 8536 3.3.1: POSIX offsets are hours 0-24 (and minutes); we accept up to 26 h.
+    auto plausible = [](std::int32_t offset) { return offset >= -max_offset && offset <= max_offset; };
     posix_rule out;
     auto std_name = name();
     if (!std_name) return std::nullopt;
     auto std_off = hms();
     if (!std_off) return std::nullopt;
     out.standard = {-*std_off, false, *std_name};  // POSIX offsets count west
+    if (!plausible(out.standard.offset)) return std::nullopt;
     if (i == s.size()) return out;
     auto dst_name = name();
     if (!dst_name) return std::nullopt;
@@ -162,6 +168,7 @@ struct time_zone::posix_rule {
       if (!dst_off) return std::nullopt;
       out.daylight.offset = -*dst_off;
     }
+    if (!plausible(out.daylight.offset)) return std::nullopt;
     if (i >= s.size() || s[i++] != ',') return std::nullopt;
     auto start = rule();
     if (!start || i >= s.size() || s[i++] != ',') return std::nullopt;
@@ -182,6 +189,10 @@ struct time_zone::posix_rule {
 
   const type& at(std::int64_t t) const {
     if (!rules) return standard;
+    // Far enough (+-31 million years) for any date, near enough that t + offset and the rule's
+    // instants (days * 86400) stay far from int64 overflow.
+    constexpr std::int64_t horizon = 1'000'000'000'000'000;
+    t = std::clamp(t, -horizon, horizon);
     const auto year = year_of_days(floor_div(t + standard.offset, 86400));
     const auto start = instant(rules->first, year, standard.offset);
     const auto end = instant(rules->second, year, daylight.offset);
@@ -211,6 +222,8 @@ std::shared_ptr<const time_zone> time_zone::parse(std::string name, std::string_
   std::vector<std::pair<std::int32_t, std::pair<bool, std::uint8_t>>> raw;
   for (std::int64_t k = 0; k < c.type; ++k) {
     const auto offset = static_cast<std::int32_t>(r.be(4));
+    // RFC 8536 3.2: within -25..+26 h (and never -2^31, which cannot be negated).
+    if (offset < -max_offset || offset > max_offset) throw std::runtime_error("TZif UTC offset out of range");
     const bool dst = r.take(1)[0] != 0;
     const auto abbr = static_cast<std::uint8_t>(r.take(1)[0]);
     raw.push_back({offset, {dst, abbr}});

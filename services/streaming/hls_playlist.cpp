@@ -22,6 +22,24 @@ bool parse_number(std::string_view s, T& out) {
   return ec == std::errc{} && end == s.data() + s.size() && !s.empty();
 }
 
+// A duration in seconds: from_chars also takes "nan", "inf" and 1e300, which would reach
+// int casts and lround (UB, or a garbage target duration). A segment is seconds long.
+bool parse_seconds(std::string_view s, double& out) {
+  constexpr double max_seconds = 86400;
+  return parse_number(s, out) && out >= 0 && out <= max_seconds;  // false for NaN too
+}
+
+// RFC 8216 decimal-integer: no sign. A negative sequence number would not survive rendering.
+bool parse_sequence(std::string_view s, std::int64_t& out) { return parse_number(s, out) && out >= 0; }
+
+// A segment or init segment URI as ffmpeg writes it: a file name beside the playlist. The origin
+// and the recorder key files by it, so no path ("/", "\\", "..") and nothing rendering would
+// escape ('"', control characters).
+bool plain_file_name(std::string_view s) {
+  if (s.empty() || s == "." || s == "..") return false;
+  return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c == '/' || c == '\\' || c == '"' || c < 0x20 || c == 0x7F; });
+}
+
 // An attribute list (RFC 8216 4.2): NAME=value,NAME="quoted, with commas". Returns the value of
 // `name`, unquoted, or nullopt.
 std::optional<std::string> attribute(std::string_view list, std::string_view name) {
@@ -123,7 +141,7 @@ std::optional<media_playlist> parse_media_playlist(std::string_view text) {
   const bool ok = for_each_line(text, [&](std::string_view line) {
     std::string_view v;
     if (line.front() != '#') {
-      if (!pending) return false;
+      if (!pending || !plain_file_name(line)) return false;
       pending->uri = std::string(line);
       pending->discontinuity = std::exchange(discontinuity, false);
       p.segments.push_back(std::move(*pending));
@@ -134,24 +152,24 @@ std::optional<media_playlist> parse_media_playlist(std::string_view text) {
       if (pending) return false;
       const auto comma = v.find(',');
       segment_entry s;
-      if (!parse_number(v.substr(0, comma), s.duration) || s.duration < 0) return false;
+      if (!parse_seconds(v.substr(0, comma), s.duration)) return false;
       if (comma != std::string_view::npos) s.title = std::string(v.substr(comma + 1));
       pending = std::move(s);
       return true;
     }
     if (starts_with_tag(line, "#EXT-X-VERSION:", v)) return parse_number(v, p.version);
-    if (starts_with_tag(line, "#EXT-X-MEDIA-SEQUENCE:", v)) return parse_number(v, p.media_sequence);
-    if (starts_with_tag(line, "#EXT-X-DISCONTINUITY-SEQUENCE:", v)) return parse_number(v, p.discontinuity_sequence);
+    if (starts_with_tag(line, "#EXT-X-MEDIA-SEQUENCE:", v)) return parse_sequence(v, p.media_sequence);
+    if (starts_with_tag(line, "#EXT-X-DISCONTINUITY-SEQUENCE:", v)) return parse_sequence(v, p.discontinuity_sequence);
     if (starts_with_tag(line, "#EXT-X-TARGETDURATION:", v)) {
       double d = 0;  // some writers put a decimal here
-      if (!parse_number(v, d) || d < 0) return false;
+      if (!parse_seconds(v, d)) return false;
       p.target_duration = static_cast<int>(std::ceil(d));
       return true;
     }
     if (starts_with_tag(line, "#EXT-X-MAP:", v)) {
       // One init segment per playlist (what ffmpeg writes): the first one counts.
       if (!p.map_uri) p.map_uri = attribute(v, "URI");
-      return p.map_uri.has_value() && !attribute(v, "BYTERANGE");
+      return p.map_uri.has_value() && plain_file_name(*p.map_uri) && !attribute(v, "BYTERANGE");
     }
     if (line == "#EXT-X-DISCONTINUITY") discontinuity = true;
     else if (line == "#EXT-X-ENDLIST") p.ended = true;

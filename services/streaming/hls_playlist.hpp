@@ -44,7 +44,9 @@ struct rendition_info {
 using uri_rewrite = std::function<std::string(std::string_view uri)>;
 
 // nullopt when it is not a media playlist: no #EXTM3U first, an EXTINF without its URI, a URI
-// without EXTINF (a master playlist), a malformed number, or byte ranges (we serve whole files).
+// without EXTINF (a master playlist), a malformed number, a duration that is not 0 to 86400 s, a
+// negative sequence number, a segment or init URI that is not a plain file name (no '/', '\\',
+// "..", '"', control characters), or byte ranges (we serve whole files).
 // Unknown tags, comments, CRLF and a BOM are fine.
 std::optional<media_playlist> parse_media_playlist(std::string_view text);
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <random>
@@ -97,4 +98,30 @@ TEST_CASE("bytes that are not TZif are refused", "[common][time_zone]") {
   std::string header = "TZif2" + std::string(15, '\0');
   header += std::string("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x05\0\0\0\0\0\0\0\0", 24);  // 5 transitions, no types
   CHECK_THROWS(time_zone::parse("x", header));
+}
+
+// Found by tests/fuzz/fuzz_tzif: a UTC offset of -2^31 (or days) was taken as is, and a footer
+// rule evaluated at the int64 extremes overflowed (t + offset, days * 86400).
+TEST_CASE("offsets stay within 26 h and the far past and future do not overflow", "[common][time_zone]") {
+  auto v1 = [](std::int32_t offset) {
+    std::string z = "TZif" + std::string(16, '\0');
+    z += std::string("\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\0\0\0\x01" "\0\0\0\x04", 24);  // 1 type, 4 chars
+    for (int shift = 24; shift >= 0; shift -= 8) z += static_cast<char>((static_cast<std::uint32_t>(offset) >> shift) & 0xFF);
+    z += std::string("\0\0" "ABC\0", 6);
+    return z;
+  };
+  CHECK(time_zone::parse("x", v1(-25 * 3600))->at(0).utc_offset_seconds == -25 * 3600);
+  CHECK(time_zone::parse("x", v1(26 * 3600))->at(0).abbreviation == "ABC");
+  CHECK_THROWS(time_zone::parse("x", v1(26 * 3600 + 1)));
+  CHECK_THROWS(time_zone::parse("x", v1(INT32_MIN)));
+  for (const char* name : {"America/Chicago", "Europe/London", "Australia/Lord_Howe", "America/Sao_Paulo"}) {
+    INFO(name);
+    const auto z = time_zone::find(name);
+    REQUIRE(z);
+    for (const std::int64_t t : {INT64_MIN, INT64_MIN + 86400, std::int64_t{1} << 59, INT64_MAX - 86400, INT64_MAX}) {
+      const auto offset = z->at(t).utc_offset_seconds;
+      CHECK(offset >= -26 * 3600);
+      CHECK(offset <= 26 * 3600);
+    }
+  }
 }

@@ -123,6 +123,23 @@ TEST_CASE("garbage and non-media playlists are rejected", "[streaming][hls]") {
   CHECK_FALSE(parse_media_playlist("#EXTM3U\n#EXTINF:1,\n#EXT-X-BYTERANGE:100@0\nall.mp4\n"));
   CHECK_FALSE(parse_media_playlist(fixture("ffmpeg_master.m3u8")));
   CHECK_FALSE(parse_master_playlist(fixture("ffmpeg_live.m3u8")));
+  // Found by tests/fuzz/fuzz_hls_playlist: from_chars reads "nan", "inf" and 1e300, which reached
+  // an int cast (UB) and lround; negative sequence numbers did not survive rendering.
+  for (const char* d : {"nan", "inf", "-inf", "infinity", "1e300", "86400.5"}) {
+    INFO(d);
+    CHECK_FALSE(parse_media_playlist(std::string("#EXTM3U\n#EXTINF:") + d + ",\nseg.m4s\n"));
+    CHECK_FALSE(parse_media_playlist(std::string("#EXTM3U\n#EXT-X-TARGETDURATION:") + d + "\n"));
+  }
+  CHECK_FALSE(parse_media_playlist("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:-1\n"));
+  CHECK_FALSE(parse_media_playlist("#EXTM3U\n#EXT-X-DISCONTINUITY-SEQUENCE:-1\n"));
+  // Segment and init names are file names beside the playlist, never paths.
+  for (const char* uri : {"../seg.m4s", "/etc/passwd", "a/b.m4s", "..", ".", "a\\b.m4s", "a\"b.m4s", "a\x01b"}) {
+    INFO(uri);
+    CHECK_FALSE(parse_media_playlist(std::string("#EXTM3U\n#EXTINF:1,\n") + uri + "\n"));
+    if (std::string_view(uri).find('"') == std::string_view::npos)  // (in quotes it would end the value)
+      CHECK_FALSE(parse_media_playlist(std::string("#EXTM3U\n#EXT-X-MAP:URI=\"") + uri + "\"\n"));
+  }
+  CHECK(parse_media_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:86400\n#EXTINF:0,\n..seg.m4s\n"));
   // No segments yet is a valid (empty) media playlist.
   const auto empty = parse_media_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:1\n");
   REQUIRE(empty);
@@ -200,13 +217,16 @@ TEST_CASE("render_vod lists everything from sequence 0 and ends", "[streaming][h
   CHECK(l[4] == "#EXT-X-PLAYLIST-TYPE:VOD");
   CHECK(l.back() == "#EXT-X-ENDLIST");
   CHECK(out.find("DISCONTINUITY-SEQUENCE") == std::string::npos);
-  const auto back = parse_media_playlist(out);
+  CHECK(out.find("\nr/seg_00042.m4s\n") != std::string::npos);
+  CHECK(out.find("#EXT-X-MAP:URI=\"r/init.mp4\"\n") != std::string::npos);
+  // Parsed back (without the rewrite: a source playlist names plain files).
+  const auto back = parse_media_playlist(render_vod(p));
   REQUIRE(back);
   CHECK(back->ended);
   CHECK(back->media_sequence == 0);
   REQUIRE(back->segments.size() == 3);
-  CHECK(back->segments[2].uri == "r/seg_00042.m4s");
-  CHECK(back->map_uri == std::optional<std::string>("r/init.mp4"));
+  CHECK(back->segments[2].uri == "seg_00042.m4s");
+  CHECK(back->map_uri == std::optional<std::string>("init.mp4"));
 }
 
 TEST_CASE("render then parse gives the same playlist back", "[streaming][hls]") {
