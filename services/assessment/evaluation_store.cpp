@@ -138,7 +138,8 @@ std::optional<evaluation_submission> find_submission(store::database& db, std::i
 json::object parse_submission(const json::object& body, const std::vector<evaluation_item>& items) {
   const auto* answers = member(body, "answers");
   if (!answers || !answers->is_object()) throw common::invalid("answers", "answers must be an object: {\"<item id>\": 1..5 or text}");
-  for (const auto& [key, value] : answers->get_object()) {
+  for (const auto& answer : answers->get_object()) {
+    const auto key = answer.key();  // not a structured binding: clang 14 cannot capture one in a lambda
     const bool known = std::any_of(items.begin(), items.end(), [&](const evaluation_item& i) { return std::to_string(i.id) == key; });
     if (!known) throw common::invalid("answers." + std::string(key), "there is no item " + std::string(key) + " in this evaluation");
   }

@@ -292,7 +292,7 @@ void rtmp_client_parser::begin_message(chunk_stream& s) {
   s.remaining = s.length;
   if (is_media(s.type_id) && !media_started_) {
     media_started_ = true;
-    events_.emplace_back(std::in_place_type<rtmp_media_started>, s.type_id, s.timestamp);
+    events_.emplace_back(rtmp_media_started{s.type_id, s.timestamp});
   }
   if (s.type_id == video && !video_reported_ && !video_probe_) {
     video_probe_ = &s;
@@ -366,7 +366,7 @@ void rtmp_client_parser::on_set_chunk_size(std::span<const std::uint8_t> body) {
 
 void rtmp_client_parser::on_window_ack_size(std::span<const std::uint8_t> body) {
   if (body.size() < 4) return fail("Window Acknowledgement Size shorter than 4 bytes");
-  events_.emplace_back(std::in_place_type<rtmp_window_ack_size>, read_be(body.data(), 4));
+  events_.emplace_back(rtmp_window_ack_size{read_be(body.data(), 4)});
 }
 
 // Command name, transaction id, command object, then arguments. Only the first five values are
@@ -383,15 +383,14 @@ void rtmp_client_parser::on_command(std::span<const std::uint8_t> body) {
   const double transaction = values.size() > 1 && values[1].marker == amf0::number ? values[1].number : 0;
   if (name == "connect") {
     if (values.size() < 3 || values[2].marker != amf0::object) return fail("connect without a command object");
-    events_.emplace_back(std::in_place_type<rtmp_connect>, values[2].field("app"), values[2].field("tcUrl"), transaction);
+    events_.emplace_back(rtmp_connect{values[2].field("app"), values[2].field("tcUrl"), transaction});
   } else if (name == "publish") {
     if (values.size() < 4 || !values[3].is_string()) return fail("publish without a stream name");
-    events_.emplace_back(std::in_place_type<rtmp_publish>, values[3].text, values.size() > 4 ? values[4].text : "",
-                         transaction);
+    events_.emplace_back(rtmp_publish{values[3].text, values.size() > 4 ? values[4].text : "", transaction});
   } else if ((name == "releaseStream" || name == "FCPublish") && values.size() > 3 && values[3].is_string()) {
-    events_.emplace_back(std::in_place_type<rtmp_stream_announce>, name, values[3].text, transaction);
+    events_.emplace_back(rtmp_stream_announce{name, values[3].text, transaction});
   } else if (name == "createStream") {
-    events_.emplace_back(std::in_place_type<rtmp_create_stream>, transaction);
+    events_.emplace_back(rtmp_create_stream{transaction});
   }
 }
 
@@ -400,7 +399,7 @@ void rtmp_client_parser::fail(std::string reason) {
   streams_.clear();
   current_ = nullptr;
   header_len_ = 0;
-  events_.emplace_back(std::in_place_type<rtmp_error>, std::move(reason));
+  events_.emplace_back(rtmp_error{std::move(reason)});
 }
 
 }  // namespace cohort::streaming

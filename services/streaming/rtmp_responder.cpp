@@ -207,7 +207,7 @@ void rtmp_responder::send(std::uint32_t chunk_stream, std::uint8_t type, std::ui
 
 void rtmp_responder::fail(std::string reason, std::vector<rtmp_event>& out) {
   state_ = state::failed;
-  out.emplace_back(std::in_place_type<rtmp_error>, std::move(reason));
+  out.emplace_back(rtmp_error{std::move(reason)});
 }
 
 }  // namespace cohort::streaming

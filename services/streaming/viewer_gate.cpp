@@ -70,7 +70,9 @@ bool viewer_gate::signature_matches(std::string_view sig, std::int64_t webinar_i
                                     std::int64_t exp, std::int64_t registration_id, std::int64_t now) const {
   {
     std::lock_guard lock(cache_mutex_);
-    const auto it = expected_signatures_.find(std::forward_as_tuple(exp, webinar_id, scope, registration_id));
+    // A whole key, not a tuple of references: clang 14 cannot compare std::string with the
+    // string_view inside a tuple (the scope is short: no allocation, small-string storage).
+    const auto it = expected_signatures_.find(cache_key{exp, webinar_id, std::string(scope), registration_id});
     if (it != expected_signatures_.end()) return http::constant_time_equal(sig, it->second);
   }
   auto expected = signature(webinar_id, scope, exp, registration_id);  // outside the lock: the HMAC is the slow part
