@@ -164,10 +164,12 @@ struct primary {
   node::secrets keys;
   http::token_codec tokens;
   accounts::accounts_module* accounts = nullptr;
-  registration::events events;
+  // In main.cpp's order: the registration events' listeners hold the modules' timers, so they go
+  // before the io_context does.
   std::optional<node::node_core> core;
   std::optional<store::sqlite_writer> writer;
   std::optional<store::reader_pool> readers;
+  registration::events events;
   std::optional<node::node_services> node;
   std::optional<accounts::accounts_module> accounts_module;
   std::optional<email::email_service> mail;
