@@ -46,7 +46,10 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <cstdint>
@@ -69,11 +72,20 @@ namespace {
   std::abort();
 }
 
+// /dev/shm/cohort-fuzz-http-<pid>. A run that stopped on a finding (abort) left its directory:
+// those of processes that are gone are removed here.
 fs::path scratch_root() {
   const fs::path shm = "/dev/shm";
   std::error_code ec;
   const auto base = fs::is_directory(shm, ec) ? shm : fs::temp_directory_path();
-  return base / ("cohort-fuzz-http-" + std::to_string(::getpid()));
+  const std::string prefix = "cohort-fuzz-http-";
+  for (const auto& e : fs::directory_iterator(base, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+  }
+  return base / (prefix + std::to_string(::getpid()));
 }
 
 // A primary as serve_primary builds it (services/main.cpp), minus listening for connections and
