@@ -152,7 +152,11 @@ settings load_settings(store::database& db, std::int64_t webinar_id) {
 
 settings parse_settings(const json::object& body, const std::vector<registration::session_slot>& slots) {
   for (const auto& [k, _] : body)
-    if (!known_keys().count(std::string(k))) throw invalid(std::string(k), "unknown member " + std::string(k));
+    if (!known_keys().count(std::string(k))) {
+      // A member named "" is named as JSON spells it: an empty field would name nothing.
+      const std::string name = k.empty() ? std::string("\"\"") : std::string(k);
+      throw invalid(name, "unknown member " + name);
+    }
   settings s;
   s.offered = read_bool(body, "offered", false);
   if (const auto x = read_number(body.if_contains("ceu_per_hour"), "ceu_per_hour", 0, 10)) s.ceu_per_hour = *x;
