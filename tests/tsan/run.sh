@@ -26,8 +26,9 @@ runs=(
 # halt_on_error: the first report fails the binary (exit 66) with the report in tsan-logs.
 export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:history_size=4:suppressions=$root/tests/tsan/suppressions.txt:log_path=$logs/tsan"
 export COHORT_SOURCE_DIR=$root
-# gcc 12's TSan needs the address layout it was built for; kernels with 28+ bits of mmap
-# randomization break it ("unexpected memory mapping"), so ASLR is off for these runs.
+# gcc 12's TSan needs the address layout it was built for; more mmap randomization than it
+# expects (vm.mmap_rnd_bits 32 on recent kernels) breaks it ("unexpected memory mapping"), so
+# ASLR is off for these runs where setarch may turn it off.
 norandom=()
 if setarch "$(uname -m)" -R true 2>/dev/null; then norandom=(setarch "$(uname -m)" -R); fi
 
