@@ -2,8 +2,9 @@
 # Builds and runs the whole suite: Catch2 unit tests (ctest), node integration tests against the
 # real binary, the browser test in Debian Chromium; then a clang AddressSanitizer + UBSan build that
 # also holds the libFuzzer targets: the unit tests again (with every fuzz corpus and regression case),
-# each fuzzer for FUZZ_SECONDS (default 30), the integration tests again. Any failure or sanitizer
-# report makes it exit non-zero.
+# each fuzzer for FUZZ_SECONDS (default 30), the integration tests again; last, the unit tests of
+# the concurrent parts on a gcc ThreadSanitizer build. Any failure or sanitizer report makes it exit
+# non-zero.
 # Called by `bash config/cohort.sh test` (which installs the packages first).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,10 +40,13 @@ step() {  # step NAME COMMAND...: runs it, keeps its log, counts what its runner
   fi
 }
 
-build() {  # build DIR [cmake args...]
+build() {  # build DIR [cmake args...] [-- targets...]: every target unless some are named
   local dir=$1
   shift
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir"
+  local args=() targets=()
+  while (($#)) && [[ $1 != -- ]]; do args+=("$1"); shift; done
+  (($#)) && shift && targets=(--target "$@")
+  cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null && cmake --build "$dir" "${targets[@]}"
 }
 
 mkdir -p "$logs" build/test-artifacts
@@ -80,6 +84,12 @@ if compgen -G "$asan_logs/*" >/dev/null; then
   failed_steps+=("sanitizers")
   failed=$((failed + 1))
 fi
+
+# ThreadSanitizer: only the unit tests of the concurrent parts (tests/tsan/run.sh says which);
+# run.sh fails on any report and prints them.
+step build-tsan build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TSAN=ON -DCOHORT_TESTS=ON \
+  -- test_store test_bus tsan_live_room tsan_segment_store tsan_outbox_sender || true
+step unit-tsan bash tests/tsan/run.sh build-tsan
 
 echo
 if ((${#failed_steps[@]})); then
