@@ -57,7 +57,9 @@ step build build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=ON -DCOH
 if [[ -x build/cohort ]]; then
   step unit ctest --test-dir build --output-on-failure --no-tests=error -j2
   (cd tests && { [[ -d node_modules/playwright-core ]] && [[ node_modules/.package-lock.json -nt package-lock.json ]] || npm ci --no-audit --no-fund --loglevel=error; })
-  step integration env COHORT_BIN="$root/build/cohort" node --test "${node_tests[@]}"
+  # Two test files at a time: most of their time is spent waiting (timers, ffmpeg, restarts), and
+  # every test has its own ports, data dir and processes.
+  step integration env COHORT_BIN="$root/build/cohort" node --test --test-concurrency=2 "${node_tests[@]}"
   step browser env COHORT_BIN="$root/build/cohort" node --test tests/browser/*.test.mjs
 fi
 
@@ -75,7 +77,7 @@ step build-asan build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=c
 if [[ -x build-asan/cohort ]]; then
   step unit-asan ctest --test-dir build-asan --output-on-failure --no-tests=error -j2
   step fuzz bash tests/fuzz/run.sh build-asan "${FUZZ_SECONDS:-30}"
-  step integration-asan env COHORT_BIN="$root/build-asan/cohort" node --test "${node_tests[@]}"
+  step integration-asan env COHORT_BIN="$root/build-asan/cohort" node --test --test-concurrency=2 "${node_tests[@]}"
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 if compgen -G "$asan_logs/*" >/dev/null; then

@@ -17,21 +17,11 @@ import { mkdtempSync, writeFileSync, readdirSync, readFileSync, existsSync, open
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
-import { sleep, assertError } from '../support/http.mjs';
+import { sleep, until, assertError } from '../support/http.mjs';
 import { connect } from '../support/ws.mjs';
 
 const run = promisify(execFile);
 const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-async function until(what, timeoutMs, probe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 // Writes a filler file until the file system refuses another byte (ENOSPC); returns its path and size.
 function fill(dir) {

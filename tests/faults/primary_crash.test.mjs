@@ -17,7 +17,7 @@ import { mkdtempSync, writeFileSync, readdirSync, readFileSync, existsSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
-import { sleep } from '../support/http.mjs';
+import { sleep, until } from '../support/http.mjs';
 import { connect } from '../support/ws.mjs';
 import { parseCsv } from '../support/csv.mjs';
 import { parseMessage } from '../support/smtp.mjs';
@@ -29,16 +29,6 @@ function configFile(text) {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-faults-')), 'cohort.toml');
   writeFileSync(file, text);
   return file;
-}
-
-async function until(what, timeoutMs, probe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 async function listAll(s, webinarId) {

@@ -13,21 +13,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
 import { connect } from '../support/ws.mjs';
-import { sleep } from '../support/http.mjs';
+import { sleep, until } from '../support/http.mjs';
 import { parseCsv } from '../support/csv.mjs';
 import { publish, liveSetup, ffmpegChildren, waitForLive, waitForRecordedSegments, closedRecordings, probeReplay, fetchLiveSegment } from '../support/stream.mjs';
 
 const run = promisify(execFile);
-
-async function until(what, timeoutMs, probe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 // Seconds of media the recording playlist on disk lists (what a crash leaves behind).
 // A process that still runs (and is still an ffmpeg: pids are reused).

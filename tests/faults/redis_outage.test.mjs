@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { useCluster, waitReady } from '../support/cluster.mjs';
 import { api } from '../support/server.mjs';
-import { sleep } from '../support/http.mjs';
+import { sleep, until } from '../support/http.mjs';
 import { connect } from '../support/ws.mjs';
 import { parseCsv } from '../support/csv.mjs';
 
@@ -22,16 +22,6 @@ let phase = 'baseline';  // the test's current phase, for the figures
 
 function rssKiB(pid) {
   try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { return null; }
-}
-
-async function until(what, timeoutMs, probe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
 }
 
 // One person in the room on one node: reconnects with since + epoch whenever the socket closes (backoff

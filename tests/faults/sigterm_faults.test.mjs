@@ -18,21 +18,11 @@ import { startServer, api, cohortBin } from '../support/server.mjs';
 import { startRedis } from '../support/redis.mjs';
 import { configFile, waitReady } from '../support/cluster.mjs';
 import { connect } from '../support/ws.mjs';
-import { sleep } from '../support/http.mjs';
+import { sleep, until } from '../support/http.mjs';
 import { parseCsv } from '../support/csv.mjs';
 import { publish, liveSetup, ffmpegChildren, waitForLive, waitForRecordedSegments, probeReplay } from '../support/stream.mjs';
 
 const STOP_LIMIT_MS = 5000;  // README, Operations: "exits 0 within 5 s"
-
-async function until(what, timeoutMs, probe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 // SIGTERM; resolves with { code, signal, ms }.
 async function sigterm(s) {

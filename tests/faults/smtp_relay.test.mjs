@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
-import { sleep } from '../support/http.mjs';
+import { sleep, until } from '../support/http.mjs';
 import { startSmtp } from '../support/smtp.mjs';
 
 // A fault-injecting TCP proxy in front of `targetPort`. mode(n) decides connection n's fault (n from 0).
@@ -50,16 +50,6 @@ async function startFaultyRelay(targetPort, mode, { delayMs = 300 } = {}) {
   };
 }
 
-async function until(what, timeoutMs, probe, detail = () => '') {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; ${detail()}`);
-    await sleep(100);
-  }
-}
-
 const addressOf = (m) => {
   const to = m.header('to') ?? '';
   return (/<([^>]+)>/.exec(to)?.[1] ?? to).toLowerCase();
@@ -95,7 +85,7 @@ async function relayScenario(label, mode, { signups: count, delayMs, settleMs })
 
     // Every mail arrives, exactly once; the outbox says sent, nothing failed.
     await until(`${count} mails at the relay`, settleMs, () => people.every((p) => smtp.messages().some((m) => addressOf(m) === p)),
-      () => `${smtp.messages().length} arrived; relay connections ${JSON.stringify(relay.connections.map((c) => c.mode))}`);
+      { detail: () => `${smtp.messages().length} arrived; relay connections ${JSON.stringify(relay.connections.map((c) => c.mode))}` });
     const outbox = await until('outbox settled', 10000, async () => {
       const r = (await api(s, 'GET', `/api/webinars/${w.id}/emails`, { token: s.adminToken })).body;
       return r.counts.queued === 0 && r;

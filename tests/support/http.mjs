@@ -5,6 +5,18 @@ import net from 'node:net';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Polls `probe` until it returns something truthy (which is returned), or throws naming `what` after
+// `timeoutMs`; `detail()` adds what was seen last to that error.
+export async function until(what, timeoutMs, probe, { everyMs = 50, detail = () => '' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe();
+    if (got) return got;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${detail() ? `; ${detail()}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
 // Asserts the one error shape of the contract: {"error":{"code":string,"message":string[,"field":string]}},
 // served as application/json with the expected status (and code / field when given).
 // `res` is what api() or RawConn.readResponse() returns; `context` (e.g. the request sent) prefixes failure messages.
