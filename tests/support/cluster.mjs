@@ -6,7 +6,7 @@
 import { before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +14,14 @@ import { startServer, api, cohortBin } from './server.mjs';
 import { startRedis } from './redis.mjs';
 import { sleep } from './http.mjs';
 
+// The config files' folders go when the test process exits (a node reads its file only at start).
+const configDirs = [];
+process.once('exit', () => { for (const dir of configDirs) rmSync(dir, { recursive: true, force: true }); });
+
 export function configFile(text) {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'cohort-cluster-')), 'cohort.toml');
+  const dir = mkdtempSync(path.join(tmpdir(), 'cohort-cluster-'));
+  configDirs.push(dir);
+  const file = path.join(dir, 'cohort.toml');
   writeFileSync(file, text);
   return file;
 }
