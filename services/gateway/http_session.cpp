@@ -1,5 +1,7 @@
 #include "gateway/http_session.hpp"
 
+#include "gateway/beast_request.hpp"
+
 #include "gateway/body_types.hpp"
 #include "gateway/http_listener.hpp"
 #include "gateway/websocket_session.hpp"
@@ -156,22 +158,7 @@ class beast_http_session : public http_session, public std::enable_shared_from_t
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
     upload_ = false;
-    request_ = request{};
-    request_.method = to_verb(msg.method());
-    auto url = boost::urls::parse_origin_form(msg.target());
-    if (!url) return false;
-    request_.path = std::string(url->encoded_path());
-    request_.target = std::string(msg.target());
-    for (auto seg : url->segments()) request_.segments.emplace_back(seg);
-    for (auto param : url->params()) request_.query.emplace_back(param.key, param.value);
-    request_.content_type = std::string(msg[bhttp::field::content_type]);
-    request_.authorization = std::string(msg[bhttp::field::authorization]);
-    request_.body_framed = msg.has_content_length() || msg.chunked();
-    if (const auto length = parser_->content_length()) request_.content_length = *length;
-    request_.origin = std::string(msg[bhttp::field::origin]);
-    request_.range = std::string(msg[bhttp::field::range]);
-    request_.if_none_match = std::string(msg[bhttp::field::if_none_match]);
-    request_.cookie = std::string(msg[bhttp::field::cookie]);
+    if (!read_request_head(msg, parser_->content_length(), request_)) return false;
     if (peer_.port() != 0) {
       request_.peer_address = peer_.address().to_string();
       request_.peer_port = peer_.port();
@@ -551,6 +538,26 @@ class beast_http_session : public http_session, public std::enable_shared_from_t
 };
 
 }  // namespace
+
+bool read_request_head(const bhttp::request<bhttp::string_body>& msg, boost::optional<std::uint64_t> content_length, request& out) {
+  out = request{};
+  out.method = to_verb(msg.method());
+  auto url = boost::urls::parse_origin_form(msg.target());
+  if (!url) return false;
+  out.path = std::string(url->encoded_path());
+  out.target = std::string(msg.target());
+  for (auto seg : url->segments()) out.segments.emplace_back(seg);
+  for (auto param : url->params()) out.query.emplace_back(param.key, param.value);
+  out.content_type = std::string(msg[bhttp::field::content_type]);
+  out.authorization = std::string(msg[bhttp::field::authorization]);
+  out.body_framed = msg.has_content_length() || msg.chunked();
+  if (content_length) out.content_length = *content_length;
+  out.origin = std::string(msg[bhttp::field::origin]);
+  out.range = std::string(msg[bhttp::field::range]);
+  out.if_none_match = std::string(msg[bhttp::field::if_none_match]);
+  out.cookie = std::string(msg[bhttp::field::cookie]);
+  return true;
+}
 
 std::shared_ptr<http_session> make_http_session(tcp::socket&& socket, std::shared_ptr<http_listener> server, std::uint64_t id,
                                                 std::shared_ptr<connection_slot> slot) {

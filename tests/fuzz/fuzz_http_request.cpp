@@ -21,6 +21,7 @@
 #include "config/config.hpp"
 #include "drops/drops_module.hpp"
 #include "email/email_service.hpp"
+#include "gateway/beast_request.hpp"
 #include "gateway/static_site.hpp"
 #include "live_room/channels/attendance/attendance_channel.hpp"
 #include "live_room/channels/chat/chat_channel.hpp"
@@ -210,34 +211,9 @@ struct world {
 std::unique_ptr<world> the_world;
 std::size_t inputs_since_fresh = 0;
 
-// The session's conversion (http_session.cpp read_head): the fields the router reads.
+// The session's conversion (gateway/beast_request.hpp), with a fixed loopback peer.
 bool to_request(const bhttp::request_parser<bhttp::string_body>& parser, http::request& out) {
-  const auto& msg = parser.get();
-  out = http::request{};
-  switch (msg.method()) {
-    case bhttp::verb::get: out.method = http::verb::get; break;
-    case bhttp::verb::head: out.method = http::verb::head; break;
-    case bhttp::verb::post: out.method = http::verb::post; break;
-    case bhttp::verb::put: out.method = http::verb::put; break;
-    case bhttp::verb::patch: out.method = http::verb::patch; break;
-    case bhttp::verb::delete_: out.method = http::verb::del; break;
-    case bhttp::verb::options: out.method = http::verb::options; break;
-    default: out.method = http::verb::other;
-  }
-  auto url = boost::urls::parse_origin_form(msg.target());
-  if (!url) return false;
-  out.path = std::string(url->encoded_path());
-  out.target = std::string(msg.target());
-  for (auto seg : url->segments()) out.segments.emplace_back(seg);
-  for (auto param : url->params()) out.query.emplace_back(param.key, param.value);
-  out.content_type = std::string(msg[bhttp::field::content_type]);
-  out.authorization = std::string(msg[bhttp::field::authorization]);
-  out.body_framed = msg.has_content_length() || msg.chunked();
-  if (const auto length = parser.content_length()) out.content_length = *length;
-  out.origin = std::string(msg[bhttp::field::origin]);
-  out.range = std::string(msg[bhttp::field::range]);
-  out.if_none_match = std::string(msg[bhttp::field::if_none_match]);
-  out.cookie = std::string(msg[bhttp::field::cookie]);
+  if (!http::read_request_head(parser.get(), parser.content_length(), out)) return false;
   out.peer_address = "127.0.0.1";
   out.peer_port = 40000;
   out.remote_address = out.peer_address;  // no trusted proxies: forwarding headers are not believed
