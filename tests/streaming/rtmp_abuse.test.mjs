@@ -7,11 +7,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
 import { sleep } from '../support/http.mjs';
+import { rtmpPort, ffmpegChildren } from '../support/stream.mjs';
 
 const servers = [];
 const sockets = new Set();
@@ -33,32 +34,6 @@ async function server(toml) {
   const s = await startServer({ args });
   servers.push(s);
   return s;
-}
-
-function rtmpPort(s) {
-  const m = /rtmp ingest on rtmp:\/\/127\.0\.0\.1:(\d+)\/live/.exec(s.stdout);
-  assert.ok(m, `no rtmp ingest line on stdout:\n${s.stdout}`);
-  return Number(m[1]);
-}
-
-// The server's live ffmpeg children (zombies not counted), from the kernel's list of each thread's children.
-function ffmpegChildren(pid) {
-  const out = [];
-  let tasks = [];
-  try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
-  for (const t of tasks) {
-    let kids = '';
-    try { kids = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8'); } catch { continue; }
-    for (const kid of kids.split(' ').filter(Boolean)) {
-      try {
-        const stat = readFileSync(`/proc/${kid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
-        if (name === 'ffmpeg' && state !== 'Z') out.push(Number(kid));
-      } catch { /* already gone */ }
-    }
-  }
-  return out;
 }
 
 // Polls the children every 20 ms: every distinct ffmpeg pid seen, and the most at once.
