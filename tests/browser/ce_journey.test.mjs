@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { launchChromium, artifacts, signInOrganizer, failOnCspViolations } from '../support/browser.mjs';
+import { launchChromium, artifacts, signInOrganizer, failOnCspViolations, pressPlay } from '../support/browser.mjs';
 import { startServer, api, repoRoot } from '../support/server.mjs';
 
 const DESKTOP = { width: 1280, height: 900 };
@@ -277,7 +277,7 @@ test('CE credit end to end: live credit with a retaken post-test, recorded credi
 
   await noor.page.goto(`${server.url}/live/${webinar.id}#token=${encodeURIComponent(noorReg.body.token)}`);
   await noor.page.locator('#video-slot[data-state="replay"] video').waitFor({ timeout: 25_000 });
-  await noor.page.locator('#video-slot video').evaluate((v) => { v.muted = true; return v.play(); });
+  await pressPlay(noor.page.locator('#video-slot video'));
   const seen = await until('the server counted the replay segments Noor fetched', () => {
     const n = Number(sql(`SELECT count(*) FROM replay_views WHERE registration_id = ${noorReg.body.id} AND recording_id = ${recording.id}`));
     return n >= Math.ceil(recording.segments * 0.85) ? n : 0;

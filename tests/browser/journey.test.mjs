@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchChromium, artifacts, failOnCspViolations } from '../support/browser.mjs';
+import { launchChromium, artifacts, failOnCspViolations, pressPlay } from '../support/browser.mjs';
 import { startServer, api, cohortBin, repoRoot } from '../support/server.mjs';
 import { startRedis } from '../support/redis.mjs';
 
@@ -406,7 +406,7 @@ test('issue 6: organizer and therapist, from the CLI account to the attendance r
     assert.match(await status.innerText(), /^The live stream has ended\. The replay of session 1 \(.+\) is ready — press play to watch\.$/);
     assert.equal(await therapist.locator('#player-pill').innerText(), 'REPLAY');
     assert.equal((await api(server, 'GET', `/api/webinars/${seriesId}/stream`)).body.live, false);
-    await therapist.locator('#video-slot video').evaluate((v) => { v.muted = true; return v.play(); });
+    await pressPlay(therapist.locator('#video-slot video'));
     await therapist.waitForFunction(() => (document.querySelector('#video-slot video')?.currentTime ?? 0) > 0.2, null, { timeout: 15_000 });
     await assertPlays(therapist, 'replay');
     await screenshot(therapist, 'replay');

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { launchChromium, artifacts, signInOrganizer, failOnCspViolations } from '../support/browser.mjs';
+import { launchChromium, artifacts, signInOrganizer, failOnCspViolations, pressPlay } from '../support/browser.mjs';
 import { startServer, api, repoRoot } from '../support/server.mjs';
 
 const TIME_ZONE = 'America/New_York';
@@ -272,7 +272,7 @@ test('the room shows starting soon, then the live stream, then "ended" and the r
   assert.match(await status.innerText(), /^The live stream has ended\. The replay of session 1 \(\d+ s\) is ready — press play to watch\.$/);
   assert.equal(await video.getAttribute('aria-label'), 'Replay of session 1');
   assert.equal(await page.locator('#player-pill').innerText(), 'REPLAY');
-  await video.evaluate((v) => { v.muted = true; return v.play(); });
+  await pressPlay(video);
   await page.waitForFunction(() => (document.querySelector('#video-slot video')?.currentTime ?? 0) > 0.2, null, { timeout: 10_000 });
   await assertAdvances(page, 'replay');
   const duration = await video.evaluate((v) => v.duration);
@@ -302,4 +302,26 @@ test('the room shows starting soon, then the live stream, then "ended" and the r
 
   assertNoPageErrors(page);
   assertNoPageErrors(org);
+});
+
+// Play pressed while hls.js is still loading (a slow connection): the source attached under it
+// rejects that play()'s promise with AbortError (what failed CI on 2026-12-05 when the test awaited
+// it), yet the element stays unpaused and the replay must start once hls.js has attached it.
+test('play pressed on the replay before hls.js has loaded starts playback once it has', { timeout: 60_000 }, async () => {
+  const page = await openPage();
+  let delayed = 0;
+  await page.route('**/assets/hls.min.js', async (route) => {
+    delayed += 1;
+    await sleep(1500);
+    await route.continue();
+  });
+  await page.goto(ada.join_url);
+  const video = page.locator('#video-slot[data-state="replay"] video');
+  await video.waitFor({ timeout: 20_000 });
+  assert.equal(await page.evaluate(() => typeof window.Hls), 'undefined', 'hls.js arrived before play was pressed');
+  await pressPlay(video);
+  await page.waitForFunction(() => (document.querySelector('#video-slot video')?.currentTime ?? 0) > 0.2, null, { timeout: 15_000 });
+  await assertAdvances(page, 'replay played early');
+  assert.equal(delayed, 1);
+  assertNoPageErrors(page);
 });

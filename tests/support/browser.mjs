@@ -41,3 +41,10 @@ export function failOnCspViolations(page, errors) {
     if (/Content Security Policy/i.test(msg.text())) errors.push(new Error(`CSP violation: ${msg.text()}`));
   });
 }
+
+// Presses play on a <video> as a person does with its control: muted (no user gesture here) and
+// without waiting on play()'s promise, which a load starting under it may reject; the caller
+// then waits for currentTime to move.
+export function pressPlay(video) {
+  return video.evaluate((v) => { v.muted = true; v.play()?.catch(() => {}); });
+}
