@@ -3,8 +3,9 @@
 # real binary, the browser test in Debian Chromium; then a clang AddressSanitizer + UBSan build that
 # also holds the libFuzzer targets: the unit tests again (with every fuzz corpus and regression case),
 # each fuzzer for FUZZ_SECONDS (default 30), the integration tests again; last, the unit tests of
-# the concurrent parts on a gcc ThreadSanitizer build. Any failure or sanitizer report makes it exit
-# non-zero.
+# the concurrent parts on a gcc ThreadSanitizer build. Each sanitizer build compiles, at the lowest
+# CPU priority, while the integration tests before it run. Any failure or sanitizer report makes it
+# exit non-zero.
 # Called by `bash config/cohort.sh test` (which installs the packages first).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,13 +15,8 @@ failed_steps=()
 passed=0
 failed=0
 
-step() {  # step NAME COMMAND...: runs it, keeps its log, counts what its runner reports
-  local name=$1
-  shift
-  echo "== $name"
-  local log="$logs/$name.log"
-  "$@" 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]}
+count() {  # count NAME LOG RC: adds what the step's runner reported to the totals
+  local name=$1 log=$2 rc=$3
   local p f
   if grep -q '^# pass ' "$log"; then  # node --test
     p=$(awk '/^# pass /{s+=$3} END{print s+0}' "$log")
@@ -40,6 +36,34 @@ step() {  # step NAME COMMAND...: runs it, keeps its log, counts what its runner
   fi
 }
 
+step() {  # step NAME COMMAND...: runs it, keeps its log, counts what its runner reports
+  local name=$1
+  shift
+  echo "== $name"
+  local log="$logs/$name.log"
+  "$@" 2>&1 | tee "$log"
+  count "$name" "$log" "${PIPESTATUS[0]}"
+}
+
+# The sanitizer builds compile while the tests before them run: those tests mostly wait (timers,
+# ffmpeg, restarts), and at nice 19 a compiler only takes the CPU they leave idle.
+declare -A background=()
+step_in_background() {  # step_in_background NAME COMMAND...: starts it; step_join NAME waits and counts
+  local name=$1
+  shift
+  echo "== $name (started in the background, nice 19)"
+  ( CMAKE_BUILD_PARALLEL_LEVEL=2 nice -n 19 "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc" ) &
+  background[$name]=$!
+}
+
+step_join() {
+  local name=$1
+  wait "${background[$name]}"
+  echo "== $name (finished in the background)"
+  cat "$logs/$name.log"
+  count "$name" "$logs/$name.log" "$(cat "$logs/$name.rc")"
+}
+
 build() {  # build DIR [cmake args...] [-- targets...]: every target unless some are named
   local dir=$1
   shift
@@ -53,7 +77,18 @@ mkdir -p "$logs" build/test-artifacts
 export CI=${CI:-}
 node_tests=(tests/gateway/*.test.mjs tests/registration/*.test.mjs tests/store/*.test.mjs tests/chat/*.test.mjs tests/drops/*.test.mjs tests/qa/*.test.mjs tests/polls/*.test.mjs tests/streaming/*.test.mjs tests/accounts/*.test.mjs tests/attendance/*.test.mjs tests/ce/*.test.mjs tests/assessment/*.test.mjs tests/privacy/*.test.mjs tests/certificates/*.test.mjs tests/email/*.test.mjs tests/proto/*.test.mjs tests/deploy/*.test.mjs tests/authz/*.test.mjs tests/faults/*.test.mjs)
 
+# ThreadSanitizer: only the unit tests of the concurrent parts (tests/tsan/run.sh says which).
+tsan_build=(build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TSAN=ON -DCOHORT_TESTS=ON
+  -- test_store test_bus tsan_live_room tsan_segment_store tsan_outbox_sender)
+
 step build build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=ON -DCOHORT_SANITIZE=OFF || true
+
+# clang, because libFuzzer is part of it; a build dir configured with another compiler starts over.
+if [[ -f build-asan/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++-14' build-asan/CMakeCache.txt; then
+  rm -rf build-asan
+fi
+step_in_background build-asan build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DCOHORT_FUZZ=ON -DCOHORT_TESTS=ON
+
 if [[ -x build/cohort ]]; then
   step unit ctest --test-dir build --output-on-failure --no-tests=error -j2
   (cd tests && { [[ -d node_modules/playwright-core ]] && [[ node_modules/.package-lock.json -nt package-lock.json ]] || npm ci --no-audit --no-fund --loglevel=error; })
@@ -62,6 +97,7 @@ if [[ -x build/cohort ]]; then
   step integration env COHORT_BIN="$root/build/cohort" node --test --test-concurrency=2 "${node_tests[@]}"
   step browser env COHORT_BIN="$root/build/cohort" node --test tests/browser/*.test.mjs
 fi
+step_join build-asan
 
 # Sanitizers: reports go to files, so a report from a server process the tests started fails the run too.
 asan_logs=$root/build-asan/sanitizer-logs
@@ -69,14 +105,10 @@ rm -rf "$asan_logs"
 mkdir -p "$asan_logs"
 export ASAN_OPTIONS="log_path=$asan_logs/asan:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$asan_logs/ubsan:print_stacktrace=1:halt_on_error=1"
-# clang, because libFuzzer is part of it; a build dir configured with another compiler starts over.
-if [[ -f build-asan/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++-14' build-asan/CMakeCache.txt; then
-  rm -rf build-asan
-fi
-step build-asan build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DCOHORT_FUZZ=ON -DCOHORT_TESTS=ON || true
 if [[ -x build-asan/cohort ]]; then
   step unit-asan ctest --test-dir build-asan --output-on-failure --no-tests=error -j2
   step fuzz bash tests/fuzz/run.sh build-asan "${FUZZ_SECONDS:-30}"
+  step_in_background build-tsan "${tsan_build[@]}"
   step integration-asan env COHORT_BIN="$root/build-asan/cohort" node --test --test-concurrency=2 "${node_tests[@]}"
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
@@ -87,10 +119,12 @@ if compgen -G "$asan_logs/*" >/dev/null; then
   failed=$((failed + 1))
 fi
 
-# ThreadSanitizer: only the unit tests of the concurrent parts (tests/tsan/run.sh says which);
+if [[ -n ${background[build-tsan]:-} ]]; then
+  step_join build-tsan
+else
+  step build-tsan "${tsan_build[@]}" || true
+fi
 # run.sh fails on any report and prints them.
-step build-tsan build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TSAN=ON -DCOHORT_TESTS=ON \
-  -- test_store test_bus tsan_live_room tsan_segment_store tsan_outbox_sender || true
 step unit-tsan bash tests/tsan/run.sh build-tsan
 
 echo
