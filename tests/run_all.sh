@@ -52,7 +52,12 @@ step_in_background() {  # step_in_background NAME COMMAND...: starts it; step_jo
   local name=$1
   shift
   echo "== $name (started in the background, nice 19)"
-  ( CMAKE_BUILD_PARALLEL_LEVEL=2 nice -n 19 "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc" ) &
+  (
+    renice -n 19 -p "$BASHPID" >/dev/null
+    export CMAKE_BUILD_PARALLEL_LEVEL=2
+    "$@" >"$logs/$name.log" 2>&1
+    echo $? >"$logs/$name.rc"
+  ) &
   background[$name]=$!
 }
 

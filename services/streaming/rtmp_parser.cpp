@@ -399,6 +399,7 @@ void rtmp_client_parser::fail(std::string reason) {
   state_ = state::failed;
   streams_.clear();
   current_ = nullptr;
+  video_probe_ = nullptr;  // pointed into streams_
   header_len_ = 0;
   events_.emplace_back(rtmp_error{std::move(reason)});
 }
