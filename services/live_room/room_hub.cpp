@@ -248,6 +248,9 @@ void room_hub::add_routes(http::router& r) {
   r.get("/ws", [this](http::request& req, http::responder& respond) {
     auto decision = upgrade(req);
     if (decision.refuse) return respond(std::move(*decision.refuse));
+    // Give the socket slot back before answering: the answer can reach the client, and its real
+    // upgrade reach another thread, before this handler returns.
+    decision.accept.reset();
     auto res = http::error_response(426, "upgrade_required", "this endpoint speaks WebSocket only");
     res.headers.emplace_back("Upgrade", "websocket");
     respond(std::move(res));
