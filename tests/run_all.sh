@@ -3,9 +3,9 @@
 # real binary, the browser test in Debian Chromium; then a clang AddressSanitizer + UBSan build that
 # also holds the libFuzzer targets: the unit tests again (with every fuzz corpus and regression case),
 # each fuzzer for FUZZ_SECONDS (default 30), the integration tests again; last, the unit tests of
-# the concurrent parts on a gcc ThreadSanitizer build. Each sanitizer build compiles, at the lowest
-# CPU priority, while the integration tests before it run. Any failure or sanitizer report makes it
-# exit non-zero.
+# the concurrent parts on a gcc ThreadSanitizer build. The clang build compiles, at the lowest CPU
+# priority, while the gcc build's integration and browser tests run. Any failure or sanitizer report
+# makes it exit non-zero.
 # Called by `bash config/cohort.sh test` (which installs the packages first).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,7 @@ step() {  # step NAME COMMAND...: runs it, keeps its log, counts what its runner
   count "$name" "$log" "${PIPESTATUS[0]}"
 }
 
-# The sanitizer builds compile while the tests before them run: those tests mostly wait (timers,
+# The ASan build compiles while the tests of the gcc build run: those tests mostly wait (timers,
 # ffmpeg, restarts), and at nice 19 a compiler only takes the CPU they leave idle.
 declare -A background=()
 step_in_background() {  # step_in_background NAME COMMAND...: starts it; step_join NAME waits and counts
@@ -82,10 +82,6 @@ mkdir -p "$logs" build/test-artifacts
 export CI=${CI:-}
 node_tests=(tests/gateway/*.test.mjs tests/registration/*.test.mjs tests/store/*.test.mjs tests/chat/*.test.mjs tests/drops/*.test.mjs tests/qa/*.test.mjs tests/polls/*.test.mjs tests/streaming/*.test.mjs tests/accounts/*.test.mjs tests/attendance/*.test.mjs tests/ce/*.test.mjs tests/assessment/*.test.mjs tests/privacy/*.test.mjs tests/certificates/*.test.mjs tests/email/*.test.mjs tests/proto/*.test.mjs tests/deploy/*.test.mjs tests/authz/*.test.mjs tests/faults/*.test.mjs)
 
-# ThreadSanitizer: only the unit tests of the concurrent parts (tests/tsan/run.sh says which).
-tsan_build=(build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TSAN=ON -DCOHORT_TESTS=ON
-  -- test_store test_bus tsan_live_room tsan_segment_store tsan_outbox_sender)
-
 step build build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TESTS=ON -DCOHORT_SANITIZE=OFF || true
 
 # clang, because libFuzzer is part of it; a build dir configured with another compiler starts over.
@@ -113,7 +109,6 @@ export UBSAN_OPTIONS="log_path=$asan_logs/ubsan:print_stacktrace=1:halt_on_error
 if [[ -x build-asan/cohort ]]; then
   step unit-asan ctest --test-dir build-asan --output-on-failure --no-tests=error -j2
   step fuzz bash tests/fuzz/run.sh build-asan "${FUZZ_SECONDS:-30}"
-  step_in_background build-tsan "${tsan_build[@]}"
   step integration-asan env COHORT_BIN="$root/build-asan/cohort" node --test --test-concurrency=2 "${node_tests[@]}"
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
@@ -124,12 +119,11 @@ if compgen -G "$asan_logs/*" >/dev/null; then
   failed=$((failed + 1))
 fi
 
-if [[ -n ${background[build-tsan]:-} ]]; then
-  step_join build-tsan
-else
-  step build-tsan "${tsan_build[@]}" || true
-fi
-# run.sh fails on any report and prints them.
+# ThreadSanitizer: only the unit tests of the concurrent parts (tests/tsan/run.sh says which); run.sh
+# fails on any report and prints them. Not compiled beside the ASan integration run: that run is slow
+# enough already (a 4 s publish once went by without a playlist while the TSan build ran beside it).
+step build-tsan build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOHORT_TSAN=ON -DCOHORT_TESTS=ON \
+  -- test_store test_bus tsan_live_room tsan_segment_store tsan_outbox_sender || true
 step unit-tsan bash tests/tsan/run.sh build-tsan
 
 echo
