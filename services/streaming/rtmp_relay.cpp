@@ -1,6 +1,7 @@
 #include "streaming/rtmp_relay.hpp"
 
 #include "metrics/metrics.hpp"
+#include "streaming/loopback.hpp"
 #include "streaming/rtmp_admission.hpp"
 #include "streaming/rtmp_responder.hpp"
 
@@ -21,12 +22,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
-
-// A free loopback port for the next ffmpeg (it binds it a moment later; the race is local).
-std::uint16_t free_loopback_port(net::io_context& ioc) {
-  tcp::acceptor probe(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  return probe.local_endpoint().port();
-}
 
 // What the per-address cap counts: an IPv4 address (also when mapped into IPv6), or an IPv6
 // /64, which one subscriber usually holds whole.
@@ -270,13 +265,15 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
     return true;
   }
 
-  // ffmpeg needs a moment to listen: retry every 50 ms for up to 5 s.
+  // ffmpeg needs a moment to listen (longer on a loaded machine): retry every 50 ms for up to 10 s,
+  // also after a connect that reached itself instead of ffmpeg. Meanwhile the publisher is read
+  // only until max_pending bytes wait.
   void connect_upstream(int attempt) {
     upstream_.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_),
                             [self = shared_from_this(), attempt](boost::system::error_code ec) {
                               if (self->closed_) return;
-                              if (!ec) return self->on_upstream_connected();
-                              if (attempt >= 100) return self->refuse("ffmpeg did not start listening");
+                              if (!ec && !connected_to_itself(self->upstream_)) return self->on_upstream_connected();
+                              if (attempt >= 200) return self->refuse("ffmpeg did not start listening within 10 s");
                               boost::system::error_code ignored;
                               self->upstream_.close(ignored);
                               self->timer_.expires_after(std::chrono::milliseconds(50));
@@ -383,7 +380,11 @@ class rtmp_session : public std::enable_shared_from_this<rtmp_session> {
   }
 
   void refuse(const std::string& why) {
-    if (!closed_ && !closing_) note_refused(why);
+    if (!closed_ && !closing_) {
+      // A publish with a good key that fails is the organizer's to hear about: never summed up.
+      if (authorized_) std::cerr << "cohort: rtmp: webinar " + std::to_string(webinar_) + ": publish closed: " + why + "\n";
+      else note_refused(why);
+    }
     close();
   }
 
