@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, api } from '../support/server.mjs';
-import { assertError, sleep } from '../support/http.mjs';
+import { assertError, sleep, until } from '../support/http.mjs';
 import { connect } from '../support/ws.mjs';
 import { parseCsv } from '../support/csv.mjs';
 
@@ -37,16 +37,6 @@ async function register(s, webinarId, name, email) {
   return res.body;
 }
 
-async function until(what, fn, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 async function csv(s, pathname) {
   const res = await fetch(`${s.url}${pathname}`, { headers: { authorization: `Bearer ${s.adminToken}` } });
   assert.equal(res.status, 200);
@@ -65,12 +55,12 @@ test('the export after real activity has every part, then the registrant erases 
   c.send({ type: 'qa.ask', text: 'Will the slides be shared?' });
   const drop = await api(server, 'POST', `/api/webinars/${w.id}/drops`, { token: server.adminToken, body: { title: 'Handout', release: 'now' } });
   assert.equal(drop.status, 201, JSON.stringify(drop.body));
-  await until('the drop released', async () =>
+  await until('the drop released', 10_000, async () =>
     (await api(server, 'GET', `/api/webinars/${w.id}/drops`, { token: server.adminToken })).body.drops.find((d) => d.id === drop.body.id)?.state === 'released');
   assert.equal((await api(server, 'POST', `/api/drops/${drop.body.id}/opened`, { token: maya.token })).status, 204);
 
   let doc;
-  await until('chat, Q&A and a minute in the export', async () => {
+  await until('chat, Q&A and a minute in the export', 10_000, async () => {
     const res = await api(server, 'GET', '/api/me/export', { token: maya.token });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.match(res.headers.get('content-disposition'), /^attachment; filename="cohort-registration-\d+\.json"$/);
@@ -195,7 +185,7 @@ test('retention erases a series 40 days past its last session at start; a recent
       VALUES ('OLD-CERT', ${old.id}, ${a.id}, 1, 'live', 'Old One', 'OT-1', 'Old', ${now - 7 * 366 * 86400}, 1, 0.1, ${now - 7 * 366 * 86400}),
              ('NEW-CERT', ${old.id}, ${a.id}, 1, 'live', 'Old One', 'OT-1', 'Old', ${now - 86400}, 1, 0.1, ${now - 86400});`);
     s = await startServer({ args: ['--config', config], dataDir: s.dataDir, adminToken: s.adminToken });
-    await until('the retention log line', () => /cohort: privacy: cleared name and license number of 1 CE certificates/.test(s.stdout));
+    await until('the retention log line', 10_000, () => /cohort: privacy: cleared name and license number of 1 CE certificates/.test(s.stdout));
     assert.match(s.stdout, new RegExp(`cohort: privacy: erased 2 registrations of series ${old.id} \\(retention_days=30\\)`));
     assertError(await api(s, 'GET', '/api/me', { token: a.token }), 401, 'unauthorized');
     assert.equal((await api(s, 'GET', '/api/me', { token: r.token })).body.status, 'registered');
