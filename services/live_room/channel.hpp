@@ -74,6 +74,10 @@ class room_context {
   // The room's catch-up history of sequenced events.
   virtual bool in_history(std::int64_t sender, const std::string& client_id) const = 0;
   virtual bool remove_from_history(const std::string& id) = 0;
+  // A sequenced event its channel held back (on_sequenced returned true) may go out now;
+  // `withdrawn` set: it never goes out (it leaves the history, its client_id free for a resend)
+  // and `withdrawn` runs in its place, after everything sequenced before it went out.
+  virtual void release_sequenced(const std::string& id, std::function<void()> withdrawn) = 0;
 };
 
 // One channel's part of one room. Every call on the room's strand; all optional.
@@ -84,7 +88,10 @@ class channel_room {
   virtual void on_client(const member_ptr& /*from*/, std::string_view /*type*/, const boost::json::object& /*msg*/) {}
   // A sequenced event of its types, the first time the room appends it to its history (the
   // room delivers it; `live` is false while a load replays what members already have).
-  virtual void on_sequenced(const boost::json::object& /*frame*/, bool /*live*/) {}
+  // Returning true (live events only) holds its delivery, and that of every sequenced event after
+  // it, until the channel calls room_context::release_sequenced: the chat on the primary, so
+  // that no one sees a message before its transcript row is committed.
+  virtual bool on_sequenced(const boost::json::object& /*frame*/, bool /*live*/) { return false; }
   // A control event of its types. `bytes` is the frame as the bus carried it.
   virtual void on_control(std::string_view /*type*/, const boost::json::object& /*frame*/, const frame_ptr& /*bytes*/,
                           bool /*live*/) {}

@@ -126,9 +126,12 @@ void room::do_join(const pending_join& j) {
   note_membership();
   for (auto& p : parts_) p->on_join(m);
   const auto up = history_.since(j.since, j.epoch, options_.hello_messages, unix_now());
+  // Held messages are not out yet: the newcomer gets them when everyone does.
+  const auto seq = delivered_seq();
   // Frames are already serialized JSON objects: splice them into the hello instead of re-parsing.
   std::string messages = "[";
   for (const auto* msg : up.messages) {
+    if (msg->seq > seq) break;
     if (messages.size() > 1) messages += ',';
     messages += *msg->frame;
   }
@@ -136,7 +139,7 @@ void room::do_join(const pending_join& j) {
   json::object hello{{"type", "hello"},
                      {"me", identity_json(m->who())},
                      {"room", webinar_id_},
-                     {"seq", history_.last_seq()},
+                     {"seq", seq},
                      {"epoch", history_.epoch()},
                      {"recovered", up.recovered}};
   for (auto& p : parts_) p->add_to_hello(m->who(), hello);
@@ -248,19 +251,51 @@ void room::apply_sequenced(std::size_t channel, std::shared_ptr<const std::strin
   if (m.seq <= history_.last_seq()) return;                          // already have it
   if (m.seq > history_.next_seq()) history_.reset(epoch, m.seq - 1);  // missed some: catch-up falls back
   const auto sender = m.sender_id;
+  const auto seq = m.seq;
+  auto id = m.id;
   history_.append(std::move(m), unix_now());
-  parts_[channel]->on_sequenced(o, broadcast_it);
+  const bool hold = parts_[channel]->on_sequenced(o, broadcast_it) && broadcast_it;
   if (!broadcast_it) return;
-  if (!o.contains("client_id")) return broadcast(std::move(frame));
-  // Only the sender matches its echo by client_id: everyone else gets the frame without it,
-  // serialized once (the history keeps the full frame, for the sender's catch-up).
-  auto others = o;
-  others.erase("client_id");
-  pending_.push_back({std::make_shared<const std::string>(json::serialize(others)), std::move(frame), sender});
+  pending_broadcast out{std::move(frame), nullptr, 0};
+  if (o.contains("client_id")) {
+    // Only the sender matches its echo by client_id: everyone else gets the frame without it,
+    // serialized once (the history keeps the full frame, for the sender's catch-up).
+    auto others = o;
+    others.erase("client_id");
+    out = {std::make_shared<const std::string>(json::serialize(others)), std::move(out.frame), sender};
+  }
+  if (hold || !held_.empty()) return held_.push_back({std::move(id), seq, std::move(out), !hold, nullptr});
+  pending_.push_back(std::move(out));
   schedule_flush();
 }
 
+void room::release_sequenced(const std::string& id, std::function<void()> withdrawn) {
+  const auto it = std::find_if(held_.begin(), held_.end(), [&](const held_broadcast& h) { return h.id == id; });
+  if (it == held_.end() || it->released) return;  // a history that was reset since
+  it->released = true;
+  if (withdrawn) {
+    history_.withdraw(id);
+    it->withdrawn = std::move(withdrawn);
+  }
+  bool moved = false;
+  while (!held_.empty() && held_.front().released) {
+    auto h = std::move(held_.front());
+    held_.pop_front();
+    moved = true;
+    if (!h.withdrawn) {
+      pending_.push_back(std::move(h.out));
+      continue;
+    }
+    queue_pending();  // what was sequenced before it reaches members first
+    h.withdrawn();
+  }
+  if (moved) schedule_flush();
+}
+
+std::int64_t room::delivered_seq() const { return held_.empty() ? history_.last_seq() : held_.front().seq - 1; }
+
 void room::restart_members() {
+  held_.clear();  // sequenced in the lost history: nobody gets them now
   // Their seqs belong to the lost history: a reconnect gets a hello under the new epoch
   // (recovered:false), which is the only way the protocol tells a client to start over.
   for (const auto& m : members_) m->disconnect(1012, "chat history reset, reconnect");

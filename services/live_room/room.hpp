@@ -16,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -101,6 +102,9 @@ class room : public std::enable_shared_from_this<room>, private room_context {
   void publish_control(std::string frame) override;
   bool in_history(std::int64_t sender, const std::string& client_id) const override;
   bool remove_from_history(const std::string& id) override;
+  void release_sequenced(const std::string& id, std::function<void()> withdrawn) override;
+  // The seq a newcomer's hello is at: the last one that went out.
+  std::int64_t delivered_seq() const;
 
   room_executor strand_;
   std::int64_t webinar_id_;
@@ -126,6 +130,16 @@ class room : public std::enable_shared_from_this<room>, private room_context {
     const frame_ptr& for_member(std::int64_t member) const { return sent_by(member) ? own : frame; }
   };
   std::vector<pending_broadcast> pending_;
+  // Sequenced broadcasts held back by their channel, and every one after them, in the bus's
+  // order: members see seqs in order. Bounded by the writes they wait for (the writer's queue).
+  struct held_broadcast {
+    std::string id;
+    std::int64_t seq = 0;
+    pending_broadcast out;
+    bool released = false;
+    std::function<void()> withdrawn;  // set: never goes out, this runs in its place
+  };
+  std::deque<held_broadcast> held_;
   // Queued-to and not yet flushed: everyone or these few.
   bool flush_posted_ = false;
   bool flush_all_ = false;

@@ -65,6 +65,17 @@ bool room_history::remove(const std::string& id) {
   return false;
 }
 
+void room_history::withdraw(const std::string& id) {
+  for (auto& m : messages_)
+    if (m.id == id) {
+      if (!m.client_id.empty()) client_keys_.erase(client_key(m.sender_id, m.client_id));
+      m.client_id.clear();
+      m.deleted = true;
+      m.frame.reset();
+      return;
+    }
+}
+
 bool room_history::has_client_id(std::int64_t sender_id, const std::string& client_id) const {
   return client_keys_.count(client_key(sender_id, client_id)) > 0;
 }

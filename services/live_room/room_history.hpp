@@ -52,6 +52,9 @@ class room_history {
                  std::size_t fallback_count, std::int64_t now);
   // Marks a message deleted; false when it is not (or no longer) in the history.
   bool remove(const std::string& id);
+  // Removes a message that never went out (its channel withdrew it): like remove, and its
+  // client_id no longer counts, so a resend with it is taken as new.
+  void withdraw(const std::string& id);
   // Whether the history still holds a message from this sender with this client_id (O(1)).
   bool has_client_id(std::int64_t sender_id, const std::string& client_id) const;
 

@@ -14,7 +14,8 @@
 #include <boost/json.hpp>
 
 #include <iostream>
-#include <set>
+#include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace cohort::live_room {
@@ -29,6 +30,16 @@ std::int64_t int_member(const json::object& o, std::string_view name) { return o
 
 json::object identity_json(const member_identity& who) {
   return json::object{{"id", who.id}, {"name", who.name}, {"role", who.role}};
+}
+
+std::string describe(const std::exception_ptr& failed) {
+  try {
+    std::rethrow_exception(failed);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
 }
 
 }  // namespace
@@ -78,19 +89,43 @@ class chat_channel::part : public channel_room {
     send(from, *text, client_id);
   }
 
-  void on_sequenced(const json::object& o, bool) override {
+  bool on_sequenced(const json::object& o, bool live) override {
     const auto& from = o.at("from").as_object();
     const auto sender = int_member(from, "id");
-    if (const auto* cid = o.if_contains("client_id")) in_flight_.erase({sender, std::string(cid->get_string())});
+    member_ptr socket;  // the sender's connection, when the send came through this node
+    if (const auto* cid = o.if_contains("client_id")) {
+      if (const auto it = in_flight_.find({sender, std::string(cid->get_string())}); it != in_flight_.end()) {
+        socket = it->second;
+        in_flight_.erase(it);
+      }
+    }
     if (auto* m = room_.metrics()) m->chat_messages.add();
-    if (!channel_.store_) return;
+    if (!channel_.store_) return false;
     transcript_entry e{room_.webinar_id(), int_member(o, "seq"), std::string(o.at("id").as_string()),
                        common::parse_rfc3339(o.at("ts").as_string()).value_or(unix_now()),
                        member_identity{sender, std::string(from.at("name").as_string()), std::string(from.at("role").as_string()), {}},
                        std::string(o.at("text").as_string())};
-    // The chat never waits for the database: a write the queue cannot take is dropped, logged.
-    if (!channel_.store_->writes.writer->submit([e = std::move(e)](store::database& db) { insert_transcript(db, e); }, nullptr))
-      std::cerr << "cohort: chat transcript write dropped (queue full)\n";
+    auto write = [e](store::database& db) { insert_transcript(db, e); };
+    if (!live) {
+      // A reload fills in what this node missed; its members already had these.
+      if (!channel_.store_->writes.writer->submit(std::move(write), nullptr))
+        std::cerr << "cohort: chat transcript write dropped (queue full)\n";
+      return false;
+    }
+    // Live: no one sees the message before its row is committed, so an echo means it survives a
+    // crash. A write that fails withdraws it and tells the sender, who can send it again.
+    auto release = [this, keep = room_.keep_alive(), id = e.id, socket](std::exception_ptr failed) {
+      room_.post([this, keep, id, socket, failed] {
+        if (!failed) return room_.release_sequenced(id, nullptr);
+        std::cerr << "cohort: chat message withdrawn, its transcript write failed: " << describe(failed) << "\n";
+        room_.release_sequenced(id, [this, socket] {
+          if (socket) reject(socket, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
+        });
+      });
+    };
+    if (!channel_.store_->writes.writer->submit(std::move(write), release))
+      release(std::make_exception_ptr(std::runtime_error("the write queue is full")));
+    return true;
   }
 
   void on_control(std::string_view type, const json::object& o, const frame_ptr& bytes, bool) override {
@@ -131,7 +166,7 @@ class chat_channel::part : public channel_room {
     json::object body{{"from", identity_json(who)}, {"text", text}, {"ts", format_rfc3339(now)}};
     if (!client_id.empty()) body["client_id"] = client_id;
     auto tail = json::serialize(body).substr(1);
-    if (!client_id.empty()) in_flight_.insert({who.id, client_id});
+    if (!client_id.empty()) in_flight_.emplace(std::pair{who.id, client_id}, from);
     const flood_limit limit{who.runs_room() ? 0 : who.id, flood.burst, static_cast<int>(flood.window.count()),
                             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(flood.penalty).count())};
     room_.publish_sequenced("chat.message", std::move(tail), limit, [this, keep = room_.keep_alive(), from, id = who.id, client_id](published p) {
@@ -156,7 +191,7 @@ class chat_channel::part : public channel_room {
   room_context& room_;
   std::unordered_map<std::int64_t, std::int64_t> muted_until_;  // registration -> unix
   std::unordered_map<std::int64_t, rate_limiter> limiters_;     // by sender
-  std::set<std::pair<std::int64_t, std::string>> in_flight_;    // (sender, client_id) being published
+  std::map<std::pair<std::int64_t, std::string>, member_ptr> in_flight_;  // (sender, client_id) being published, by whom
 };
 
 chat_channel::chat_channel(chat_options options, room_bus* bus, std::optional<store_access> store, metrics::registry* metrics)
