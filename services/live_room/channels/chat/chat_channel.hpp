@@ -1,6 +1,7 @@
 // The chat channel: chat.send from members, sequenced into chat.message by the bus (the order
 // and catch-up history are the room's); deletions (chat.deleted), mutes (x.mute state) and bans
-// (x.ban: close the person's sockets). On the primary it writes the transcript of every node and
+// (x.ban: close the person's sockets). On the primary it writes the transcript of every node,
+// holding each live message back until its row is committed (an echo survives a crash), and
 // serves the organizer's moderation routes and the transcript export.
 #pragma once
 
