@@ -3,6 +3,7 @@
 #include "ce/ce_report.hpp"
 #include "ce/ce_settings.hpp"
 #include "ce/my_ce.hpp"
+#include "common/describe.hpp"
 #include "common/errors.hpp"
 #include "common/rfc3339.hpp"
 #include "registration/registration_store.hpp"
@@ -130,12 +131,7 @@ void ce_api::settle_later(std::int64_t webinar_id, std::int64_t registration_id,
         for (const int n : sessions) settle(db, *hooks, webinar_id, registration_id, n, common::unix_now());
       },
       [](std::exception_ptr ep) {
-        if (!ep) return;
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          std::cerr << "cohort: ce settle failed: " << e.what() << "\n";
-        }
+        if (ep) std::cerr << "cohort: ce settle failed: " << common::describe(ep) << "\n";
       });
   if (!queued) std::cerr << "cohort: ce settle skipped (write queue full); the next look at My CE tries again\n";
 }

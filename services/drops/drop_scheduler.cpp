@@ -1,5 +1,6 @@
 #include "drops/drop_scheduler.hpp"
 
+#include "common/describe.hpp"
 #include "common/rfc3339.hpp"
 
 #include <boost/asio/post.hpp>
@@ -52,13 +53,7 @@ void drop_scheduler::do_release() {
   const bool queued = ctx_.writer->submit(
       [released, self = shared_from_this()](store::database& db) { *released = self->release_in(db, common::unix_now()); },
       [self = shared_from_this(), released](std::exception_ptr ep) {
-        if (ep) {
-          try {
-            std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            std::cerr << "cohort: drops: release failed, retrying in a second: " << e.what() << "\n";
-          }
-        }
+        if (ep) std::cerr << "cohort: drops: release failed, retrying in a second: " << common::describe(ep) << "\n";
         // A failed write may have filled `released` before its COMMIT failed (a full disk): nothing
         // of it was released, so nothing is announced; the retry releases it with its own time.
         if (ep) released->clear();

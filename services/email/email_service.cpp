@@ -1,5 +1,6 @@
 #include "email/email_service.hpp"
 
+#include "common/describe.hpp"
 #include "common/rfc3339.hpp"
 #include "node/addresses.hpp"
 #include "node/node_core.hpp"
@@ -117,11 +118,7 @@ void email_service::sweep_reminders() {
   writer_.submit([m = mailer_.get()](store::database& db) { m->queue_reminders(db, common::unix_now()); },
                  [s = sender_.get()](std::exception_ptr ep) {
                    if (!ep) return s->wake();
-                   try {
-                     std::rethrow_exception(ep);
-                   } catch (const std::exception& e) {
-                     std::cerr << "cohort: reminder sweep failed: " << e.what() << "\n";
-                   }
+                   std::cerr << "cohort: reminder sweep failed: " << common::describe(ep) << "\n";
                  });
   sweep_timer_.expires_after(std::chrono::seconds(30));
   sweep_timer_.async_wait([this](boost::system::error_code ec) {

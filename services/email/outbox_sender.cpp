@@ -1,5 +1,6 @@
 #include "email/outbox_sender.hpp"
 
+#include "common/describe.hpp"
 #include "email/mime.hpp"
 
 #include <sys/resource.h>
@@ -28,16 +29,6 @@ outbox_sender::options checked(outbox_sender::options o) {
     throw std::invalid_argument("outbox_sender: envelope_from must be a plain address, got \"" + o.envelope_from +
                                 "\"");
   return o;
-}
-
-std::string describe(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
 }
 
 }  // namespace
@@ -96,7 +87,7 @@ void outbox_sender::run() {
       if (full) continue;  // a full batch: more may be due
       pause_until(next_pass());
     } catch (...) {
-      std::cerr << "cohort: email sender: " << describe(std::current_exception()) << "; trying again in "
+      std::cerr << "cohort: email sender: " << common::describe(std::current_exception()) << "; trying again in "
                 << error_pause.count() << " ms\n";
       pause_for(error_pause);
     }
@@ -177,7 +168,7 @@ bool outbox_sender::record(std::vector<batch_attempt>& attempts) {
     if (submitted) {
       const auto error = committed.get();
       if (!error) return true;
-      std::cerr << "cohort: email: cannot record " << attempts.size() << " attempts: " << describe(error)
+      std::cerr << "cohort: email: cannot record " << attempts.size() << " attempts: " << common::describe(error)
                 << "; trying again in " << error_pause.count() << " ms\n";
     }
     if (!pause_for(submitted ? error_pause : queue_full_pause)) {

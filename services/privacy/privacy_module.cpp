@@ -1,5 +1,6 @@
 #include "privacy/privacy_module.hpp"
 
+#include "common/describe.hpp"
 #include "common/rfc3339.hpp"
 #include "privacy/retention_sweep.hpp"
 
@@ -55,9 +56,7 @@ void privacy_module::retention_step(std::shared_ptr<sweep_state> s) {
         boost::asio::post(node_.ioc, [this, batch, s, ep] {
           if (stopped_) return;
           if (ep) {
-            try { std::rethrow_exception(ep); } catch (const std::exception& e) {
-              std::cerr << "cohort: privacy: retention sweep failed: " << e.what() << "\n";
-            }
+            std::cerr << "cohort: privacy: retention sweep failed: " << common::describe(ep) << "\n";
             return sweep_after(std::chrono::hours(1));
           }
           for (const auto& e : batch->erasures) api_.tell(e, true);
@@ -85,9 +84,7 @@ void privacy_module::records_step() {
         boost::asio::post(node_.ioc, [this, batch, years, ep] {
           if (stopped_) return;
           if (ep) {
-            try { std::rethrow_exception(ep); } catch (const std::exception& e) {
-              std::cerr << "cohort: privacy: records sweep failed: " << e.what() << "\n";
-            }
+            std::cerr << "cohort: privacy: records sweep failed: " << common::describe(ep) << "\n";
             return sweep_after(std::chrono::hours(1));
           }
           if (batch->cleared)

@@ -2,6 +2,7 @@
 
 #include "common/bytes.hpp"
 #include "common/csv.hpp"
+#include "common/describe.hpp"
 #include "common/errors.hpp"
 #include "common/rfc3339.hpp"
 #include "common/text.hpp"
@@ -503,11 +504,7 @@ void registration_api::lapse_unconfirmed() {
       },
       [told = std::move(told), post = ctx_.post_to_io](std::exception_ptr ep) {
         if (ep) {
-          try {
-            std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            std::cerr << "cohort: lapsing unconfirmed signups failed: " << e.what() << "\n";
-          }
+          std::cerr << "cohort: lapsing unconfirmed signups failed: " << common::describe(ep) << "\n";
           return;
         }
         if (post) post(told);

@@ -1,4 +1,5 @@
 #include "streaming/replay_view_log.hpp"
+#include "common/describe.hpp"
 
 #include <charconv>
 #include <iostream>
@@ -35,12 +36,7 @@ bool replay_view_log::note(const replay_view& view, std::int64_t now) {
   if (submit) {
     auto self = shared_from_this();
     const bool ok = writer_->submit([self](store::database& db) { self->flush(db); }, [](std::exception_ptr ep) {
-      if (!ep) return;
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        std::cerr << "cohort: recording replay views failed: " << e.what() << "\n";
-      }
+      if (ep) std::cerr << "cohort: recording replay views failed: " << common::describe(ep) << "\n";
     });
     if (!ok) {
       // The writer is full or stopping: give the batch up; the next fetches note it again.

@@ -1,6 +1,7 @@
 #include "drops/drop_scheduler.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "../store/migrated_file.hpp"
 #include "common/rfc3339.hpp"
 #include "live_room/room_bus.hpp"
 #include "drops/drop_store.hpp"
@@ -76,14 +77,6 @@ class recording_bus : public cohort::live_room::room_bus {
   std::vector<published> log_;
 };
 
-database open_file(const std::string& path) {
-  cohort::store::open_options o;
-  o.synchronous_full = false;
-  database db(path, o);
-  cohort::store::migrate(db);
-  return db;
-}
-
 clock_type::time_point at_second(std::int64_t unix) { return clock_type::time_point(std::chrono::seconds(unix)); }
 
 // Sleeps (at most half a second) until the wall clock is in the first half of a second, so a
@@ -96,7 +89,7 @@ void settle_into_second() {
 
 struct harness {
   cohort::test::temp_database_file file;
-  cohort::store::sqlite_writer writer{open_file(file.path()), {}};
+  cohort::store::sqlite_writer writer{cohort::test::open_migrated(file.path()), {}};
   cohort::store::reader_pool readers{file.path(), 2, 5000};
   recording_bus bus, bus2;
   net::io_context ioc;
@@ -126,13 +119,7 @@ struct harness {
     schedulers.clear();
   }
 
-  // Runs fn in the writer and waits for the commit.
-  void write(std::function<void(database&)> fn) {
-    auto done = std::make_shared<std::promise<std::exception_ptr>>();
-    auto result = done->get_future();
-    REQUIRE(writer.submit(std::move(fn), [done](std::exception_ptr e) { done->set_value(e); }));
-    if (auto e = result.get()) std::rethrow_exception(e);
-  }
+  void write(cohort::store::sqlite_writer::work fn) { cohort::test::commit(writer, std::move(fn)); }
 
   std::int64_t insert_at(std::int64_t at, std::string title = "drop") {
     std::int64_t id = 0;

@@ -1,6 +1,7 @@
 #include "drops/drop_store.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "../store/migrated_file.hpp"
 #include "common/errors.hpp"
 #include "common/rfc3339.hpp"
 #include "gateway/auth.hpp"
@@ -30,14 +31,6 @@ constexpr std::int64_t t0 = 1768471200;  // 2026-01-15T10:00:00Z, a whole minute
 constexpr std::int64_t minute = 60, hour = 3600, day = 86400;
 constexpr int min_minutes = 5;
 
-database open_file(const std::string& path) {
-  cohort::store::open_options o;
-  o.synchronous_full = false;
-  database db(path, o);
-  cohort::store::migrate(db);
-  return db;
-}
-
 release_rule absolute(std::int64_t at) {
   release_rule r;
   r.at = at;
@@ -64,7 +57,7 @@ drop_input input(std::string title, release_rule release, audience_kind audience
 
 struct fixture {
   cohort::test::temp_database_file file;
-  database db = open_file(file.path());
+  database db = cohort::test::open_migrated(file.path());
   cohort::http::token_codec tokens{"drop-store-test-secret-0123456789abcdef"};
   // Session 1 at t0 + 1 day (60 min), session 2 at t0 + 8 days (60 min).
   std::int64_t webinar = make_webinar({t0 + day, t0 + 8 * day});

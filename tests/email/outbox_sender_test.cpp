@@ -1,6 +1,7 @@
 #include "email/outbox_sender.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "../store/migrated_file.hpp"
 #include "email/mime.hpp"
 #include "smtp_servers.hpp"
 #include "store/migrations.hpp"
@@ -28,26 +29,10 @@ using namespace cohort::email;
 using namespace cohort::email::testing;
 using cohort::store::database;
 using cohort::store::sqlite_writer;
+using cohort::test::commit;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t t0 = 1768471200;
-
-database migrated(const std::string& path) {
-  cohort::store::open_options o;
-  o.synchronous_full = false;
-  database db(path, o);
-  cohort::store::migrate(db);
-  return db;
-}
-
-// Runs w on the writer and waits for its commit, as the server does before calling wake().
-// (w runs on the writer thread: it throws rather than using Catch's assertions.)
-void commit(sqlite_writer& writer, sqlite_writer::work w) {
-  auto done = std::make_shared<std::promise<std::exception_ptr>>();
-  auto committed = done->get_future();
-  REQUIRE(writer.submit(std::move(w), [done](std::exception_ptr e) { done->set_value(e); }));
-  if (const auto error = committed.get()) std::rethrow_exception(error);
-}
 
 outbox_message message(int n) {
   const auto key = "confirm:" + std::to_string(n);
@@ -73,7 +58,7 @@ outbox_message message(int n) {
 // A database file with the schema, its writer, and a reader for the test's own checks.
 struct outbox_fixture {
   cohort::test::temp_database_file file;
-  sqlite_writer writer{migrated(file.path()), sqlite_writer::options{}};
+  sqlite_writer writer{cohort::test::open_migrated(file.path()), sqlite_writer::options{}};
   database reader{file.path(), cohort::store::open_options{.read_only = true}};
 
   std::vector<outbox_message> enqueue_messages(int count, std::int64_t now) {
@@ -419,7 +404,7 @@ TEST_CASE("a failing pass is logged and retried: the thread keeps going", "[emai
   sender.start();
   std::this_thread::sleep_for(200ms);  // the first pass fails: no such table
 
-  migrated(file.path());
+  cohort::test::open_migrated(file.path());
   commit(writer, [](database& db) { enqueue(db, message(1), std::time(nullptr)); });
   sender.wake();
   REQUIRE(eventually([&] { return dir.files().size() == 1; }));

@@ -1,6 +1,7 @@
 #include "email/outbox_store.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "../store/migrated_file.hpp"
 #include "email/mime.hpp"
 #include "store/migrations.hpp"
 
@@ -15,14 +16,6 @@ using namespace cohort::email;
 using cohort::store::database;
 
 constexpr std::int64_t t0 = 1768471200;
-
-database open_file(const std::string& path) {
-  cohort::store::open_options o;
-  o.synchronous_full = false;
-  database db(path, o);
-  cohort::store::migrate(db);
-  return db;
-}
 
 outbox_message message(const std::string& key, std::int64_t webinar = 1, std::int64_t registration = 7) {
   mail_message m;
@@ -68,14 +61,14 @@ retry_policy without_jitter() {
 TEST_CASE("enqueue is once-only per dedupe_key, also across a reopen", "[email][outbox]") {
   cohort::test::temp_database_file file;
   {
-    auto db = open_file(file.path());
+    auto db = cohort::test::open_migrated(file.path());
     CHECK(enqueue(db, message("confirm:7"), t0));
     auto again = message("confirm:7");
     again.message_id = make_message_id("other", "cohort.example.org");  // e.g. rendered again after a restart
     CHECK_FALSE(enqueue(db, again, t0 + 10));
     CHECK(enqueue(db, message("reminder:7:3:24h"), t0));
   }
-  auto db = open_file(file.path());  // a restart: the reminder sweep runs again
+  auto db = cohort::test::open_migrated(file.path());  // a restart: the reminder sweep runs again
   CHECK_FALSE(enqueue(db, message("reminder:7:3:24h"), t0 + 60));
   CHECK(enqueue(db, message("reminder:7:3:1h"), t0 + 60));
   CHECK(scalar(db, "SELECT count(*) FROM outbox") == 3);
@@ -115,7 +108,7 @@ TEST_CASE("next_due returns queued messages whose time has come, most overdue fi
 
 TEST_CASE("outbox transitions: retry keeps the message and its Message-ID, then sent or failed", "[email][outbox]") {
   cohort::test::temp_database_file file;
-  auto db = open_file(file.path());
+  auto db = cohort::test::open_migrated(file.path());
   const auto original = message("confirm:7");
   REQUIRE(enqueue(db, original, t0));
   auto e = next_due(db, t0, 10).at(0);

@@ -4,6 +4,7 @@
 #include "live_room/channels/chat/chat_channel.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "../store/migrated_file.hpp"
 #include "registration/webinar_store.hpp"
 #include "room_fixture.hpp"
 #include "store/migrations.hpp"
@@ -21,17 +22,9 @@ using namespace cohort::live_room;
 using namespace cohort::live_room::testing;
 using cohort::store::database;
 
-database open_file(const std::string& path) {
-  cohort::store::open_options o;
-  o.synchronous_full = false;
-  database db(path, o);
-  cohort::store::migrate(db);
-  return db;
-}
-
 struct primary_chat : room_fixture {
   cohort::test::temp_database_file file;
-  cohort::store::sqlite_writer writer{open_file(file.path()), {}};
+  cohort::store::sqlite_writer writer{cohort::test::open_migrated(file.path()), {}};
   std::int64_t webinar = 0;
 
   primary_chat() {
@@ -49,13 +42,10 @@ struct primary_chat : room_fixture {
   }
   ~primary_chat() { writer.stop(); }
 
-  // Runs fn in the writer and waits for its commit: every write queued before it has completed
-  // (their completions posted to the room), then lets the room run.
-  void write(std::function<void(database&)> fn) {
-    auto done = std::make_shared<std::promise<std::exception_ptr>>();
-    auto result = done->get_future();
-    REQUIRE(writer.submit(std::move(fn), [done](std::exception_ptr e) { done->set_value(e); }));
-    if (auto e = result.get()) std::rethrow_exception(e);
+  // Waits for fn's commit (every write queued before it has completed and posted to the room),
+  // then lets the room run.
+  void write(cohort::store::sqlite_writer::work fn) {
+    cohort::test::commit(writer, std::move(fn));
     run();
   }
   void say(const std::shared_ptr<fake_member>& from, std::string text, std::string client_id) {

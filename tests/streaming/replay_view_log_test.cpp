@@ -1,6 +1,7 @@
 #include "streaming/replay_view_log.hpp"
 
 #include "../store/temp_database_file.hpp"
+#include "../store/migrated_file.hpp"
 #include "registration/webinar_store.hpp"
 #include "store/migrations.hpp"
 #include "streaming/recording_store.hpp"
@@ -16,17 +17,9 @@ namespace {
 
 constexpr std::int64_t t0 = 1768471200;  // 2026-01-15T10:00:00Z
 
-database open_file(const std::string& path) {
-  cohort::store::open_options o;
-  o.synchronous_full = false;
-  database db(path, o);
-  cohort::store::migrate(db);
-  return db;
-}
-
 struct harness {
   cohort::test::temp_database_file file;
-  cohort::store::sqlite_writer writer{open_file(file.path()), {}};
+  cohort::store::sqlite_writer writer{cohort::test::open_migrated(file.path()), {}};
   std::int64_t webinar = 0;
 
   harness() {
@@ -41,13 +34,7 @@ struct harness {
   }
   ~harness() { writer.stop(); }
 
-  // Runs fn in the writer and waits for its commit: every job queued before it has run.
-  void write(std::function<void(database&)> fn) {
-    auto done = std::make_shared<std::promise<std::exception_ptr>>();
-    auto result = done->get_future();
-    REQUIRE(writer.submit(std::move(fn), [done](std::exception_ptr e) { done->set_value(e); }));
-    if (auto e = result.get()) std::rethrow_exception(e);
-  }
+  void write(cohort::store::sqlite_writer::work fn) { cohort::test::commit(writer, std::move(fn)); }
 
   std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> rows() {
     std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> out;

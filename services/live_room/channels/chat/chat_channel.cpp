@@ -1,6 +1,7 @@
 #include "live_room/channels/chat/chat_channel.hpp"
 
 #include "common/csv.hpp"
+#include "common/describe.hpp"
 #include "common/errors.hpp"
 #include "common/rfc3339.hpp"
 #include "common/text.hpp"
@@ -15,7 +16,6 @@
 
 #include <iostream>
 #include <map>
-#include <stdexcept>
 #include <unordered_map>
 
 namespace cohort::live_room {
@@ -30,16 +30,6 @@ std::int64_t int_member(const json::object& o, std::string_view name) { return o
 
 json::object identity_json(const member_identity& who) {
   return json::object{{"id", who.id}, {"name", who.name}, {"role", who.role}};
-}
-
-std::string describe(const std::exception_ptr& failed) {
-  try {
-    std::rethrow_exception(failed);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown error";
-  }
 }
 
 }  // namespace
@@ -114,17 +104,20 @@ class chat_channel::part : public channel_room {
     }
     // Live: no one sees the message before its row is committed, so an echo means it survives a
     // crash. A write that fails withdraws it and tells the sender, who can send it again.
-    auto release = [this, keep = room_.keep_alive(), id = e.id, socket](std::exception_ptr failed) {
-      room_.post([this, keep, id, socket, failed] {
+    // The failure crosses threads as text: the exception stays on the writer's thread.
+    auto release = [this, keep = room_.keep_alive(), id = e.id, socket](std::optional<std::string> failed) {
+      room_.post([this, keep, id, socket, failed = std::move(failed)] {
         if (!failed) return room_.release_sequenced(id, nullptr);
-        std::cerr << "cohort: chat message withdrawn, its transcript write failed: " << describe(failed) << "\n";
+        std::cerr << "cohort: chat message withdrawn, its transcript write failed: " << *failed << "\n";
         room_.release_sequenced(id, [this, socket] {
           if (socket) reject(socket, "unavailable", "the chat is briefly unavailable, try again", std::nullopt);
         });
       });
     };
-    if (!channel_.store_->writes.writer->submit(std::move(write), release))
-      release(std::make_exception_ptr(std::runtime_error("the write queue is full")));
+    if (!channel_.store_->writes.writer->submit(std::move(write), [release](std::exception_ptr ep) {
+          release(ep ? std::optional(common::describe(ep)) : std::nullopt);
+        }))
+      release("the write queue is full");
     return true;
   }
 
