@@ -12,7 +12,8 @@ rm -rf "$logs"
 mkdir -p "$logs"
 
 # Binary and Catch2 filter: the writer thread and group commit, the reader pool (test_store);
-# the room on its strand fed by the local bus from several threads (tsan_live_room); the hiredis
+# the room on its strand fed by the local bus and by two nodes' Redis buses from several threads,
+# and the primary's chat released from the writer's thread (tsan_live_room); the hiredis
 # connection on the io_context (test_bus; without the case that copies 32 MiB into hiredis after
 # a kill -9, single-threaded and half a minute under TSan); the segment store with concurrent
 # writers and readers, and the outbox sender's thread against SMTP servers (tests/tsan/CMakeLists.txt).
