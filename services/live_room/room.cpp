@@ -252,7 +252,6 @@ void room::apply_sequenced(std::size_t channel, std::shared_ptr<const std::strin
   if (m.seq > history_.next_seq()) history_.reset(epoch, m.seq - 1);  // missed some: catch-up falls back
   const auto sender = m.sender_id;
   const auto seq = m.seq;
-  auto id = m.id;
   history_.append(std::move(m), unix_now());
   const bool hold = parts_[channel]->on_sequenced(o, broadcast_it) && broadcast_it;
   if (!broadcast_it) return;
@@ -264,7 +263,7 @@ void room::apply_sequenced(std::size_t channel, std::shared_ptr<const std::strin
     others.erase("client_id");
     out = {std::make_shared<const std::string>(json::serialize(others)), std::move(out.frame), sender};
   }
-  if (hold || !held_.empty()) return held_.push_back({std::move(id), seq, std::move(out), !hold, nullptr});
+  if (hold || !held_.empty()) return held_.push_back({std::string(o.at("id").get_string()), seq, std::move(out), !hold, nullptr});
   pending_.push_back(std::move(out));
   schedule_flush();
 }

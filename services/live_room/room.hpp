@@ -16,8 +16,8 @@
 #include <boost/asio/strand.hpp>
 
 #include <chrono>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>

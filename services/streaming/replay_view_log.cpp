@@ -1,4 +1,5 @@
 #include "streaming/replay_view_log.hpp"
+
 #include "common/describe.hpp"
 
 #include <charconv>

@@ -1,12 +1,11 @@
 #include "drops/drop_scheduler.hpp"
 
-#include "../store/temp_database_file.hpp"
 #include "../store/migrated_file.hpp"
+#include "../store/temp_database_file.hpp"
 #include "common/rfc3339.hpp"
 #include "live_room/room_bus.hpp"
 #include "drops/drop_store.hpp"
 #include "registration/webinar_store.hpp"
-#include "store/migrations.hpp"
 #include "store/reader_pool.hpp"
 #include "store/sqlite_writer.hpp"
 
@@ -17,7 +16,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>

@@ -1,7 +1,7 @@
 #include "drops/drop_store.hpp"
 
-#include "../store/temp_database_file.hpp"
 #include "../store/migrated_file.hpp"
+#include "../store/temp_database_file.hpp"
 #include "common/errors.hpp"
 #include "common/rfc3339.hpp"
 #include "gateway/auth.hpp"
@@ -9,7 +9,6 @@
 #include "registration/registration_store.hpp"
 #include "registration/validation.hpp"
 #include "registration/webinar_store.hpp"
-#include "store/migrations.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,10 +1,9 @@
 #include "email/outbox_sender.hpp"
 
-#include "../store/temp_database_file.hpp"
 #include "../store/migrated_file.hpp"
+#include "../store/temp_database_file.hpp"
 #include "email/mime.hpp"
 #include "smtp_servers.hpp"
-#include "store/migrations.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +12,6 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <memory>
 #include <mutex>

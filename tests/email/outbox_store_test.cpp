@@ -1,7 +1,7 @@
 #include "email/outbox_store.hpp"
 
-#include "../store/temp_database_file.hpp"
 #include "../store/migrated_file.hpp"
+#include "../store/temp_database_file.hpp"
 #include "email/mime.hpp"
 #include "store/migrations.hpp"
 

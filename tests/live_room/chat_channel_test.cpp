@@ -3,11 +3,10 @@
 // in its place in the order. Real SQLite file, real writer thread; the room runs on this thread.
 #include "live_room/channels/chat/chat_channel.hpp"
 
-#include "../store/temp_database_file.hpp"
 #include "../store/migrated_file.hpp"
+#include "../store/temp_database_file.hpp"
 #include "registration/webinar_store.hpp"
 #include "room_fixture.hpp"
-#include "store/migrations.hpp"
 #include "store/sqlite_writer.hpp"
 
 #include <boost/json.hpp>

@@ -1,14 +1,12 @@
 #include "streaming/replay_view_log.hpp"
 
-#include "../store/temp_database_file.hpp"
 #include "../store/migrated_file.hpp"
+#include "../store/temp_database_file.hpp"
 #include "registration/webinar_store.hpp"
-#include "store/migrations.hpp"
 #include "streaming/recording_store.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <future>
 
 using namespace cohort::streaming;
 using cohort::store::database;
